@@ -1,0 +1,43 @@
+import type { Port, PortIoStats, PortSink } from './port.js';
+
+/**
+ * In-memory twin of a device port (cf. wireguard-go's tuntest.ChannelTUN):
+ * `inject` plays the role of the VM sending frames, `sent` records what the
+ * switch wrote to the port.
+ */
+export class MemoryPort implements Port {
+  readonly kind = 'memory' as const;
+  readonly sent: Uint8Array[] = [];
+  private sink: PortSink | undefined;
+  private closed = false;
+  private readonly counters: PortIoStats = { readBatches: 0, readFrames: 0, writeFrames: 0, writeErrors: 0 };
+
+  constructor(readonly name: string) {}
+
+  start(sink: PortSink): void {
+    this.sink = sink;
+  }
+
+  /** Deliver frames into the switch as if the device had read them. */
+  inject(frames: readonly Uint8Array[]): void {
+    if (this.closed || !this.sink) return;
+    this.counters.readBatches++;
+    this.counters.readFrames += frames.length;
+    this.sink.frames(frames);
+  }
+
+  send(frames: readonly Uint8Array[]): void {
+    if (this.closed) return;
+    for (const f of frames) this.sent.push(Uint8Array.from(f));
+    this.counters.writeFrames += frames.length;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.sink = undefined;
+  }
+
+  stats(): PortIoStats {
+    return { ...this.counters };
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * A Port is where frames enter and leave the switch: a TAP device, a captured
+ * interface, an in-memory twin for tests, or (later) an encrypted link.
+ *
+ * Contract:
+ * - `start(sink)` begins delivery. Frames arrive in batches: one `sink.frames`
+ *   call carries every frame read in one wake-up. The Uint8Array views are only
+ *   valid during that call (the buffer is reused); copy what you keep.
+ * - `send(frames)` writes a batch, never throws on the per-frame path:
+ *   failures are counted in `stats()` and, when the device is gone, reported
+ *   once through `sink.error`.
+ * - After `close()` no more sink calls happen and `send` is a no-op.
+ */
+export interface Port {
+  readonly name: string;
+  readonly kind: PortKind;
+  start(sink: PortSink): void;
+  send(frames: readonly Uint8Array[]): void;
+  close(): void;
+  stats(): PortIoStats;
+}
+
+export type PortKind = 'tap' | 'capture' | 'memory' | 'link';
+
+export interface PortSink {
+  frames(frames: readonly Uint8Array[]): void;
+  /** The device failed (gone, down, I/O error). The port stops delivering. */
+  error(err: Error): void;
+}
+
+export interface PortIoStats {
+  readBatches: number;
+  readFrames: number;
+  writeFrames: number;
+  writeErrors: number;
+}

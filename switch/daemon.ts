@@ -1,0 +1,133 @@
+/**
+ * The composition root: the one place that wires real ports, the switch core,
+ * the datapath and the API together. Start is all-or-nothing: if any port or
+ * the API cannot open, everything opened so far is closed again and the error
+ * is thrown, so a daemon never runs half-configured.
+ */
+import type { ApiDeps } from '../api/app.js';
+import { createApp } from '../api/app.js';
+import type { MacEntry, PortStatus, Status } from '../api/schemas.js';
+import { serveApi, type ApiServer } from '../api/server.js';
+import type { Clock } from './clock.js';
+import type { DaemonConfig, PortConfig } from './config/config.js';
+import { Datapath } from './datapath.js';
+import { formatMac } from './frame/mac.js';
+import type { Logger } from './log.js';
+import { SwitchCore } from './pipeline/forward.js';
+import type { Port } from './port/port.js';
+
+export interface DaemonDeps {
+  clock: Clock;
+  log: Logger;
+  openPort(config: PortConfig): Port;
+  specText: string;
+  version: string;
+}
+
+export class Daemon {
+  private api: ApiServer | undefined;
+  private readonly startedAtMs: number;
+
+  private constructor(
+    readonly config: DaemonConfig,
+    private readonly deps: DaemonDeps,
+    readonly datapath: Datapath,
+  ) {
+    this.startedAtMs = deps.clock.now();
+  }
+
+  static async start(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
+    const log = deps.log;
+    const core = new SwitchCore({
+      macIdleTimeMs: config.switch.macIdleTimeS * 1000,
+      macMaxEntries: config.switch.macMaxEntries,
+      maxFrameBytes: config.switch.maxFrameBytes,
+    });
+    const datapath = new Datapath({ core, clock: deps.clock, log });
+    const daemon = new Daemon(config, deps, datapath);
+    try {
+      for (const portConfig of config.ports) {
+        const port = deps.openPort(portConfig);
+        datapath.attach(port, { floods: true });
+        log.info('port open', { port: port.name, kind: port.kind });
+      }
+      daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
+      log.info('api listening', { listen: config.api.listen });
+    } catch (err) {
+      datapath.closeAll();
+      throw err;
+    }
+    daemon.startHousekeeping();
+    log.info('daemon up', { name: config.name, role: config.role, ports: config.ports.length });
+    return daemon;
+  }
+
+  private housekeeping: NodeJS.Timeout | undefined;
+
+  /** MAC aging runs once a second off the data path, never per frame. */
+  private startHousekeeping(): void {
+    this.housekeeping = setInterval(() => this.datapath.core.expire(this.deps.clock.now()), 1000);
+    this.housekeeping.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.housekeeping);
+    await this.api?.close();
+    this.datapath.closeAll();
+    this.deps.log.info('daemon down', { name: this.config.name });
+  }
+
+  status(): Status {
+    const mac = this.datapath.core.macTableStats();
+    return {
+      name: this.config.name,
+      role: this.config.role,
+      version: this.deps.version,
+      uptimeS: Math.round((this.deps.clock.now() - this.startedAtMs) / 100) / 10,
+      ports: this.portStatuses(),
+      macTable: {
+        entries: mac.entries,
+        learned: mac.learned,
+        expired: mac.expired,
+        evicted: mac.evicted,
+        moved: mac.moved,
+      },
+    };
+  }
+
+  portStatuses(): PortStatus[] {
+    return this.datapath.ports().map((p) => {
+      const c = this.datapath.core.portStats(p.id);
+      return {
+        name: p.port.name,
+        kind: p.port.kind,
+        state: p.state,
+        ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
+        rxFrames: c.rxFrames,
+        rxBytes: c.rxBytes,
+        txFrames: c.txFrames,
+        txBytes: c.txBytes,
+        drops: { ...c.drops },
+      };
+    });
+  }
+
+  macEntries(): MacEntry[] {
+    const nowMs = this.deps.clock.now();
+    return this.datapath.core.macEntries(nowMs).map((e) => ({
+      mac: formatMac(e.mac),
+      port: e.portName,
+      static: e.isStatic,
+      ageS: Math.round(e.ageMs / 100) / 10,
+    }));
+  }
+
+  private apiDeps(): ApiDeps {
+    return {
+      status: () => this.status(),
+      ports: () => this.portStatuses(),
+      macs: () => this.macEntries(),
+      specText: this.deps.specText,
+    };
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The datapath joins Ports (I/O edges) to the SwitchCore (pure decisions).
+ *
+ * Per batch read from one port:
+ *   1. each frame goes through `core.forward` (validate, learn, rules, lookup);
+ *   2. the frame is appended to the output batch of every port it must leave by;
+ *   3. after the whole batch, each port with pending frames gets ONE `send` call.
+ * Frames are views into the reading port's buffer, valid only during its sink
+ * call: step 3 runs inside that call, so no frame is copied. Output batches are
+ * arrays reused across batches, so the steady state allocates nothing here.
+ */
+import type { Clock } from './clock.js';
+import type { Logger } from './log.js';
+import { SwitchCore } from './pipeline/forward.js';
+import type { Port } from './port/port.js';
+
+export interface AttachedPort {
+  readonly id: number;
+  readonly port: Port;
+  /** Frames waiting for this port's next send, reused between batches. */
+  readonly pending: Uint8Array[];
+  /** Bytes queued in `pending`, for the tx counters. */
+  pendingBytes: number;
+  state: 'up' | 'down';
+  lastError?: string;
+}
+
+export interface DatapathOptions {
+  core: SwitchCore;
+  clock: Clock;
+  log: Logger;
+  /** Called once when a port's device fails; the datapath has already detached its frames. */
+  onPortError?: (name: string, err: Error) => void;
+}
+
+export class Datapath {
+  readonly core: SwitchCore;
+  private readonly byId = new Map<number, AttachedPort>();
+  private readonly byName = new Map<string, AttachedPort>();
+  private readonly dirty: AttachedPort[] = [];
+
+  constructor(private readonly options: DatapathOptions) {
+    this.core = options.core;
+  }
+
+  attach(port: Port, opts: { floods: boolean }): AttachedPort {
+    if (this.byName.has(port.name)) throw new Error(`port ${port.name} is already attached`);
+    const id = this.core.addPort({ name: port.name, floods: opts.floods });
+    const attached: AttachedPort = { id, port, pending: [], pendingBytes: 0, state: 'up' };
+    this.byId.set(id, attached);
+    this.byName.set(port.name, attached);
+    port.start({
+      frames: (frames) => this.receive(attached, frames),
+      error: (err) => this.fail(attached, err),
+    });
+    return attached;
+  }
+
+  detach(name: string): boolean {
+    const attached = this.byName.get(name);
+    if (!attached) return false;
+    this.byName.delete(name);
+    this.byId.delete(attached.id);
+    this.core.removePort(attached.id);
+    attached.port.close();
+    return true;
+  }
+
+  ports(): readonly AttachedPort[] {
+    return [...this.byId.values()];
+  }
+
+  get(name: string): AttachedPort | undefined {
+    return this.byName.get(name);
+  }
+
+  closeAll(): void {
+    for (const name of [...this.byName.keys()]) this.detach(name);
+  }
+
+  /** Switch one batch of frames that arrived on `from`. */
+  receive(from: AttachedPort, frames: readonly Uint8Array[]): void {
+    const core = this.core;
+    const nowMs = this.options.clock.now();
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      const decision = core.forward(frame, from.id, nowMs);
+      if (decision.kind === 'output') {
+        this.queue(decision.port, frame);
+      } else if (decision.kind === 'flood') {
+        const targets = decision.ports;
+        for (let t = 0; t < targets.length; t++) this.queue(targets[t]!, frame);
+      }
+    }
+    this.flush();
+  }
+
+  private queue(portId: number, frame: Uint8Array): void {
+    const target = this.byId.get(portId);
+    if (!target || target.state !== 'up') return;
+    if (target.pending.length === 0) this.dirty.push(target);
+    target.pending.push(frame);
+    target.pendingBytes += frame.length;
+  }
+
+  private flush(): void {
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const target = dirty[i]!;
+      target.port.send(target.pending);
+      this.core.countTx(target.id, target.pending.length, target.pendingBytes);
+      target.pending.length = 0;
+      target.pendingBytes = 0;
+    }
+    dirty.length = 0;
+  }
+
+  private fail(attached: AttachedPort, err: Error): void {
+    if (attached.state === 'down') return;
+    attached.state = 'down';
+    attached.lastError = err.message;
+    this.options.log.warn('port down', { port: attached.port.name, err });
+    this.options.onPortError?.(attached.port.name, err);
+  }
+}

@@ -1,0 +1,355 @@
+// See io-handle.h for the design.
+#include "io-handle.h"
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace vswitch {
+namespace {
+
+// Room packed frames get in the shared buffer: batchFrames × this, plus one
+// maxFrameBytes read slot at the end.
+constexpr size_t kPackedFrameBytes = 2048;
+// sendmmsg chunk.
+constexpr uint32_t kWriteChunk = 64;
+
+// Errors after which the fd is useless: the device or interface is gone/down.
+bool IsFatalWriteErrno(int err, bool isPacket) {
+  switch (err) {
+    case EBADF:
+    case EBADFD:
+    case ENODEV:
+    case ENXIO:
+      return true;
+    case ENETDOWN:
+      return isPacket;
+    default:
+      return false;
+  }
+}
+
+// Report a JS exception thrown by a callback as an uncaught exception, the way
+// libuv-driven callbacks in Node core do.
+void RaiseIfPending(Napi::Env env) {
+  if (env.IsExceptionPending()) {
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+}  // namespace
+
+Napi::Function IoHandle::Define(Napi::Env env) {
+  return DefineClass(env, "IoHandle",
+                     {
+                         InstanceAccessor<&IoHandle::GetBuffer>("buffer"),
+                         InstanceAccessor<&IoHandle::GetLengths>("lengths"),
+                         InstanceMethod<&IoHandle::Start>("start"),
+                         InstanceMethod<&IoHandle::WriteFrames>("writeFrames"),
+                         InstanceMethod<&IoHandle::TakeWriteError>("takeWriteError"),
+                         InstanceMethod<&IoHandle::Counters>("counters"),
+                         InstanceMethod<&IoHandle::Close>("close"),
+                     });
+}
+
+// new IoHandle(fd, isPacket, batchFrames, maxFrameBytes): takes ownership of fd.
+IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsBoolean() || !info[2].IsNumber() ||
+      !info[3].IsNumber()) {
+    Napi::TypeError::New(env, "IoHandle(fd, isPacket, batchFrames, maxFrameBytes)").ThrowAsJavaScriptException();
+    return;
+  }
+  fd_ = info[0].As<Napi::Number>().Int32Value();
+  isPacket_ = info[1].As<Napi::Boolean>().Value();
+  uint32_t batch = info[2].As<Napi::Number>().Uint32Value();
+  uint32_t maxFrame = info[3].As<Napi::Number>().Uint32Value();
+  batchFrames_ = batch < 1 ? 1 : (batch > 1024 ? 1024 : batch);
+  maxFrameBytes_ = maxFrame < 64 ? 64 : (maxFrame > 262144 ? 262144 : maxFrame);
+  capacityBytes_ = batchFrames_ * kPackedFrameBytes + maxFrameBytes_;
+
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, capacityBytes_);
+  data_ = static_cast<uint8_t*>(buffer.Data());
+  bufferRef_ = Napi::Persistent(buffer);
+  Napi::Uint32Array lengths = Napi::Uint32Array::New(env, batchFrames_);
+  lengths_ = lengths.Data();
+  lengthsRef_ = Napi::Persistent(lengths);
+}
+
+IoHandle::~IoHandle() {
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+  }
+  delete asyncContext_;
+  asyncContext_ = nullptr;
+  CloseFd();
+}
+
+Napi::Value IoHandle::GetBuffer(const Napi::CallbackInfo& info) { return bufferRef_.Value(); }
+
+Napi::Value IoHandle::GetLengths(const Napi::CallbackInfo& info) { return lengthsRef_.Value(); }
+
+// start(onFrames(count), onError(errno, syscall))
+Napi::Value IoHandle::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0 || isStarted_) {
+    Napi::Error::New(env, "IoHandle.start: closed or already started").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "IoHandle.start(onFrames, onError)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    Napi::Error::New(env, "IoHandle.start: no uv loop").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  poll_ = new uv_poll_t;
+  int rc = uv_poll_init(loop, poll_, fd_);
+  bool isInitialized = rc == 0;
+  if (isInitialized) {
+    poll_->data = this;
+    rc = uv_poll_start(poll_, UV_READABLE, &IoHandle::OnPoll);
+  }
+  if (rc != 0) {
+    if (isInitialized) {
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    } else {
+      delete poll_;
+    }
+    poll_ = nullptr;
+    Napi::Error e = Napi::Error::New(env, std::string("uv_poll_start: ") + uv_strerror(rc));
+    e.Set("errno", Napi::Number::New(env, -rc));
+    e.Set("syscall", Napi::String::New(env, "uv_poll_start"));
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  onFrames_ = Napi::Persistent(info[0].As<Napi::Function>());
+  onError_ = Napi::Persistent(info[1].As<Napi::Function>());
+  asyncContext_ = new Napi::AsyncContext(env, "vswitch:port");
+  isStarted_ = true;
+  Ref();  // a polling handle stays alive even if JS drops it; close() releases
+  return env.Undefined();
+}
+
+void IoHandle::OnPoll(uv_poll_t* poll, int status, int events) {
+  auto* self = static_cast<IoHandle*>(poll->data);
+  if (self != nullptr) self->Drain(status);
+}
+
+uint32_t IoHandle::ReadBatch(int* err, const char** syscall) {
+  uint32_t count = 0;
+  size_t offset = 0;
+  // Outgoing/truncated frames are skipped without filling a slot; bound the
+  // loop so one wake-up never runs unbounded.
+  for (uint32_t attempts = 0; attempts < batchFrames_ * 4 && count < batchFrames_; attempts++) {
+    if (capacityBytes_ - offset < maxFrameBytes_) break;
+    uint8_t* dst = data_ + offset;
+    ssize_t n;
+    if (isPacket_) {
+      struct sockaddr_ll from;
+      socklen_t fromLen = sizeof(from);
+      n = recvfrom(fd_, dst, maxFrameBytes_, MSG_TRUNC, reinterpret_cast<struct sockaddr*>(&from), &fromLen);
+      if (n >= 0 && from.sll_pkttype == PACKET_OUTGOING) {
+        outgoingIgnored_++;
+        continue;
+      }
+    } else {
+      n = read(fd_, dst, maxFrameBytes_);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      *err = errno;
+      *syscall = isPacket_ ? "recvfrom" : "read";
+      break;
+    }
+    if (n == 0) continue;
+    if (static_cast<size_t>(n) > maxFrameBytes_) {
+      truncated_++;
+      continue;
+    }
+    lengths_[count++] = static_cast<uint32_t>(n);
+    offset += static_cast<size_t>(n);
+  }
+  return count;
+}
+
+void IoHandle::Drain(int status) {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  int err = 0;
+  const char* syscall = nullptr;
+  uint32_t count = ReadBatch(&err, &syscall);
+  // POLLERR with nothing to say from read(): report libuv's status.
+  if (err == 0 && status < 0) {
+    err = -status;
+    syscall = "uv_poll";
+  }
+  Ref();  // stay alive through callbacks that may close and drop this handle
+  isDraining_ = true;
+  if (count > 0 && !onFrames_.IsEmpty()) {
+    onFrames_.MakeCallback(Value(), {Napi::Number::New(env, count)}, *asyncContext_);
+    RaiseIfPending(env);
+  }
+  if (err != 0 && fd_ >= 0 && isStarted_) {
+    Napi::FunctionReference onError = std::move(onError_);
+    Napi::AsyncContext* context = asyncContext_;
+    asyncContext_ = nullptr;
+    StopPoll();
+    onError.MakeCallback(Value(), {Napi::Number::New(env, err), Napi::String::New(env, syscall)}, *context);
+    RaiseIfPending(env);
+    delete context;
+  }
+  isDraining_ = false;
+  if (!isStarted_ && asyncContext_ != nullptr) {  // closed during a callback
+    delete asyncContext_;
+    asyncContext_ = nullptr;
+  }
+  Unref();
+}
+
+// writeFrames(frames: Uint8Array[]) → number written
+Napi::Value IoHandle::WriteFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0 || info.Length() < 1 || !info[0].IsArray()) return Napi::Number::New(env, 0);
+  Napi::Array frames = info[0].As<Napi::Array>();
+  uint32_t written = isPacket_ ? WritePacket(env, frames) : WriteTap(env, frames);
+  return Napi::Number::New(env, written);
+}
+
+namespace {
+bool FrameBytes(napi_env env, napi_value value, void** data, size_t* length) {
+  napi_typedarray_type type;
+  napi_value arrayBuffer;
+  size_t byteOffset;
+  if (napi_get_typedarray_info(env, value, &type, length, data, &arrayBuffer, &byteOffset) != napi_ok) return false;
+  return type == napi_uint8_array || type == napi_uint8_clamped_array;
+}
+}  // namespace
+
+uint32_t IoHandle::WriteTap(Napi::Env env, Napi::Array frames) {
+  uint32_t total = frames.Length();
+  uint32_t written = 0;
+  for (uint32_t i = 0; i < total; i++) {
+    napi_value value;
+    void* data;
+    size_t length;
+    if (napi_get_element(env, frames, i, &value) != napi_ok || !FrameBytes(env, value, &data, &length)) continue;
+    ssize_t n;
+    do {
+      n = write(fd_, data, length);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) {
+      written++;
+    } else if (IsFatalWriteErrno(errno, false)) {
+      writeErrno_ = errno;
+      writeSyscall_ = "write";
+      break;
+    }
+    // EAGAIN (queue full), EIO (device down), EINVAL/EMSGSIZE: drop this frame.
+  }
+  return written;
+}
+
+uint32_t IoHandle::WritePacket(Napi::Env env, Napi::Array frames) {
+  uint32_t total = frames.Length();
+  uint32_t written = 0;
+  struct mmsghdr msgs[kWriteChunk];
+  struct iovec iovs[kWriteChunk];
+  for (uint32_t start = 0; start < total; start += kWriteChunk) {
+    uint32_t end = start + kWriteChunk < total ? start + kWriteChunk : total;
+    uint32_t count = 0;
+    for (uint32_t i = start; i < end; i++) {
+      napi_value value;
+      void* data;
+      size_t length;
+      if (napi_get_element(env, frames, i, &value) != napi_ok || !FrameBytes(env, value, &data, &length)) continue;
+      iovs[count].iov_base = data;
+      iovs[count].iov_len = length;
+      msgs[count] = {};
+      msgs[count].msg_hdr.msg_iov = &iovs[count];
+      msgs[count].msg_hdr.msg_iovlen = 1;
+      count++;
+    }
+    uint32_t next = 0;
+    while (next < count) {
+      int n = sendmmsg(fd_, msgs + next, count - next, MSG_DONTWAIT);
+      if (n > 0) {
+        written += static_cast<uint32_t>(n);
+        next += static_cast<uint32_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && IsFatalWriteErrno(errno, true)) {
+        writeErrno_ = errno;
+        writeSyscall_ = "sendmmsg";
+        return written;
+      }
+      next++;  // ENOBUFS/EAGAIN (queue full), EMSGSIZE (over MTU): drop this frame
+    }
+  }
+  return written;
+}
+
+// takeWriteError() → [errno, syscall] | null; clears it.
+Napi::Value IoHandle::TakeWriteError(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (writeErrno_ == 0) return env.Null();
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, writeErrno_));
+  result.Set(1u, Napi::String::New(env, writeSyscall_ != nullptr ? writeSyscall_ : "write"));
+  writeErrno_ = 0;
+  writeSyscall_ = nullptr;
+  return result;
+}
+
+Napi::Value IoHandle::Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("outgoingIgnored", Napi::Number::New(env, outgoingIgnored_));
+  result.Set("truncatedFrames", Napi::Number::New(env, truncated_));
+  return result;
+}
+
+void IoHandle::StopPoll() {
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+  }
+  onFrames_.Reset();
+  onError_.Reset();
+  if (isStarted_) {
+    isStarted_ = false;
+    Unref();
+  }
+}
+
+void IoHandle::CloseFd() {
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+Napi::Value IoHandle::Close(const Napi::CallbackInfo& info) {
+  StopPoll();  // libuv requires the poll handle stopped before its fd closes
+  if (!isDraining_) {  // else Drain() frees it after the callback returns
+    delete asyncContext_;
+    asyncContext_ = nullptr;
+  }
+  CloseFd();
+  return info.Env().Undefined();
+}
+
+}  // namespace vswitch

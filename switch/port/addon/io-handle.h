@@ -1,0 +1,72 @@
+// IoHandle: one non-blocking fd (a TAP or an AF_PACKET socket) moved in
+// batches on the Node event loop.
+//
+// Read path (DEPENDENCIES.md: ~760 ns of Node CPU per frame measured this way):
+//   uv_poll (level-triggered) says the fd is readable → read()/recvfrom() in a
+//   loop until EAGAIN, at most `batchFrames` frames, packed back to back into ONE
+//   preallocated ArrayBuffer → ONE call into JS, onFrames(count); JS slices views
+//   with the `lengths` Uint32Array. Each read gets `maxFrameBytes` of room, so a
+//   jumbo frame only shortens the batch. Frames left in the kernel queue wake
+//   the loop again on its next turn, so other handles are never starved.
+// Write path: writeFrames(frames[]) loops write() (TAP) or sendmmsg (packet),
+//   drops a frame on a transient error (queue full = a full wire), stops on a
+//   fatal one (device gone) which takeWriteError() then reports.
+// Errors on read stop the poll and are reported once, onError(errno, syscall).
+// close() stops the poll (uv_close, so nothing keeps the process alive) and
+// closes the fd; a non-persistent TAP disappears with it.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+
+namespace vswitch {
+
+class IoHandle : public Napi::ObjectWrap<IoHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit IoHandle(const Napi::CallbackInfo& info);
+  ~IoHandle() override;
+
+ private:
+  Napi::Value GetBuffer(const Napi::CallbackInfo& info);
+  Napi::Value GetLengths(const Napi::CallbackInfo& info);
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value WriteFrames(const Napi::CallbackInfo& info);
+  Napi::Value TakeWriteError(const Napi::CallbackInfo& info);
+  Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  static void OnPoll(uv_poll_t* poll, int status, int events);
+  void Drain(int status);
+  uint32_t ReadBatch(int* err, const char** syscall);
+  uint32_t WriteTap(Napi::Env env, Napi::Array frames);
+  uint32_t WritePacket(Napi::Env env, Napi::Array frames);
+  void StopPoll();
+  void CloseFd();
+
+  int fd_ = -1;
+  bool isPacket_ = false;
+  uint32_t batchFrames_ = 0;
+  size_t maxFrameBytes_ = 0;
+  size_t capacityBytes_ = 0;
+  uint8_t* data_ = nullptr;
+  uint32_t* lengths_ = nullptr;
+  Napi::Reference<Napi::ArrayBuffer> bufferRef_;
+  Napi::Reference<Napi::Uint32Array> lengthsRef_;
+
+  uv_poll_t* poll_ = nullptr;
+  bool isStarted_ = false;
+  bool isDraining_ = false;
+  Napi::FunctionReference onFrames_;
+  Napi::FunctionReference onError_;
+  Napi::AsyncContext* asyncContext_ = nullptr;
+
+  double outgoingIgnored_ = 0;  // frames seen with sll_pkttype == PACKET_OUTGOING
+  double truncated_ = 0;        // frames longer than maxFrameBytes, dropped
+  int writeErrno_ = 0;
+  const char* writeSyscall_ = nullptr;
+};
+
+}  // namespace vswitch

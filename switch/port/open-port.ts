@@ -1,0 +1,14 @@
+import type { PortConfig } from '../config/config.js';
+import { CapturePort } from './capture-port.js';
+import type { Port } from './port.js';
+import { TapPort } from './tap-port.js';
+
+/** Opens the device a port config names; throws a typed port error saying why it cannot. */
+export function openPort(config: PortConfig): Port {
+  switch (config.type) {
+    case 'tap':
+      return TapPort.open({ name: config.name, mtu: config.mtu, create: true });
+    case 'capture':
+      return CapturePort.open({ name: config.name, interface: config.interface, promiscuous: config.promiscuous });
+  }
+}

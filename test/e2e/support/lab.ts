@@ -1,0 +1,58 @@
+/**
+ * Drives scripts/lab from end-to-end tests. Every e2e test needs root (namespaces,
+ * TAP devices): `requireRoot()` fails the suite with a message, never skips it.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const LAB = join(ROOT, 'scripts/lab');
+const run = promisify(execFile);
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error('end-to-end tests need root (network namespaces, TAP devices): run scripts/test as root');
+  }
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs scripts/lab with arguments; rejects with its stderr on failure. */
+export async function lab(...args: string[]): Promise<RunResult> {
+  try {
+    return await run(LAB, args, { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`scripts/lab ${args.join(' ')} failed: ${e.stderr || e.stdout || e.message}`);
+  }
+}
+
+/** Runs a command inside a lab node; resolves even on a non-zero exit (the caller checks `code`). */
+export function labExec(node: string, command: string[], timeoutMs = 60_000): RunResult & { code: number } {
+  const r = spawnSync(LAB, ['exec', node, ...command], { encoding: 'utf8', timeout: timeoutMs });
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', code: r.status ?? -1 };
+}
+
+export async function labJson<T>(node: string, ...args: string[]): Promise<T> {
+  const { stdout } = await lab('vswitch', node, ...args, '--json');
+  return JSON.parse(stdout) as T;
+}
+
+export function labDownSync(): void {
+  spawnSync(LAB, ['down'], { encoding: 'utf8' });
+}
+
+/** The lab's VM addressing: VM hHvV has IP 198.19.H.V and MAC 02:00:c6:13:HH:VV. */
+export function vmIp(h: number, v: number): string {
+  return `198.19.${h}.${v}`;
+}
+
+export function vmMac(h: number, v: number): string {
+  const hex = (n: number): string => n.toString(16).padStart(2, '0');
+  return `02:00:c6:13:${hex(h)}:${hex(v)}`;
+}

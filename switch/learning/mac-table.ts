@@ -22,6 +22,7 @@
  * Keyed by MAC only: the switch is VLAN-unaware (tags are carried through).
  */
 import type { Mac } from '../frame/mac.js';
+import { MacTableOptionsError } from './mac-table-options-error.js';
 
 export type LearnResult = 'new' | 'refresh' | 'moved' | 'static';
 
@@ -80,9 +81,9 @@ export class MacTable {
   private moved = 0;
 
   constructor({ idleTimeMs = DEFAULT_IDLE_TIME_MS, maxEntries = DEFAULT_MAX_ENTRIES }: MacTableOptions = {}) {
-    if (!(idleTimeMs > 0)) throw new RangeError(`mac table: idleTimeMs must be > 0 (got ${idleTimeMs})`);
+    if (!(idleTimeMs > 0)) throw new MacTableOptionsError('idleTimeMs', `must be > 0 (got ${idleTimeMs})`);
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw new RangeError(`mac table: maxEntries must be an integer >= 1 (got ${maxEntries})`);
+      throw new MacTableOptionsError('maxEntries', `must be an integer >= 1 (got ${maxEntries})`);
     }
     this.idleTimeMs = idleTimeMs;
     this.maxEntries = maxEntries;
@@ -252,9 +253,12 @@ export class MacTable {
     this.appendTo(list, entry);
   }
 
+  /** Unlinks from the port's list, and drops the list when it empties (port ids are not reused). */
   private unlink(entry: MacEntry): void {
     const list = this.lists.get(entry.port);
-    if (list !== undefined) this.unlinkFrom(list, entry);
+    if (list === undefined) return;
+    this.unlinkFrom(list, entry);
+    if (list.count === 0) this.lists.delete(entry.port);
   }
 
   private appendTo(list: PortList, entry: MacEntry): void {

@@ -1,0 +1,285 @@
+/**
+ * SwitchCore: the forwarding pipeline. Pure — no I/O, no timers, time comes
+ * in as `nowMs` — and the one authority on what a frame does.
+ *
+ * forward(frame, inPort, nowMs), in order:
+ *   0. the in-port must be registered, else drop 'unknown-in-port';
+ *      rx counters of the in-port are bumped; at most every expireIntervalMs
+ *      the MAC table's aged entries are swept (cheap: see MacTable);
+ *   1. inspect/validate the frame → drop with the FrameDropReason;
+ *   2. learn the source MAC on the in-port (move detection in MacTable);
+ *   3. destination broadcast/multicast → flood to every `floods` port except
+ *      the in-port;
+ *   4. rule lookup; the best non-default rule whose target port exists wins →
+ *      output to it (target == in-port → drop 'hairpin');
+ *   5. learned destination → output (learned on the in-port → drop
+ *      'same-port': the frame is already on the right segment, as a bridge filters);
+ *   6. the best default rule (dst none) whose target exists → output (hairpin
+ *      check too);
+ *   7. otherwise unknown unicast → flood.
+ *
+ * Rules name their target port; a rule whose target is not registered (yet)
+ * is skipped as if absent and counted in `ruleTargetMissing` (once per
+ * skipped rule per frame). Learning outranks the default rule (step 5 before
+ * 6) and a rule outranks learning (4 before 5): the paper's default rule is
+ * "the lowest possible priority", and explicit rules are the overlay's policy.
+ *
+ * Counters. forward() counts rx (frames, bytes), flooded frames, drops by
+ * reason (on the in-port) and rule hits (frames, bytes). Tx is counted by the
+ * caller with countTx(port, frames, bytes) after it has actually written the
+ * batch: only the edge knows what left, and a flood would otherwise cost a
+ * loop over the out-ports per frame here.
+ *
+ * Hot path. No allocation per frame: the FrameInfo is reused, and decisions
+ * are shared frozen objects (see decision.ts). No exceptions per frame.
+ * Port ids are never reused, so a stale id (in a MAC entry, in a caller's
+ * queue) can never reach a different port.
+ */
+import { DEFAULT_MAX_FRAME_BYTES, createFrameInfo, inspectFrame, type FrameInfo } from '../frame/ethernet.js';
+import { isMulticast } from '../frame/mac.js';
+import { MacTable, type MacTableOptions, type MacTableStats } from '../learning/mac-table.js';
+import { RuleTable, type RuleEntry, type RuleStats, type RuleUsable } from '../rules/rule-table.js';
+import {
+  DROP_DECISIONS,
+  zeroDropCounts,
+  type Decision,
+  type DropDecision,
+  type DropReason,
+  type FloodDecision,
+  type OutputDecision,
+} from './decision.js';
+import { PortExistsError, PortNameInvalidError } from './pipeline-errors.js';
+
+export interface SwitchCoreOptions {
+  /** Largest accepted frame, no FCS (default 1518: 1500 payload + header + one tag). */
+  maxFrameBytes?: number;
+  macTable?: MacTableOptions;
+  /** How often forward() sweeps aged MAC entries (default 1000 ms). */
+  expireIntervalMs?: number;
+  /** Share a rule table (default: a new one). */
+  rules?: RuleTable;
+}
+
+export interface PortSpec {
+  name: string;
+  /** Whether broadcast, multicast and unknown unicast go out this port (the star tree's ports do). */
+  floods: boolean;
+}
+
+export interface PortCounters {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames received here that were flooded (multicast or unknown unicast). */
+  floodedFrames: number;
+  drops: Record<DropReason, number>;
+}
+
+export interface PortStats extends PortCounters {
+  id: number;
+  name: string;
+  floods: boolean;
+}
+
+export interface SwitchStats {
+  ports: PortStats[];
+  rules: RuleStats[];
+  macTable: MacTableStats;
+  ruleTargetMissing: number;
+  unknownInPortDrops: number;
+}
+
+interface PortState {
+  readonly id: number;
+  readonly name: string;
+  floods: boolean;
+  readonly output: OutputDecision;
+  flood: FloodDecision;
+  readonly counters: PortCounters;
+}
+
+const DEFAULT_EXPIRE_INTERVAL_MS = 1000;
+const EMPTY_FLOOD: FloodDecision = Object.freeze({ kind: 'flood', ports: Object.freeze([]) as readonly number[] });
+
+export class SwitchCore {
+  readonly rules: RuleTable;
+  readonly macTable: MacTable;
+  readonly maxFrameBytes: number;
+  private readonly expireIntervalMs: number;
+  private nextExpireMs = -Infinity;
+  private nextPortId = 0;
+  /** Indexed by port id; holes for removed ports. */
+  private readonly ports: (PortState | undefined)[] = [];
+  private readonly portsByName = new Map<string, PortState>();
+  private readonly info: FrameInfo = createFrameInfo();
+  private ruleTargetMissing = 0;
+  private unknownInPortDrops = 0;
+  private readonly isUsable: RuleUsable = (entry) => {
+    if (this.portsByName.has(entry.rule.target)) return true;
+    this.ruleTargetMissing++;
+    return false;
+  };
+
+  constructor(options: SwitchCoreOptions = {}) {
+    this.rules = options.rules ?? new RuleTable();
+    this.macTable = new MacTable(options.macTable);
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.expireIntervalMs = options.expireIntervalMs ?? DEFAULT_EXPIRE_INTERVAL_MS;
+  }
+
+  /** Registers a port; throws PortExistsError / PortNameInvalidError. Ids increase and are never reused. */
+  addPort(spec: PortSpec): number {
+    if (typeof spec.name !== 'string' || spec.name.length === 0) throw new PortNameInvalidError(String(spec.name));
+    if (this.portsByName.has(spec.name)) throw new PortExistsError(spec.name);
+    const id = this.nextPortId++;
+    const state: PortState = {
+      id,
+      name: spec.name,
+      floods: spec.floods,
+      output: Object.freeze({ kind: 'output', port: id }),
+      flood: EMPTY_FLOOD,
+      counters: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, floodedFrames: 0, drops: zeroDropCounts() },
+    };
+    this.ports[id] = state;
+    this.portsByName.set(spec.name, state);
+    this.rebuildFloods();
+    return id;
+  }
+
+  /** Unregisters a port and forgets the MACs learned on it. */
+  removePort(id: number): boolean {
+    const state = this.ports[id];
+    if (state === undefined) return false;
+    this.ports[id] = undefined;
+    this.portsByName.delete(state.name);
+    this.macTable.forgetPort(id);
+    this.rebuildFloods();
+    return true;
+  }
+
+  setFloods(id: number, floods: boolean): boolean {
+    const state = this.ports[id];
+    if (state === undefined) return false;
+    if (state.floods !== floods) {
+      state.floods = floods;
+      this.rebuildFloods();
+    }
+    return true;
+  }
+
+  portId(name: string): number | undefined {
+    return this.portsByName.get(name)?.id;
+  }
+
+  portName(id: number): string | undefined {
+    return this.ports[id]?.name;
+  }
+
+  /** Decides what to do with one frame that arrived on `inPort`. Never throws. */
+  forward(frame: Uint8Array, inPort: number, nowMs: number): Decision {
+    const port = this.ports[inPort];
+    if (port === undefined) {
+      this.unknownInPortDrops++;
+      return DROP_DECISIONS['unknown-in-port'];
+    }
+    const counters = port.counters;
+    const frameBytes = frame.length;
+    counters.rxFrames++;
+    counters.rxBytes += frameBytes;
+    if (nowMs >= this.nextExpireMs) {
+      this.macTable.expire(nowMs);
+      this.nextExpireMs = nowMs + this.expireIntervalMs;
+    }
+
+    // 1. validate
+    const info = inspectFrame(frame, this.maxFrameBytes, this.info);
+    if (info.kind === 'drop') return this.drop(port, info.reason);
+    const src = info.src;
+    const dst = info.dst;
+
+    // 2. learn
+    this.macTable.learn(src, inPort, nowMs);
+
+    // 3. group destinations flood
+    if (isMulticast(dst)) {
+      counters.floodedFrames++;
+      return port.flood;
+    }
+
+    // 4. non-default rule
+    const explicit = this.rules.matchExplicit(src, dst, this.isUsable);
+    if (explicit !== undefined) return this.outputByRule(explicit, port, frameBytes);
+
+    // 5. learned destination
+    const learnedPort = this.macTable.lookup(dst, nowMs);
+    if (learnedPort !== undefined) {
+      const out = this.ports[learnedPort];
+      if (out !== undefined) return learnedPort === inPort ? this.drop(port, 'same-port') : out.output;
+    }
+
+    // 6. default rule
+    const fallback = this.rules.matchDefault(src, this.isUsable);
+    if (fallback !== undefined) return this.outputByRule(fallback, port, frameBytes);
+
+    // 7. unknown unicast
+    counters.floodedFrames++;
+    return port.flood;
+  }
+
+  /** The caller reports what it actually wrote to `port`. Unknown ports are ignored. */
+  countTx(port: number, frames: number, bytes: number): void {
+    const state = this.ports[port];
+    if (state === undefined) return;
+    state.counters.txFrames += frames;
+    state.counters.txBytes += bytes;
+  }
+
+  stats(): SwitchStats {
+    const ports: PortStats[] = [];
+    for (const state of this.ports) {
+      if (state === undefined) continue;
+      const { counters } = state;
+      ports.push({
+        id: state.id,
+        name: state.name,
+        floods: state.floods,
+        rxFrames: counters.rxFrames,
+        rxBytes: counters.rxBytes,
+        txFrames: counters.txFrames,
+        txBytes: counters.txBytes,
+        floodedFrames: counters.floodedFrames,
+        drops: { ...counters.drops },
+      });
+    }
+    return {
+      ports,
+      rules: this.rules.stats(),
+      macTable: this.macTable.stats(),
+      ruleTargetMissing: this.ruleTargetMissing,
+      unknownInPortDrops: this.unknownInPortDrops,
+    };
+  }
+
+  private outputByRule(entry: RuleEntry, port: PortState, frameBytes: number): Decision {
+    entry.hitFrames++;
+    entry.hitBytes += frameBytes;
+    // isUsable just confirmed the target exists.
+    const target = this.portsByName.get(entry.rule.target)!;
+    return target === port ? this.drop(port, 'hairpin') : target.output;
+  }
+
+  private drop(port: PortState, reason: DropReason): DropDecision {
+    port.counters.drops[reason]++;
+    return DROP_DECISIONS[reason];
+  }
+
+  private rebuildFloods(): void {
+    const flooding: number[] = [];
+    for (const state of this.ports) if (state !== undefined && state.floods) flooding.push(state.id);
+    for (const state of this.ports) {
+      if (state === undefined) continue;
+      state.flood = Object.freeze({ kind: 'flood', ports: Object.freeze(flooding.filter((id) => id !== state.id)) });
+    }
+  }
+}

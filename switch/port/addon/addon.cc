@@ -1,0 +1,122 @@
+// vswitch_native: the Node-API surface of the port addon. Only open / read /
+// write / close live here; every decision stays in TypeScript.
+//
+//   openTap(name, mtuBytes, create)            → { fd, ifindex, name }
+//   openPacket(ifname, isPromiscuous, filter?, rcvbufBytes) → { fd, ifindex }
+//   interfaceInfo(name)                        → { ifindex, isUp, mtuBytes } | null
+//   new IoHandle(fd, isPacket, batchFrames, maxFrameBytes)   (see io-handle.h)
+//
+// Failures throw an Error carrying `errno` (number) and `syscall` (string);
+// switch/port/port-errors.ts turns them into typed VswitchErrors.
+#include <errno.h>
+#include <napi.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "io-handle.h"
+#include "netdev.h"
+
+namespace vswitch {
+namespace {
+
+Napi::Value ThrowSys(Napi::Env env, SysResult r) {
+  std::string syscall = r.syscall != nullptr ? r.syscall : "unknown";
+  Napi::Error e = Napi::Error::New(env, syscall + ": " + std::strerror(r.err));
+  e.Set("errno", Napi::Number::New(env, r.err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value ThrowType(Napi::Env env, const char* usage) {
+  Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value OpenTapJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
+    return ThrowType(env, "openTap(name, mtuBytes, create)");
+  }
+  TapOpened opened;
+  SysResult r = OpenTap(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                        info[2].As<Napi::Boolean>().Value(), &opened);
+  if (r.err != 0) return ThrowSys(env, r);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fd", Napi::Number::New(env, opened.fd));
+  result.Set("ifindex", Napi::Number::New(env, opened.ifindex));
+  result.Set("name", Napi::String::New(env, opened.name));
+  return result;
+}
+
+// filter: Array<{ code, jt, jf, k }> (classic BPF, as `tcpdump -dd` prints it)
+bool ReadFilter(Napi::Env env, Napi::Value value, std::vector<sock_filter>* out) {
+  if (value.IsUndefined() || value.IsNull()) return true;
+  if (!value.IsArray()) return false;
+  Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() == 0 || array.Length() > 4096) return false;
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsObject()) return false;
+    Napi::Object insn = item.As<Napi::Object>();
+    Napi::Value code = insn.Get("code"), jt = insn.Get("jt"), jf = insn.Get("jf"), k = insn.Get("k");
+    if (!code.IsNumber() || !jt.IsNumber() || !jf.IsNumber() || !k.IsNumber()) return false;
+    sock_filter f;
+    f.code = static_cast<uint16_t>(code.As<Napi::Number>().Uint32Value());
+    f.jt = static_cast<uint8_t>(jt.As<Napi::Number>().Uint32Value());
+    f.jf = static_cast<uint8_t>(jf.As<Napi::Number>().Uint32Value());
+    f.k = k.As<Napi::Number>().Uint32Value();
+    out->push_back(f);
+  }
+  return true;
+}
+
+Napi::Value OpenPacketJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "openPacket(ifname, isPromiscuous, filter?, rcvbufBytes)";
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsBoolean() || !info[3].IsNumber()) {
+    return ThrowType(env, usage);
+  }
+  std::vector<sock_filter> filter;
+  if (!ReadFilter(env, info[2], &filter)) return ThrowType(env, "filter: 1..4096 of { code, jt, jf, k }");
+  PacketOpened opened;
+  SysResult r = OpenPacket(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Boolean>().Value(),
+                           filter.empty() ? nullptr : filter.data(), filter.size(),
+                           info[3].As<Napi::Number>().Int32Value(), &opened);
+  if (r.err != 0) return ThrowSys(env, r);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fd", Napi::Number::New(env, opened.fd));
+  result.Set("ifindex", Napi::Number::New(env, opened.ifindex));
+  return result;
+}
+
+Napi::Value InterfaceInfoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowType(env, "interfaceInfo(name)");
+  InterfaceInfo iface;
+  SysResult r = GetInterfaceInfo(info[0].As<Napi::String>().Utf8Value(), &iface);
+  if (r.err == ENODEV) return env.Null();
+  if (r.err != 0) return ThrowSys(env, r);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("ifindex", Napi::Number::New(env, iface.ifindex));
+  result.Set("isUp", Napi::Boolean::New(env, iface.isUp));
+  result.Set("mtuBytes", Napi::Number::New(env, iface.mtuBytes));
+  return result;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("openTap", Napi::Function::New<OpenTapJs>(env, "openTap"));
+  exports.Set("openPacket", Napi::Function::New<OpenPacketJs>(env, "openPacket"));
+  exports.Set("interfaceInfo", Napi::Function::New<InterfaceInfoJs>(env, "interfaceInfo"));
+  exports.Set("IoHandle", IoHandle::Define(env));
+  return exports;
+}
+
+}  // namespace
+}  // namespace vswitch
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return vswitch::Init(env, exports); }
+
+NODE_API_MODULE(vswitch_native, InitModule)

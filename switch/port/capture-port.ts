@@ -1,0 +1,220 @@
+/**
+ * An existing Linux interface (veth end, NIC, bridge) as a switch port, the way
+ * VNET attached to a host's NIC: an AF_PACKET socket bound to the interface,
+ * promiscuous, every frame read in batches and frames injected with sendmmsg.
+ *
+ * Loop prevention: a frame we inject leaves through the interface and the
+ * kernel shows it to packet sockets as PACKET_OUTGOING. PACKET_IGNORE_OUTGOING
+ * (Linux >= 4.20) stops that in the kernel; the addon also drops any frame whose
+ * sll_pkttype is PACKET_OUTGOING and counts it in `outgoingIgnored`, which
+ * therefore stays 0 where the option works. (So outgoing traffic of the host's
+ * own stack on that interface is not captured either: attach interfaces the
+ * host does not use itself.)
+ *
+ * Failure at run time (interface deleted, set down) is reported once through
+ * sink.error as DeviceGoneError or InterfaceDownError, and delivery stops; the
+ * daemon calls reopen() when the interface is back, which rebinds a new socket
+ * and resumes delivery to the same sink. Counters survive reopen().
+ */
+import { closeSync } from 'node:fs';
+import { NativeIo, loadAddon, type BpfInstruction } from './addon.js';
+import type { Port, PortIoStats, PortSink } from './port.js';
+import {
+  DeviceGoneError,
+  InterfaceDownError,
+  captureOpenError,
+  checkInterfaceName,
+  deviceIoError,
+  isNativeFailure,
+  type NativeFailure,
+  type PortDeviceError,
+} from './port-errors.js';
+
+export interface CapturePortOptions {
+  /** The Linux interface to attach to. */
+  interface: string;
+  /** Port name in the switch (default: the interface name). */
+  name?: string;
+  /** PACKET_MR_PROMISC membership (default true): receive frames for every MAC. */
+  promiscuous?: boolean;
+  /** Classic-BPF filter attached before bind (SO_ATTACH_FILTER), e.g. from `tcpdump -dd`. */
+  bpf?: readonly BpfInstruction[];
+  /** Most frames per wake-up (default 64). */
+  batchFrames?: number;
+  /** Largest frame read (default 65536: GSO/GRO super-frames on veth can exceed the MTU); longer ones are dropped and counted. */
+  maxFrameBytes?: number;
+  /** SO_RCVBUF(FORCE) in bytes (default 4 MiB; 0 = kernel default). */
+  rcvbufBytes?: number;
+}
+
+export interface CapturePortStats extends PortIoStats {
+  /** Frames seen with sll_pkttype == PACKET_OUTGOING and dropped; 0 when PACKET_IGNORE_OUTGOING works. */
+  outgoingIgnored: number;
+  /** Frames longer than maxFrameBytes, dropped. */
+  truncatedFrames: number;
+}
+
+export const CAPTURE_DEFAULT_BATCH_FRAMES = 64;
+export const CAPTURE_DEFAULT_MAX_FRAME_BYTES = 65536;
+export const CAPTURE_DEFAULT_RCVBUF_BYTES = 4 * 1024 * 1024;
+
+export class CapturePort implements Port {
+  readonly kind = 'capture' as const;
+  readonly name: string;
+  readonly interface: string;
+  private io: NativeIo | undefined;
+  private currentIfindex: number;
+  private sink: PortSink | undefined;
+  private isClosed = false;
+  private isFailed = false;
+  private readonly counters: CapturePortStats = {
+    readBatches: 0,
+    readFrames: 0,
+    writeFrames: 0,
+    writeErrors: 0,
+    outgoingIgnored: 0,
+    truncatedFrames: 0,
+  };
+
+  private constructor(
+    private readonly options: CapturePortOptions,
+    opened: { io: NativeIo; ifindex: number },
+  ) {
+    this.name = options.name ?? options.interface;
+    this.interface = options.interface;
+    this.io = opened.io;
+    this.currentIfindex = opened.ifindex;
+  }
+
+  /** Throws InterfaceNotFoundError, InterfaceDownError, CapturePermissionError, InvalidInterfaceNameError, PortOpenError. */
+  static open(options: CapturePortOptions): CapturePort {
+    checkInterfaceName(options.interface);
+    return new CapturePort(options, openIo(options));
+  }
+
+  /** Interface index the socket is bound to. */
+  get ifindex(): number {
+    return this.currentIfindex;
+  }
+
+  start(sink: PortSink): void {
+    if (this.isClosed || this.sink) return;
+    this.sink = sink;
+    if (!this.isFailed) this.startIo();
+  }
+
+  /**
+   * Rebinds to the interface (after sink.error, or to pick up a re-created
+   * interface) and resumes delivery to the started sink. Throws the same typed
+   * errors as open() while the interface is still missing or down.
+   */
+  reopen(): void {
+    if (this.isClosed) return;
+    const opened = openIo(this.options);
+    this.retireIo();
+    this.io = opened.io;
+    this.currentIfindex = opened.ifindex;
+    this.isFailed = false;
+    if (this.sink) this.startIo();
+  }
+
+  send(frames: readonly Uint8Array[]): void {
+    if (this.isClosed || frames.length === 0) return;
+    if (this.isFailed || !this.io) {
+      this.counters.writeErrors += frames.length;
+      return;
+    }
+    const { written, failure } = this.io.write(frames);
+    this.counters.writeFrames += written;
+    this.counters.writeErrors += frames.length - written;
+    if (failure) this.fail(failure);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.sink = undefined;
+    this.retireIo();
+  }
+
+  stats(): CapturePortStats {
+    const live = this.io?.counters() ?? { outgoingIgnored: 0, truncatedFrames: 0 };
+    return {
+      ...this.counters,
+      outgoingIgnored: this.counters.outgoingIgnored + live.outgoingIgnored,
+      truncatedFrames: this.counters.truncatedFrames + live.truncatedFrames,
+    };
+  }
+
+  private startIo(): void {
+    const sink = this.sink;
+    if (!sink || !this.io) return;
+    this.io.start(
+      (frames) => {
+        this.counters.readBatches++;
+        this.counters.readFrames += frames.length;
+        sink.frames(frames);
+      },
+      (failure) => this.fail(failure),
+    );
+  }
+
+  /** Closes the current socket, keeping its counters. */
+  private retireIo(): void {
+    if (!this.io) return;
+    const { outgoingIgnored, truncatedFrames } = this.io.counters();
+    this.counters.outgoingIgnored += outgoingIgnored;
+    this.counters.truncatedFrames += truncatedFrames;
+    this.io.close();
+    this.io = undefined;
+  }
+
+  private fail(failure: NativeFailure): void {
+    if (this.isFailed || this.isClosed) return;
+    this.isFailed = true;
+    this.retireIo();
+    this.sink?.error(this.classify(failure));
+  }
+
+  /** ENETDOWN means down or deleted: ask the kernel which. */
+  private classify(failure: NativeFailure): PortDeviceError {
+    const init = { device: this.interface, errno: failure.errno, syscall: failure.syscall };
+    let info;
+    try {
+      info = loadAddon().interfaceInfo(this.interface);
+    } catch (err) {
+      return deviceIoError(failure, this.interface);
+    }
+    if (!info || info.ifindex !== this.currentIfindex) return new DeviceGoneError(init);
+    if (!info.isUp) return new InterfaceDownError(init);
+    return deviceIoError(failure, this.interface);
+  }
+}
+
+function openIo(options: CapturePortOptions): { io: NativeIo; ifindex: number } {
+  const addon = loadAddon();
+  let opened;
+  try {
+    opened = addon.openPacket(
+      options.interface,
+      options.promiscuous ?? true,
+      options.bpf,
+      options.rcvbufBytes ?? CAPTURE_DEFAULT_RCVBUF_BYTES,
+    );
+  } catch (err) {
+    if (isNativeFailure(err)) throw captureOpenError(err, options.interface, err);
+    throw err;
+  }
+  try {
+    const handle = new addon.IoHandle(
+      opened.fd,
+      true,
+      options.batchFrames ?? CAPTURE_DEFAULT_BATCH_FRAMES,
+      options.maxFrameBytes ?? CAPTURE_DEFAULT_MAX_FRAME_BYTES,
+    );
+    return { io: new NativeIo(handle), ifindex: opened.ifindex };
+  } catch (err) {
+    closeSync(opened.fd);
+    throw err;
+  }
+}

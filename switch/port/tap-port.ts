@@ -1,0 +1,116 @@
+/**
+ * A TAP device as a switch port: the VM side of the switch.
+ *
+ * open() creates the TAP (IFF_TAP | IFF_NO_PI) or attaches to an existing
+ * persistent one, sets the MTU, brings it up. Frames arrive in batches — one
+ * sink.frames call per event-loop wake-up — and send() writes a batch in one
+ * call into the addon; a full queue drops and counts (a full wire), a vanished
+ * device is reported once through sink.error and the port stops. close() closes
+ * the fd, so a TAP this port created disappears with it.
+ */
+import { closeSync } from 'node:fs';
+import { NativeIo, loadAddon } from './addon.js';
+import type { Port, PortIoStats, PortSink } from './port.js';
+import { checkInterfaceName, deviceIoError, isNativeFailure, tapOpenError, type NativeFailure } from './port-errors.js';
+
+export interface TapPortOptions {
+  /** Interface name, at most 15 characters. */
+  name: string;
+  /** Device MTU in bytes; left as is (1500 for a new TAP) when omitted. */
+  mtu?: number;
+  /** Create the TAP when missing (default). false: attach to an existing persistent TAP only. */
+  create?: boolean;
+  /** Most frames per wake-up (default 64). */
+  batchFrames?: number;
+  /** Largest frame read (default 65 KiB: any MTU a TAP accepts). */
+  maxFrameBytes?: number;
+}
+
+export const TAP_DEFAULT_BATCH_FRAMES = 64;
+// A TAP accepts MTUs up to 65535; + Ethernet and VLAN headers.
+export const TAP_DEFAULT_MAX_FRAME_BYTES = 65535 + 18;
+
+export class TapPort implements Port {
+  readonly kind = 'tap' as const;
+  private sink: PortSink | undefined;
+  private isClosed = false;
+  private isFailed = false;
+  private readonly counters: PortIoStats = { readBatches: 0, readFrames: 0, writeFrames: 0, writeErrors: 0 };
+
+  private constructor(
+    /** The device name the kernel gave. */
+    readonly name: string,
+    /** Interface index in the namespace the TAP was created in. */
+    readonly ifindex: number,
+    private readonly io: NativeIo,
+  ) {}
+
+  /** Throws TapPermissionError, TapNameTakenError, InvalidInterfaceNameError, InterfaceNotFoundError, PortOpenError. */
+  static open(options: TapPortOptions): TapPort {
+    checkInterfaceName(options.name);
+    const addon = loadAddon();
+    let opened;
+    try {
+      opened = addon.openTap(options.name, options.mtu ?? 0, options.create ?? true);
+    } catch (err) {
+      if (isNativeFailure(err)) throw tapOpenError(err, options.name, err);
+      throw err;
+    }
+    let handle;
+    try {
+      handle = new addon.IoHandle(
+        opened.fd,
+        false,
+        options.batchFrames ?? TAP_DEFAULT_BATCH_FRAMES,
+        options.maxFrameBytes ?? TAP_DEFAULT_MAX_FRAME_BYTES,
+      );
+    } catch (err) {
+      closeSync(opened.fd);
+      throw err;
+    }
+    return new TapPort(opened.name, opened.ifindex, new NativeIo(handle));
+  }
+
+  start(sink: PortSink): void {
+    if (this.isClosed || this.sink) return;
+    this.sink = sink;
+    this.io.start(
+      (frames) => {
+        this.counters.readBatches++;
+        this.counters.readFrames += frames.length;
+        sink.frames(frames);
+      },
+      (failure) => this.fail(failure),
+    );
+  }
+
+  send(frames: readonly Uint8Array[]): void {
+    if (this.isClosed || frames.length === 0) return;
+    if (this.isFailed) {
+      this.counters.writeErrors += frames.length;
+      return;
+    }
+    const { written, failure } = this.io.write(frames);
+    this.counters.writeFrames += written;
+    this.counters.writeErrors += frames.length - written;
+    if (failure) this.fail(failure);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.sink = undefined;
+    this.io.close();
+  }
+
+  stats(): PortIoStats {
+    return { ...this.counters };
+  }
+
+  private fail(failure: NativeFailure): void {
+    if (this.isFailed || this.isClosed) return;
+    this.isFailed = true;
+    this.io.close();
+    this.sink?.error(deviceIoError(failure, this.name));
+  }
+}

@@ -9,6 +9,6 @@ export function runGenkey(): void {
 export async function runPubkey(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const privateKey = decodeKeyBase64(Buffer.concat(chunks).toString('utf8').trim(), 'private key on stdin');
+  const privateKey = decodeKeyBase64(Buffer.concat(chunks).toString('utf8').trim());
   process.stdout.write(encodeKeyBase64(publicKey(privateKey)) + '\n');
 }

@@ -86,11 +86,11 @@ export class Daemon {
       uptimeS: Math.round((this.deps.clock.now() - this.startedAtMs) / 100) / 10,
       ports: this.portStatuses(),
       macTable: {
-        entries: mac.entries,
-        learned: mac.learned,
-        expired: mac.expired,
-        evicted: mac.evicted,
-        moved: mac.moved,
+        entries: mac.size,
+        learned: mac.totalLearned,
+        expired: mac.totalExpired,
+        evicted: mac.totalEvicted,
+        moved: mac.totalMoved,
       },
     };
   }

@@ -37,7 +37,7 @@
  */
 import { DEFAULT_MAX_FRAME_BYTES, createFrameInfo, inspectFrame, type FrameInfo } from '../frame/ethernet.js';
 import { isMulticast } from '../frame/mac.js';
-import { MacTable, type MacTableOptions, type MacTableStats } from '../learning/mac-table.js';
+import { MacTable, type MacTableStats } from '../learning/mac-table.js';
 import { RuleTable, type RuleEntry, type RuleStats, type RuleUsable } from '../rules/rule-table.js';
 import {
   DROP_DECISIONS,
@@ -48,13 +48,16 @@ import {
   type FloodDecision,
   type OutputDecision,
 } from './decision.js';
-import { PortExistsError, PortNameInvalidError } from './pipeline-errors.js';
+import { PortExistsError, PortNameInvalidError, PortNotFoundError } from './pipeline-errors.js';
 
 export interface SwitchCoreOptions {
   /** Largest accepted frame, no FCS (default 1518: 1500 payload + header + one tag). */
   maxFrameBytes?: number;
-  macTable?: MacTableOptions;
-  /** How often forward() sweeps aged MAC entries (default 1000 ms). */
+  /** MAC entries idle this long are dead (default 300 000). */
+  macIdleTimeMs?: number;
+  /** Dynamic MAC entries kept at most (default 8192); overflow evicts fairly per port. */
+  macMaxEntries?: number;
+  /** How often forward() itself sweeps aged MAC entries (default 1000 ms); the edge may also call expire(). */
   expireIntervalMs?: number;
   /** Share a rule table (default: a new one). */
   rules?: RuleTable;
@@ -80,6 +83,14 @@ export interface PortStats extends PortCounters {
   id: number;
   name: string;
   floods: boolean;
+}
+
+export interface MacEntryStatus {
+  mac: number;
+  port: number;
+  portName: string;
+  isStatic: boolean;
+  ageMs: number;
 }
 
 export interface SwitchStats {
@@ -123,7 +134,10 @@ export class SwitchCore {
 
   constructor(options: SwitchCoreOptions = {}) {
     this.rules = options.rules ?? new RuleTable();
-    this.macTable = new MacTable(options.macTable);
+    this.macTable = new MacTable({
+      ...(options.macIdleTimeMs !== undefined ? { idleTimeMs: options.macIdleTimeMs } : {}),
+      ...(options.macMaxEntries !== undefined ? { maxEntries: options.macMaxEntries } : {}),
+    });
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.expireIntervalMs = options.expireIntervalMs ?? DEFAULT_EXPIRE_INTERVAL_MS;
   }
@@ -147,13 +161,16 @@ export class SwitchCore {
     return id;
   }
 
-  /** Unregisters a port and forgets the MACs learned on it. */
+  /** Unregisters a port and forgets its MAC entries, static ones too (its id will never come back). */
   removePort(id: number): boolean {
     const state = this.ports[id];
     if (state === undefined) return false;
     this.ports[id] = undefined;
     this.portsByName.delete(state.name);
     this.macTable.forgetPort(id);
+    for (const entry of this.macTable.entries()) {
+      if (entry.isStatic && entry.port === id) this.macTable.removeStatic(entry.mac);
+    }
     this.rebuildFloods();
     return true;
   }
@@ -235,23 +252,43 @@ export class SwitchCore {
     state.counters.txBytes += bytes;
   }
 
-  stats(): SwitchStats {
-    const ports: PortStats[] = [];
-    for (const state of this.ports) {
+  /** Sweeps aged MAC entries now (for an edge that prefers its own timer); returns how many. */
+  expire(nowMs: number): number {
+    this.nextExpireMs = nowMs + this.expireIntervalMs;
+    return this.macTable.expire(nowMs);
+  }
+
+  /** Counters of one port; throws PortNotFoundError for an unknown id. */
+  portStats(id: number): PortStats {
+    const state = this.ports[id];
+    if (state === undefined) throw new PortNotFoundError(id);
+    return snapshotPort(state);
+  }
+
+  macTableStats(): MacTableStats {
+    return this.macTable.stats();
+  }
+
+  /** MAC entries with their port's name. Entries of unregistered ports (only static ones can be) are left out. */
+  macEntries(nowMs: number): MacEntryStatus[] {
+    const statuses: MacEntryStatus[] = [];
+    for (const entry of this.macTable.entries()) {
+      const state = this.ports[entry.port];
       if (state === undefined) continue;
-      const { counters } = state;
-      ports.push({
-        id: state.id,
-        name: state.name,
-        floods: state.floods,
-        rxFrames: counters.rxFrames,
-        rxBytes: counters.rxBytes,
-        txFrames: counters.txFrames,
-        txBytes: counters.txBytes,
-        floodedFrames: counters.floodedFrames,
-        drops: { ...counters.drops },
+      statuses.push({
+        mac: entry.mac,
+        port: entry.port,
+        portName: state.name,
+        isStatic: entry.isStatic,
+        ageMs: entry.isStatic ? 0 : Math.max(0, nowMs - entry.lastSeenMs),
       });
     }
+    return statuses;
+  }
+
+  stats(): SwitchStats {
+    const ports: PortStats[] = [];
+    for (const state of this.ports) if (state !== undefined) ports.push(snapshotPort(state));
     return {
       ports,
       rules: this.rules.stats(),
@@ -282,4 +319,19 @@ export class SwitchCore {
       state.flood = Object.freeze({ kind: 'flood', ports: Object.freeze(flooding.filter((id) => id !== state.id)) });
     }
   }
+}
+
+function snapshotPort(state: PortState): PortStats {
+  const { counters } = state;
+  return {
+    id: state.id,
+    name: state.name,
+    floods: state.floods,
+    rxFrames: counters.rxFrames,
+    rxBytes: counters.rxBytes,
+    txFrames: counters.txFrames,
+    txBytes: counters.txBytes,
+    floodedFrames: counters.floodedFrames,
+    drops: { ...counters.drops },
+  };
 }

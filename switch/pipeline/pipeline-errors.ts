@@ -11,3 +11,9 @@ export class PortNameInvalidError extends VswitchError {
     super('port-name-invalid', `add port: a port name must be a non-empty string (got "${portName}")`);
   }
 }
+
+export class PortNotFoundError extends VswitchError {
+  constructor(readonly portId: number) {
+    super('port-not-found', `port: no port has id ${portId}`);
+  }
+}

@@ -119,6 +119,8 @@ export class Datapath {
     if (attached.state === 'down') return;
     attached.state = 'down';
     attached.lastError = err.message;
+    // MACs behind a dead port would black-hole their traffic: forget them so frames flood until relearned.
+    this.core.macTable.forgetPort(attached.id);
     this.options.log.warn('port down', { port: attached.port.name, err });
     this.options.onPortError?.(attached.port.name, err);
   }

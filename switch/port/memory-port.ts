@@ -26,6 +26,11 @@ export class MemoryPort implements Port {
     this.sink.frames(frames);
   }
 
+  /** Report a device failure, as a real port does when its interface vanishes. */
+  fail(err: Error): void {
+    this.sink?.error(err);
+  }
+
   send(frames: readonly Uint8Array[]): void {
     if (this.closed) return;
     for (const f of frames) this.sent.push(Uint8Array.from(f));

@@ -213,7 +213,7 @@ export class DhPrivateKey {
   readonly object: nodeCrypto.KeyObject;
   constructor(raw: Uint8Array) {
     if (raw.length !== KEY_BYTES) throw new NoiseKeyError(`private key: expected ${KEY_BYTES} bytes, got ${raw.length}`);
-    this.raw = raw.slice();
+    this.raw = new Uint8Array(raw);
     this.object = importPrivate(this.raw);
     this.publicKey = exportPublic(this.object);
   }
@@ -230,7 +230,7 @@ export class DhPublicKey {
   readonly object: nodeCrypto.KeyObject;
   constructor(raw: Uint8Array) {
     if (raw.length !== KEY_BYTES) throw new NoiseKeyError(`public key: expected ${KEY_BYTES} bytes, got ${raw.length}`);
-    this.raw = raw.slice();
+    this.raw = new Uint8Array(raw);
     const x = Buffer.from(this.raw.buffer, this.raw.byteOffset, KEY_BYTES).toString('base64url');
     this.object = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
   }
@@ -257,7 +257,7 @@ export function dh(priv: Uint8Array | DhPrivateKey, pub: Uint8Array | DhPublicKe
 
 /** A fresh Curve25519 private key from `randomBytes`, clamped as `wg genkey` does. */
 export function generatePrivateKey(randomBytes: RandomBytes): Uint8Array {
-  const k = randomBytes(KEY_BYTES).slice(0, KEY_BYTES);
+  const k = new Uint8Array(randomBytes(KEY_BYTES).subarray(0, KEY_BYTES));
   if (k.length !== KEY_BYTES) throw new NoiseKeyError(`randomBytes: returned ${k.length} bytes, wanted ${KEY_BYTES}`);
   k[0] = (k[0] ?? 0) & 248;
   k[31] = ((k[31] ?? 0) & 127) | 64;

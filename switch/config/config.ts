@@ -30,9 +30,33 @@ export interface SwitchConfig {
   maxFrameBytes: number;
 }
 
+export type LinkTransportMode = 'udp' | 'tcp' | 'auto';
+
+export interface PeerConfig {
+  name: string;
+  /** Curve25519 public key, 32 bytes. */
+  publicKey: Uint8Array;
+  presharedKey?: Uint8Array;
+  /** "host:port" for UDP (and TCP, unless tcpEndpoint says otherwise). */
+  endpoint?: { host: string; port: number };
+  tcpEndpoint?: { host: string; port: number };
+  transport: LinkTransportMode;
+  persistentKeepaliveS?: number;
+}
+
+export interface LinkListenConfig {
+  udp: { host: string; port: number };
+  /** TCP fallback listener; absent = no TCP. */
+  tcp?: { host: string; port: number };
+}
+
 export interface DaemonConfig {
   name: string;
   role: Role;
+  /** Curve25519 private key, 32 bytes; required when there are peers. */
+  privateKey?: Uint8Array;
+  listen: LinkListenConfig;
+  peers: PeerConfig[];
   api: ApiConfig;
   switch: SwitchConfig;
   ports: PortConfig[];
@@ -42,3 +66,4 @@ export interface DaemonConfig {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export const DEFAULT_API_LISTEN = '127.0.0.1:7000';
+export const DEFAULT_LINK_PORT = 51820;

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { ConfigReader } from './config-reader.js';
-import { DEFAULT_API_LISTEN, type DaemonConfig, type PortConfig } from './config.js';
+import { isIP } from 'node:net';
+import { decodeKeyBase64 } from '../link/noise/crypto.js';
+import {
+  DEFAULT_API_LISTEN,
+  DEFAULT_LINK_PORT,
+  type DaemonConfig,
+  type LinkListenConfig,
+  type PeerConfig,
+  type PortConfig,
+} from './config.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const NAME_TEXT = 'lower-case letters, digits and "-", at most 32 characters';
@@ -34,7 +43,8 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'api', 'switch', 'ports', 'log']);
+  r.onlyKeys([], ['name', 'role', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log']);
+  r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes']);
   r.onlyKeys(['log'], ['level']);
@@ -42,6 +52,9 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   const config: DaemonConfig = {
     name: r.string(['name'], { pattern: NAME, patternText: NAME_TEXT }),
     role: r.string(['role'], { default: 'host', oneOf: ['host', 'proxy'] }) as DaemonConfig['role'],
+    ...readPrivateKey(r, file),
+    listen: readListen(r),
+    peers: readPeers(r),
     api: {
       listen: r.string(['api', 'listen'], {
         default: DEFAULT_API_LISTEN,
@@ -58,6 +71,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
     log: { level: r.string(['log', 'level'], { default: 'info', oneOf: ['debug', 'info', 'warn', 'error'] }) as DaemonConfig['log']['level'] },
   };
   checkListenPort(r, config.api.listen);
+  if (config.peers.length > 0 && !config.privateKey) r.fail(['privateKey'], 'is required when there are peers (generate one with `vswitch genkey`)');
   return config;
 }
 
@@ -86,6 +100,75 @@ function readPorts(r: ConfigReader): PortConfig[] {
     }
   }
   return ports;
+}
+
+function readKey(r: ConfigReader, path: (string | number)[], text: string): Uint8Array {
+  try {
+    return decodeKeyBase64(text);
+  } catch {
+    return r.fail(path, 'must be a 32-byte key in base64, as `vswitch genkey` prints (44 characters)');
+  }
+}
+
+function readPrivateKey(r: ConfigReader, file: string): { privateKey?: Uint8Array } {
+  if (r.has(['privateKey']) && r.has(['privateKeyFile'])) r.fail(['privateKeyFile'], 'give privateKey or privateKeyFile, not both');
+  if (r.has(['privateKey'])) return { privateKey: readKey(r, ['privateKey'], r.string(['privateKey'])) };
+  if (!r.has(['privateKeyFile'])) return {};
+  const keyFile = r.string(['privateKeyFile']);
+  let text: string;
+  try {
+    text = readFileSync(keyFile.startsWith('/') ? keyFile : new URL(keyFile, `file://${process.cwd()}/${file}`).pathname, 'utf8');
+  } catch (err) {
+    return r.fail(['privateKeyFile'], `cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return { privateKey: readKey(r, ['privateKeyFile'], text.trim()) };
+}
+
+/** "198.18.0.1:51820", "[::1]:443", "0.0.0.0:51820": IP literals only, so no DNS on the data path. */
+function readHostPort(r: ConfigReader, path: (string | number)[], fallback?: string): { host: string; port: number } {
+  const text = r.string(path, fallback === undefined ? {} : { default: fallback });
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!match || !host || isIP(host) === 0) r.fail(path, `must be "IP:PORT" with a numeric IP address (found "${text}")`);
+  if (port < 1 || port > 65_535) r.fail(path, `port must be between 1 and 65535 (found ${port})`);
+  return { host, port };
+}
+
+function readListen(r: ConfigReader): LinkListenConfig {
+  const udp = readHostPort(r, ['listen', 'udp'], `0.0.0.0:${DEFAULT_LINK_PORT}`);
+  return r.has(['listen', 'tcp']) ? { udp, tcp: readHostPort(r, ['listen', 'tcp']) } : { udp };
+}
+
+function readPeers(r: ConfigReader): PeerConfig[] {
+  const peers: PeerConfig[] = [];
+  const names = new Map<string, number>();
+  const keys = new Map<string, number>();
+  const count = r.sequence(['peers']);
+  for (let i = 0; i < count; i++) {
+    const at = ['peers', i];
+    r.onlyKeys(at, ['name', 'publicKey', 'presharedKey', 'endpoint', 'tcpEndpoint', 'transport', 'persistentKeepaliveS']);
+    const name = r.string([...at, 'name'], { pattern: NAME, patternText: NAME_TEXT });
+    if (names.has(name)) r.fail([...at, 'name'], `"${name}" is already the name of peers[${names.get(name)}]`);
+    names.set(name, i);
+    const keyText = r.string([...at, 'publicKey']);
+    const publicKey = readKey(r, [...at, 'publicKey'], keyText);
+    if (keys.has(keyText.trim())) r.fail([...at, 'publicKey'], `is already the key of peers[${keys.get(keyText.trim())}]`);
+    keys.set(keyText.trim(), i);
+    const peer: PeerConfig = {
+      name,
+      publicKey,
+      transport: r.string([...at, 'transport'], { default: 'auto', oneOf: ['udp', 'tcp', 'auto'] }) as PeerConfig['transport'],
+    };
+    if (r.has([...at, 'presharedKey'])) peer.presharedKey = readKey(r, [...at, 'presharedKey'], r.string([...at, 'presharedKey']));
+    if (r.has([...at, 'endpoint'])) peer.endpoint = readHostPort(r, [...at, 'endpoint']);
+    if (r.has([...at, 'tcpEndpoint'])) peer.tcpEndpoint = readHostPort(r, [...at, 'tcpEndpoint']);
+    else if (peer.endpoint) peer.tcpEndpoint = peer.endpoint;
+    const keepalive = r.integer([...at, 'persistentKeepaliveS'], { default: 0, min: 0, max: 65_535 });
+    if (keepalive > 0) peer.persistentKeepaliveS = keepalive;
+    peers.push(peer);
+  }
+  return peers;
 }
 
 function checkListenPort(r: ConfigReader, listen: string): void {

@@ -193,7 +193,7 @@ export function runTransportSuite(options: TransportSuiteOptions): void {
         () => undefined,
         (err: unknown) => err,
       );
-      expect(failure).toMatchObject({ code: 'transport-listen', name: 'TransportListenError' });
+      expect(failure).toMatchObject({ code: 'transport-listen', name: 'TransportListenError', osCode: 'EADDRINUSE' });
       // The first one still works.
       const b = await started();
       b.transport.send(testMessage(48), a.endpoint);

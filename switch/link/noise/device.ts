@@ -417,6 +417,19 @@ export class NoiseDevice {
     this.sendStaged(peer, nowMs, wallNowMs, actions);
   }
 
+  /**
+   * Start a handshake now, e.g. over another transport after a fallback, or to
+   * probe whether UDP works again. `force` skips the one-per-Rekey-Timeout limit
+   * (the caller has a reason the previous attempt cannot succeed).
+   */
+  initiateHandshake(handle: PeerHandle, nowMs: number, wallNowMs: number, options: { force?: boolean } = {}): NoiseAction[] {
+    const peer = this.own(handle);
+    const actions: NoiseAction[] = [];
+    if (options.force) peer.lastSentHandshakeMs = Number.NEGATIVE_INFINITY;
+    this.sendInitiation(peer, false, nowMs, wallNowMs, actions);
+    return actions;
+  }
+
   /** wireguard-go SendHandshakeInitiation: at most one per Rekey-Timeout. */
   private sendInitiation(peer: Peer, isRetry: boolean, nowMs: number, wallNowMs: number, actions: NoiseAction[]): void {
     if (!isRetry) peer.timers.handshakeAttempts = 0;

@@ -61,3 +61,37 @@ describe('parseConfig', () => {
     expect(err.problem).toMatch(/^YAML syntax/);
   });
 });
+
+describe('parseConfig: keys, listeners and peers', () => {
+  const key = 'm27sy1It46pvVHoaX1hlMHuX+8oGyVVdoo8y03MUTwg=';
+  const other = 'YBfJ2ZBrWNszeoqJKE0/yOK7xD5IKKzvu8S5J1tN3mI=';
+
+  it('reads peers with defaults (auto transport, TCP on the UDP endpoint)', () => {
+    const c = parseConfig(
+      `name: h1\nprivateKey: ${key}\nlisten: { tcp: "0.0.0.0:443" }\npeers:\n  - { name: h2, publicKey: "${other}", endpoint: "198.18.0.2:51820" }\n`,
+      'x',
+    );
+    expect(c.listen).toEqual({ udp: { host: '0.0.0.0', port: 51820 }, tcp: { host: '0.0.0.0', port: 443 } });
+    expect(c.peers[0]).toMatchObject({
+      name: 'h2',
+      transport: 'auto',
+      endpoint: { host: '198.18.0.2', port: 51820 },
+      tcpEndpoint: { host: '198.18.0.2', port: 51820 },
+    });
+    expect(c.privateKey).toHaveLength(32);
+  });
+
+  it.each([
+    [`name: h1\npeers:\n  - { name: h2, publicKey: "${other}" }\n`, 'privateKey', 'is required when there are peers'],
+    [`name: h1\nprivateKey: nope\n`, 'privateKey', '32-byte key in base64'],
+    [`name: h1\nprivateKey: ${key}\npeers:\n  - { name: h2, publicKey: "${other}", endpoint: "host.example:1" }\n`, 'peers[0].endpoint', 'numeric IP'],
+    [`name: h1\nprivateKey: ${key}\npeers:\n  - { name: h2, publicKey: "${other}", transport: quic }\n`, 'peers[0].transport', 'one of udp, tcp, auto'],
+    [`name: h1\nprivateKey: ${key}\npeers:\n  - { name: h2, publicKey: "${other}" }\n  - { name: h3, publicKey: "${other}" }\n`, 'peers[1].publicKey', 'already the key of peers[0]'],
+    [`name: h1\nlisten: { udp: "0.0.0.0:0" }\n`, 'listen.udp', 'between 1 and 65535'],
+    [`name: h1\nprivateKeyFile: /nonexistent/key\n`, 'privateKeyFile', 'cannot read'],
+  ])('rejects %j at %s', (text, keyPath, problem) => {
+    const err = reject(text);
+    expect(err.keyPath).toBe(keyPath);
+    expect(err.problem).toContain(problem);
+  });
+});

@@ -1,0 +1,410 @@
+/**
+ * LinkManager: the edge that runs WireGuard's protocol (the pure NoiseDevice)
+ * over real transports and hands Ethernet frames to the switch through one
+ * LinkPort per peer. It owns the only timer of the link layer.
+ *
+ * Outbound (LinkPort.send → transmit):
+ *   1. frame → link payload (type, length, frame) in a scratch buffer;
+ *   2. device.send seals it (or stages it and starts a handshake);
+ *   3. the resulting messages go to the peer's endpoint on the transport its
+ *      TransportSelector picks (UDP, or TCP when UDP is blocked), as one batch.
+ * Inbound (transport sink → receive):
+ *   1. device.receive authenticates and decrypts; drops are counted there;
+ *   2. the payload is split: Ethernet → LinkPort.deliver, control → onControl,
+ *      raw IP → onIp (WireGuard interop);
+ *   3. an authenticated packet tells the selector which transport works, and
+ *      moves the peer's endpoint there (roaming).
+ * Handshake initiations for a peer in `auto` mode are watched: unanswered over
+ * UDP for 4 s → TCP, re-initiated at once; on TCP a UDP probe every 12 s.
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { NoiseAction } from './noise/actions.js';
+import { NoiseDevice } from './noise/device.js';
+import type { PeerHandle } from './noise/peer.js';
+import { decodePayload, encodeControl, encodeEthernet, ethernetPayloadBytes } from './link-payload.js';
+import { LinkPort } from './link-port.js';
+import { formatEndpoint, type Endpoint } from './transport/endpoint.js';
+import type { Transport } from './transport/transport.js';
+import { TransportSelector, type SelectedTransport, type TransportMode } from './transport/transport-selector.js';
+
+const MESSAGE_INITIATION = 1;
+const MESSAGE_RESPONSE = 2;
+/** Initiations per second above which the device asks for cookies (wireguard-go: a 1/8-full handshake queue). */
+const UNDER_LOAD_INITIATIONS_PER_S = 64;
+const UNDER_LOAD_HOLD_MS = 1000;
+
+export interface LinkPeerConfig {
+  name: string;
+  publicKey: Uint8Array;
+  presharedKey?: Uint8Array;
+  /** Where to send over UDP until the peer's packets say otherwise. */
+  udpEndpoint?: Endpoint;
+  /** Where to dial over TCP. */
+  tcpEndpoint?: Endpoint;
+  transport: TransportMode;
+  persistentKeepaliveS?: number;
+}
+
+export interface LinkManagerOptions {
+  privateKey: Uint8Array;
+  udp: Transport;
+  tcp?: Transport;
+  clock: Clock;
+  wallClock: () => number;
+  randomBytes: (n: number) => Uint8Array;
+  log: Logger;
+  onControl?: (peer: string, body: Uint8Array) => void;
+  onIp?: (peer: string, packet: Uint8Array) => void;
+}
+
+export interface LinkStatus {
+  name: string;
+  publicKey: string;
+  state: 'up' | 'connecting';
+  mode: TransportMode;
+  transport: SelectedTransport;
+  endpoint?: string;
+  lastHandshakeAt?: string;
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+  transportSwitches: number;
+  drops: Record<string, number>;
+}
+
+interface LinkPeer {
+  readonly config: LinkPeerConfig;
+  readonly handle: PeerHandle;
+  readonly port: LinkPort;
+  readonly selector: TransportSelector;
+  udpEndpoint: Endpoint | undefined;
+  tcpEndpoint: Endpoint | undefined;
+  isUp: boolean;
+  readonly drops: Record<string, number>;
+}
+
+export class LinkManager {
+  readonly device: NoiseDevice;
+  private readonly peers = new Map<string, LinkPeer>();
+  private readonly byHandle = new Map<PeerHandle, LinkPeer>();
+  /** Source keys handed to the device, back to the endpoints they name (for replies). */
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly scratch = new Uint8Array(65_536);
+  private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Number.POSITIVE_INFINITY;
+  private initiationsThisSecond = 0;
+  private secondStartMs = 0;
+  private underLoadUntilMs = 0;
+  private stopped = false;
+  private readonly batch: Uint8Array[] = [];
+
+  constructor(private readonly options: LinkManagerOptions) {
+    this.device = new NoiseDevice({ staticPrivateKey: options.privateKey, randomBytes: options.randomBytes });
+  }
+
+  async start(): Promise<void> {
+    await this.options.udp.start({ message: (bytes, from) => this.receive(bytes, from) });
+    if (this.options.tcp) await this.options.tcp.start({ message: (bytes, from) => this.receive(bytes, from) });
+    // Peers with a known endpoint handshake at once, so the link is up before the first frame needs it.
+    for (const peer of this.peers.values()) this.connect(peer);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const peer of this.peers.values()) peer.port.close();
+    await Promise.all([this.options.udp.close(), this.options.tcp?.close()]);
+  }
+
+  /** Adds a peer and returns the port the switch attaches. */
+  addPeer(config: LinkPeerConfig): LinkPort {
+    if (this.peers.has(config.name)) throw new Error(`link ${config.name} exists`);
+    const handle = this.device.addPeer({
+      publicKey: config.publicKey,
+      ...(config.presharedKey ? { presharedKey: config.presharedKey } : {}),
+      ...(config.persistentKeepaliveS ? { persistentKeepaliveS: config.persistentKeepaliveS } : {}),
+    });
+    const port = new LinkPort(config.name, (frames) => this.transmit(peer, frames));
+    const peer: LinkPeer = {
+      config,
+      handle,
+      port,
+      selector: new TransportSelector({ mode: config.transport }),
+      udpEndpoint: config.udpEndpoint,
+      tcpEndpoint: config.tcpEndpoint,
+      isUp: false,
+      drops: {},
+    };
+    this.peers.set(config.name, peer);
+    this.byHandle.set(handle, peer);
+    return port;
+  }
+
+  removePeer(name: string): boolean {
+    const peer = this.peers.get(name);
+    if (!peer) return false;
+    this.peers.delete(name);
+    this.byHandle.delete(peer.handle);
+    this.device.removePeer(peer.handle);
+    peer.port.close();
+    return true;
+  }
+
+  sendControl(name: string, body: Uint8Array): boolean {
+    const peer = this.peers.get(name);
+    if (!peer) return false;
+    const now = this.options.clock.now();
+    this.perform(this.device.send(peer.handle, encodeControl(body), now, this.options.wallClock()), now);
+    return true;
+  }
+
+  /** Sends a raw IP packet (WireGuard interop: a plain WireGuard peer expects IP). */
+  sendIp(name: string, packet: Uint8Array): boolean {
+    const peer = this.peers.get(name);
+    if (!peer) return false;
+    const now = this.options.clock.now();
+    this.perform(this.device.send(peer.handle, packet, now, this.options.wallClock()), now);
+    return true;
+  }
+
+  status(): LinkStatus[] {
+    return [...this.peers.values()].map((p) => {
+      const s = p.handle.stats;
+      const endpoint = this.endpointFor(p, false);
+      const drops: Record<string, number> = { ...p.drops };
+      for (const [reason, n] of Object.entries(s.drops)) if (n) drops[reason] = n;
+      return {
+        name: p.config.name,
+        publicKey: p.handle.publicKeyBase64,
+        state: p.isUp ? 'up' : 'connecting',
+        mode: p.selector.mode,
+        transport: p.selector.current(),
+        ...(endpoint ? { endpoint: formatEndpoint(endpoint) } : {}),
+        ...(s.lastHandshakeWallMs ? { lastHandshakeAt: new Date(s.lastHandshakeWallMs).toISOString() } : {}),
+        rxBytes: s.rxBytes,
+        txBytes: s.txBytes,
+        rxPackets: s.rxPackets,
+        txPackets: s.txPackets,
+        transportSwitches: p.selector.snapshot().switches,
+        drops,
+      };
+    });
+  }
+
+  private connect(peer: LinkPeer): void {
+    if (!this.endpointFor(peer, true)) return;
+    const now = this.options.clock.now();
+    this.perform(this.device.initiateHandshake(peer.handle, now, this.options.wallClock()), now);
+  }
+
+  private transmit(peer: LinkPeer, frames: readonly Uint8Array[]): void {
+    const now = this.options.clock.now();
+    const wall = this.options.wallClock();
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      if (ethernetPayloadBytes(frame.length) > this.scratch.length) {
+        count(peer.drops, 'frame-too-large');
+        continue;
+      }
+      const length = encodeEthernet(frame, this.scratch);
+      this.perform(this.device.send(peer.handle, this.scratch.subarray(0, length), now, wall), now);
+    }
+    this.flushBatch();
+  }
+
+  private receive(bytes: Uint8Array, from: Endpoint): void {
+    if (this.stopped) return;
+    const now = this.options.clock.now();
+    const key = formatEndpoint(from);
+    if (!this.endpoints.has(key)) {
+      if (this.endpoints.size > 4096) this.endpoints.clear();
+      this.endpoints.set(key, from);
+    }
+    const type = bytes[0];
+    if (type === MESSAGE_INITIATION) this.noteInitiation(now);
+    const actions = this.device.receive(bytes, key, now, this.options.wallClock(), now < this.underLoadUntilMs);
+    if (type === MESSAGE_RESPONSE) {
+      for (const a of actions) {
+        if (a.kind === 'handshake-complete') this.selected(this.byHandle.get(a.peer), (p) => p.selector.handshakeAnswered(from.transport, now));
+      }
+    }
+    this.perform(actions, now, from);
+    this.flushBatch();
+  }
+
+  private perform(actions: readonly NoiseAction[], now: number, from?: Endpoint): void {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      switch (a.kind) {
+        case 'send':
+          this.queueSend(a.peer ? this.byHandle.get(a.peer) : undefined, a.bytes, a.to, now);
+          break;
+        case 'deliver':
+          this.deliver(this.byHandle.get(a.peer), a.plaintext);
+          break;
+        case 'peer-endpoint': {
+          const peer = this.byHandle.get(a.peer);
+          const endpoint = this.endpoints.get(a.endpoint);
+          if (!peer || !endpoint) break;
+          if (endpoint.transport === 'udp') peer.udpEndpoint = endpoint;
+          else peer.tcpEndpoint = endpoint;
+          this.selected(peer, (p) => p.selector.authenticatedPacket(endpoint.transport, now));
+          break;
+        }
+        case 'handshake-complete': {
+          const peer = this.byHandle.get(a.peer);
+          if (peer && !peer.isUp) {
+            peer.isUp = true;
+            this.options.log.info('link up', { link: peer.config.name, via: from ? formatEndpoint(from) : undefined });
+          }
+          break;
+        }
+        case 'session-expired': {
+          const peer = this.byHandle.get(a.peer);
+          if (peer?.isUp) {
+            peer.isUp = false;
+            this.options.log.warn('link down', { link: peer.config.name, reason: 'session expired' });
+          }
+          break;
+        }
+        case 'drop':
+          break; // counted by the device, per peer and per reason
+      }
+    }
+    this.schedule();
+  }
+
+  private deliver(peer: LinkPeer | undefined, plaintext: Uint8Array): void {
+    if (!peer) return;
+    const payload = decodePayload(plaintext);
+    switch (payload.kind) {
+      case 'ethernet':
+        peer.port.deliver(payload.frame);
+        break;
+      case 'control':
+        this.options.onControl?.(peer.config.name, payload.body);
+        break;
+      case 'ip':
+        if (this.options.onIp) this.options.onIp(peer.config.name, payload.packet);
+        else count(peer.drops, 'ip-payload-unexpected');
+        break;
+      case 'drop':
+        count(peer.drops, payload.reason);
+        break;
+    }
+  }
+
+  private pendingTo: Endpoint | undefined;
+  private pendingTransport: Transport | undefined;
+
+  private queueSend(peer: LinkPeer | undefined, bytes: Uint8Array, to: string | undefined, now: number): void {
+    const isInitiation = bytes[0] === MESSAGE_INITIATION;
+    let endpoint = to === undefined ? undefined : this.endpoints.get(to);
+    if (peer && (endpoint === undefined || (isInitiation && to === undefined))) {
+      if (isInitiation) this.selected(peer, (p) => p.selector.handshakeSent(now));
+      endpoint = this.endpointFor(peer, isInitiation);
+    } else if (peer && isInitiation) {
+      this.selected(peer, (p) => p.selector.handshakeSent(now));
+    }
+    if (!endpoint) {
+      if (peer) count(peer.drops, 'no-endpoint');
+      return;
+    }
+    const transport = endpoint.transport === 'udp' ? this.options.udp : this.options.tcp;
+    if (!transport) {
+      if (peer) count(peer.drops, 'no-tcp-transport');
+      return;
+    }
+    if (this.pendingTo !== endpoint) this.flushBatch();
+    this.pendingTo = endpoint;
+    this.pendingTransport = transport;
+    this.batch.push(bytes);
+  }
+
+  private flushBatch(): void {
+    if (this.batch.length > 0 && this.pendingTransport && this.pendingTo) {
+      if (this.batch.length === 1) this.pendingTransport.send(this.batch[0]!, this.pendingTo);
+      else this.pendingTransport.sendBatch(this.batch, this.pendingTo);
+    }
+    this.batch.length = 0;
+    this.pendingTo = undefined;
+    this.pendingTransport = undefined;
+  }
+
+  /**
+   * The endpoint for the transport the selector picks. Handshake initiations
+   * prefer the configured TCP address over a roamed connection, which may be
+   * the very connection that died.
+   */
+  private endpointFor(peer: LinkPeer, isInitiation: boolean): Endpoint | undefined {
+    if (peer.selector.current() === 'udp') return peer.udpEndpoint ?? peer.config.udpEndpoint;
+    if (isInitiation) return peer.config.tcpEndpoint ?? peer.tcpEndpoint;
+    return peer.tcpEndpoint ?? peer.config.tcpEndpoint;
+  }
+
+  /** Runs a selector input; a transport switch re-initiates the handshake on the new transport at once. */
+  private selected(peer: LinkPeer | undefined, input: (p: LinkPeer) => { from: string; to: string; reason: string } | undefined): void {
+    if (!peer) return;
+    const change = input(peer);
+    if (!change) return;
+    this.options.log.info('link transport', { link: peer.config.name, from: change.from, to: change.to, reason: change.reason });
+    // Only a fallback needs a new handshake at once: the old transport's attempt cannot succeed.
+    if (change.reason !== 'udp-unanswered') return;
+    const now = this.options.clock.now();
+    queueMicrotask(() => {
+      if (this.stopped || !this.peers.has(peer.config.name)) return;
+      this.perform(this.device.initiateHandshake(peer.handle, now, this.options.wallClock(), { force: true }), now);
+      this.flushBatch();
+    });
+  }
+
+  private noteInitiation(now: number): void {
+    if (now - this.secondStartMs >= 1000) {
+      this.secondStartMs = now;
+      this.initiationsThisSecond = 0;
+    }
+    if (++this.initiationsThisSecond > UNDER_LOAD_INITIATIONS_PER_S) this.underLoadUntilMs = now + UNDER_LOAD_HOLD_MS;
+  }
+
+  /** One timer for the device's and selectors' deadlines; moved only when something becomes due earlier. */
+  private schedule(): void {
+    if (this.stopped) return;
+    let at = this.device.nextDeadlineMs() ?? Number.POSITIVE_INFINITY;
+    for (const p of this.peers.values()) at = Math.min(at, p.selector.nextDeadlineMs() ?? Number.POSITIVE_INFINITY);
+    if (at >= this.timerAtMs || at === Number.POSITIVE_INFINITY) return;
+    clearTimeout(this.timer);
+    this.timerAtMs = at;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, at - this.options.clock.now()));
+  }
+
+  private onTimer(): void {
+    this.timerAtMs = Number.POSITIVE_INFINITY;
+    if (this.stopped) return;
+    const now = this.options.clock.now();
+    for (const p of this.peers.values()) {
+      this.selected(p, (peer) => peer.selector.tick(now));
+      if (p.selector.shouldProbeUdp(now)) this.probeUdp(p, now);
+    }
+    this.perform(this.device.tick(now, this.options.wallClock()), now);
+    this.flushBatch();
+    this.schedule();
+  }
+
+  /** While on TCP: one initiation over UDP; its answer over UDP moves the link back. */
+  private probeUdp(peer: LinkPeer, now: number): void {
+    const endpoint = peer.udpEndpoint ?? peer.config.udpEndpoint;
+    if (!endpoint) return;
+    peer.selector.handshakeSent(now, 'udp');
+    const actions = this.device.initiateHandshake(peer.handle, now, this.options.wallClock(), { force: true });
+    for (const a of actions) {
+      if (a.kind === 'send') this.options.udp.send(a.bytes, endpoint);
+    }
+    this.perform(actions.filter((a) => a.kind !== 'send'), now);
+  }
+}
+
+function count(drops: Record<string, number>, reason: string): void {
+  drops[reason] = (drops[reason] ?? 0) + 1;
+}

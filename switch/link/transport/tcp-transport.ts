@@ -1,0 +1,321 @@
+import { createServer, isIP, Socket, type Server } from 'node:net';
+import { unmapIpv4, type Endpoint } from './endpoint.js';
+import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
+import { encodeFramesInto, FRAME_HEADER_BYTES, isFramableLength } from './stream-framing.js';
+import { TcpConnection, type TcpConnectionOutcome, type TcpConnectionOwner } from './tcp-connection.js';
+import {
+  countDrop,
+  MIN_MESSAGE_BYTES,
+  type ConnectionStats,
+  type Transport,
+  type TransportSink,
+  type TransportStats,
+} from './transport.js';
+
+/**
+ * Link messages over TCP, for sites whose firewalls block UDP: the same
+ * encrypted WireGuard messages, each prefixed by its 2-byte big-endian length
+ * (stream-framing.ts), on a configurable port (443 passes most firewalls).
+ *
+ * Connections:
+ * - It listens on `listen` (optional: without it, dial-only) and dials out. A
+ *   send to {transport:'tcp', host, port} with no connectionId uses the
+ *   connection dialed to host:port, dialing it if there is none (messages wait
+ *   in a bounded queue while connecting; timeout `connectTimeoutMs`).
+ * - Every connection, accepted or dialed, has a connectionId. Messages received
+ *   on it report from = {tcp, host, port, connectionId}; sending to that exact
+ *   endpoint goes back on the same connection. If it has closed: a dialed one is
+ *   redialed at host:port (the remote's listening address), an accepted one is
+ *   gone ('tcp-no-connection': only the remote can reach us again).
+ * - Both sides may dial each other at once; both connections are kept.
+ * - Idle connections (no bytes either way for `idleTimeMs`) are closed.
+ * - Garbage (a length prefix under 16) closes that connection only; every
+ *   end of a connection is counted by reason.
+ * TCP_NODELAY is set on every socket; writes within a tick are coalesced, and a
+ * `sendBatch` becomes one buffer.
+ */
+export interface TcpTransportOptions {
+  /** host: an IP literal ('0.0.0.0', '::' dual-stack, '198.18.0.1'); port 0 = ephemeral, 443 works as root. */
+  listen?: { host: string; port: number };
+  /** Default 3000. */
+  connectTimeoutMs?: number;
+  /** Default 180000 (WireGuard's Reject-After-Time: a live session handshakes well within it). */
+  idleTimeMs?: number;
+  /** Per dialing connection. Default 128 (wireguard-go's MaxStagedPackets). */
+  maxQueuedMessages?: number;
+  /** Drop ('tcp-backpressure') when a socket has more than this unsent. Default 1 MiB. */
+  maxWriteBufferBytes?: number;
+  /** Accepted connections beyond this are refused ('tcp-too-many-connections'). Default 1024. */
+  maxConnections?: number;
+}
+
+const DEFAULTS = {
+  connectTimeoutMs: 3000,
+  idleTimeMs: 180_000,
+  maxQueuedMessages: 128,
+  maxWriteBufferBytes: 1 << 20,
+  maxConnections: 1024,
+} as const;
+
+/** How many closed dialed connection ids are remembered for redialing. */
+const CLOSED_DIALED_IDS_MAX = 1024;
+
+export function createTcpTransport(options: TcpTransportOptions = {}): Transport {
+  return new TcpTransport(options);
+}
+
+class TcpTransport implements Transport, TcpConnectionOwner {
+  readonly kind = 'tcp' as const;
+  readonly counters: Omit<TransportStats, 'connections'> = {
+    rxMessages: 0,
+    txMessages: 0,
+    rxBytes: 0,
+    txBytes: 0,
+    drops: {},
+  };
+  private readonly connectionCounters: Omit<ConnectionStats, 'open'> = {
+    accepted: 0,
+    dialed: 0,
+    closed: 0,
+    connectFailures: 0,
+  };
+  private readonly limits: {
+    connectTimeoutMs: number;
+    idleTimeMs: number;
+    maxQueuedMessages: number;
+    maxWriteBufferBytes: number;
+  };
+  private readonly maxConnections: number;
+  private server: Server | undefined;
+  private sink: TransportSink | undefined;
+  private bound: Endpoint | undefined;
+  private isStarted = false;
+  private isClosed = false;
+  private nextConnectionId = 1;
+  private readonly byId = new Map<number, TcpConnection>();
+  /** Dialed, not yet closed: host → port → connection. */
+  private readonly dialedByAddress = new Map<string, Map<number, TcpConnection>>();
+  private readonly closedDialedIds = new Set<number>();
+  private readonly closeWaiters = new Set<() => void>();
+
+  constructor(private readonly options: TcpTransportOptions) {
+    const listen = options.listen;
+    if (listen !== undefined) {
+      if (isIP(listen.host) === 0) throw new TransportOptionsError('listen.host', `not an IP literal: ${listen.host}`);
+      if (!Number.isInteger(listen.port) || listen.port < 0 || listen.port > 65535) {
+        throw new TransportOptionsError('listen.port', `out of range 0..65535: ${listen.port}`);
+      }
+    }
+    this.limits = {
+      connectTimeoutMs: positive(options, 'connectTimeoutMs'),
+      idleTimeMs: positive(options, 'idleTimeMs'),
+      maxQueuedMessages: positive(options, 'maxQueuedMessages'),
+      maxWriteBufferBytes: positive(options, 'maxWriteBufferBytes'),
+    };
+    this.maxConnections = positive(options, 'maxConnections');
+  }
+
+  start(sink: TransportSink): Promise<void> {
+    if (this.isStarted || this.isClosed) {
+      return Promise.reject(new TransportStateError('tcp', this.isClosed ? 'already closed' : 'already started'));
+    }
+    this.isStarted = true;
+    this.sink = sink;
+    const listen = this.options.listen;
+    if (listen === undefined) return Promise.resolve();
+    const server = createServer({ noDelay: true });
+    server.maxConnections = this.maxConnections;
+    this.server = server;
+    return new Promise<void>((resolve, reject) => {
+      const onListenError = (err: NodeJS.ErrnoException): void => {
+        this.server = undefined;
+        this.sink = undefined;
+        this.isStarted = false;
+        server.close();
+        reject(new TransportListenError('tcp', listen.host, listen.port, err.code, { cause: err }));
+      };
+      server.once('error', onListenError);
+      server.listen({ host: listen.host, port: listen.port, exclusive: true, ipv6Only: false }, () => {
+        server.off('error', onListenError);
+        server.on('error', () => countDrop(this.counters.drops, 'tcp-socket-error'));
+        server.on('connection', this.onAccept);
+        server.on('drop', () => countDrop(this.counters.drops, 'tcp-too-many-connections'));
+        const address = server.address();
+        const port = typeof address === 'object' && address !== null ? address.port : listen.port;
+        this.bound = { transport: 'tcp', host: unmapIpv4(listen.host), port };
+        resolve();
+      });
+    });
+  }
+
+  localEndpoint(): Endpoint | undefined {
+    return this.bound;
+  }
+
+  send(bytes: Uint8Array, to: Endpoint): void {
+    const len = bytes.length;
+    if (!this.isSendable(to)) return;
+    if (!isFramableLength(len)) {
+      countDrop(this.counters.drops, len < MIN_MESSAGE_BYTES ? 'too-short' : 'too-long');
+      return;
+    }
+    const connection = this.route(to, 1);
+    if (connection === undefined) return;
+    const framed = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len);
+    framed[0] = len >>> 8;
+    framed[1] = len & 0xff;
+    framed.set(bytes, FRAME_HEADER_BYTES);
+    connection.write(framed, 1, len);
+  }
+
+  sendBatch(messages: readonly Uint8Array[], to: Endpoint): void {
+    if (!this.isSendable(to)) {
+      if (messages.length > 1) countDrop(this.counters.drops, this.isClosed ? 'closed' : 'wrong-transport', messages.length - 1);
+      return;
+    }
+    let count = 0;
+    let messageBytes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const len = (messages[i] as Uint8Array).length;
+      if (isFramableLength(len)) {
+        count++;
+        messageBytes += len;
+      } else {
+        countDrop(this.counters.drops, len < MIN_MESSAGE_BYTES ? 'too-short' : 'too-long');
+      }
+    }
+    if (count === 0) return;
+    const connection = this.route(to, count);
+    if (connection === undefined) return;
+    const framed = Buffer.allocUnsafe(messageBytes + count * FRAME_HEADER_BYTES);
+    encodeFramesInto(messages, framed, 0);
+    connection.write(framed, count, messageBytes);
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.sink = undefined;
+    const server = this.server;
+    this.server = undefined;
+    const serverClosed =
+      server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    const connectionsClosed = new Promise<void>((resolve) => {
+      if (this.byId.size === 0) resolve();
+      else this.closeWaiters.add(resolve);
+    });
+    for (const connection of [...this.byId.values()]) connection.destroy('local-close');
+    await Promise.all([serverClosed, connectionsClosed]);
+  }
+
+  stats(): TransportStats {
+    return {
+      ...this.counters,
+      drops: { ...this.counters.drops },
+      connections: { open: this.byId.size, ...this.connectionCounters },
+    };
+  }
+
+  deliver(bytes: Uint8Array, from: Endpoint): void {
+    const sink = this.sink;
+    if (sink === undefined) {
+      countDrop(this.counters.drops, 'closed');
+      return;
+    }
+    this.counters.rxMessages++;
+    this.counters.rxBytes += bytes.length;
+    sink.message(bytes, from);
+  }
+
+  connectionClosed(connection: TcpConnection, outcome: TcpConnectionOutcome): void {
+    this.byId.delete(connection.id);
+    this.connectionCounters.closed++;
+    if (outcome === 'connect-failed') this.connectionCounters.connectFailures++;
+    if (connection.isDialed) {
+      const byPort = this.dialedByAddress.get(connection.from.host);
+      if (byPort?.get(connection.from.port) === connection) {
+        byPort.delete(connection.from.port);
+        if (byPort.size === 0) this.dialedByAddress.delete(connection.from.host);
+      }
+      if (this.closedDialedIds.size >= CLOSED_DIALED_IDS_MAX) {
+        const oldest = this.closedDialedIds.values().next();
+        if (oldest.done !== true) this.closedDialedIds.delete(oldest.value);
+      }
+      this.closedDialedIds.add(connection.id);
+    }
+    if (this.byId.size === 0 && this.closeWaiters.size > 0) {
+      for (const resolve of this.closeWaiters) resolve();
+      this.closeWaiters.clear();
+    }
+  }
+
+  /** Counts the drop of one message when `to` cannot be served at all. */
+  private isSendable(to: Endpoint): boolean {
+    if (!this.isStarted || this.isClosed) {
+      countDrop(this.counters.drops, 'closed');
+      return false;
+    }
+    if (to.transport !== 'tcp') {
+      countDrop(this.counters.drops, 'wrong-transport');
+      return false;
+    }
+    return true;
+  }
+
+  /** The connection for `to`, dialing when needed; undefined (drop counted) when there is none to be had. */
+  private route(to: Endpoint, messageCount: number): TcpConnection | undefined {
+    const id = to.connectionId;
+    if (id !== undefined) {
+      const connection = this.byId.get(id);
+      if (connection !== undefined) return connection;
+      if (!this.closedDialedIds.has(id)) {
+        countDrop(this.counters.drops, 'tcp-no-connection', messageCount);
+        return undefined;
+      }
+    }
+    const dialed = this.dialedByAddress.get(to.host)?.get(to.port);
+    if (dialed !== undefined) return dialed;
+    if (isIP(to.host) === 0 || !Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
+      countDrop(this.counters.drops, 'tcp-connect-failed', messageCount);
+      this.connectionCounters.connectFailures++;
+      return undefined;
+    }
+    return this.dial(to.host, to.port);
+  }
+
+  private dial(host: string, port: number): TcpConnection {
+    const id = this.nextConnectionId++;
+    const socket = new Socket();
+    const from: Endpoint = Object.freeze({ transport: 'tcp', host, port, connectionId: id });
+    const connection = new TcpConnection(id, socket, from, true, this, this.limits);
+    this.byId.set(id, connection);
+    let byPort = this.dialedByAddress.get(host);
+    if (byPort === undefined) {
+      byPort = new Map();
+      this.dialedByAddress.set(host, byPort);
+    }
+    byPort.set(port, connection);
+    this.connectionCounters.dialed++;
+    socket.connect({ host, port, noDelay: true });
+    return connection;
+  }
+
+  private readonly onAccept = (socket: Socket): void => {
+    const address = socket.remoteAddress;
+    const port = socket.remotePort;
+    if (this.isClosed || address === undefined || port === undefined) {
+      socket.destroy();
+      return;
+    }
+    const id = this.nextConnectionId++;
+    const from: Endpoint = Object.freeze({ transport: 'tcp', host: unmapIpv4(address), port, connectionId: id });
+    this.byId.set(id, new TcpConnection(id, socket, from, false, this, this.limits));
+    this.connectionCounters.accepted++;
+  };
+}
+
+function positive(options: TcpTransportOptions, key: keyof typeof DEFAULTS): number {
+  const value = options[key] ?? DEFAULTS[key];
+  if (!Number.isFinite(value) || value <= 0) throw new TransportOptionsError(key, `must be a positive number: ${value}`);
+  return value;
+}

@@ -48,6 +48,23 @@ program
         s.ports.map((p) => [p.name, p.kind, p.state, p.rxFrames, p.rxBytes, p.txFrames, p.txBytes, formatDrops(p.drops)]),
       ),
     );
+    if (s.links.length === 0) return;
+    print('');
+    print(
+      formatTable(
+        ['LINK', 'STATE', 'TRANSPORT', 'ENDPOINT', 'LAST HANDSHAKE', 'RX BYTES', 'TX BYTES', 'DROPS'],
+        s.links.map((l) => [
+          l.name,
+          l.state,
+          l.mode === 'auto' ? `${l.transport} (auto)` : l.transport,
+          l.endpoint ?? '-',
+          l.lastHandshakeAt ? `${Math.round((Date.now() - Date.parse(l.lastHandshakeAt)) / 1000)} s ago` : 'never',
+          l.rxBytes,
+          l.txBytes,
+          formatDrops(l.drops),
+        ]),
+      ),
+    );
   });
 
 program

@@ -4,6 +4,7 @@
  * the API cannot open, everything opened so far is closed again and the error
  * is thrown, so a daemon never runs half-configured.
  */
+import { randomBytes } from 'node:crypto';
 import type { ApiDeps } from '../api/app.js';
 import { createApp } from '../api/app.js';
 import type { MacEntry, PortStatus, Status } from '../api/schemas.js';
@@ -15,6 +16,10 @@ import { formatMac } from './frame/mac.js';
 import type { Logger } from './log.js';
 import { SwitchCore } from './pipeline/forward.js';
 import type { Port } from './port/port.js';
+import { LinkManager, type LinkStatus } from './link/link-manager.js';
+import type { Transport } from './link/transport/transport.js';
+import { createUdpTransport } from './link/transport/udp-transport.js';
+import { createTcpTransport } from './link/transport/tcp-transport.js';
 
 export interface DaemonDeps {
   clock: Clock;
@@ -22,10 +27,20 @@ export interface DaemonDeps {
   openPort(config: PortConfig): Port;
   specText: string;
   version: string;
+  /** Link transports; real sockets unless a test passes memory twins. */
+  createTransport?: (kind: 'udp' | 'tcp', listen?: { host: string; port: number }) => Transport;
+  wallClock?: () => number;
+  randomBytes?: (n: number) => Uint8Array;
+}
+
+function createRealTransport(kind: 'udp' | 'tcp', listen?: { host: string; port: number }): Transport {
+  if (kind === 'udp') return createUdpTransport({ listen: listen ?? { host: '0.0.0.0', port: 0 } });
+  return createTcpTransport(listen ? { listen } : {});
 }
 
 export class Daemon {
   private api: ApiServer | undefined;
+  links: LinkManager | undefined;
   private readonly startedAtMs: number;
 
   private constructor(
@@ -51,15 +66,53 @@ export class Daemon {
         datapath.attach(port, { floods: true });
         log.info('port open', { port: port.name, kind: port.kind });
       }
+      await daemon.startLinks();
       daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
       log.info('api listening', { listen: config.api.listen });
     } catch (err) {
+      await daemon.links?.stop();
       datapath.closeAll();
       throw err;
     }
     daemon.startHousekeeping();
     log.info('daemon up', { name: config.name, role: config.role, ports: config.ports.length });
     return daemon;
+  }
+
+  /** One LinkManager for all peers: one UDP socket (and TCP listener) shared by every link, as WireGuard. */
+  private async startLinks(): Promise<void> {
+    const { config, deps } = this;
+    if (config.peers.length === 0 || !config.privateKey) return;
+    const create = deps.createTransport ?? createRealTransport;
+    const needsTcp = config.listen.tcp !== undefined || config.peers.some((p) => p.transport !== 'udp');
+    const links = new LinkManager({
+      privateKey: config.privateKey,
+      udp: create('udp', config.listen.udp),
+      ...(needsTcp ? { tcp: create('tcp', config.listen.tcp) } : {}),
+      clock: deps.clock,
+      wallClock: deps.wallClock ?? Date.now,
+      randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
+      log: deps.log.child({ component: 'links' }),
+    });
+    this.links = links;
+    for (const peer of config.peers) {
+      const port = links.addPeer({
+        name: peer.name,
+        publicKey: peer.publicKey,
+        transport: peer.transport,
+        ...(peer.presharedKey ? { presharedKey: peer.presharedKey } : {}),
+        ...(peer.persistentKeepaliveS ? { persistentKeepaliveS: peer.persistentKeepaliveS } : {}),
+        ...(peer.endpoint ? { udpEndpoint: { transport: 'udp' as const, ...peer.endpoint } } : {}),
+        ...(peer.tcpEndpoint ? { tcpEndpoint: { transport: 'tcp' as const, ...peer.tcpEndpoint } } : {}),
+      });
+      this.datapath.attach(port, { floods: true });
+    }
+    await links.start();
+    deps.log.info('links listening', { udp: config.listen.udp, tcp: config.listen.tcp, peers: config.peers.length });
+  }
+
+  linkStatuses(): LinkStatus[] {
+    return this.links?.status() ?? [];
   }
 
   private housekeeping: NodeJS.Timeout | undefined;
@@ -73,6 +126,7 @@ export class Daemon {
   async stop(): Promise<void> {
     clearInterval(this.housekeeping);
     await this.api?.close();
+    await this.links?.stop();
     this.datapath.closeAll();
     this.deps.log.info('daemon down', { name: this.config.name });
   }
@@ -85,6 +139,7 @@ export class Daemon {
       version: this.deps.version,
       uptimeS: Math.round((this.deps.clock.now() - this.startedAtMs) / 100) / 10,
       ports: this.portStatuses(),
+      links: this.linkStatuses(),
       macTable: {
         entries: mac.size,
         learned: mac.totalLearned,

@@ -71,6 +71,7 @@ export interface components {
             version: string;
             uptimeS: number;
             ports: components["schemas"]["Port"][];
+            links: components["schemas"]["Link"][];
             macTable: components["schemas"]["MacTableSummary"];
         };
         Port: {
@@ -85,6 +86,37 @@ export interface components {
             txFrames: number;
             txBytes: number;
             /** @description Frames dropped on receipt from this port, by reason. */
+            drops: {
+                [key: string]: number;
+            };
+        };
+        /** @description An encrypted link to a peer daemon (WireGuard's protocol over UDP, or TCP when UDP is blocked). */
+        Link: {
+            name: string;
+            /** @description Base64 Curve25519 public key. */
+            publicKey: string;
+            /** @enum {string} */
+            state: "up" | "connecting";
+            /**
+             * @description The configured transport policy.
+             * @enum {string}
+             */
+            mode: "udp" | "tcp" | "auto";
+            /**
+             * @description The transport in use now.
+             * @enum {string}
+             */
+            transport: "udp" | "tcp";
+            /** @description Where packets go now, e.g. "udp:198.18.0.2:51820". */
+            endpoint?: string;
+            /** Format: date-time */
+            lastHandshakeAt?: string;
+            rxBytes: number;
+            txBytes: number;
+            rxPackets: number;
+            txPackets: number;
+            transportSwitches: number;
+            /** @description Packets dropped on this link, by reason. */
             drops: {
                 [key: string]: number;
             };

@@ -33,6 +33,8 @@ const MESSAGE_RESPONSE = 2;
 /** Initiations per second above which the device asks for cookies (wireguard-go: a 1/8-full handshake queue). */
 const UNDER_LOAD_INITIATIONS_PER_S = 64;
 const UNDER_LOAD_HOLD_MS = 1000;
+/** After a fallback, how long the end with the higher public key waits for the other end's handshake. */
+const SECOND_INITIATOR_DELAY_MS = 400;
 
 export interface LinkPeerConfig {
   name: string;
@@ -157,6 +159,7 @@ export class LinkManager {
     if (!peer) return false;
     const now = this.options.clock.now();
     this.perform(this.device.send(peer.handle, encodeControl(body), now, this.options.wallClock()), now);
+    this.flushBatch();
     return true;
   }
 
@@ -166,6 +169,7 @@ export class LinkManager {
     if (!peer) return false;
     const now = this.options.clock.now();
     this.perform(this.device.send(peer.handle, packet, now, this.options.wallClock()), now);
+    this.flushBatch();
     return true;
   }
 
@@ -197,6 +201,7 @@ export class LinkManager {
     if (!this.endpointFor(peer, true)) return;
     const now = this.options.clock.now();
     this.perform(this.device.initiateHandshake(peer.handle, now, this.options.wallClock()), now);
+    this.flushBatch();
   }
 
   private transmit(peer: LinkPeer, frames: readonly Uint8Array[]): void {
@@ -352,12 +357,20 @@ export class LinkManager {
     this.options.log.info('link transport', { link: peer.config.name, from: change.from, to: change.to, reason: change.reason });
     // Only a fallback needs a new handshake at once: the old transport's attempt cannot succeed.
     if (change.reason !== 'udp-unanswered') return;
-    const now = this.options.clock.now();
-    queueMicrotask(() => {
+    // Both ends usually fall back at once; two crossing initiations would cancel each other out (each side's
+    // initiator state is replaced by the responder state), so the end with the lower public key goes first
+    // and the other re-initiates only if no handshake completed meanwhile.
+    const completedBefore = peer.handle.stats.handshakesCompleted;
+    const isFirst = compareBytes(this.device.publicKey, peer.config.publicKey) < 0;
+    const retry = (): void => {
       if (this.stopped || !this.peers.has(peer.config.name)) return;
+      if (!isFirst && peer.handle.stats.handshakesCompleted !== completedBefore) return;
+      const now = this.options.clock.now();
       this.perform(this.device.initiateHandshake(peer.handle, now, this.options.wallClock(), { force: true }), now);
       this.flushBatch();
-    });
+    };
+    if (isFirst) queueMicrotask(retry);
+    else setTimeout(retry, SECOND_INITIATOR_DELAY_MS).unref();
   }
 
   private noteInitiation(now: number): void {
@@ -403,6 +416,11 @@ export class LinkManager {
     }
     this.perform(actions.filter((a) => a.kind !== 'send'), now);
   }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 function count(drops: Record<string, number>, reason: string): void {

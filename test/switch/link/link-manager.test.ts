@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LinkManager } from '../../../switch/link/link-manager.js';
+import { generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
+import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
+import { createLogger } from '../../../switch/log.js';
+import type { PortSink } from '../../../switch/port/port.js';
+import { ethernetFrame } from '../../support/frames.js';
+
+let seed = 1;
+const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
+
+function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
+  const network = new MemoryNetwork();
+  const clock = { now: () => Date.now() };
+  const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
+  const hosts = ['198.18.0.1', '198.18.0.2'];
+  const managers = keys.map(
+    (key, i) =>
+      new LinkManager({
+        privateKey: key,
+        udp: network.createTransport({ kind: 'udp', listen: { host: hosts[i]!, port: 51820 } }),
+        tcp: network.createTransport({ kind: 'tcp', listen: { host: hosts[i]!, port: 51820 } }),
+        clock,
+        wallClock: () => Date.now(),
+        randomBytes,
+        log: createLogger({ write: () => {} }),
+      }),
+  );
+  const received: Uint8Array[][] = [[], []];
+  const ports = managers.map((m, i) => {
+    const other = 1 - i;
+    const port = m.addPeer({
+      name: `h${other + 1}`,
+      publicKey: publicKey(keys[other]!),
+      transport: opts.mode ?? 'auto',
+      udpEndpoint: { transport: 'udp', host: hosts[other]!, port: 51820 },
+      tcpEndpoint: { transport: 'tcp', host: hosts[other]!, port: 51820 },
+    });
+    const sink: PortSink = { frames: (frames) => frames.forEach((f) => received[i]!.push(Uint8Array.from(f))), error: () => {} };
+    port.start(sink);
+    return port;
+  });
+  return { network, managers, ports, received };
+}
+
+const frame = ethernetFrame({ dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01', payloadBytes: 100 });
+
+describe('LinkManager', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_700_000_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  it('handshakes at start and carries frames both ways', async () => {
+    const { managers, ports, received } = pair();
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers.map((m) => m.status()[0]!.state)).toEqual(['up', 'up']);
+    ports[0]!.send([frame]);
+    ports[1]!.send([frame, frame]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(received[1]).toEqual([frame]);
+    expect(received[0]).toEqual([frame, frame]);
+  });
+
+  it('comes up quickly when the peer starts later', async () => {
+    const { managers } = pair();
+    await managers[0]!.start();
+    await vi.advanceTimersByTimeAsync(300);
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(managers.map((m) => m.status()[0]!.state)).toEqual(['up', 'up']);
+    expect(managers.map((m) => m.status()[0]!.transport)).toEqual(['udp', 'udp']);
+  });
+
+  it('falls back to TCP within 5 s when UDP is blocked, and returns to UDP when it works again', async () => {
+    const { network, managers, ports, received } = pair();
+    network.block('udp');
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(managers.map((m) => [m.status()[0]!.state, m.status()[0]!.transport])).toEqual([
+      ['up', 'tcp'],
+      ['up', 'tcp'],
+    ]);
+    ports[0]!.send([frame]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(received[1]).toEqual([frame]);
+
+    network.block('udp', false);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(managers.map((m) => m.status()[0]!.transport)).toEqual(['udp', 'udp']);
+    ports[1]!.send([frame]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(received[0]).toEqual([frame]);
+  });
+
+  it('counts a garbage payload inside an authenticated packet and keeps the session', async () => {
+    const { managers, ports, received } = pair({ mode: 'udp' });
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    managers[0]!.sendControl('h2', new Uint8Array(0)); // a control message with no handler on the other side: ignored
+    managers[0]!.sendIp('h2', Uint8Array.of(0x99, 1, 2, 3)); // unknown payload type
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers[1]!.status()[0]!.drops).toMatchObject({ 'payload-unknown-type': 1 });
+    ports[0]!.send([frame]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(received[1]).toEqual([frame]);
+  });
+});

@@ -117,9 +117,12 @@ export class Daemon {
 
   private housekeeping: NodeJS.Timeout | undefined;
 
-  /** MAC aging runs once a second off the data path, never per frame. */
+  /** MAC aging and port recovery run once a second, off the data path. */
   private startHousekeeping(): void {
-    this.housekeeping = setInterval(() => this.datapath.core.expire(this.deps.clock.now()), 1000);
+    this.housekeeping = setInterval(() => {
+      this.datapath.core.expire(this.deps.clock.now());
+      this.datapath.recover();
+    }, 1000);
     this.housekeeping.unref();
   }
 

@@ -74,6 +74,27 @@ export class Datapath {
     return this.byName.get(name);
   }
 
+  /**
+   * Tries once to bring back every failed port that can reopen; called by the
+   * daemon's housekeeping (once a second), never on the data path.
+   */
+  recover(): void {
+    for (const attached of this.byId.values()) {
+      if (attached.state !== 'down' || !attached.port.reopen) continue;
+      try {
+        attached.port.reopen();
+      } catch (err) {
+        const message = (err as Error).message;
+        if (message !== attached.lastError) this.options.log.info('port still down', { port: attached.port.name, err });
+        attached.lastError = message;
+        continue;
+      }
+      attached.state = 'up';
+      delete attached.lastError;
+      this.options.log.info('port recovered', { port: attached.port.name });
+    }
+  }
+
   closeAll(): void {
     for (const name of [...this.byName.keys()]) this.detach(name);
   }

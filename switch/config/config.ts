@@ -15,6 +15,8 @@ export interface CapturePortConfig {
   name: string;
   interface: string;
   promiscuous: boolean;
+  /** Classic BPF program ([code, jt, jf, k] per instruction, as `tcpdump -dd` prints): only matching frames are captured. */
+  bpf?: { code: number; jt: number; jf: number; k: number }[];
 }
 
 export type PortConfig = TapPortConfig | CapturePortConfig;

@@ -90,16 +90,37 @@ function readPorts(r: ConfigReader): PortConfig[] {
       r.onlyKeys(at, ['type', 'name', 'mtu']);
       ports.push({ type, name, mtu: r.integer([...at, 'mtu'], { default: 1500, min: 68, max: 65_521 }) });
     } else {
-      r.onlyKeys(at, ['type', 'name', 'interface', 'promiscuous']);
+      r.onlyKeys(at, ['type', 'name', 'interface', 'promiscuous', 'bpf']);
+      const bpf = readBpf(r, [...at, 'bpf']);
       ports.push({
         type: 'capture',
         name,
         interface: r.string([...at, 'interface'], { pattern: IFNAME, patternText: IFNAME_TEXT }),
         promiscuous: r.boolean([...at, 'promiscuous'], { default: true }),
+        ...(bpf ? { bpf } : {}),
       });
     }
   }
   return ports;
+}
+
+/** A classic BPF program as `tcpdump -dd` prints it: a list of [code, jt, jf, k]. */
+function readBpf(r: ConfigReader, path: (string | number)[]): { code: number; jt: number; jf: number; k: number }[] | undefined {
+  if (!r.has(path)) return undefined;
+  const count = r.sequence(path);
+  if (count === 0 || count > 4096) r.fail(path, `must hold 1 to 4096 instructions (found ${count})`);
+  const program = [];
+  for (let i = 0; i < count; i++) {
+    const at = [...path, i];
+    if (r.sequence(at) !== 4) r.fail(at, 'must be [code, jt, jf, k], as `tcpdump -dd` prints');
+    program.push({
+      code: r.integer([...at, 0], { default: 0, min: 0, max: 0xffff }),
+      jt: r.integer([...at, 1], { default: 0, min: 0, max: 0xff }),
+      jf: r.integer([...at, 2], { default: 0, min: 0, max: 0xff }),
+      k: r.integer([...at, 3], { default: 0, min: 0, max: 0xffffffff }),
+    });
+  }
+  return program;
 }
 
 function readKey(r: ConfigReader, path: (string | number)[], text: string): Uint8Array {

@@ -26,6 +26,15 @@ export class MemoryPort implements Port {
     this.sink.frames(frames);
   }
 
+  /** While set, reopen() throws it, as a real port does while its device is still missing. */
+  reopenError: Error | undefined;
+  reopenCount = 0;
+
+  reopen(): void {
+    if (this.reopenError) throw this.reopenError;
+    this.reopenCount++;
+  }
+
   /** Report a device failure, as a real port does when its interface vanishes. */
   fail(err: Error): void {
     this.sink?.error(err);

@@ -9,6 +9,11 @@ export function openPort(config: PortConfig): Port {
     case 'tap':
       return TapPort.open({ name: config.name, mtu: config.mtu, create: true });
     case 'capture':
-      return CapturePort.open({ name: config.name, interface: config.interface, promiscuous: config.promiscuous });
+      return CapturePort.open({
+        name: config.name,
+        interface: config.interface,
+        promiscuous: config.promiscuous,
+        ...(config.bpf ? { bpf: config.bpf } : {}),
+      });
   }
 }

@@ -18,6 +18,12 @@ export interface Port {
   send(frames: readonly Uint8Array[]): void;
   close(): void;
   stats(): PortIoStats;
+  /**
+   * Ports on devices that can come back (a captured interface deleted and
+   * re-created) reopen the device and resume delivery to the same sink;
+   * throws a typed error while the device is still missing or down.
+   */
+  reopen?(): void;
 }
 
 export type PortKind = 'tap' | 'capture' | 'memory' | 'link';

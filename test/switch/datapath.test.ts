@@ -68,6 +68,21 @@ describe('Datapath', () => {
     expect(attached.lastError).toBe('gone');
   });
 
+  it('brings a failed port back once it can reopen, and switches to it again', () => {
+    const { ports, datapath } = threePorts();
+    const [a, , c] = ports;
+    c.fail(new Error('gone'));
+    c.reopenError = new Error('interface-not-found');
+    datapath.recover();
+    expect(datapath.get('c')!).toMatchObject({ state: 'down', lastError: 'interface-not-found' });
+    c.reopenError = undefined;
+    datapath.recover();
+    expect(datapath.get('c')!.state).toBe('up');
+    expect(c.reopenCount).toBe(1);
+    a.inject([arpRequest(mac(A), '198.19.0.1', '198.19.0.2')]);
+    expect(c.sent.length).toBe(1);
+  });
+
   it('detaches ports and closes them', () => {
     const { ports, datapath } = threePorts();
     expect(datapath.detach('b')).toBe(true);

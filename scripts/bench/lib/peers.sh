@@ -3,20 +3,22 @@
 #
 # The shape (the same for every peer, and the same as scripts/lab gives vswitch):
 #
-#   vs-bl-v1            vs-bl-h1                          vs-bl-h2            vs-bl-v2
-#   [VM 198.19.1.1] <-dev- [peer daemon]==UDP over veth==[peer daemon] -dev-> [VM 198.19.2.1]
-#                          198.18.0.1/24 ──────────── 198.18.0.2/24
+#   vs-bl-v1            vs-bl-h1                 vs-bl-wan (br0)                vs-bl-h2            vs-bl-v2
+#   [VM 198.19.1.1] <-dev- [peer daemon] ==UDP== wan0 ─┤bridge├─ wan0 ==UDP== [peer daemon] -dev-> [VM 198.19.2.1]
+#                          198.18.0.1/16                                        198.18.0.2/16
 #
-# Each peer daemon runs in a "host" namespace, where its UDP socket sits on the veth underlay. The virtual device
-# it opened (a TAP for tinc, a TUN for wireguard-go) is then moved into the "VM" namespace, exactly as scripts/lab
-# moves the vswitch daemon's TAP into vs-hHvV as eth0. So a VM's packet crosses: the device, one userspace daemon,
-# encryption, a UDP send over veth, the other daemon, the other device. No bridge, no routing hop, on any side.
+# Each peer daemon runs in a "host" namespace, where its UDP socket sits on the underlay: a veth into a bridge in
+# vs-bl-wan, as scripts/lab's vs-wan. The virtual device the daemon opened (a TAP for tinc, a TUN for
+# wireguard-go) is then moved into the "VM" namespace, exactly as scripts/lab moves the vswitch daemon's TAP into
+# vs-hHvV as eth0. So a VM's packet crosses: the device, one userspace daemon, encryption, a UDP send over
+# veth + bridge + veth, the other daemon, the other device — the same kernel hops for every row.
 #
 # Rules: namespaces are vs-bl-*, addresses 198.18.0.0/16 (underlay) and 198.19.0.0/16 (VMs) only; every process
 # is started through bl_spawn, which records its PID so bl_kill_all stops exactly those (never by name).
 # Each peer's _ready function may set BL_DETAIL (a short note on MTUs) for the report.
 # Callers set BL_WORK (a fresh temp dir for keys, configs and logs) before calling anything here.
 
+BL_WAN=vs-bl-wan
 BL_HOSTS=(vs-bl-h1 vs-bl-h2)
 BL_VMS=(vs-bl-v1 vs-bl-v2)
 BL_UNDERLAY_IP=(198.18.0.1 198.18.0.2)
@@ -66,22 +68,28 @@ bl_kill_all() {
 
 bl_topology_down() {
   local ns
-  for ns in "${BL_VMS[@]}" "${BL_HOSTS[@]}"; do
+  for ns in "${BL_VMS[@]}" "${BL_HOSTS[@]}" "$BL_WAN"; do
     if bl_ns_exists "$ns"; then ip netns del "$ns" 2>/dev/null || true; fi
   done
 }
 
-# Two host namespaces joined by a veth underlay, and two empty VM namespaces (each peer supplies their device).
+# Two host namespaces on a bridged underlay (like scripts/lab's WAN), and two empty VM namespaces (each peer
+# supplies their device). IPv6 is off in the host namespaces, as in the lab, so new devices stay quiet.
 bl_topology_up() {
   local ns i
-  for ns in "${BL_HOSTS[@]}" "${BL_VMS[@]}"; do
+  for ns in "$BL_WAN" "${BL_HOSTS[@]}" "${BL_VMS[@]}"; do
     ip netns add "$ns"
     ip -n "$ns" link set lo up
   done
-  ip -n vs-bl-h1 link add ul0 type veth peer name ul0 netns vs-bl-h2
+  ip -n "$BL_WAN" link add br0 type bridge
+  ip -n "$BL_WAN" link set br0 up
   for i in 0 1; do
-    ip -n "${BL_HOSTS[$i]}" addr add "${BL_UNDERLAY_IP[$i]}/24" dev ul0
-    ip -n "${BL_HOSTS[$i]}" link set ul0 up
+    ns=${BL_HOSTS[$i]}
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$BL_WAN" link add "h$((i + 1))" type veth peer name wan0 netns "$ns"
+    ip -n "$BL_WAN" link set "h$((i + 1))" master br0 up
+    ip -n "$ns" addr add "${BL_UNDERLAY_IP[$i]}/16" dev wan0
+    ip -n "$ns" link set wan0 up
   done
 }
 

@@ -95,3 +95,15 @@ describe('parseConfig: keys, listeners and peers', () => {
     expect(err.problem).toContain(problem);
   });
 });
+
+describe('parseConfig: capture ports', () => {
+  it('reads a BPF program in tcpdump -dd form', () => {
+    const c = parseConfig('name: h1\nports:\n  - { name: c0, type: capture, interface: v0, bpf: [[40, 0, 0, 12], [21, 0, 1, 2054], [6, 0, 0, 262144], [6, 0, 0, 0]] }\n', 'x');
+    expect(c.ports[0]).toMatchObject({ bpf: [{ code: 40, jt: 0, jf: 0, k: 12 }, { code: 21, jt: 0, jf: 1, k: 2054 }, { code: 6, jt: 0, jf: 0, k: 262144 }, { code: 6, jt: 0, jf: 0, k: 0 }] });
+  });
+
+  it('rejects a malformed BPF instruction where it is', () => {
+    const err = reject('name: h1\nports:\n  - { name: c0, type: capture, interface: v0, bpf: [[40, 0, 0]] }\n');
+    expect(err.keyPath).toBe('ports[0].bpf[0]');
+  });
+});

@@ -197,6 +197,12 @@ export class LinkManager {
     });
   }
 
+  /** Handshakes with a peer added at run time (the add-link primitive), so its link comes up before traffic needs it. */
+  connectPeer(name: string): void {
+    const peer = this.peers.get(name);
+    if (peer && !this.stopped) this.connect(peer);
+  }
+
   private connect(peer: LinkPeer): void {
     if (!this.endpointFor(peer, true)) return;
     const now = this.options.clock.now();

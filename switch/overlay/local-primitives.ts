@@ -1,0 +1,180 @@
+/**
+ * The VNET primitives acting on this daemon: rules go into the switch core's
+ * rule table, links into the LinkManager and the datapath. Inputs are checked
+ * whole before anything changes, so a bad request never half-applies.
+ */
+import type { Datapath } from '../datapath.js';
+import { formatMac, parseMac, type Mac } from '../frame/mac.js';
+import type { LinkManager, LinkStatus } from '../link/link-manager.js';
+import { decodeKeyBase64 } from '../link/noise/crypto.js';
+import { parseEndpoint, type Endpoint } from '../link/transport/endpoint.js';
+import type { Logger } from '../log.js';
+import type { Rule } from '../rules/rule.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  type Actor,
+  type InterfaceView,
+  type LinkInput,
+  type Primitives,
+  type RuleInput,
+  type RuleView,
+} from './primitives.js';
+
+export interface LocalPrimitivesOptions {
+  datapath: Datapath;
+  links: () => LinkManager | undefined;
+  log: Logger;
+  /** Starting value of the configuration-time bound (ms), fed to VTTIF's smoothing interval. */
+  configTimeBoundMs?: number;
+  /** Called with each change so the daemon can report it (control channel, events). */
+  onChange?: (what: 'link' | 'rule' | 'config-time', actor: Actor) => void;
+}
+
+export class LocalPrimitives implements Primitives {
+  private configTimeBoundMs: number;
+
+  constructor(private readonly options: LocalPrimitivesOptions) {
+    this.configTimeBoundMs = options.configTimeBoundMs ?? 2000;
+  }
+
+  async interfaces(): Promise<InterfaceView[]> {
+    const { datapath } = this.options;
+    return datapath.ports().map((p) => {
+      const c = datapath.core.portStats(p.id);
+      return {
+        name: p.port.name,
+        kind: p.port.kind,
+        state: p.state,
+        ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
+        rxFrames: c.rxFrames,
+        rxBytes: c.rxBytes,
+        txFrames: c.txFrames,
+        txBytes: c.txBytes,
+        drops: { ...c.drops },
+      };
+    });
+  }
+
+  async links(): Promise<LinkStatus[]> {
+    return this.options.links()?.status() ?? [];
+  }
+
+  async addLink(input: LinkInput, actor: Actor): Promise<LinkStatus> {
+    const links = this.options.links();
+    if (!links) throw new ConflictError('this daemon has no private key, so it cannot make links (set privateKey in its config)');
+    const publicKey = decodeField('publicKey', () => decodeKeyBase64(input.publicKey));
+    const udpEndpoint = input.endpoint === undefined ? undefined : endpointField('endpoint', input.endpoint, 'udp');
+    const tcpText = input.tcpEndpoint ?? input.endpoint;
+    const tcpEndpoint = tcpText === undefined ? undefined : endpointField(input.tcpEndpoint ? 'tcpEndpoint' : 'endpoint', tcpText, 'tcp');
+    if (this.options.datapath.get(input.name)) throw new ConflictError(`a port or link named "${input.name}" exists`);
+    if (links.status().some((l) => l.publicKey === input.publicKey.trim())) {
+      throw new ConflictError(`a link to the peer with public key ${input.publicKey.trim()} exists`);
+    }
+    const port = links.addPeer({
+      name: input.name,
+      publicKey,
+      transport: input.transport ?? 'auto',
+      ...(udpEndpoint ? { udpEndpoint } : {}),
+      ...(tcpEndpoint ? { tcpEndpoint } : {}),
+      ...(input.persistentKeepaliveS ? { persistentKeepaliveS: input.persistentKeepaliveS } : {}),
+    });
+    this.options.datapath.attach(port, { floods: true });
+    links.connectPeer(input.name);
+    this.changed('link', actor, 'link added', { link: input.name, endpoint: input.endpoint });
+    return links.status().find((l) => l.name === input.name)!;
+  }
+
+  async deleteLink(name: string, actor: Actor): Promise<void> {
+    const links = this.options.links();
+    if (!links || !links.status().some((l) => l.name === name)) throw new NotFoundError('link', name);
+    this.options.datapath.detach(name);
+    links.removePeer(name);
+    this.changed('link', actor, 'link deleted', { link: name });
+  }
+
+  async rules(): Promise<RuleView[]> {
+    const table = this.options.datapath.core.rules;
+    return table.list().map((rule) => ruleView(rule, table.entry(rule.id)));
+  }
+
+  async addRule(input: RuleInput, actor: Actor): Promise<RuleView> {
+    const src = macField('src', input.src, ['any']);
+    const dst = macField('dst', input.dst, ['any', 'none']);
+    if (input.target.trim() === '') throw new InvalidInputError('target', 'must name a port or link');
+    const table = this.options.datapath.core.rules;
+    let rule: Rule;
+    try {
+      rule = table.insert({
+        src: src as Mac | 'any',
+        dst: dst as Mac | 'any' | 'none',
+        target: input.target,
+        ...(input.priority === undefined ? {} : { priority: input.priority }),
+        owner: actor.name,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'rule-conflict') throw new ConflictError((err as Error).message, { cause: err });
+      if ((err as { code?: string }).code === 'rule-invalid') throw new InvalidInputError((err as { field?: string }).field ?? 'rule', (err as Error).message);
+      throw err;
+    }
+    this.changed('rule', actor, 'rule added', { rule: rule.id, src: input.src, dst: input.dst, target: input.target });
+    return ruleView(rule, table.entry(rule.id));
+  }
+
+  async deleteRule(id: number, actor: Actor): Promise<void> {
+    if (!this.options.datapath.core.rules.remove(id)) throw new NotFoundError('rule', id);
+    this.changed('rule', actor, 'rule deleted', { rule: id });
+  }
+
+  async configTimeBound(): Promise<{ upperBoundMs: number }> {
+    return { upperBoundMs: this.configTimeBoundMs };
+  }
+
+  async setConfigTimeBound(upperBoundMs: number, actor: Actor): Promise<{ upperBoundMs: number }> {
+    if (!Number.isInteger(upperBoundMs) || upperBoundMs < 1 || upperBoundMs > 3_600_000) {
+      throw new InvalidInputError('upperBoundMs', 'must be an integer between 1 and 3600000');
+    }
+    this.configTimeBoundMs = upperBoundMs;
+    this.changed('config-time', actor, 'configuration time bound set', { upperBoundMs });
+    return { upperBoundMs };
+  }
+
+  private changed(what: 'link' | 'rule' | 'config-time', actor: Actor, msg: string, fields: Record<string, unknown>): void {
+    this.options.log.info(msg, { ...fields, actor: actor.name });
+    this.options.onChange?.(what, actor);
+  }
+}
+
+function ruleView(rule: Rule, entry: { hitFrames: number; hitBytes: number } | undefined): RuleView {
+  return {
+    id: rule.id,
+    src: rule.src === 'any' ? 'any' : formatMac(rule.src),
+    dst: rule.dst === 'any' || rule.dst === 'none' ? rule.dst : formatMac(rule.dst),
+    target: rule.target,
+    priority: rule.priority ?? 0,
+    owner: rule.owner ?? 'config',
+    hitFrames: entry?.hitFrames ?? 0,
+    hitBytes: entry?.hitBytes ?? 0,
+  };
+}
+
+function macField(field: string, text: string, words: readonly string[]): Mac | string {
+  const lower = text.trim().toLowerCase();
+  if (words.includes(lower)) return lower;
+  const mac = parseMac(lower);
+  if (mac === undefined) throw new InvalidInputError(field, `must be a MAC address or ${words.join(' or ')} (found "${text}")`);
+  return mac;
+}
+
+function endpointField(field: string, text: string, transport: 'udp' | 'tcp'): Endpoint {
+  return decodeField(field, () => parseEndpoint(text.replace(/^(udp|tcp):/, ''), transport));
+}
+
+function decodeField<T>(field: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    throw new InvalidInputError(field, (err as Error).message);
+  }
+}

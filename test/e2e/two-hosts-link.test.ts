@@ -33,7 +33,7 @@ describe('two hosts over a link', () => {
   beforeAll(async () => {
     requireRoot();
     labDownSync();
-    await lab('up', '--hosts', '2', '--vms-per-host', '1');
+    await lab('up', '--hosts', '2', '--vms-per-host', '1', '--no-proxy');
   });
   afterAll(() => labDownSync());
 

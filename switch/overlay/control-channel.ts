@@ -1,0 +1,120 @@
+/**
+ * Request/response and one-way messages over the links' control payloads.
+ * Requests carry an id; the answer settles the matching promise, or a timeout
+ * does (RelayError 'host-timeout'). A malformed message is logged with its
+ * reason, counted, and changes nothing.
+ */
+import { VswitchError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  encodeControlMessage,
+  parseControlMessage,
+  type ControlMessage,
+  type PrimitiveOp,
+  type RequestMessage,
+  type ResponseMessage,
+} from './control-messages.js';
+import { RelayError } from './primitives.js';
+
+/** An error a host answered with, keeping its code (and field) so the API maps it like a local one. */
+export class RemotePrimitiveError extends VswitchError {
+  constructor(
+    code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+export interface ControlChannelOptions {
+  /** Sends an encoded control message to a peer; false when there is no such link. */
+  send(peer: string, body: Uint8Array): boolean;
+  log: Logger;
+  timeoutMs?: number;
+  /** Runs a request from `peer` (the daemon decides who may ask). */
+  onRequest?(peer: string, request: RequestMessage): Promise<unknown>;
+  onMessage?(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class ControlChannel {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  readonly malformed: Record<string, number> = {};
+
+  constructor(private readonly options: ControlChannelOptions) {}
+
+  send(peer: string, message: ControlMessage): boolean {
+    return this.options.send(peer, encodeControlMessage(message));
+  }
+
+  request(peer: string, op: PrimitiveOp, args: unknown[], actor: string): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RelayError('host-timeout', `host ${peer} did not answer ${op} within ${this.options.timeoutMs ?? 5000} ms`));
+      }, this.options.timeoutMs ?? 5000);
+      this.pending.set(id, { resolve, reject, timer });
+      if (!this.send(peer, { t: 'req', id, op, args, actor })) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new RelayError('host-unreachable', `no link to host ${peer}`));
+      }
+    });
+  }
+
+  receive(peer: string, body: Uint8Array): void {
+    const parsed = parseControlMessage(body);
+    if (!parsed.ok) {
+      this.malformed[parsed.reason] = (this.malformed[parsed.reason] ?? 0) + 1;
+      this.options.log.warn('control message rejected', { peer, reason: parsed.reason });
+      return;
+    }
+    const message = parsed.message;
+    if (message.t === 'res') return this.settle(message);
+    if (message.t === 'req') return void this.answer(peer, message);
+    this.options.onMessage?.(peer, message);
+  }
+
+  close(): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new RelayError('host-unreachable', 'the daemon is stopping'));
+      this.pending.delete(id);
+    }
+  }
+
+  private settle(message: ResponseMessage): void {
+    const p = this.pending.get(message.id);
+    if (!p) return; // late answer after a timeout: nothing waits for it
+    clearTimeout(p.timer);
+    this.pending.delete(message.id);
+    if (message.ok) p.resolve(message.result);
+    else p.reject(new RemotePrimitiveError(message.error!.code, message.error!.message, message.error!.field));
+  }
+
+  private async answer(peer: string, request: RequestMessage): Promise<void> {
+    let response: ResponseMessage;
+    try {
+      if (!this.options.onRequest) throw new VswitchError('forbidden', 'this daemon does not take requests');
+      const result = await this.options.onRequest(peer, request);
+      response = { t: 'res', id: request.id, ok: true, result: result ?? null };
+    } catch (err) {
+      const e = err as { code?: string; message?: string; field?: string };
+      response = {
+        t: 'res',
+        id: request.id,
+        ok: false,
+        error: { code: e.code ?? 'internal', message: e.message ?? String(err), ...(e.field ? { field: e.field } : {}) },
+      };
+    }
+    this.send(peer, response);
+  }
+}

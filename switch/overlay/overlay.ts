@@ -1,0 +1,187 @@
+/**
+ * The overlay glue of one daemon: the control channel over its links, the
+ * resilient star's liveness (hosts), the hosts' reports and the relayed
+ * primitives (Proxy). Hosts answer primitive requests from their Proxy only.
+ */
+import type { Clock } from '../clock.js';
+import type { LinkManager } from '../link/link-manager.js';
+import type { Logger } from '../log.js';
+import { ControlChannel } from './control-channel.js';
+import type { ControlMessage, ReportMessage, RequestMessage, ResponseMessage } from './control-messages.js';
+import type { LocalPrimitives } from './local-primitives.js';
+import { integerArg, linkInput, ruleInput, stringArg } from './primitive-inputs.js';
+import { RelayedPrimitives } from './relayed-primitives.js';
+import { VswitchError } from '../errors.js';
+import type { Primitives } from './primitives.js';
+import { StarLiveness } from './star-liveness.js';
+
+const HEARTBEAT_MS = 1000;
+const REPORT_EVERY_MS = 5000;
+
+export interface HostSummary {
+  name: string;
+  state: 'up' | 'down';
+  lastHeardAt?: string;
+  lastReportAt?: string;
+  interfaces: number;
+  links: number;
+  rules: number;
+}
+
+export interface OverlayOptions {
+  role: 'host' | 'proxy';
+  name: string;
+  links: LinkManager;
+  primitives: LocalPrimitives;
+  /** On a host: the name of its link to the Proxy. */
+  proxyPeer?: string;
+  clock: Clock;
+  wallClock: () => number;
+  log: Logger;
+}
+
+interface HostRecord {
+  lastHeardMs: number;
+  lastHeardWallMs: number;
+  report?: ReportMessage;
+  reportWallMs?: number;
+}
+
+export class Overlay {
+  readonly channel: ControlChannel;
+  private readonly liveness: StarLiveness | undefined;
+  private readonly hostRecords = new Map<string, HostRecord>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastReportMs = Number.NEGATIVE_INFINITY;
+  private reportSoon = false;
+
+  constructor(private readonly options: OverlayOptions) {
+    this.channel = new ControlChannel({
+      send: (peer, body) => options.links.sendControl(peer, body),
+      log: options.log,
+      onRequest: (peer, request) => this.onRequest(peer, request),
+      onMessage: (peer, message) => this.onMessage(peer, message),
+    });
+    if (options.role === 'host' && options.proxyPeer) this.liveness = new StarLiveness(options.clock.now());
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.channel.close();
+  }
+
+  /** Entry point for control payloads from the LinkManager. */
+  onControl(peer: string, body: Uint8Array): void {
+    const now = this.options.clock.now();
+    if (peer === this.options.proxyPeer) this.liveness?.heard(now);
+    if (this.options.role === 'proxy') {
+      const record = this.hostRecords.get(peer) ?? { lastHeardMs: now, lastHeardWallMs: 0 };
+      record.lastHeardMs = now;
+      record.lastHeardWallMs = this.options.wallClock();
+      this.hostRecords.set(peer, record);
+    }
+    this.channel.receive(peer, body);
+  }
+
+  /** Something changed locally: tell the Proxy soon (debounced to the next tick). */
+  changed(): void {
+    this.reportSoon = true;
+  }
+
+  /** Proxy: the primitives of a host, run over the control channel. */
+  host(name: string): Primitives | undefined {
+    if (this.options.role !== 'proxy') return undefined;
+    if (!this.options.links.status().some((l) => l.name === name)) return undefined;
+    return new RelayedPrimitives(this.channel, name);
+  }
+
+  hosts(): HostSummary[] {
+    const now = this.options.clock.now();
+    return this.options.links.status().map((l) => {
+      const r = this.hostRecords.get(l.name);
+      const alive = r !== undefined && now - r.lastHeardMs < 3 * HEARTBEAT_MS;
+      return {
+        name: l.name,
+        state: alive && l.state === 'up' ? 'up' : 'down',
+        ...(r?.lastHeardWallMs ? { lastHeardAt: new Date(r.lastHeardWallMs).toISOString() } : {}),
+        ...(r?.reportWallMs ? { lastReportAt: new Date(r.reportWallMs).toISOString() } : {}),
+        interfaces: r?.report?.interfaces.length ?? 0,
+        links: r?.report?.links.length ?? 0,
+        rules: r?.report?.rules.length ?? 0,
+      };
+    });
+  }
+
+  /** The last report a host sent (Proxy). */
+  report(name: string): ReportMessage | undefined {
+    return this.hostRecords.get(name)?.report;
+  }
+
+  private tick(): void {
+    const { links, role, name, proxyPeer } = this.options;
+    const now = this.options.clock.now();
+    const heartbeat: ControlMessage = { t: 'hb', name, role };
+    if (role === 'proxy') for (const l of links.status()) this.channel.send(l.name, heartbeat);
+    else if (proxyPeer) {
+      this.channel.send(proxyPeer, heartbeat);
+      if (this.liveness?.shouldReconnect(now)) {
+        this.options.log.info('star link silent: re-handshaking with the proxy', { link: proxyPeer, retry: this.liveness.retries });
+        links.connectPeer(proxyPeer, { force: true });
+      }
+      if (this.reportSoon || now - this.lastReportMs >= REPORT_EVERY_MS) void this.sendReport(now);
+    }
+  }
+
+  private async sendReport(now: number): Promise<void> {
+    const { primitives, proxyPeer, name } = this.options;
+    if (!proxyPeer || !this.liveness?.isAlive(now)) return;
+    this.reportSoon = false;
+    this.lastReportMs = now;
+    const [interfaces, links, rules] = await Promise.all([primitives.interfaces(), primitives.links(), primitives.rules()]);
+    this.channel.send(proxyPeer, { t: 'report', name, interfaces, links, rules });
+  }
+
+  private onMessage(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void {
+    if (message.t === 'report' && this.options.role === 'proxy') {
+      const record = this.hostRecords.get(peer);
+      if (record) {
+        record.report = message;
+        record.reportWallMs = this.options.wallClock();
+      }
+    }
+  }
+
+  private async onRequest(peer: string, request: RequestMessage): Promise<unknown> {
+    if (this.options.role !== 'host' || peer !== this.options.proxyPeer) {
+      throw new VswitchError('forbidden', `only this host's proxy may run primitives (asked by ${peer})`);
+    }
+    const p = this.options.primitives;
+    const actor = { name: `proxy:${request.actor}` };
+    const [a0] = request.args;
+    switch (request.op) {
+      case 'interfaces':
+        return p.interfaces();
+      case 'links':
+        return p.links();
+      case 'rules':
+        return p.rules();
+      case 'configTimeBound':
+        return p.configTimeBound();
+      case 'addLink':
+        return p.addLink(linkInput(a0), actor);
+      case 'deleteLink':
+        return p.deleteLink(stringArg(a0, 'name'), actor);
+      case 'addRule':
+        return p.addRule(ruleInput(a0), actor);
+      case 'deleteRule':
+        return p.deleteRule(integerArg(a0, 'id'), actor);
+      case 'setConfigTimeBound':
+        return p.setConfigTimeBound(integerArg(a0, 'upperBoundMs'), actor);
+    }
+  }
+}

@@ -1,32 +1,63 @@
 /**
  * createApp builds the daemon's HTTP API as a Hono app and never listens:
  * tests call `app.request(...)`, `server.ts` binds it to a socket. What the
- * routes read comes in as `ApiDeps`, so the API knows nothing of ports or
- * sockets, only of the views the daemon gives it.
+ * routes act on comes in as `ApiDeps`, so the API knows nothing of ports or
+ * sockets, only of the Primitives and views the daemon gives it.
+ *
+ * Request flow (one middleware chain, in this order):
+ *   1. authenticate — bearer token → actor; 401/403 (api/auth.ts);
+ *   2. validateRequests — path, query and body against openapi.yaml; 400
+ *      naming the field, before any handler runs (api/request-validator.ts);
+ *   3. the route — one primitive call (api/primitive-routes.ts);
+ *   any thrown error → problem+json in one place (api/errors.ts).
+ * openapi.yaml is the one source: the routes registered here and the spec's
+ * paths must be the same set (test/api/routes-match-spec.test.ts).
  */
 import { Hono } from 'hono';
-import type { MacEntry, PortStatus, Problem, Status } from './schemas.js';
+import type { Logger } from '../switch/log.js';
+import type { Primitives } from '../switch/overlay/primitives.js';
+import { authenticate, type ApiAuth } from './auth.js';
+import { renderDocsPage } from './docs-page.js';
+import { errorToResponse, notFoundResponse } from './errors.js';
+import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } from './primitive-routes.js';
+import { createRequestValidator, validateRequests } from './request-validator.js';
+import type { HostSummary, MacEntry, Status } from './schemas.js';
 
 export interface ApiDeps {
+  /** The primitives acting on this daemon. */
+  local: Primitives;
   status(): Status;
-  ports(): PortStatus[];
   macs(): MacEntry[];
-  /** The text of openapi.yaml, served as the API's own description. */
+  /** Proxy only: the relayed primitives of a named host (undefined = unknown host). */
+  host?(name: string): Primitives | undefined;
+  /** Proxy only: the hosts the Proxy knows. */
+  hosts?(): HostSummary[];
+  /** The text of openapi.yaml: served, rendered at /docs, and what requests are validated against. */
   specText: string;
+  auth: ApiAuth;
+  log: Logger;
 }
 
-export function createApp(deps: ApiDeps): Hono {
-  const app = new Hono();
-  app.get('/v1/status', (c) => c.json(deps.status()));
-  app.get('/v1/ports', (c) => c.json({ ports: deps.ports() }));
-  app.get('/v1/macs', (c) => c.json({ macs: deps.macs() }));
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+  const validator = createRequestValidator(deps.specText);
+  const docsHtml = renderDocsPage(deps.specText);
+  const app = new Hono<ApiEnv>();
+  app.use('*', authenticate(deps.auth, validator, deps.log));
+  app.use('*', validateRequests(validator));
+
   app.get('/openapi.yaml', (c) => c.body(deps.specText, 200, { 'content-type': 'application/yaml; charset=utf-8' }));
-  app.notFound((c) => problem(c.req.path, 404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`));
-  app.onError((err, c) => problem(c.req.path, 500, 'Internal Server Error', err.message));
-  return app;
-}
+  app.get('/docs', (c) => c.html(docsHtml));
+  app.get('/v1/status', (c) => c.json(deps.status()));
+  app.get('/v1/ports', async (c) => c.json({ ports: await deps.local.interfaces() }));
+  app.get('/v1/macs', (c) => c.json({ macs: deps.macs() }));
+  app.get('/v1/hosts', (c) => {
+    if (!deps.hosts) throw new NotProxyError();
+    return c.json({ hosts: deps.hosts() });
+  });
+  registerPrimitiveRoutes(app, '/v1', () => deps.local);
+  registerPrimitiveRoutes(app, '/v1/hosts/:host', hostResolver(deps.host?.bind(deps)));
 
-export function problem(instance: string, status: number, title: string, detail: string): Response {
-  const body: Problem = { type: 'about:blank', title, status, detail, instance };
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json' } });
+  app.notFound((c) => notFoundResponse(c));
+  app.onError((err, c) => errorToResponse(err, c, deps.log));
+  return app;
 }

@@ -1,7 +1,8 @@
 /**
  * The CLI's HTTP client for a daemon's API. `base` is a URL
  * ("http://127.0.0.1:7000") or a unix socket ("unix:/run/vswitch.sock").
- * Errors come back as ApiClientError carrying the problem+json the daemon sent.
+ * Errors come back as ApiClientError whose message is the problem's detail,
+ * carrying the HTTP status and the problem+json the daemon sent.
  */
 import { request } from 'node:http';
 import { VswitchError } from '../switch/errors.js';
@@ -53,8 +54,10 @@ export async function apiRequest<T>(opts: ApiClientOptions, method: string, path
           }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve(parsed as T);
-          const detail = (parsed as { detail?: string } | undefined)?.detail ?? text;
-          reject(new ApiClientError(`${method} ${path}: ${status} ${detail}`, status, parsed));
+          // The problem's detail is the message people see; status and body stay on the error.
+          const detail = (parsed as { detail?: unknown } | undefined)?.detail;
+          const message = typeof detail === 'string' && detail !== '' ? detail : `${method} ${path}: HTTP ${status}${text ? ` ${text.slice(0, 200)}` : ''}`;
+          reject(new ApiClientError(message, status, parsed));
         });
       },
     );

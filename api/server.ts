@@ -6,7 +6,7 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import { VswitchError } from '../switch/errors.js';
 
 export class ApiListenError extends VswitchError {
@@ -21,7 +21,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export function serveApi(app: Hono, listen: string): Promise<ApiServer> {
+export function serveApi<E extends Env>(app: Hono<E>, listen: string): Promise<ApiServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const isUnix = listen.startsWith('unix:');
   const socketPath = listen.slice('unix:'.length);

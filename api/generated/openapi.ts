@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This file. */
+        get: operations["getSpec"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A readable, self-contained HTML page rendered from this file. */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/status": {
         parameters: {
             query?: never;
@@ -11,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The daemon's identity, its ports with counters, and its MAC table summary. */
+        /** The daemon's identity, its ports and links with counters, and its MAC table summary. */
         get: operations["getStatus"];
         put?: never;
         post?: never;
@@ -28,7 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Local ports (TAP and capture interfaces) with their counters. */
+        /** Local ports (TAP, capture and link ports) with their counters. */
         get: operations["listPorts"];
         put?: never;
         post?: never;
@@ -55,10 +89,267 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hosts the Proxy knows, with the state of its link to each and when each last reported. */
+        get: operations["listHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/interfaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List interfaces: the local ports and links, with counters. */
+        get: operations["listInterfaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List links to peer daemons. */
+        get: operations["listLinks"];
+        put?: never;
+        /** Add a link to a peer daemon; it starts connecting at once. */
+        post: operations["addLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/links/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The link's name. */
+                name: components["parameters"]["LinkName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a link. */
+        delete: operations["deleteLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List forwarding rules with hit counters. */
+        get: operations["listRules"];
+        put?: never;
+        /** Add a forwarding rule. */
+        post: operations["addRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id, as listed. */
+                id: components["parameters"]["RuleId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a forwarding rule. */
+        delete: operations["deleteRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/config-time": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The upper bound on configuration time. */
+        get: operations["getConfigTime"];
+        /** Set the upper bound on configuration time. */
+        put: operations["setConfigTime"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/interfaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        /** List interfaces: the ports and links of a named host, relayed by the Proxy. */
+        get: operations["listHostInterfaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        /** List links to peer daemons. On a named host, relayed by the Proxy. */
+        get: operations["listHostLinks"];
+        put?: never;
+        /** Add a link to a peer daemon; it starts connecting at once. On a named host, relayed by the Proxy. */
+        post: operations["addHostLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/links/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+                /** @description The link's name. */
+                name: components["parameters"]["LinkName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a link. On a named host, relayed by the Proxy. */
+        delete: operations["deleteHostLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        /** List forwarding rules with hit counters. On a named host, relayed by the Proxy. */
+        get: operations["listHostRules"];
+        put?: never;
+        /** Add a forwarding rule. On a named host, relayed by the Proxy. */
+        post: operations["addHostRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+                /** @description The rule's id, as listed. */
+                id: components["parameters"]["RuleId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a forwarding rule. On a named host, relayed by the Proxy. */
+        delete: operations["deleteHostRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/config-time": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        /** The upper bound on configuration time. On a named host, relayed by the Proxy. */
+        get: operations["getHostConfigTime"];
+        /** Set the upper bound on configuration time. On a named host, relayed by the Proxy. */
+        put: operations["setHostConfigTime"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Lower-case letters, digits and "-", at most 32 characters. */
+        Name: string;
         /**
          * @description Lower-case, colon-separated MAC address.
          * @example 02:00:c6:13:01:01
@@ -74,7 +365,8 @@ export interface components {
             links: components["schemas"]["Link"][];
             macTable: components["schemas"]["MacTableSummary"];
         };
-        Port: {
+        /** @description A port of the switch (a TAP device, a captured NIC, or a link to a peer) with its counters. */
+        Interface: {
             name: string;
             /** @enum {string} */
             kind: "tap" | "capture" | "memory" | "link";
@@ -89,6 +381,10 @@ export interface components {
             drops: {
                 [key: string]: number;
             };
+        };
+        Port: components["schemas"]["Interface"];
+        InterfaceList: {
+            interfaces: components["schemas"]["Interface"][];
         };
         /** @description An encrypted link to a peer daemon (WireGuard's protocol over UDP, or TCP when UDP is blocked). */
         Link: {
@@ -121,6 +417,90 @@ export interface components {
                 [key: string]: number;
             };
         };
+        LinkList: {
+            links: components["schemas"]["Link"][];
+        };
+        /** @description A link to add. The peer must list this daemon's public key too. */
+        LinkInput: {
+            name: components["schemas"]["Name"];
+            /** @description The peer daemon's Curve25519 public key in base64, as `vswitch pubkey` prints (44 characters). */
+            publicKey: string;
+            endpoint?: components["schemas"]["Endpoint"];
+            tcpEndpoint?: components["schemas"]["Endpoint"];
+            /**
+             * @description UDP only, TCP only, or UDP with TCP fallback (auto, the default).
+             * @enum {string}
+             */
+            transport?: "udp" | "tcp" | "auto";
+            persistentKeepaliveS?: number;
+        };
+        /**
+         * @description "IP:PORT" (IPv6 as "[::1]:PORT"), optionally prefixed "udp:" or "tcp:". Numeric addresses only.
+         * @example 198.18.0.2:51820
+         */
+        Endpoint: string;
+        /** @description A VNET forwarding rule with its hit counters. */
+        Rule: {
+            id: number;
+            /** @description A MAC or "any". */
+            src: string;
+            /** @description A MAC, "any", or "none" (the source's default rule). */
+            dst: string;
+            /** @description The port or link the frame leaves by. */
+            target: string;
+            priority: number;
+            /** @description Who installed it (a token's name, "local", "config", a plugin). */
+            owner: string;
+            hitFrames: number;
+            hitBytes: number;
+        };
+        RuleList: {
+            rules: components["schemas"]["Rule"][];
+        };
+        /** @description A forwarding rule to add. Larger priority wins; default rules (dst none) always lose to the others. */
+        RuleInput: {
+            /** @description A MAC or "any". */
+            src: string;
+            /** @description A MAC, "any", or "none" (the source's default rule). */
+            dst: string;
+            /** @description The port or link the frame leaves by. */
+            target: string;
+            /** @description Larger wins; absent means 0. */
+            priority?: number;
+        };
+        /** @description The upper bound on configuration time (the paper's VTTIF smoothing interval bound). */
+        ConfigTime: {
+            upperBoundMs: number;
+        };
+        /** @description A host the Proxy knows, with what its last report said. */
+        HostSummary: {
+            /** @description The name of the Proxy's link to the host. */
+            name: string;
+            /**
+             * @description up: the link is up and the host was heard within 3 heartbeats.
+             * @enum {string}
+             */
+            state: "up" | "down";
+            /**
+             * Format: date-time
+             * @description When the Proxy last heard from the host.
+             */
+            lastHeardAt?: string;
+            /**
+             * Format: date-time
+             * @description When the host last reported its state.
+             */
+            lastReportAt?: string;
+            /** @description Interfaces in the last report. */
+            interfaces: number;
+            /** @description Links in the last report. */
+            links: number;
+            /** @description Rules in the last report. */
+            rules: number;
+        };
+        HostList: {
+            hosts: components["schemas"]["HostSummary"][];
+        };
         MacTableSummary: {
             entries: number;
             learned: number;
@@ -134,23 +514,143 @@ export interface components {
             static: boolean;
             ageS: number;
         };
-        /** @description RFC 9457 problem details. */
+        /** @description RFC 9457 problem details. `code` is stable and machine-readable. */
         Problem: {
+            /** @description A URI naming the kind of problem, "urn:vswitch:problem:CODE". */
             type: string;
             title: string;
             status: number;
+            /** @description What went wrong, naming the field when one is at fault. */
             detail?: string;
             instance?: string;
+            code?: string;
+            /** @description For invalid requests, one entry per bad field. */
+            errors?: {
+                /** @description Where: "/body/src", "/path/id". */
+                field: string;
+                message: string;
+            }[];
         };
     };
-    responses: never;
-    parameters: never;
+    responses: {
+        /** @description The request does not match this API (the `errors` list names each field), or means nothing valid. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A token is required and none, or a wrong one, was given. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The token is read-only and the request would change something. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The link, rule or host does not exist (or this daemon is not the Proxy). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The change conflicts with what exists (a name taken, an equal rule). */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The Proxy cannot reach the host. */
+        BadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The host did not answer the Proxy in time. */
+        GatewayTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: {
+        /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+        HostName: components["schemas"]["Name"];
+        /** @description The link's name. */
+        LinkName: components["schemas"]["Name"];
+        /** @description The rule's id, as listed. */
+        RuleId: number;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getSpec: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The API reference. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     getStatus: {
         parameters: {
             query?: never;
@@ -169,6 +669,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     listPorts: {
@@ -191,6 +692,7 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
         };
     };
     listMacs: {
@@ -213,6 +715,517 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listHosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Known hosts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listInterfaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Interfaces */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterfaceList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Links */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    addLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkInput"];
+            };
+        };
+        responses: {
+            /** @description The link as added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Link"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    deleteLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The link's name. */
+                name: components["parameters"]["LinkName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    addRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInput"];
+            };
+        };
+        responses: {
+            /** @description The rule as added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    deleteRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id, as listed. */
+                id: components["parameters"]["RuleId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getConfigTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bound. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigTime"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    setConfigTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfigTime"];
+            };
+        };
+        responses: {
+            /** @description The bound as set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigTime"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    listHostInterfaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Interfaces */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterfaceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listHostLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Links */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    addHostLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkInput"];
+            };
+        };
+        responses: {
+            /** @description The link as added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Link"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    deleteHostLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+                /** @description The link's name. */
+                name: components["parameters"]["LinkName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listHostRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    addHostRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInput"];
+            };
+        };
+        responses: {
+            /** @description The rule as added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    deleteHostRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+                /** @description The rule's id, as listed. */
+                id: components["parameters"]["RuleId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getHostConfigTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bound. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigTime"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    setHostConfigTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfigTime"];
+            };
+        };
+        responses: {
+            /** @description The bound as set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigTime"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
 }

@@ -24,6 +24,16 @@ export type PortConfig = TapPortConfig | CapturePortConfig;
 export interface ApiConfig {
   /** "host:port" or "unix:/path/to.sock". */
   listen: string;
+  /** Bearer tokens; when any exist, every API request needs one. Required unless `listen` is loopback or unix. */
+  tokens: ApiTokenConfig[];
+}
+
+export interface ApiTokenConfig {
+  /** Who the token is: logged with every change made with it. */
+  name: string;
+  token: string;
+  /** A read-only token may only read (GET); changes get 403. */
+  readOnly: boolean;
 }
 
 export interface SwitchConfig {
@@ -55,6 +65,8 @@ export interface LinkListenConfig {
 export interface DaemonConfig {
   name: string;
   role: Role;
+  /** On a host: the name of the peer that is the Proxy (the star's centre; the default rule points there). */
+  proxy?: string;
   /** Curve25519 private key, 32 bytes; required when there are peers. */
   privateKey?: Uint8Array;
   listen: LinkListenConfig;

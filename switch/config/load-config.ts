@@ -7,6 +7,7 @@ import { decodeKeyBase64 } from '../link/noise/crypto.js';
 import {
   DEFAULT_API_LISTEN,
   DEFAULT_LINK_PORT,
+  type ApiTokenConfig,
   type DaemonConfig,
   type LinkListenConfig,
   type PeerConfig,
@@ -43,9 +44,9 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log']);
+  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log']);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
-  r.onlyKeys(['api'], ['listen']);
+  r.onlyKeys(['api'], ['listen', 'tokens']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes']);
   r.onlyKeys(['log'], ['level']);
 
@@ -61,6 +62,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
         pattern: LISTEN,
         patternText: '"ADDRESS:PORT" or "unix:/path"',
       }),
+      tokens: readApiTokens(r),
     },
     switch: {
       macIdleTimeS: r.integer(['switch', 'macIdleTimeS'], { default: 300, min: 1, max: 86_400 }),
@@ -71,6 +73,15 @@ export function parseConfig(text: string, file: string): DaemonConfig {
     log: { level: r.string(['log', 'level'], { default: 'info', oneOf: ['debug', 'info', 'warn', 'error'] }) as DaemonConfig['log']['level'] },
   };
   checkListenPort(r, config.api.listen);
+  if (config.api.tokens.length === 0 && !isLoopbackListen(config.api.listen)) {
+    r.fail(['api', 'tokens'], `is required when api.listen is not loopback or a unix socket (found "${config.api.listen}"): list at least one { name, token }`);
+  }
+  if (r.has(['proxy'])) {
+    const proxy = r.string(['proxy'], { pattern: NAME, patternText: NAME_TEXT });
+    if (config.role === 'proxy') r.fail(['proxy'], 'a proxy has no proxy of its own: remove this key, or set role: host');
+    if (!config.peers.some((p) => p.name === proxy)) r.fail(['proxy'], `must name one of the peers (found "${proxy}")`);
+    config.proxy = proxy;
+  }
   if (config.peers.length > 0 && !config.privateKey) r.fail(['privateKey'], 'is required when there are peers (generate one with `vswitch genkey`)');
   return config;
 }
@@ -199,3 +210,31 @@ function checkListenPort(r: ConfigReader, listen: string): void {
 }
 
 export { ConfigError };
+
+/** Loopback (127.0.0.0/8, ::1, localhost) or a unix socket: reachable only from this machine. */
+export function isLoopbackListen(listen: string): boolean {
+  if (listen.startsWith('unix:')) return true;
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+const TOKEN = /^[\x21-\x7e]{16,256}$/;
+
+function readApiTokens(r: ConfigReader): ApiTokenConfig[] {
+  const tokens: ApiTokenConfig[] = [];
+  const names = new Map<string, number>();
+  const values = new Map<string, number>();
+  const count = r.sequence(['api', 'tokens']);
+  for (let i = 0; i < count; i++) {
+    const at = ['api', 'tokens', i];
+    r.onlyKeys(at, ['name', 'token', 'readOnly']);
+    const name = r.string([...at, 'name'], { pattern: NAME, patternText: NAME_TEXT });
+    if (names.has(name)) r.fail([...at, 'name'], `"${name}" is already the name of api.tokens[${names.get(name)}]`);
+    names.set(name, i);
+    const token = r.string([...at, 'token'], { pattern: TOKEN, patternText: '16 to 256 printable characters without spaces' });
+    if (values.has(token)) r.fail([...at, 'token'], `is already the token of api.tokens[${values.get(token)}]`);
+    values.set(token, i);
+    tokens.push({ name, token, readOnly: r.boolean([...at, 'readOnly'], { default: false }) });
+  }
+  return tokens;
+}

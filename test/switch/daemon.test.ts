@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiRequest } from '../../api/client.js';
+import { readPackageFile } from '../../api/package-files.js';
 import type { Status } from '../../api/schemas.js';
 import { parseConfig } from '../../switch/config/load-config.js';
 import { Daemon } from '../../switch/daemon.js';
@@ -21,7 +22,7 @@ function setup(opts: { failOn?: string } = {}) {
   const deps = {
     clock: { now: () => 0 },
     log: createLogger({ write: () => {} }),
-    specText: 'openapi: 3.1.0',
+    specText: readPackageFile('openapi.yaml'),
     version: '0.0.0-test',
     openPort: (c: { name: string }) => {
       if (c.name === opts.failOn) throw new VswitchError('tap-name-taken', `cannot open ${c.name}`);

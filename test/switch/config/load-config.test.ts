@@ -32,7 +32,7 @@ describe('parseConfig', () => {
     ['', '', 'is empty'],
     ['role: host\n', 'name', 'is required'],
     ['name: H1\n', 'name', 'must be lower-case'],
-    ['name: h1\nprots: []\n', 'prots', 'did you mean "ports"'],
+    ['name: h1\nprts: []\n', 'prts', 'did you mean "ports"'],
     ['name: h1\nports:\n  - { name: tap0, type: tun }\n', 'ports[0].type', 'must be one of tap, capture'],
     ['name: h1\nports:\n  - { name: a-very-long-interface, type: tap }\n', 'ports[0].name', '1 to 15 characters'],
     ['name: h1\nports:\n  - { name: t, type: tap }\n  - { name: t, type: tap }\n', 'ports[1].name', 'already the name of ports[0]'],
@@ -105,5 +105,44 @@ describe('parseConfig: capture ports', () => {
   it('rejects a malformed BPF instruction where it is', () => {
     const err = reject('name: h1\nports:\n  - { name: c0, type: capture, interface: v0, bpf: [[40, 0, 0]] }\n');
     expect(err.keyPath).toBe('ports[0].bpf[0]');
+  });
+});
+
+describe('parseConfig: api.tokens', () => {
+  const TOKEN = 'abcdefghijklmnop-1234';
+
+  it('defaults to no tokens on loopback', () => {
+    expect(parseConfig('name: h1\n', 'x').api).toEqual({ listen: '127.0.0.1:7000', tokens: [] });
+  });
+
+  it('reads tokens, read-only defaulting to false', () => {
+    const c = parseConfig(`name: h1\napi:\n  listen: "0.0.0.0:7000"\n  tokens:\n    - { name: ops, token: ${TOKEN} }\n    - { name: view, token: ${TOKEN}x, readOnly: true }\n`, 'x');
+    expect(c.api.tokens).toEqual([
+      { name: 'ops', token: TOKEN, readOnly: false },
+      { name: 'view', token: `${TOKEN}x`, readOnly: true },
+    ]);
+  });
+
+  it.each(['127.0.0.1:7000', '127.3.4.5:80', 'localhost:7000', '[::1]:7000', 'unix:/run/vswitch.sock'])('%s needs no token', (listen) => {
+    expect(parseConfig(`name: h1\napi: { listen: "${listen}" }\n`, 'x').api.tokens).toEqual([]);
+  });
+
+  it.each(['0.0.0.0:7000', '198.18.0.1:7000', '[::]:7000'])('%s without a token is refused, naming api.tokens', (listen) => {
+    const err = reject(`name: h1\napi: { listen: "${listen}" }\n`);
+    expect(err).toMatchObject({ code: 'config-invalid', keyPath: 'api.tokens' });
+  });
+
+  it.each([
+    [`api: { tokens: [{ name: ops }] }`, 'api.tokens[0].token'],
+    [`api: { tokens: [{ name: ops, token: short }] }`, 'api.tokens[0].token'],
+    [`api: { tokens: [{ name: ops, token: "has spaces in it 12345" }] }`, 'api.tokens[0].token'],
+    [`api: { tokens: [{ name: Ops, token: ${TOKEN} }] }`, 'api.tokens[0].name'],
+    [`api: { tokens: [{ name: a, token: ${TOKEN} }, { name: a, token: ${TOKEN}x }] }`, 'api.tokens[1].name'],
+    [`api: { tokens: [{ name: a, token: ${TOKEN} }, { name: b, token: ${TOKEN} }] }`, 'api.tokens[1].token'],
+    [`api: { tokens: [{ name: a, token: ${TOKEN}, readonly: true }] }`, 'api.tokens[0].readonly'],
+    [`api: { tokens: [{ name: a, token: ${TOKEN}, readOnly: "yes" }] }`, 'api.tokens[0].readOnly'],
+    [`api: { tokens: { name: a } }`, 'api.tokens'],
+  ])('%s → ConfigError at %s', (yaml, keyPath) => {
+    expect(reject(`name: h1\n${yaml}\n`)).toMatchObject({ code: 'config-invalid', keyPath });
   });
 });

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readPackageFile } from '../../../api/package-files.js';
 import { parseConfig } from '../../../switch/config/load-config.js';
 import { Daemon, type DaemonDeps } from '../../../switch/daemon.js';
 import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
@@ -30,7 +31,7 @@ async function star() {
   const deps = (host: string): DaemonDeps => ({
     clock: { now: () => performance.now() },
     log: createLogger({ write: () => {} }),
-    specText: '',
+    specText: readPackageFile('openapi.yaml'),
     version: 'test',
     openPort: (c) => {
       const p = new MemoryPort(c.name);

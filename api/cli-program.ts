@@ -1,0 +1,46 @@
+/**
+ * The `vswitch` command tree. `up` runs a daemon; `genkey`/`pubkey` make
+ * keys; every other command is an HTTP client of a daemon's API (like `wg`
+ * and `ovs-vsctl` talk to theirs) and wraps exactly one API call, or two for
+ * `status --host`. Output goes through `io` and commander never exits the
+ * process itself (exitOverride), so tests drive the real program.
+ */
+import { Command } from 'commander';
+import type { CliIo } from './cli-common.js';
+import { configTimeCommand, hostsCommand, ifaceCommand, macsCommand, statusCommand } from './cli-daemon.js';
+import { runGenkey, runPubkey } from './cli-keys.js';
+import { linkCommand } from './cli-link.js';
+import { ruleCommand } from './cli-rule.js';
+import { runUp } from './cli-up.js';
+import { packageVersion } from './package-files.js';
+
+export function createProgram(io: CliIo): Command {
+  const program = new Command('vswitch')
+    .description('A userspace virtual Ethernet switch: VM overlays over WireGuard-protocol links')
+    .version(packageVersion());
+
+  program
+    .command('up')
+    .description('run a daemon with the given config until SIGINT/SIGTERM')
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .action(async (opts: { config: string }) => {
+      await runUp(opts.config);
+    });
+  program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
+  program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
+
+  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io)]) {
+    program.addCommand(command);
+  }
+  configureTree(program, io);
+  return program;
+}
+
+/** commander copies settings only to commands made with .command(), so set them on the whole tree. */
+function configureTree(command: Command, io: CliIo): void {
+  command
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
+  for (const sub of command.commands) configureTree(sub, io);
+}

@@ -3,13 +3,15 @@
  * VNET attached to a host's NIC: an AF_PACKET socket bound to the interface,
  * promiscuous, every frame read in batches and frames injected with sendmmsg.
  *
- * Loop prevention: a frame we inject leaves through the interface and the
- * kernel shows it to packet sockets as PACKET_OUTGOING. PACKET_IGNORE_OUTGOING
- * (Linux >= 4.20) stops that in the kernel; the addon also drops any frame whose
- * sll_pkttype is PACKET_OUTGOING and counts it in `outgoingIgnored`, which
- * therefore stays 0 where the option works. (So outgoing traffic of the host's
- * own stack on that interface is not captured either: attach interfaces the
- * host does not use itself.)
+ * Loop prevention: the kernel never shows a packet socket the frames it sent
+ * itself, but it does show every socket the frames other senders put out on
+ * the interface (the host's own stack, another port's socket) as
+ * PACKET_OUTGOING — frames that would come back into the switch as if the VM
+ * had sent them. PACKET_IGNORE_OUTGOING (Linux >= 4.20) drops those in the
+ * kernel; the addon also drops any frame whose sll_pkttype is PACKET_OUTGOING
+ * and counts it in `outgoingIgnored`, which stays 0 where the option works. So
+ * only what arrives from the far end (the VM) is captured: attach interfaces
+ * the host does not use itself.
  *
  * Failure at run time (interface deleted, set down) is reported once through
  * sink.error as DeviceGoneError or InterfaceDownError, and delivery stops; the

@@ -1,5 +1,7 @@
-# Native edge of the switch: TAP devices and AF_PACKET capture sockets, read in
-# batches on the libuv loop. Built by `node-gyp rebuild` (package.json install).
+# Native edge of the switch: TAP devices, AF_PACKET capture sockets and the link's
+# UDP socket, moved in batches on the libuv loop, and the link's ChaCha20-Poly1305
+# on Node's own OpenSSL (its headers ship with Node's; its symbols with the binary).
+# Built by `node-gyp rebuild` (package.json install).
 {
   "targets": [
     {
@@ -7,7 +9,9 @@
       "sources": [
         "switch/port/addon/addon.cc",
         "switch/port/addon/io-handle.cc",
-        "switch/port/addon/netdev.cc"
+        "switch/port/addon/netdev.cc",
+        "switch/port/addon/udp-handle.cc",
+        "switch/port/addon/aead.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -17,9 +17,14 @@ import type { Logger } from './log.js';
 import { SwitchCore } from './pipeline/forward.js';
 import type { Port } from './port/port.js';
 import { LinkManager, type LinkStatus } from './link/link-manager.js';
+import { LocalPrimitives } from './overlay/local-primitives.js';
+import { Overlay } from './overlay/overlay.js';
 import type { Transport } from './link/transport/transport.js';
 import { createUdpTransport } from './link/transport/udp-transport.js';
+import { createNativeUdpTransport } from './link/transport/native-udp-transport.js';
 import { createTcpTransport } from './link/transport/tcp-transport.js';
+import { aeadProvider, nodeAeadProvider, setAeadProvider } from './link/noise/crypto.js';
+import { createNativeAead, loadAddon, type NativeAddon } from './port/addon.js';
 
 export interface DaemonDeps {
   clock: Clock;
@@ -33,14 +38,45 @@ export interface DaemonDeps {
   randomBytes?: (n: number) => Uint8Array;
 }
 
+/**
+ * Real sockets. UDP goes through the addon (recvmmsg/sendmmsg batches) when it
+ * loads, else through Node's dgram; VSWITCH_NATIVE_UDP=0 forces dgram.
+ */
 function createRealTransport(kind: 'udp' | 'tcp', listen?: { host: string; port: number }): Transport {
-  if (kind === 'udp') return createUdpTransport({ listen: listen ?? { host: '0.0.0.0', port: 0 } });
+  if (kind === 'udp') {
+    const udpListen = listen ?? { host: '0.0.0.0', port: 0 };
+    const addon = process.env['VSWITCH_NATIVE_UDP'] === '0' ? undefined : optionalAddon();
+    return addon ? createNativeUdpTransport({ listen: udpListen }, addon) : createUdpTransport({ listen: udpListen });
+  }
   return createTcpTransport(listen ? { listen } : {});
+}
+
+/** The addon, or undefined when it is not built (the daemon then runs on Node's own I/O and crypto). */
+function optionalAddon(): NativeAddon | undefined {
+  try {
+    return loadAddon();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * With real sockets, the link's ChaCha20-Poly1305 runs in the addon (reused
+ * OpenSSL contexts) when it loads; VSWITCH_NATIVE_AEAD=0 keeps node:crypto.
+ */
+function installLinkAead(): string {
+  const addon = process.env['VSWITCH_NATIVE_AEAD'] === '0' ? undefined : optionalAddon();
+  if (addon && aeadProvider() === nodeAeadProvider) setAeadProvider(createNativeAead(addon, nodeAeadProvider));
+  return aeadProvider().name;
 }
 
 export class Daemon {
   private api: ApiServer | undefined;
   links: LinkManager | undefined;
+  /** The VNET primitives on this daemon (the API's `/v1/…`). */
+  readonly primitives: LocalPrimitives;
+  /** Control channel, star liveness, relayed primitives; present when the daemon has links. */
+  overlay: Overlay | undefined;
   private readonly startedAtMs: number;
 
   private constructor(
@@ -49,6 +85,12 @@ export class Daemon {
     readonly datapath: Datapath,
   ) {
     this.startedAtMs = deps.clock.now();
+    this.primitives = new LocalPrimitives({
+      datapath,
+      links: () => this.links,
+      log: deps.log.child({ component: 'primitives' }),
+      onChange: () => this.overlay?.changed(),
+    });
   }
 
   static async start(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
@@ -84,6 +126,7 @@ export class Daemon {
     const { config, deps } = this;
     if (config.peers.length === 0 || !config.privateKey) return;
     const create = deps.createTransport ?? createRealTransport;
+    if (deps.createTransport === undefined) deps.log.info('link cipher', { aead: installLinkAead() });
     const needsTcp = config.listen.tcp !== undefined || config.peers.some((p) => p.transport !== 'udp');
     const links = new LinkManager({
       privateKey: config.privateKey,
@@ -93,8 +136,19 @@ export class Daemon {
       wallClock: deps.wallClock ?? Date.now,
       randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
       log: deps.log.child({ component: 'links' }),
+      onControl: (peer, body) => this.overlay?.onControl(peer, body),
     });
     this.links = links;
+    this.overlay = new Overlay({
+      role: config.role,
+      name: config.name,
+      links,
+      primitives: this.primitives,
+      ...(config.proxy ? { proxyPeer: config.proxy } : {}),
+      clock: deps.clock,
+      wallClock: deps.wallClock ?? Date.now,
+      log: deps.log.child({ component: 'overlay' }),
+    });
     for (const peer of config.peers) {
       const port = links.addPeer({
         name: peer.name,
@@ -107,7 +161,12 @@ export class Daemon {
       });
       this.datapath.attach(port, { floods: true });
     }
+    if (config.proxy) {
+      // The paper's default rule: whatever a host has no better rule or learned port for goes to the Proxy.
+      this.datapath.core.rules.insert({ src: 'any', dst: 'none', target: config.proxy, owner: 'star' });
+    }
     await links.start();
+    this.overlay.start();
     deps.log.info('links listening', { udp: config.listen.udp, tcp: config.listen.tcp, peers: config.peers.length });
   }
 
@@ -129,6 +188,7 @@ export class Daemon {
   async stop(): Promise<void> {
     clearInterval(this.housekeeping);
     await this.api?.close();
+    this.overlay?.stop();
     await this.links?.stop();
     this.datapath.closeAll();
     this.deps.log.info('daemon down', { name: this.config.name });
@@ -181,11 +241,15 @@ export class Daemon {
   }
 
   private apiDeps(): ApiDeps {
+    const isProxy = this.config.role === 'proxy';
     return {
+      local: this.primitives,
       status: () => this.status(),
-      ports: () => this.portStatuses(),
       macs: () => this.macEntries(),
+      ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
       specText: this.deps.specText,
+      auth: { tokens: this.config.api.tokens, requireToken: this.config.api.tokens.length > 0 },
+      log: this.deps.log.child({ component: 'api' }),
     };
   }
 }

@@ -93,6 +93,11 @@ export class LinkManager {
   private readonly byHandle = new Map<PeerHandle, LinkPeer>();
   /** Source keys handed to the device, back to the endpoints they name (for replies). */
   private readonly endpoints = new Map<string, Endpoint>();
+  /**
+   * Endpoint object → its key. Transports hand out the same frozen object per source, so the data path
+   * formats no string per packet, and the device's endpoint check compares one string object with itself.
+   */
+  private readonly endpointKeys = new WeakMap<Endpoint, string>();
   private readonly scratch = new Uint8Array(65_536);
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
@@ -198,15 +203,15 @@ export class LinkManager {
   }
 
   /** Handshakes with a peer added at run time (the add-link primitive), so its link comes up before traffic needs it. */
-  connectPeer(name: string): void {
+  connectPeer(name: string, options: { force?: boolean } = {}): void {
     const peer = this.peers.get(name);
-    if (peer && !this.stopped) this.connect(peer);
+    if (peer && !this.stopped) this.connect(peer, options.force);
   }
 
-  private connect(peer: LinkPeer): void {
+  private connect(peer: LinkPeer, force = false): void {
     if (!this.endpointFor(peer, true)) return;
     const now = this.options.clock.now();
-    this.perform(this.device.initiateHandshake(peer.handle, now, this.options.wallClock()), now);
+    this.perform(this.device.initiateHandshake(peer.handle, now, this.options.wallClock(), { force }), now);
     this.flushBatch();
   }
 
@@ -228,7 +233,7 @@ export class LinkManager {
   private receive(bytes: Uint8Array, from: Endpoint): void {
     if (this.stopped) return;
     const now = this.options.clock.now();
-    const key = formatEndpoint(from);
+    const key = this.endpointKey(from);
     if (!this.endpoints.has(key)) {
       if (this.endpoints.size > 4096) this.endpoints.clear();
       this.endpoints.set(key, from);
@@ -243,6 +248,15 @@ export class LinkManager {
     }
     this.perform(actions, now, from);
     this.flushBatch();
+  }
+
+  private endpointKey(from: Endpoint): string {
+    let key = this.endpointKeys.get(from);
+    if (key === undefined) {
+      key = formatEndpoint(from);
+      this.endpointKeys.set(from, key);
+    }
+    return key;
   }
 
   private perform(actions: readonly NoiseAction[], now: number, from?: Endpoint): void {

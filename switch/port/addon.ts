@@ -1,13 +1,16 @@
 /**
- * Typed face of the native port addon (build/Release/vswitch_native.node, from
+ * Typed face of the native addon (build/Release/vswitch_native.node, from
  * binding.gyp and switch/port/addon/*.cc). The addon only opens, reads, writes
- * and closes; `NativeIo` turns one wake-up of the addon (frames packed back to
- * back in one reused ArrayBuffer + a Uint32Array of lengths) into the batch of
- * views a PortSink receives. Loaded lazily, so unit tests never touch it.
+ * and closes, and runs the link's cipher; `NativeIo` turns one wake-up of the
+ * addon (frames packed back to back in one reused ArrayBuffer + a Uint32Array of
+ * lengths) into the batch of views a PortSink receives; `createNativeAead` makes
+ * the AeadProvider the link's crypto.ts runs on. Loaded lazily, so unit tests
+ * never touch it.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { AeadProvider } from '../link/noise/crypto.js';
 import { AddonUnavailableError, type NativeFailure } from './port-errors.js';
 
 export interface NativeTapOpened {
@@ -49,6 +52,36 @@ export interface NativeIoHandle {
   close(): void;
 }
 
+export interface NativeUdpCounters {
+  sendFailed: number;
+  receiveErrors: number;
+  /** recvmmsg calls that brought datagrams, and sendmmsg calls. */
+  receiveCalls: number;
+  sendCalls: number;
+  /** GSO sends (≥ 2 datagrams each) and reads the kernel glued (UDP GRO). */
+  gsoSends: number;
+  groReads: number;
+}
+
+/** One UDP socket moved in batches (udp-handle.h). */
+export interface NativeUdpHandle {
+  /** Datagrams of the current wake-up: datagram i starts at offsets[i]. */
+  readonly buffer: ArrayBuffer;
+  readonly offsets: Uint32Array;
+  /** lengths[i] = real length of datagram i (above maxDatagramBytes: it was cut). */
+  readonly lengths: Uint32Array;
+  /** addrs[i*6..i*6+5] = [family 4|6, port, IPv4 as host-order u32 | 16 IPv6 bytes as 4 raw words]. */
+  readonly addrs: Uint32Array;
+  localPort(): number;
+  /** An opaque sockaddr for send(); null when host is not an IP literal this socket can reach. */
+  resolve(host: string, port: number): Uint8Array | null;
+  start(onMessages: (count: number) => void, onError: (errno: number, syscall: string) => void): void;
+  /** Returns how many messages the kernel took; the rest were dropped (counted in sendFailed). */
+  send(messages: readonly Uint8Array[], sockaddr: Uint8Array): number;
+  counters(): NativeUdpCounters;
+  close(): void;
+}
+
 export interface NativeAddon {
   /** Throws an Error with errno/syscall on failure. */
   openTap(name: string, mtuBytes: number, create: boolean): NativeTapOpened;
@@ -61,6 +94,37 @@ export interface NativeAddon {
   /** null when no interface of that name exists in this network namespace. */
   interfaceInfo(name: string): NativeInterfaceInfo | null;
   IoHandle: new (fd: number, isPacket: boolean, batchFrames: number, maxFrameBytes: number) => NativeIoHandle;
+  /** Creates and binds the socket; throws an Error with errno/syscall on failure. */
+  UdpHandle: new (
+    host: string,
+    port: number,
+    batchMessages: number,
+    maxDatagramBytes: number,
+    rcvbufBytes: number,
+    sndbufBytes: number,
+  ) => NativeUdpHandle;
+  /** ChaCha20-Poly1305 seal (aead.h); false on bad argument shapes, nothing written then. */
+  aeadSeal(
+    key: Uint8Array,
+    counterLo: number,
+    counterHi: number,
+    plaintext: Uint8Array,
+    ad: Uint8Array,
+    out: Uint8Array,
+    outOffset: number,
+    padBytes: number,
+  ): boolean;
+  /** ChaCha20-Poly1305 open of box into out at outOffset; false when it does not authenticate. */
+  aeadOpen(
+    key: Uint8Array,
+    counterLo: number,
+    counterHi: number,
+    box: Uint8Array,
+    ad: Uint8Array,
+    out: Uint8Array,
+    outOffset: number,
+  ): boolean;
+  aeadInfo(): { openssl: string };
 }
 
 const ADDON_FILE = 'build/Release/vswitch_native.node';
@@ -132,4 +196,51 @@ export class NativeIo {
     this.isClosed = true;
     this.handle.close();
   }
+}
+
+const AEAD_TAG_BYTES = 16;
+/** Plaintexts are carved from slabs: a fresh 1.4 kB Uint8Array costs ~0.9 µs, a slab view ~0.1 µs. */
+const SLAB_BYTES = 256 * 1024;
+/**
+ * Below this a plain allocation is cheap (V8 keeps small typed arrays on its heap), and
+ * handshake fields (32-byte keys, 12-byte timestamps) that live long never pin a slab.
+ */
+const SLAB_MIN_BYTES = 64;
+const SLAB_ALIGN = 8;
+
+/**
+ * The AeadProvider over the addon (reused OpenSSL contexts). Opened plaintexts
+ * are views into shared slabs that callers may keep: a slab is never reused,
+ * it is dropped when full and freed by the GC once no view of it is left
+ * (so a data plaintext kept for long pins its 256 kB slab: copy what you keep).
+ * A key that is not 32 bytes opens nothing (null). Bad argument shapes on seal fall back to `fallback` (node:crypto), which reports
+ * them the way it always has.
+ */
+export function createNativeAead(addon: NativeAddon, fallback: AeadProvider): AeadProvider {
+  let slab = new ArrayBuffer(SLAB_BYTES);
+  let slabOffset = 0;
+  const slabView = (length: number): Uint8Array => {
+    if (length < SLAB_MIN_BYTES || length > SLAB_BYTES / 4) return new Uint8Array(length);
+    if (slabOffset + length > SLAB_BYTES) {
+      slab = new ArrayBuffer(SLAB_BYTES);
+      slabOffset = 0;
+    }
+    const view = new Uint8Array(slab, slabOffset, length);
+    slabOffset += (length + SLAB_ALIGN - 1) & ~(SLAB_ALIGN - 1);
+    return view;
+  };
+  const info = addon.aeadInfo();
+  return {
+    name: `addon (${info.openssl})`,
+    seal(key, counterLo, counterHi, plaintext, ad, out, outOffset, padBytes) {
+      if (!addon.aeadSeal(key, counterLo, counterHi, plaintext, ad, out, outOffset, padBytes)) {
+        fallback.seal(key, counterLo, counterHi, plaintext, ad, out, outOffset, padBytes);
+      }
+    },
+    open(key, counterLo, counterHi, box, ad) {
+      if (box.length < AEAD_TAG_BYTES) return null;
+      const plaintext = slabView(box.length - AEAD_TAG_BYTES);
+      return addon.aeadOpen(key, counterLo, counterHi, box, ad, plaintext, 0) ? plaintext : null;
+    },
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/schemas.js';
-import { lab, labDownSync, labJson, requireRoot, vmIp } from './support/lab.js';
+import { lab, labDownSync, labJson, requireRoot, vmIp, vmMac } from './support/lab.js';
 import { waitFor } from './support/netns.js';
 
 const HOSTS = 4;
@@ -65,6 +65,54 @@ describe('the overlay: a Proxy and 4 hosts', () => {
     await waitFor(async () => (await failingPairs(1)).length === 0, 15_000, 'all pairs ping after the restart');
     const tookMs = Date.now() - returnedAt;
     expect(tookMs).toBeLessThan(5000);
+  });
+
+  it('runs each primitive through the CLI, on a host and relayed by the Proxy', async () => {
+    const key = (await lab('exec', 'h1', 'cat', '/run/vswitch-lab/h2.pub')).stdout.trim();
+    for (const where of [['h1'], ['proxy', '--host', 'h1']] as const) {
+      const [node, ...host] = where;
+      const cli = (...args: string[]) => labJson<unknown>(node, ...args, ...host);
+      const rule = (await cli('rule', 'add', '--src', vmMac(1, 1), '--dst', vmMac(3, 1), '--target', 'proxy', '--priority', '7')) as { id: number };
+      expect(rule).toMatchObject({ src: vmMac(1, 1), dst: vmMac(3, 1), target: 'proxy', priority: 7 });
+      expect((await cli('rule', 'list')) as { id: number }[]).toEqual(expect.arrayContaining([expect.objectContaining({ id: rule.id })]));
+      await lab('vswitch', node, 'rule', 'del', String(rule.id), ...host);
+      expect(((await cli('rule', 'list')) as { id: number }[]).map((r) => r.id)).not.toContain(rule.id);
+
+      const link = await cli('link', 'add', 'extra', '--public-key', key, '--endpoint', '198.18.0.2:51820', '--transport', 'udp');
+      expect(link).toMatchObject({ name: 'extra', mode: 'udp' });
+      expect(((await cli('link', 'list')) as { name: string }[]).map((l) => l.name)).toEqual(['proxy', 'extra']);
+      await lab('vswitch', node, 'link', 'del', 'extra', ...host);
+      expect(((await cli('link', 'list')) as { name: string }[]).map((l) => l.name)).toEqual(['proxy']);
+
+      expect(((await cli('iface', 'list')) as { name: string }[]).map((i) => i.name)).toEqual(['tap-h1v1', 'proxy']);
+      expect(await cli('config-time', 'set', '3000')).toEqual({ upperBoundMs: 3000 });
+      expect(await cli('config-time', 'get')).toEqual({ upperBoundMs: 3000 });
+    }
+  });
+
+  it('answers a bad API body with a 400 naming the field, and changes nothing', async () => {
+    const script = [
+      'const post = (path, body) => fetch("http://127.0.0.1:7000" + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })',
+      '  .then(async (r) => ({ status: r.status, type: r.headers.get("content-type"), body: await r.json() }));',
+      'Promise.all([',
+      '  post("/v1/rules", { src: "not-a-mac", dst: "any", target: "proxy" }),',
+      '  post("/v1/hosts/h2/rules", { src: "any", dst: "any" }),',
+      '  post("/v1/hosts/h2/links", { name: "x", publicKey: "short", extra: 1 }),',
+      ']).then((r) => console.log(JSON.stringify(r)));',
+    ].join('\n');
+    const rulesBefore = await labJson<unknown[]>('h2', 'rule', 'list');
+    const ownBefore = await labJson<unknown[]>('proxy', 'rule', 'list');
+    const { stdout } = await lab('exec', 'proxy', 'node', '-e', script);
+    const answers = JSON.parse(stdout) as { status: number; type: string; body: { detail: string } }[];
+    for (const a of answers) {
+      expect(a.status).toBe(400);
+      expect(a.type).toContain('application/problem+json');
+    }
+    expect(answers[0]!.body.detail).toContain('src');
+    expect(answers[1]!.body.detail).toContain('target');
+    expect(answers[2]!.body.detail).toMatch(/publicKey|extra/);
+    expect(await labJson<unknown[]>('h2', 'rule', 'list')).toEqual(rulesBefore);
+    expect(await labJson<unknown[]>('proxy', 'rule', 'list')).toEqual(ownBefore);
   });
 
   it('shows no pair traffic bypassing the Proxy: hosts only have the star link', async () => {

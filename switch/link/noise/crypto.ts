@@ -6,9 +6,13 @@
  * OpenSSL 3.0; figures in the module's report):
  * - HASH (BLAKE2s-256), HMAC-BLAKE2s: node:crypto `blake2s256` — 2.5–4× @noble/hashes.
  * - MAC (keyed BLAKE2s, 16-byte output): @noble/hashes — Node cannot key BLAKE2s.
- * - AEAD (ChaCha20-Poly1305): node:crypto, one cipher object per packet — ≈6 µs per
- *   1420-byte seal vs ≈18 µs for @noble/ciphers; still ahead at 64 bytes (3.7 vs 4.8 µs).
- *   The per-packet object is most of the cost: the hot path moves to the addon later.
+ * - AEAD (ChaCha20-Poly1305): an injectable AeadProvider. The default is node:crypto,
+ *   one cipher object per packet — ≈6 µs per 1420-byte seal vs ≈18 µs for
+ *   @noble/ciphers; still ahead at 64 bytes (3.7 vs 4.8 µs). The per-packet object is
+ *   most of the cost, so the daemon installs the addon's provider when the addon loads
+ *   (switch/port/addon.ts createNativeAead: reused OpenSSL contexts, ≈1.1 µs per 1420-byte
+ *   seal). Unit tests never load the addon and keep node:crypto; test/e2e/native-aead.test.ts
+ *   checks the two agree. This file still imports no addon: the provider is handed in.
  * - XAEAD (XChaCha20-Poly1305, cookie replies only): @noble/ciphers — Node lacks it.
  * - X25519: node:crypto `diffieHellman`. OpenSSL refuses an all-zero shared secret
  *   (low-order point), as WireGuard requires; tweetnacl silently returns zeros and is
@@ -97,6 +101,41 @@ function setNonce(counterLo: number, counterHi: number): void {
 }
 
 /**
+ * Where ChaCha20-Poly1305 runs. Both functions follow aeadSeal/aeadOpen below
+ * exactly (same arguments, same results); `open` must return a plaintext the
+ * caller may keep (never a view of `box` or of a reused buffer).
+ */
+export interface AeadProvider {
+  readonly name: string;
+  seal(
+    key: Uint8Array,
+    counterLo: number,
+    counterHi: number,
+    plaintext: Uint8Array,
+    ad: Uint8Array,
+    out: Uint8Array,
+    outOffset: number,
+    padBytes: number,
+  ): void;
+  open(key: Uint8Array, counterLo: number, counterHi: number, box: Uint8Array, ad: Uint8Array): Uint8Array | null;
+}
+
+/** node:crypto, a cipher object per call: the default, and what unit tests use. */
+export const nodeAeadProvider: AeadProvider = { name: 'node:crypto', seal: nodeSeal, open: nodeOpen };
+
+let provider: AeadProvider = nodeAeadProvider;
+
+/** Installs the AEAD implementation every later aeadSeal/aeadOpen uses (process-wide). */
+export function setAeadProvider(next: AeadProvider): void {
+  provider = next;
+}
+
+/** The AEAD implementation in use. */
+export function aeadProvider(): AeadProvider {
+  return provider;
+}
+
+/**
  * ChaCha20-Poly1305 seal of `plaintext` followed by `padBytes` zero bytes (< 16),
  * written to `out` at `outOffset` (ciphertext then 16-byte tag). The counter is
  * given as two u32 halves (measured cheaper than a bigint on the data path).
@@ -110,6 +149,37 @@ export function aeadSeal(
   out: Uint8Array,
   outOffset = 0,
   padBytes = 0,
+): void {
+  provider.seal(key, counterLo, counterHi, plaintext, ad, out, outOffset, padBytes);
+}
+
+/** Seal into a new array: ciphertext ‖ tag. For handshake fields. */
+export function aeadSealNew(key: Uint8Array, counter: number, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES);
+  aeadSeal(key, counter, 0, plaintext, ad, out);
+  return out;
+}
+
+/** ChaCha20-Poly1305 open of ciphertext ‖ tag; null when authentication fails. */
+export function aeadOpen(
+  key: Uint8Array,
+  counterLo: number,
+  counterHi: number,
+  box: Uint8Array,
+  ad: Uint8Array,
+): Uint8Array | null {
+  return provider.open(key, counterLo, counterHi, box, ad);
+}
+
+function nodeSeal(
+  key: Uint8Array,
+  counterLo: number,
+  counterHi: number,
+  plaintext: Uint8Array,
+  ad: Uint8Array,
+  out: Uint8Array,
+  outOffset: number,
+  padBytes: number,
 ): void {
   setNonce(counterLo, counterHi);
   const cipher = nodeCrypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES });
@@ -129,21 +199,7 @@ export function aeadSeal(
   out.set(cipher.getAuthTag(), offset);
 }
 
-/** Seal into a new array: ciphertext ‖ tag. For handshake fields. */
-export function aeadSealNew(key: Uint8Array, counter: number, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
-  const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES);
-  aeadSeal(key, counter, 0, plaintext, ad, out);
-  return out;
-}
-
-/** ChaCha20-Poly1305 open of ciphertext ‖ tag; null when authentication fails. */
-export function aeadOpen(
-  key: Uint8Array,
-  counterLo: number,
-  counterHi: number,
-  box: Uint8Array,
-  ad: Uint8Array,
-): Uint8Array | null {
+function nodeOpen(key: Uint8Array, counterLo: number, counterHi: number, box: Uint8Array, ad: Uint8Array): Uint8Array | null {
   if (box.length < AEAD_TAG_BYTES) return null;
   setNonce(counterLo, counterHi);
   const decipher = nodeCrypto.createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES });

@@ -1,10 +1,12 @@
-// vswitch_native: the Node-API surface of the port addon. Only open / read /
-// write / close live here; every decision stays in TypeScript.
+// vswitch_native: the Node-API surface of the native edge. Only open / read /
+// write / close and the data-path cipher live here; every decision stays in TypeScript.
 //
 //   openTap(name, mtuBytes, create)            → { fd, ifindex, name }
 //   openPacket(ifname, isPromiscuous, filter?, rcvbufBytes) → { fd, ifindex }
 //   interfaceInfo(name)                        → { ifindex, isUp, mtuBytes } | null
 //   new IoHandle(fd, isPacket, batchFrames, maxFrameBytes)   (see io-handle.h)
+//   new UdpHandle(host, port, batchMessages, maxDatagramBytes, rcvbufBytes, sndbufBytes)  (udp-handle.h)
+//   aeadSeal / aeadOpen / aeadInfo                           (ChaCha20-Poly1305, aead.h)
 //
 // Failures throw an Error carrying `errno` (number) and `syscall` (string);
 // switch/port/port-errors.ts turns them into typed VswitchErrors.
@@ -15,8 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "aead.h"
 #include "io-handle.h"
 #include "netdev.h"
+#include "udp-handle.h"
 
 namespace vswitch {
 namespace {
@@ -111,6 +115,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPacket", Napi::Function::New<OpenPacketJs>(env, "openPacket"));
   exports.Set("interfaceInfo", Napi::Function::New<InterfaceInfoJs>(env, "interfaceInfo"));
   exports.Set("IoHandle", IoHandle::Define(env));
+  exports.Set("UdpHandle", UdpHandle::Define(env));
+  DefineAead(env, exports);
   return exports;
 }
 

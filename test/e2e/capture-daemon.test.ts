@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/schemas.js';
 import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
 import { requireRoot } from './support/lab.js';
-import { addNamespace, deleteNamespaces, inNs, ip, startDaemon, waitFor, type RunningDaemon } from './support/netns.js';
+import { addNamespace, deleteNamespaces, inNs, ip, startDaemon, startIperfServer, waitFor, type RunningDaemon } from './support/netns.js';
 
 const NS = ['vs-cp-a', 'vs-cp-b', 'vs-cp-vm1', 'vs-cp-vm2', 'vs-cp-vm3'] as const;
 const VM_IP = { vm1: '198.19.20.1', vm2: '198.19.20.2', vm3: '198.19.20.3' };
@@ -96,8 +96,9 @@ describe('capture ports', () => {
       ['vs-cp-vm2', VM_IP.vm2],
       ['vs-cp-vm3', VM_IP.vm3],
     ] as const) {
-      expect(inNs(ns, ['iperf3', '-s', '-D', '-1', '-B', addr]).code).toBe(0);
+      const server = startIperfServer(ns, addr);
       const client = inNs('vs-cp-vm1', ['iperf3', '-c', addr, '-t', '2', '-J'], 30_000);
+      server.stop();
       expect(client.code, client.stderr).toBe(0);
       const bps = (JSON.parse(client.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received
         .bits_per_second;

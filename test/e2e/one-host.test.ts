@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/schemas.js';
 import { lab, labDownSync, labExec, labJson, requireRoot, vmIp, vmMac } from './support/lab.js';
+import { startIperfServer } from './support/netns.js';
 
 const sendRaw = (frameHex: string[]): string[] => [
   'python3',
@@ -44,9 +45,9 @@ describe('one host, two VMs', () => {
   });
 
   it('carries iperf3 TCP between the VMs', () => {
-    const server = labExec('h1v2', ['iperf3', '-s', '-D', '-1', '-B', vmIp(1, 2)]);
-    expect(server.code, server.stderr).toBe(0);
+    const server = startIperfServer('vs-h1v2', vmIp(1, 2));
     const client = labExec('h1v1', ['iperf3', '-c', vmIp(1, 2), '-t', '2', '-J'], 30_000);
+    server.stop();
     expect(client.code, client.stderr).toBe(0);
     const bps = (JSON.parse(client.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received
       .bits_per_second;

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/schemas.js';
 import { lab, labDownSync, labExec, labJson, requireRoot, vmIp } from './support/lab.js';
+import { startIperfServer } from './support/netns.js';
 
 type Link = Status['links'][number];
 
@@ -48,8 +49,9 @@ describe('two hosts over a link', () => {
   });
 
   it('carries iperf3 TCP across the link', () => {
-    expect(labExec('h2v1', ['iperf3', '-s', '-D', '-1', '-B', vmIp(2, 1)]).code).toBe(0);
+    const server = startIperfServer('vs-h2v1', vmIp(2, 1));
     const client = labExec('h1v1', ['iperf3', '-c', vmIp(2, 1), '-t', '2', '-J'], 30_000);
+    server.stop();
     expect(client.code, client.stderr).toBe(0);
     const bps = (JSON.parse(client.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received
       .bits_per_second;

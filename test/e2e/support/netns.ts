@@ -87,3 +87,19 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   throw new Error(`${what} not met within ${timeoutMs} ms`);
 }
+
+/**
+ * A one-shot iperf3 server (`-s -1 -D`) in a namespace, with a pid file so the
+ * test can stop it if its client never came (a failed run must not leave it).
+ */
+export function startIperfServer(ns: string, address: string): { stop(): void } {
+  const pidFile = join(mkdtempSync(join(tmpdir(), 'vswitch-iperf-')), 'iperf3.pid');
+  const r = inNs(ns, ['iperf3', '-s', '-D', '-1', '-B', address, '--pidfile', pidFile]);
+  if (r.code !== 0) throw new Error(`iperf3 server in ${ns}: ${r.stderr}`);
+  return {
+    stop: () => {
+      const pid = Number(sh(['cat', pidFile]).stdout.trim());
+      if (pid > 0 && sh(['grep', '-q', 'iperf3', `/proc/${pid}/cmdline`]).code === 0) process.kill(pid, 'SIGTERM');
+    },
+  };
+}

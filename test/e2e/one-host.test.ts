@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/schemas.js';
-import { lab, labDownSync, labExec, labJson, requireRoot, vmIp, vmMac } from './support/lab.js';
+import { lab, labDownSync, labExec, labJson, labNs, requireRoot, vmIp, vmMac } from './support/lab.js';
 import { startIperfServer } from './support/netns.js';
 
 const sendRaw = (frameHex: string[]): string[] => [
@@ -45,7 +45,7 @@ describe('one host, two VMs', () => {
   });
 
   it('carries iperf3 TCP between the VMs', () => {
-    const server = startIperfServer('vs-h1v2', vmIp(1, 2));
+    const server = startIperfServer(labNs('h1v2'), vmIp(1, 2));
     const client = labExec('h1v1', ['iperf3', '-c', vmIp(1, 2), '-t', '2', '-J'], 30_000);
     server.stop();
     expect(client.code, client.stderr).toBe(0);

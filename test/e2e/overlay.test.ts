@@ -68,7 +68,7 @@ describe('the overlay: a Proxy and 4 hosts', () => {
   });
 
   it('runs each primitive through the CLI, on a host and relayed by the Proxy', async () => {
-    const key = (await lab('exec', 'h1', 'cat', '/run/vswitch-lab/h2.pub')).stdout.trim();
+    const key = (await lab('exec', 'h1', 'cat', `${process.env['VSWITCH_LAB_DIR'] ?? '/run/vswitch-lab'}/h2.pub`)).stdout.trim();
     for (const where of [['h1'], ['proxy', '--host', 'h1']] as const) {
       const [node, ...host] = where;
       const cli = (...args: string[]) => labJson<unknown>(node, ...args, ...host);

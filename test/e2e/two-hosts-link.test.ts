@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/schemas.js';
-import { lab, labDownSync, labExec, labJson, requireRoot, vmIp } from './support/lab.js';
+import { lab, labDownSync, labExec, labJson, labNs, requireRoot, vmIp } from './support/lab.js';
 import { startIperfServer } from './support/netns.js';
 
 type Link = Status['links'][number];
@@ -49,7 +49,7 @@ describe('two hosts over a link', () => {
   });
 
   it('carries iperf3 TCP across the link', () => {
-    const server = startIperfServer('vs-h2v1', vmIp(2, 1));
+    const server = startIperfServer(labNs('h2v1'), vmIp(2, 1));
     const client = labExec('h1v1', ['iperf3', '-c', vmIp(2, 1), '-t', '2', '-J'], 30_000);
     server.stop();
     expect(client.code, client.stderr).toBe(0);

@@ -11,6 +11,14 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const LAB = join(ROOT, 'scripts/lab');
 const run = promisify(execFile);
 
+/** The lab's namespace prefix (VSWITCH_LAB_NS, as scripts/lab reads it): vs-h1v1 is `${LAB_NS}h1v1`. */
+export const LAB_NS = process.env['VSWITCH_LAB_NS'] ?? 'vs-';
+
+/** The namespace of a lab node (proxy, hH, hHvV). */
+export function labNs(node: string): string {
+  return `${LAB_NS}${node}`;
+}
+
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new Error('end-to-end tests need root (network namespaces, TAP devices): run scripts/test as root');

@@ -53,6 +53,7 @@ export class Datapath {
       frames: (frames) => this.receive(attached, frames),
       error: (err) => this.fail(attached, err),
     });
+    if (port.pendingError) this.fail(attached, port.pendingError);
     return attached;
   }
 

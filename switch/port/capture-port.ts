@@ -24,6 +24,7 @@ import type { Port, PortIoStats, PortSink } from './port.js';
 import {
   DeviceGoneError,
   InterfaceDownError,
+  InterfaceNotFoundError,
   captureOpenError,
   checkInterfaceName,
   deviceIoError,
@@ -78,20 +79,42 @@ export class CapturePort implements Port {
     truncatedFrames: 0,
   };
 
+  /** Why the port started down (its interface was missing or down at open); cleared by a successful reopen(). */
+  pendingError: Error | undefined;
+
   private constructor(
     private readonly options: CapturePortOptions,
-    opened: { io: NativeIo; ifindex: number },
+    opened: { io: NativeIo; ifindex: number } | undefined,
   ) {
     this.name = options.name ?? options.interface;
     this.interface = options.interface;
-    this.io = opened.io;
-    this.currentIfindex = opened.ifindex;
+    this.io = opened?.io;
+    this.currentIfindex = opened?.ifindex ?? 0;
+    this.isFailed = opened === undefined;
   }
 
   /** Throws InterfaceNotFoundError, InterfaceDownError, CapturePermissionError, InvalidInterfaceNameError, PortOpenError. */
   static open(options: CapturePortOptions): CapturePort {
     checkInterfaceName(options.interface);
     return new CapturePort(options, openIo(options));
+  }
+
+  /**
+   * Like open(), but an interface that is missing or down is not fatal: the
+   * port starts down with `pendingError` set, and the daemon's recovery
+   * reopens it once the interface appears (a VM's NIC often exists only once
+   * the VM runs). Other failures (permission, bad name) still throw.
+   */
+  static openWhenReady(options: CapturePortOptions): CapturePort {
+    checkInterfaceName(options.interface);
+    try {
+      return new CapturePort(options, openIo(options));
+    } catch (err) {
+      if (!(err instanceof InterfaceNotFoundError || err instanceof InterfaceDownError)) throw err;
+      const port = new CapturePort(options, undefined);
+      port.pendingError = err;
+      return port;
+    }
   }
 
   /** Interface index the socket is bound to. */
@@ -117,6 +140,7 @@ export class CapturePort implements Port {
     this.io = opened.io;
     this.currentIfindex = opened.ifindex;
     this.isFailed = false;
+    this.pendingError = undefined;
     if (this.sink) this.startIo();
   }
 

@@ -9,7 +9,7 @@ export function openPort(config: PortConfig): Port {
     case 'tap':
       return TapPort.open({ name: config.name, mtu: config.mtu, create: true });
     case 'capture':
-      return CapturePort.open({
+      return CapturePort.openWhenReady({
         name: config.name,
         interface: config.interface,
         promiscuous: config.promiscuous,

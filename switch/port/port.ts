@@ -24,6 +24,8 @@ export interface Port {
    * throws a typed error while the device is still missing or down.
    */
   reopen?(): void;
+  /** Set when the port opened with its device not there yet: the datapath starts it down, recovery brings it up. */
+  readonly pendingError?: Error | undefined;
 }
 
 export type PortKind = 'tap' | 'capture' | 'memory' | 'link';

@@ -64,6 +64,8 @@ describe('capture ports', () => {
     a = await startDaemon(
       'vs-cp-a',
       `name: a\nprivateKey: "${encodeKeyBase64(keyA)}"\nports:\n  - { name: cap1, type: capture, interface: cvm1 }\n  - { name: tap-cp2, type: tap }\n` +
+        // An interface that does not exist yet, as a VM's NIC before the VM runs.
+        `  - { name: cap9, type: capture, interface: cvm9 }\n` +
         peer('b', keyB, '198.18.20.2'),
     );
     b = await startDaemon(
@@ -118,6 +120,15 @@ describe('capture ports', () => {
     expect(injected).toBeGreaterThanOrEqual(50);
     // Everything captured was sent by the VM itself: none of the injected frames came back in.
     expect(captured).toBe(sentByVm);
+  });
+
+  it('starts a capture port whose interface is missing as down, and brings it up when the interface appears', async () => {
+    expect(portOf(a!, 'cap9')).toMatchObject({ state: 'down' });
+    expect(portOf(a!, 'cap9').lastError).toContain('cvm9');
+    ip('-n', 'vs-cp-a', 'link', 'add', 'cvm9', 'type', 'veth', 'peer', 'name', 'cvm9p');
+    ip('-n', 'vs-cp-a', 'link', 'set', 'cvm9', 'up');
+    ip('-n', 'vs-cp-a', 'link', 'set', 'cvm9p', 'up');
+    await waitFor(() => portOf(a!, 'cap9').state === 'up', 5000, 'late capture port up');
   });
 
   it('reports the port down when its interface is deleted, and recovers when it returns', async () => {

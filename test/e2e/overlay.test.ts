@@ -49,6 +49,14 @@ describe('the overlay: a Proxy and 4 hosts', () => {
     expect(proxy.links.every((l) => l.rxBytes > 0 && l.txBytes > 0)).toBe(true);
   });
 
+  it('hears every host and has its report (interfaces, links, rules)', async () => {
+    type Host = { name: string; state: string; interfaces: number; links: number; rules: number };
+    await waitFor(async () => {
+      const hosts = await labJson<Host[]>('proxy', 'hosts');
+      return hosts.length === HOSTS && hosts.every((h) => h.state === 'up' && h.interfaces === 2 && h.links === 1 && h.rules === 1);
+    }, 10_000, 'all hosts reported');
+  });
+
   it('joins the host whose UDP is blocked over TCP', async () => {
     const h4 = await labJson<Status>('h4', 'status');
     expect(h4.links[0]).toMatchObject({ name: 'proxy', state: 'up', transport: 'tcp' });

@@ -21,6 +21,7 @@ import { renderDocsPage } from './docs-page.js';
 import { errorToResponse, notFoundResponse } from './errors.js';
 import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } from './primitive-routes.js';
 import { createRequestValidator, validateRequests } from './request-validator.js';
+import { registerTopologyRoutes } from './topology-routes.js';
 import type { HostSummary, MacEntry, Status } from './schemas.js';
 
 export interface ApiDeps {
@@ -32,6 +33,8 @@ export interface ApiDeps {
   host?(name: string): Primitives | undefined;
   /** Proxy only: the hosts the Proxy knows. */
   hosts?(): HostSummary[];
+  /** Base64 public key of this daemon (the topology tools show it for the Proxy). */
+  publicKey?: string;
   /** The text of openapi.yaml: served, rendered at /docs, and what requests are validated against. */
   specText: string;
   auth: ApiAuth;
@@ -56,6 +59,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   });
   registerPrimitiveRoutes(app, '/v1', () => deps.local);
   registerPrimitiveRoutes(app, '/v1/hosts/:host', hostResolver(deps.host?.bind(deps)));
+  registerTopologyRoutes(app, deps);
 
   app.notFound((c) => notFoundResponse(c));
   app.onError((err, c) => errorToResponse(err, c, deps.log));

@@ -23,7 +23,7 @@ import type { Transport } from './link/transport/transport.js';
 import { createUdpTransport } from './link/transport/udp-transport.js';
 import { createNativeUdpTransport } from './link/transport/native-udp-transport.js';
 import { createTcpTransport } from './link/transport/tcp-transport.js';
-import { aeadProvider, nodeAeadProvider, setAeadProvider } from './link/noise/crypto.js';
+import { aeadProvider, encodeKeyBase64, nodeAeadProvider, publicKey, setAeadProvider } from './link/noise/crypto.js';
 import { createNativeAead, loadAddon, type NativeAddon } from './port/addon.js';
 
 export interface DaemonDeps {
@@ -90,6 +90,7 @@ export class Daemon {
       links: () => this.links,
       log: deps.log.child({ component: 'primitives' }),
       onChange: () => this.overlay?.changed(),
+      macs: () => this.macEntries(),
     });
   }
 
@@ -247,6 +248,7 @@ export class Daemon {
       status: () => this.status(),
       macs: () => this.macEntries(),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
+      ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       specText: this.deps.specText,
       auth: { tokens: this.config.api.tokens, requireToken: this.config.api.tokens.length > 0 },
       log: this.deps.log.child({ component: 'api' }),

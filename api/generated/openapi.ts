@@ -344,6 +344,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/topology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current overlay (Proxy): hosts, links and rules of every daemon, in the description language, as JSON, or as a Graphviz picture. */
+        get: operations["getTopology"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topology/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What applying a description would change, in order, and what would stop it. Changes nothing. */
+        post: operations["diffTopology"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topology/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring every daemon to a description: checked whole first, applied in order, rolled back if any daemon refuses; never half-applied. Idempotent.
+         * @description Apply owns links (except the star links, which come from the daemons' configs) and the rules it installed itself
+         *     (owner "topology", "proxy:topology" on hosts); rules of other owners are never deleted. 409 `topology-conflict`:
+         *     something apply does not own stands in the way, nothing changed. 409 `topology-apply-failed`: a daemon refused
+         *     mid-way and every change applied before it was undone (the detail says so, or names an undo that failed).
+         */
+        post: operations["applyTopology"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topology/route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The route a frame from src to dst takes, hop by hop, with the rule (or learned MAC) that decides each hop. */
+        get: operations["traceTopologyRoute"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topology/app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The application topology inferred by VTTIF (not yet available: 501). */
+        get: operations["getApplicationTopology"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -514,6 +605,87 @@ export interface components {
             static: boolean;
             ageS: number;
         };
+        /** @description A MAC address, colon-separated, either case. */
+        MacInput: string;
+        /** @description A description in the overlay language (docs/topology-language.md). */
+        TopologyText: {
+            text: string;
+            /** @description The name error messages give the text ("file:line:column"); default "topology". */
+            file?: string;
+        };
+        TopologyView: {
+            overlay: {
+                hosts: {
+                    name: string;
+                    publicKey: string;
+                    endpoint?: string;
+                    isProxy: boolean;
+                }[];
+                links: {
+                    a: string;
+                    b: string;
+                    /** @enum {string} */
+                    transport: "udp" | "tcp" | "auto";
+                }[];
+                rules: {
+                    host: string;
+                    src: string;
+                    dst: string;
+                    via: string;
+                    priority: number;
+                    owner?: string;
+                }[];
+            };
+            /** @description Every daemon asked, and whether it answered. */
+            hosts: {
+                name: string;
+                reachable: boolean;
+                error?: {
+                    code: string;
+                    message: string;
+                };
+            }[];
+        };
+        /** @description One step, in the order it runs. `text` says it for people. */
+        TopologyChange: {
+            /** @enum {string} */
+            op: "delete-rule" | "delete-link" | "add-link" | "add-rule";
+            host: string;
+            text: string;
+            link?: components["schemas"]["LinkInput"];
+            rule?: components["schemas"]["RuleInput"];
+            /** @description The link deleted. */
+            name?: string;
+            /** @description The rule deleted. */
+            id?: number;
+            /** @description What a delete removes (used to undo it). */
+            was?: Record<string, never>;
+        };
+        TopologyPlan: {
+            changes: components["schemas"]["TopologyChange"][];
+            /** @description Why apply would refuse (nothing is changed while any is listed). */
+            conflicts: string[];
+            /** @description Changes left for hosts the Proxy cannot reach yet. */
+            pending: string[];
+            /** @description "file:line:column: …" for a via taken as a port name. */
+            warnings: string[];
+        };
+        Route: {
+            src: string;
+            dst: string;
+            /** @enum {string} */
+            outcome: "delivered" | "flooded" | "dropped" | "unreachable" | "loop";
+            hops: {
+                host: string;
+                inPort: string;
+                /** @enum {string} */
+                step: "rule" | "learned" | "default-rule" | "flood" | "drop";
+                rule?: components["schemas"]["Rule"];
+                outPort?: string;
+                next?: string;
+                reason?: string;
+            }[];
+        };
         /** @description RFC 9457 problem details. `code` is stable and machine-readable. */
         Problem: {
             /** @description A URI naming the kind of problem, "urn:vswitch:problem:CODE". */
@@ -589,6 +761,15 @@ export interface components {
         };
         /** @description The host did not answer the Proxy in time. */
         GatewayTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request does not match this API, or the description has a syntax error or means nothing valid: `errors` has one "file:line:column: …" entry per problem (field /body/text). */
+        TopologyInvalid: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1226,6 +1407,140 @@ export interface operations {
             404: components["responses"]["NotFound"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getTopology: {
+        parameters: {
+            query?: {
+                /** @description text (the description language, canonical; default), json, or dot (Graphviz; render with `dot -Tsvg`). */
+                format?: "text" | "json" | "dot";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overlay. Hosts that did not answer are listed (json) or noted in a comment (text). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                    "text/vnd.graphviz": string;
+                    "application/json": components["schemas"]["TopologyView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    diffTopology: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopologyText"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopologyPlan"];
+                };
+            };
+            400: components["responses"]["TopologyInvalid"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    applyTopology: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopologyText"];
+            };
+        };
+        responses: {
+            /** @description The changes applied (empty when the overlay already matched). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopologyPlan"];
+                };
+            };
+            400: components["responses"]["TopologyInvalid"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    traceTopologyRoute: {
+        parameters: {
+            query: {
+                src: components["schemas"]["MacInput"];
+                dst: components["schemas"]["MacInput"];
+                /** @description The host the frame enters at; default the host that learned src on a local port. */
+                from?: components["schemas"]["Name"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The route. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Route"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getApplicationTopology: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            401: components["responses"]["Unauthorized"];
+            /** @description VTTIF is not running yet. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
 }

@@ -22,6 +22,7 @@ export const PRIMITIVE_OPS = [
   'deleteRule',
   'configTimeBound',
   'setConfigTimeBound',
+  'macs',
 ] as const;
 export type PrimitiveOp = (typeof PRIMITIVE_OPS)[number];
 

@@ -17,6 +17,7 @@ import {
   type Actor,
   type InterfaceView,
   type LinkInput,
+  type MacView,
   type Primitives,
   type RuleInput,
   type RuleView,
@@ -30,6 +31,8 @@ export interface LocalPrimitivesOptions {
   configTimeBoundMs?: number;
   /** Called with each change so the daemon can report it (control channel, events). */
   onChange?: (what: 'link' | 'rule' | 'config-time', actor: Actor) => void;
+  /** The MAC learning table with ages (the daemon reads its clock); absent = empty. */
+  macs?: () => MacView[];
 }
 
 export class LocalPrimitives implements Primitives {
@@ -125,6 +128,10 @@ export class LocalPrimitives implements Primitives {
   async deleteRule(id: number, actor: Actor): Promise<void> {
     if (!this.options.datapath.core.rules.remove(id)) throw new NotFoundError('rule', id);
     this.changed('rule', actor, 'rule deleted', { rule: id });
+  }
+
+  async macs(): Promise<MacView[]> {
+    return this.options.macs?.() ?? [];
   }
 
   async configTimeBound(): Promise<{ upperBoundMs: number }> {

@@ -172,6 +172,8 @@ export class Overlay {
         return p.rules();
       case 'configTimeBound':
         return p.configTimeBound();
+      case 'macs':
+        return p.macs();
       case 'addLink':
         return p.addLink(linkInput(a0), actor);
       case 'deleteLink':

@@ -36,6 +36,14 @@ export interface RuleView {
   hitBytes: number;
 }
 
+/** One MAC learning table entry, as `GET /v1/macs` lists it. */
+export interface MacView {
+  mac: string;
+  port: string;
+  static: boolean;
+  ageS: number;
+}
+
 export interface RuleInput {
   src: string;
   dst: string;
@@ -69,6 +77,8 @@ export interface Primitives {
   deleteRule(id: number, actor: Actor): Promise<void>;
   configTimeBound(): Promise<{ upperBoundMs: number }>;
   setConfigTimeBound(upperBoundMs: number, actor: Actor): Promise<{ upperBoundMs: number }>;
+  /** The MAC learning table (read-only; for `topology route`). Optional: older implementations lack it. */
+  macs?(): Promise<MacView[]>;
 }
 
 /** A primitive named something that does not exist (a link, a rule, a host). HTTP 404. */

@@ -5,7 +5,7 @@
  */
 import type { LinkStatus } from '../link/link-manager.js';
 import type { ControlChannel } from './control-channel.js';
-import type { Actor, InterfaceView, LinkInput, Primitives, RuleInput, RuleView } from './primitives.js';
+import type { Actor, InterfaceView, LinkInput, MacView, Primitives, RuleInput, RuleView } from './primitives.js';
 
 export class RelayedPrimitives implements Primitives {
   constructor(
@@ -33,6 +33,9 @@ export class RelayedPrimitives implements Primitives {
   }
   async deleteRule(id: number, actor: Actor): Promise<void> {
     await this.call('deleteRule', [id], actor);
+  }
+  macs(): Promise<MacView[]> {
+    return this.call('macs', [], { name: 'proxy' }) as Promise<MacView[]>;
   }
   configTimeBound(): Promise<{ upperBoundMs: number }> {
     return this.call('configTimeBound', [], { name: 'proxy' }) as Promise<{ upperBoundMs: number }>;

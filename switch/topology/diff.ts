@@ -1,0 +1,169 @@
+/**
+ * Pure: what must change for the running overlay (TopologyState) to match a
+ * description (Overlay, already checked). The answer is an ordered change
+ * list plus what stands in the way:
+ *
+ *   changes    in the order they must run: rule deletes, link deletes, link
+ *              adds, rule adds — deletes first, so a replaced link or rule
+ *              frees its name/key/(src,dst,priority) before its successor
+ *              comes. Within a group: the Proxy, then hosts by name.
+ *   conflicts  reasons apply must refuse, whole, before anything changes.
+ *   pending    changes on described hosts the Proxy cannot reach yet (a new
+ *              host not started): they are left for a later apply.
+ *
+ * What apply owns (docs/topology-language.md):
+ *   - links: every link end on a reachable daemon, except the star links
+ *     (host ↔ Proxy), which are the control path: the Proxy's end is added
+ *     for a new host, but star links are never deleted or replaced (a
+ *     difference is a conflict: change it in the daemons' configs). A link
+ *     end matches when name, key and transport mode agree; endpoints are
+ *     not compared (WireGuard roams: the current endpoint is where the peer
+ *     was last heard from).
+ *   - rules: only those it installed (isManagedOwner). A rule of another
+ *     owner with the same (src, dst, priority, target) satisfies the
+ *     description; one with the same (src, dst, priority) and another target
+ *     blocks it (conflict), since the rule table holds one per key.
+ *   - hosts: never added or removed; a running host that is not described
+ *     is a conflict.
+ */
+import type { LinkInput, RuleInput, RuleView } from '../overlay/primitives.js';
+import type { Overlay, RuleDecl } from './ast.js';
+import { isManagedOwner } from './ownership.js';
+import { plainEndpoint, type HostState, type LinkEndView, type TopologyState } from './state.js';
+
+export type TopologyChange =
+  | { op: 'delete-rule'; host: string; id: number; was: RuleInput }
+  | { op: 'delete-link'; host: string; name: string; was: LinkInput }
+  | { op: 'add-link'; host: string; link: LinkInput }
+  | { op: 'add-rule'; host: string; rule: RuleInput };
+
+export interface TopologyDiff {
+  changes: TopologyChange[];
+  conflicts: string[];
+  pending: string[];
+}
+
+const OP_ORDER: Record<TopologyChange['op'], number> = { 'delete-rule': 0, 'delete-link': 1, 'add-link': 2, 'add-rule': 3 };
+
+export function diffTopology(current: TopologyState, desired: Overlay): TopologyDiff {
+  const conflicts: string[] = [];
+  const pending: string[] = [];
+  const changes: TopologyChange[] = [];
+  const proxyName = current.proxy.name;
+  const desiredProxy = desired.hosts.find((h) => h.isProxy);
+  if (desiredProxy && desiredProxy.name !== proxyName) {
+    conflicts.push(`the description's proxy is "${desiredProxy.name}", but this Proxy is "${proxyName}"`);
+  }
+  const described = new Map(desired.hosts.map((h) => [h.name, h]));
+  const running = new Map(current.hosts.map((h) => [h.name, h]));
+  for (const h of current.hosts) {
+    if (!described.has(h.name)) conflicts.push(`host "${h.name}" is linked to the Proxy but not described (apply never removes a host: describe it)`);
+  }
+  const isStar = (host: string, peer: string) => host === proxyName || peer === proxyName;
+
+  for (const host of desired.hosts) {
+    const state = running.get(host.name);
+    const wantLinks = desiredEnds(desired, host.name);
+    const wantRules = desired.rules.filter((r) => r.host === host.name);
+    if (state && !state.reachable) {
+      conflicts.push(`host "${host.name}" did not answer (${state.error?.code ?? 'error'}): cannot compare or change it`);
+      continue;
+    }
+    if (!state) {
+      const waiting = wantLinks.filter((l) => !isStar(host.name, l.name)).length + wantRules.length;
+      if (waiting > 0) pending.push(`host "${host.name}" is not linked to the Proxy yet: its ${waiting} link(s)/rule(s) wait until it is up (start it with its config, then apply again)`);
+      continue;
+    }
+    diffLinks(state, wantLinks, isStar, changes, conflicts);
+    diffRules(state, wantRules, changes, conflicts);
+  }
+  const rank = new Map([proxyName, ...desired.hosts.map((h) => h.name).filter((n) => n !== proxyName).sort()].map((n, i) => [n, i]));
+  changes.sort((x, y) => OP_ORDER[x.op] - OP_ORDER[y.op] || (rank.get(x.host) ?? 0) - (rank.get(y.host) ?? 0));
+  return { changes, conflicts, pending };
+}
+
+/** The link ends the description puts on `host`: one per link, named after the other end. */
+function desiredEnds(desired: Overlay, host: string): LinkInput[] {
+  const keyOf = new Map(desired.hosts.map((h) => [h.name, h]));
+  return desired.links
+    .filter((l) => l.a === host || l.b === host)
+    .map((l) => {
+      const peer = keyOf.get(l.a === host ? l.b : l.a)!;
+      return { name: peer.name, publicKey: peer.publicKey, ...(peer.endpoint ? { endpoint: peer.endpoint } : {}), transport: l.transport };
+    })
+    .sort((x, y) => (x.name < y.name ? -1 : 1));
+}
+
+function diffLinks(state: HostState, want: LinkInput[], isStar: (h: string, p: string) => boolean, changes: TopologyChange[], conflicts: string[]): void {
+  const have = new Map(state.links.map((l) => [l.name, l]));
+  for (const link of want) {
+    const end = have.get(link.name);
+    if (end && end.publicKey === link.publicKey && end.mode === (link.transport ?? 'auto')) continue;
+    if (end && isStar(state.name, link.name)) {
+      conflicts.push(`star link ${state.name} → ${link.name} differs from the description (key or transport): change it in the daemons' configs`);
+      continue;
+    }
+    if (!end && isStar(state.name, link.name) && !state.isProxy) continue; // a host's end of its star link comes from its config
+    if (end) changes.push({ op: 'delete-link', host: state.name, name: end.name, was: linkInputOf(end) });
+    changes.push({ op: 'add-link', host: state.name, link });
+  }
+  const wanted = new Set(want.map((l) => l.name));
+  for (const end of state.links) {
+    if (wanted.has(end.name)) continue;
+    if (isStar(state.name, end.name)) continue; // undescribed hosts are reported as conflicts above
+    changes.push({ op: 'delete-link', host: state.name, name: end.name, was: linkInputOf(end) });
+  }
+}
+
+function diffRules(state: HostState, want: RuleDecl[], changes: TopologyChange[], conflicts: string[]): void {
+  const sameKey = (r: RuleView, d: RuleDecl) => r.src === d.src && r.dst === d.dst && r.priority === d.priority;
+  const kept = new Set<number>();
+  for (const rule of want) {
+    const exact = state.rules.find((r) => sameKey(r, rule) && r.target === rule.via);
+    if (exact) {
+      kept.add(exact.id);
+      continue;
+    }
+    const blocker = state.rules.find((r) => sameKey(r, rule) && !isManagedOwner(r.owner));
+    if (blocker) {
+      conflicts.push(
+        `${state.name}: rule ${blocker.id} (src ${blocker.src} dst ${blocker.dst} priority ${blocker.priority} via ${blocker.target}, owner ${blocker.owner}) blocks the described rule via ${rule.via}: delete it or change the description`,
+      );
+      continue;
+    }
+    changes.push({ op: 'add-rule', host: state.name, rule: ruleInputOf(rule) });
+  }
+  for (const r of state.rules) {
+    if (isManagedOwner(r.owner) && !kept.has(r.id)) {
+      changes.push({ op: 'delete-rule', host: state.name, id: r.id, was: { src: r.src, dst: r.dst, target: r.target, priority: r.priority } });
+    }
+  }
+}
+
+function ruleInputOf(rule: RuleDecl): RuleInput {
+  return { src: rule.src, dst: rule.dst, target: rule.via, priority: rule.priority };
+}
+
+/** What re-creates a link end as it is (for undo). */
+function linkInputOf(end: LinkEndView): LinkInput {
+  const endpoint = plainEndpoint(end.endpoint);
+  return { name: end.name, publicKey: end.publicKey, transport: end.mode, ...(endpoint ? { endpoint } : {}) };
+}
+
+/** One line per change, for people: "h1: add rule src any dst none via proxy". */
+export function describeChange(change: TopologyChange): string {
+  switch (change.op) {
+    case 'add-link':
+      return `${change.host}: add link ${change.link.name} (transport ${change.link.transport ?? 'auto'}${change.link.endpoint ? `, endpoint ${change.link.endpoint}` : ''})`;
+    case 'delete-link':
+      return `${change.host}: delete link ${change.name}`;
+    case 'add-rule':
+      return `${change.host}: add rule ${ruleText(change.rule)}`;
+    case 'delete-rule':
+      return `${change.host}: delete rule ${change.id} (${ruleText(change.was)})`;
+  }
+}
+
+function ruleText(r: RuleInput): string {
+  return `src ${r.src} dst ${r.dst} via ${r.target}${r.priority ? ` priority ${r.priority}` : ''}`;
+}

@@ -1,0 +1,154 @@
+/**
+ * Parser of the overlay description language: hand-written recursive
+ * descent over the lexer's tokens, one statement per line (grammar in
+ * docs/topology-language.md). It stops at the first syntax error with
+ * "file:line:column: expected X, found Y". Shapes are syntax (a name, a MAC,
+ * an endpoint, an integer in range); meaning — unknown hosts, duplicates,
+ * keys that do not decode, the proxy — is check.ts's job.
+ */
+import type { HostDecl, LinkDecl, LinkTransport, Overlay, RuleDecl, SourcePosition } from './ast.js';
+import { TopologySyntaxError } from './errors.js';
+import { describeToken, tokenize, type Token } from './lexer.js';
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const NAME_TEXT = 'a name (lower-case letters, digits and "-", at most 32 characters)';
+const PORT_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,64}$/;
+const MAC_PATTERN = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const IPV4_PORT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
+const IPV6_PORT = /^\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\]:(\d{1,5})$/;
+export const MAX_PRIORITY = 1_000_000;
+
+export function parseTopology(source: string, file = 'topology'): Overlay {
+  return new Parser(tokenize(source, file), file).description();
+}
+
+class Parser {
+  private i = 0;
+
+  constructor(
+    private readonly tokens: Token[],
+    private readonly file: string,
+  ) {}
+
+  description(): Overlay {
+    const overlay: Overlay = { hosts: [], links: [], rules: [] };
+    for (;;) {
+      const token = this.next();
+      if (token.kind === 'eof') return overlay;
+      if (token.kind === 'newline') continue;
+      if (token.kind === 'word' && token.text === 'host') overlay.hosts.push(this.host(token));
+      else if (token.kind === 'word' && token.text === 'link') overlay.links.push(this.link(token));
+      else if (token.kind === 'word' && token.text === 'rule') overlay.rules.push(this.rule(token));
+      else this.fail(token, '"host", "link", "rule" or a # comment');
+      this.endOfStatement();
+    }
+  }
+
+  private host(start: Token): HostDecl {
+    const name = this.name();
+    this.keyword('key');
+    const key = this.next();
+    if (key.kind !== 'string') this.fail(key, 'the public key as a quoted base64 string');
+    const host: HostDecl = { name, publicKey: key.text, isProxy: false, at: at(start) };
+    for (const option of this.options(['endpoint', 'proxy'])) {
+      if (option === 'proxy') host.isProxy = true;
+      else host.endpoint = this.endpoint();
+    }
+    return host;
+  }
+
+  private link(start: Token): LinkDecl {
+    const a = this.name();
+    const b = this.name();
+    const link: LinkDecl = { a, b, transport: 'auto', at: at(start) };
+    for (const _option of this.options(['transport'])) {
+      const t = this.next();
+      if (t.kind !== 'word' || (t.text !== 'udp' && t.text !== 'tcp' && t.text !== 'auto')) this.fail(t, '"udp", "tcp" or "auto"');
+      link.transport = t.text as LinkTransport;
+    }
+    return link;
+  }
+
+  private rule(start: Token): RuleDecl {
+    const host = this.name();
+    this.keyword('src');
+    const src = this.mac(['any']);
+    this.keyword('dst');
+    const dst = this.mac(['any', 'none']);
+    this.keyword('via');
+    const via = this.next();
+    if (via.kind !== 'word' || !PORT_PATTERN.test(via.text)) this.fail(via, 'a link (the other host\'s name) or a port name');
+    const rule: RuleDecl = { host, src, dst, via: via.text, priority: 0, at: at(start) };
+    for (const _option of this.options(['priority'])) {
+      const p = this.next();
+      if (p.kind !== 'word' || !/^-?\d{1,7}$/.test(p.text) || Math.abs(Number(p.text)) > MAX_PRIORITY) {
+        this.fail(p, `an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}`);
+      }
+      rule.priority = Number(p.text) || 0; // "-0" is 0
+    }
+    return rule;
+  }
+
+  /** Optional clauses in any order, each at most once; yields each keyword as it is read. */
+  private *options(words: readonly string[]): Generator<string> {
+    const left = [...words];
+    for (;;) {
+      const token = this.peek();
+      if (token.kind === 'newline' || token.kind === 'eof') return;
+      if (token.kind !== 'word' || !left.includes(token.text)) this.fail(token, [...left.map((w) => `"${w}"`), 'the end of the line'].join(', ').replace(/, ([^,]*)$/, ' or $1'));
+      this.i++;
+      left.splice(left.indexOf(token.text), 1);
+      yield token.text;
+    }
+  }
+
+  private name(): string {
+    const token = this.next();
+    if (token.kind !== 'word' || !NAME_PATTERN.test(token.text)) this.fail(token, NAME_TEXT);
+    return token.text;
+  }
+
+  private mac(words: readonly string[]): string {
+    const token = this.next();
+    const lower = token.text.toLowerCase();
+    if (token.kind === 'word' && (words.includes(token.text) || MAC_PATTERN.test(token.text))) return lower;
+    return this.fail(token, `a MAC address (like 02:00:c6:13:01:01) or ${words.map((w) => `"${w}"`).join(' or ')}`);
+  }
+
+  private endpoint(): string {
+    const token = this.next();
+    const v4 = IPV4_PORT.exec(token.text);
+    const port = Number(v4 ? v4[5] : IPV6_PORT.exec(token.text)?.[1]);
+    const isAddressOk = v4 ? v4.slice(1, 5).every((o) => Number(o) <= 255) : IPV6_PORT.test(token.text);
+    if (token.kind !== 'word' || !isAddressOk || !(port >= 1 && port <= 65535)) this.fail(token, 'an endpoint "IP:PORT" (like 198.18.0.1:51820 or [::1]:51820)');
+    return token.text;
+  }
+
+  private keyword(word: string): void {
+    const token = this.next();
+    if (token.kind !== 'word' || token.text !== word) this.fail(token, `"${word}"`);
+  }
+
+  private endOfStatement(): void {
+    const token = this.peek();
+    if (token.kind !== 'newline' && token.kind !== 'eof') this.fail(token, 'the end of the line');
+  }
+
+  private next(): Token {
+    const token = this.tokens[this.i]!;
+    if (token.kind !== 'eof') this.i++;
+    return token;
+  }
+
+  private peek(): Token {
+    return this.tokens[this.i]!;
+  }
+
+  private fail(token: Token, expected: string): never {
+    throw new TopologySyntaxError(this.file, token.line, token.column, describeToken(token), expected);
+  }
+}
+
+function at(token: Token): SourcePosition {
+  return { line: token.line, column: token.column };
+}

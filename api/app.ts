@@ -35,6 +35,8 @@ export interface ApiDeps {
   hosts?(): HostSummary[];
   /** Base64 public key of this daemon (the topology tools show it for the Proxy). */
   publicKey?: string;
+  /** Prometheus text exposition of this daemon's counters (api/metrics.ts). */
+  metrics?(): Promise<string>;
   /** The text of openapi.yaml: served, rendered at /docs, and what requests are validated against. */
   specText: string;
   auth: ApiAuth;
@@ -50,6 +52,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.get('/openapi.yaml', (c) => c.body(deps.specText, 200, { 'content-type': 'application/yaml; charset=utf-8' }));
   app.get('/docs', (c) => c.html(docsHtml));
+  app.get('/metrics', async (c) =>
+    c.body(deps.metrics ? await deps.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  );
   app.get('/v1/status', (c) => c.json(deps.status()));
   app.get('/v1/ports', async (c) => c.json({ ports: await deps.local.interfaces() }));
   app.get('/v1/macs', (c) => c.json({ macs: deps.macs() }));

@@ -9,6 +9,7 @@ import type { ApiDeps } from '../api/app.js';
 import { createApp } from '../api/app.js';
 import type { MacEntry, PortStatus, Status } from '../api/schemas.js';
 import { serveApi, type ApiServer } from '../api/server.js';
+import { renderMetrics } from '../api/metrics.js';
 import type { Clock } from './clock.js';
 import type { DaemonConfig, PortConfig } from './config/config.js';
 import { Datapath } from './datapath.js';
@@ -247,6 +248,7 @@ export class Daemon {
       local: this.primitives,
       status: () => this.status(),
       macs: () => this.macEntries(),
+      metrics: async () => renderMetrics({ status: this.status(), rules: await this.primitives.rules(), nowMs: Date.now() }),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       specText: this.deps.specText,

@@ -18,7 +18,7 @@ import type { Logger } from './log.js';
 import { SwitchCore } from './pipeline/forward.js';
 import type { Port } from './port/port.js';
 import { LinkManager, type LinkStatus } from './link/link-manager.js';
-import { LocalPrimitives } from './overlay/local-primitives.js';
+import { interfaceViews, LocalPrimitives } from './overlay/local-primitives.js';
 import { Overlay } from './overlay/overlay.js';
 import type { Transport } from './link/transport/transport.js';
 import { createUdpTransport } from './link/transport/udp-transport.js';
@@ -216,20 +216,7 @@ export class Daemon {
   }
 
   portStatuses(): PortStatus[] {
-    return this.datapath.ports().map((p) => {
-      const c = this.datapath.core.portStats(p.id);
-      return {
-        name: p.port.name,
-        kind: p.port.kind,
-        state: p.state,
-        ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
-        rxFrames: c.rxFrames,
-        rxBytes: c.rxBytes,
-        txFrames: c.txFrames,
-        txBytes: c.txBytes,
-        drops: { ...c.drops },
-      };
-    });
+    return interfaceViews(this.datapath);
   }
 
   macEntries(): MacEntry[] {

@@ -43,21 +43,7 @@ export class LocalPrimitives implements Primitives {
   }
 
   async interfaces(): Promise<InterfaceView[]> {
-    const { datapath } = this.options;
-    return datapath.ports().map((p) => {
-      const c = datapath.core.portStats(p.id);
-      return {
-        name: p.port.name,
-        kind: p.port.kind,
-        state: p.state,
-        ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
-        rxFrames: c.rxFrames,
-        rxBytes: c.rxBytes,
-        txFrames: c.txFrames,
-        txBytes: c.txBytes,
-        drops: { ...c.drops },
-      };
-    });
+    return interfaceViews(this.options.datapath);
   }
 
   async links(): Promise<LinkStatus[]> {
@@ -151,6 +137,24 @@ export class LocalPrimitives implements Primitives {
     this.options.log.info(msg, { ...fields, actor: actor.name });
     this.options.onChange?.(what, actor);
   }
+}
+
+/** Every port and link of the datapath with its counters (the status view and the list-interfaces primitive). */
+export function interfaceViews(datapath: Datapath): InterfaceView[] {
+  return datapath.ports().map((p) => {
+    const c = datapath.core.portStats(p.id);
+    return {
+      name: p.port.name,
+      kind: p.port.kind,
+      state: p.state,
+      ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
+      rxFrames: c.rxFrames,
+      rxBytes: c.rxBytes,
+      txFrames: c.txFrames,
+      txBytes: c.txBytes,
+      drops: { ...c.drops },
+    };
+  });
 }
 
 function ruleView(rule: Rule, entry: { hitFrames: number; hitBytes: number } | undefined): RuleView {

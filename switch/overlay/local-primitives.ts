@@ -29,6 +29,8 @@ export interface LocalPrimitivesOptions {
   log: Logger;
   /** Starting value of the configuration-time bound (ms), fed to VTTIF's smoothing interval. */
   configTimeBoundMs?: number;
+  /** Whether a link added at run time floods (only the star's does on a host with a Proxy). Default: yes. */
+  linkFloods?: (name: string) => boolean;
   /** Called with each change so the daemon can report it (control channel, events). */
   onChange?: (what: 'link' | 'rule' | 'config-time', actor: Actor) => void;
   /** The MAC learning table with ages (the daemon reads its clock); absent = empty. */
@@ -69,7 +71,7 @@ export class LocalPrimitives implements Primitives {
       ...(tcpEndpoint ? { tcpEndpoint } : {}),
       ...(input.persistentKeepaliveS ? { persistentKeepaliveS: input.persistentKeepaliveS } : {}),
     });
-    this.options.datapath.attach(port, { floods: true });
+    this.options.datapath.attach(port, { floods: this.options.linkFloods?.(input.name) ?? true });
     links.connectPeer(input.name);
     this.changed('link', actor, 'link added', { link: input.name, endpoint: input.endpoint });
     return links.status().find((l) => l.name === input.name)!;

@@ -23,6 +23,12 @@ import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } fro
 import { createRequestValidator, validateRequests } from './request-validator.js';
 import { registerTopologyRoutes } from './topology-routes.js';
 import type { HostSummary, MacEntry, Status } from './schemas.js';
+import type { VttifService } from '../plugins/vttif/proxy-service.js';
+import { registerVttifRoutes } from './vttif-routes.js';
+import { registerFastPathRoutes } from './fastpath-routes.js';
+import type { FastPath } from '../plugins/fastpath/fastpath.js';
+import { registerDashboardRoutes, type DashboardOptions } from './dashboard-routes.js';
+import type { EventLog } from '../switch/event-log.js';
 
 export interface ApiDeps {
   /** The primitives acting on this daemon. */
@@ -35,6 +41,14 @@ export interface ApiDeps {
   hosts?(): HostSummary[];
   /** Base64 public key of this daemon (the topology tools show it for the Proxy). */
   publicKey?: string;
+  /** Proxy only, when VTTIF is enabled: the inferred application topology and its parameters. */
+  vttif?: VttifService;
+  /** Proxy only, when VTTIF is enabled: the fast-path adaptation plugin. */
+  fastpath?: FastPath;
+  /** The daemon's event ring (switch/event-log.ts): replayed and streamed by GET /v1/events. */
+  events?: EventLog;
+  /** Tests: the dashboard's snapshot interval, script, clocks (api/dashboard-routes.ts). */
+  dashboard?: DashboardOptions;
   /** Prometheus text exposition of this daemon's counters (api/metrics.ts). */
   metrics?(): Promise<string>;
   /** The text of openapi.yaml: served, rendered at /docs, and what requests are validated against. */
@@ -65,6 +79,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   registerPrimitiveRoutes(app, '/v1', () => deps.local);
   registerPrimitiveRoutes(app, '/v1/hosts/:host', hostResolver(deps.host?.bind(deps)));
   registerTopologyRoutes(app, deps);
+  registerDashboardRoutes(app, deps, deps.dashboard);
+  registerVttifRoutes(app, deps);
+  registerFastPathRoutes(app, deps);
 
   app.notFound((c) => notFoundResponse(c));
   app.onError((err, c) => errorToResponse(err, c, deps.log));

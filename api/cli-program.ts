@@ -12,6 +12,7 @@ import { runGenkey, runPubkey } from './cli-keys.js';
 import { linkCommand } from './cli-link.js';
 import { ruleCommand } from './cli-rule.js';
 import { topologyCommand } from './cli-topology.js';
+import { vttifCommand } from './cli-vttif.js';
 import { runUp } from './cli-up.js';
 import { packageVersion } from './package-files.js';
 
@@ -30,7 +31,7 @@ export function createProgram(io: CliIo): Command {
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
 
-  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io)]) {
+  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io)]) {
     program.addCommand(command);
   }
   configureTree(program, io);

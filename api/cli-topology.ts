@@ -1,6 +1,6 @@
 /**
  * `vswitch topology show|diff|apply|route|app`: the overlay description
- * tools, against the Proxy's API. `show --format svg|png` asks for DOT and
+ * tools, against the Proxy's API (`app`, VTTIF's topology: api/cli-vttif.ts). `show --format svg|png` asks for DOT and
  * renders it with Graphviz `dot` (Debian package graphviz) when installed.
  */
 import { spawn } from 'node:child_process';
@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { VswitchError } from '../switch/errors.js';
 import { ApiTarget, emit, withApiOptions, type ApiOptions, type CliIo } from './cli-common.js';
+import { addAppCommand } from './cli-vttif.js';
 import { apiRequest } from './client.js';
 import type { components } from './generated/openapi.js';
 
@@ -78,10 +79,7 @@ export function topologyCommand(io: CliIo): Command {
     emit(io, opts, route, () => formatRoute(route));
   });
 
-  withApiOptions(topology.command('app').description('the application topology inferred by VTTIF'), { host: false }).action(async (opts: ApiOptions) => {
-    const app = await new ApiTarget(opts).request<unknown>('GET', '/topology/app');
-    emit(io, opts, app, () => JSON.stringify(app, null, 2));
-  });
+  addAppCommand(topology, io);
   return topology;
 }
 
@@ -104,7 +102,7 @@ export function formatRoute(route: Route): string {
   return [`${route.src} → ${route.dst}: ${route.outcome}`, ...lines].join('\n');
 }
 
-function renderDot(dot: string, format: 'svg' | 'png'): Promise<Buffer> {
+export function renderDot(dot: string, format: 'svg' | 'png'): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('dot', [`-T${format}`], { stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];

@@ -10,6 +10,7 @@ import { HTTPException } from 'hono/http-exception';
 import { VswitchError } from '../switch/errors.js';
 import type { Logger } from '../switch/log.js';
 import { InvalidInputError } from '../switch/overlay/primitives.js';
+import { VttifParameterError } from '../plugins/vttif/errors.js';
 import type { Problem, ProblemFieldError } from './schemas.js';
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
@@ -20,6 +21,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   'not-found': 404,
   'not-proxy': 404,
   conflict: 409,
+  'vttif-disabled': 409,
+  VTTIF_INVALID_PARAMETER: 400,
   'host-unreachable': 502,
   'host-timeout': 504,
 };
@@ -88,6 +91,7 @@ export function notFoundResponse(c: Context): Response {
 
 function fieldErrorsOf(err: VswitchError): ProblemFieldError[] | undefined {
   if (err instanceof InvalidInputError) return [{ field: `/body/${err.field}`, message: err.message }];
+  if (err instanceof VttifParameterError) return [{ field: `/body/${err.parameter}`, message: err.message }];
   if ('fieldErrors' in err) return [...(err as VswitchError & HasFieldErrors).fieldErrors];
   return undefined;
 }

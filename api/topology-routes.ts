@@ -2,7 +2,7 @@
  * The overlay description tools on the Proxy's API (Virtuoso §2.1, "a
  * language and its tools"): show the current topology (text, JSON or DOT),
  * diff and apply a description, trace the route of a frame between two MACs,
- * and the application topology (VTTIF's, not yet available: 501). All of it
+ * (the application topology, VTTIF's, is served by api/vttif-routes.ts). All of it
  * reads and changes the overlay through the Proxy's primitives, its own and
  * the relayed ones of each host (switch/topology/fetch.ts).
  *
@@ -58,16 +58,7 @@ export function registerTopologyRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     return c.json(traceRoute(await fetchTopology(sourceOf(), { forwarding: true }), query));
   });
 
-  app.get('/v1/topology/app', (c) =>
-    problemResponse({
-      type: 'urn:vswitch:problem:not-implemented',
-      status: 501,
-      title: 'Not Implemented',
-      detail: 'VTTIF not yet available: the application topology comes from the traffic inference plugin, which is not running',
-      instance: c.req.path,
-      code: 'vttif-unavailable',
-    }),
-  );
+  // GET /v1/topology/app is VTTIF's: api/vttif-routes.ts.
 }
 
 function textOf(c: Context<ApiEnv>): [string, string] {

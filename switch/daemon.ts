@@ -26,6 +26,12 @@ import { createNativeUdpTransport } from './link/transport/native-udp-transport.
 import { createTcpTransport } from './link/transport/tcp-transport.js';
 import { aeadProvider, encodeKeyBase64, nodeAeadProvider, publicKey, setAeadProvider } from './link/noise/crypto.js';
 import { createNativeAead, loadAddon, type NativeAddon } from './port/addon.js';
+import { EventLog, teeEvents } from './event-log.js';
+import { VttifReporter } from '../plugins/vttif/host-reporter.js';
+import { VttifService } from '../plugins/vttif/proxy-service.js';
+import { createVttif } from '../plugins/vttif/vttif.js';
+import type { FastPath } from '../plugins/fastpath/fastpath.js';
+import { startFastPathOnProxy } from '../plugins/fastpath/on-proxy.js';
 
 export interface DaemonDeps {
   clock: Clock;
@@ -78,24 +84,39 @@ export class Daemon {
   readonly primitives: LocalPrimitives;
   /** Control channel, star liveness, relayed primitives; present when the daemon has links. */
   overlay: Overlay | undefined;
+  /** VTTIF on the Proxy (inference, API); absent on hosts and when `vttif.enabled` is false. */
+  vttif: VttifService | undefined;
+  /** The fast-path adaptation policy (Proxy with VTTIF; runs only when enabled, by config or API). */
+  fastpath: FastPath | undefined;
+  /** VTTIF's counting and reporting, on a daemon with local ports that has somewhere to report to. */
+  vttifReporter: VttifReporter | undefined;
   private readonly startedAtMs: number;
 
   private constructor(
     readonly config: DaemonConfig,
     private readonly deps: DaemonDeps,
     readonly datapath: Datapath,
+    /** The last 200 events (links, transports, ports, rules…) for the dashboard; fed by the teed logger. */
+    readonly events: EventLog,
   ) {
     this.startedAtMs = deps.clock.now();
     this.primitives = new LocalPrimitives({
       datapath,
       links: () => this.links,
       log: deps.log.child({ component: 'primitives' }),
-      onChange: () => this.overlay?.changed(),
+      onChange: (what) => {
+        this.overlay?.changed();
+        if (what === 'config-time') void this.followConfigTimeBound();
+      },
       macs: () => this.macEntries(),
+      linkFloods: (name) => this.linkFloods(name),
     });
   }
 
-  static async start(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
+  static async start(config: DaemonConfig, rawDeps: DaemonDeps): Promise<Daemon> {
+    // Every log record that is an event (switch/event-log.ts) is also kept in the ring the dashboard streams.
+    const events = new EventLog({ wallClock: rawDeps.wallClock ?? Date.now });
+    const deps: DaemonDeps = { ...rawDeps, log: teeEvents(rawDeps.log, events) };
     const log = deps.log;
     const core = new SwitchCore({
       macIdleTimeMs: config.switch.macIdleTimeS * 1000,
@@ -103,7 +124,7 @@ export class Daemon {
       maxFrameBytes: config.switch.maxFrameBytes,
     });
     const datapath = new Datapath({ core, clock: deps.clock, log });
-    const daemon = new Daemon(config, deps, datapath);
+    const daemon = new Daemon(config, deps, datapath, events);
     try {
       for (const portConfig of config.ports) {
         const port = deps.openPort(portConfig);
@@ -111,9 +132,11 @@ export class Daemon {
         log.info('port open', { port: port.name, kind: port.kind });
       }
       await daemon.startLinks();
+      await daemon.startVttif();
       daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
       log.info('api listening', { listen: config.api.listen });
     } catch (err) {
+      daemon.stopVttif();
       await daemon.links?.stop();
       datapath.closeAll();
       throw err;
@@ -140,6 +163,10 @@ export class Daemon {
       log: deps.log.child({ component: 'links' }),
       onControl: (peer, body) => this.overlay?.onControl(peer, body),
     });
+    const vttifIngest = (peer: string, update: Parameters<VttifService['ingest']>[0]): void => {
+      const result = this.vttif?.ingest(update);
+      if (result?.kind === 'rejected') deps.log.warn('vttif: matrix update rejected', { peer, reason: result.reason });
+    };
     this.links = links;
     this.overlay = new Overlay({
       role: config.role,
@@ -150,6 +177,12 @@ export class Daemon {
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'overlay' }),
+      onMatrix: vttifIngest,
+      onVttifRate: (updateRateHz) => {
+        if (this.vttifReporter === undefined || this.vttifReporter.updateRateHz === updateRateHz) return;
+        this.vttifReporter.setUpdateRate(updateRateHz);
+        deps.log.info('vttif: update rate set by the proxy', { updateRateHz });
+      },
     });
     for (const peer of config.peers) {
       const port = links.addPeer({
@@ -161,7 +194,7 @@ export class Daemon {
         ...(peer.endpoint ? { udpEndpoint: { transport: 'udp' as const, ...peer.endpoint } } : {}),
         ...(peer.tcpEndpoint ? { tcpEndpoint: { transport: 'tcp' as const, ...peer.tcpEndpoint } } : {}),
       });
-      this.datapath.attach(port, { floods: true });
+      this.datapath.attach(port, { floods: this.linkFloods(peer.name) });
     }
     if (config.proxy) {
       // The paper's default rule: whatever a host has no better rule or learned port for goes to the Proxy.
@@ -172,6 +205,82 @@ export class Daemon {
     deps.log.info('links listening', { udp: config.listen.udp, tcp: config.listen.tcp, peers: config.peers.length });
   }
 
+  /**
+   * VTTIF. Proxy: a VttifService (its parameters from the config, its smoothing derived from the config-time bound
+   * unless set). Any daemon with local ports counts their traffic, when it has somewhere to send it: the Proxy's
+   * own service, or the Proxy over the control channel. `enabled: false` installs nothing on the data path.
+   */
+  private async startVttif(): Promise<void> {
+    const { config, deps } = this;
+    if (!config.vttif.enabled) return;
+    const log = deps.log.child({ component: 'vttif' });
+    if (config.role === 'proxy') {
+      const vttif = createVttif({
+        updateRateHz: config.vttif.updateRateHz,
+        threshold: config.vttif.threshold,
+        ...(config.vttif.smoothingMs === undefined ? {} : { smoothingMs: config.vttif.smoothingMs }),
+        configTimeBoundMs: (await this.primitives.configTimeBound()).upperBoundMs,
+      });
+      this.vttif = new VttifService({
+        vttif,
+        clock: deps.clock,
+        wallClock: deps.wallClock ?? Date.now,
+        log,
+        onUpdateRate: (updateRateHz) => {
+          this.overlay?.sendToHosts({ t: 'vttif-rate', updateRateHz });
+          this.vttifReporter?.setUpdateRate(updateRateHz);
+        },
+      });
+      this.vttif.start();
+      log.info('vttif inference running', { ...vttif.settings() });
+      this.fastpath = startFastPathOnProxy({
+        vttif: this.vttif,
+        host: (name) => this.overlay?.host(name),
+        links: () => this.linkStatuses(),
+        macs: () => this.macEntries(),
+        clock: deps.clock,
+        log: deps.log.child({ component: 'fastpath' }),
+        settings: config.fastpath,
+      });
+    }
+    const hasLocalPorts = this.datapath.ports().some((p) => p.port.kind !== 'link');
+    const service = this.vttif;
+    const send = service
+      ? (update: Parameters<VttifService['ingest']>[0]) => void service.ingest(update)
+      : config.proxy
+        ? (update: Parameters<VttifService['ingest']>[0]) => void this.overlay?.sendToProxy({ t: 'matrix', update })
+        : undefined;
+    if (!hasLocalPorts || send === undefined) return;
+    this.vttifReporter = new VttifReporter({ host: config.name, clock: deps.clock, updateRateHz: config.vttif.updateRateHz, send });
+    this.datapath.counter = this.vttifReporter.counter;
+    this.vttifReporter.start();
+    log.info('vttif counting', { updateRateHz: config.vttif.updateRateHz });
+  }
+
+  private stopVttif(): void {
+    this.fastpath?.stop();
+    this.vttifReporter?.stop();
+    this.datapath.counter = undefined;
+    this.vttif?.stop();
+  }
+
+  /** The config-time primitive feeds VTTIF's derived smoothing interval (Proxy). */
+  private async followConfigTimeBound(): Promise<void> {
+    if (!this.vttif) return;
+    const { upperBoundMs } = await this.primitives.configTimeBound();
+    const settings = this.vttif.setConfigTimeBound(upperBoundMs);
+    this.deps.log.info('vttif: config-time bound followed', { configTimeBoundMs: upperBoundMs, smoothingMs: settings.smoothingMs });
+  }
+
+  /**
+   * Broadcast, multicast and unknown unicast travel the star only: on a host
+   * with a Proxy, only the star link floods, so fast-path links can never form
+   * a broadcast loop. Without a Proxy the operator's links are the only tree.
+   */
+  private linkFloods(name: string): boolean {
+    return this.config.proxy === undefined || name === this.config.proxy;
+  }
+
   linkStatuses(): LinkStatus[] {
     return this.links?.status() ?? [];
   }
@@ -180,15 +289,19 @@ export class Daemon {
 
   /** MAC aging and port recovery run once a second, off the data path. */
   private startHousekeeping(): void {
+    let seconds = 0;
     this.housekeeping = setInterval(() => {
       this.datapath.core.expire(this.deps.clock.now());
       this.datapath.recover();
+      // Hosts that (re)joined since a run-time rate change learn it here (a message per host every 5 s).
+      if (++seconds % 5 === 0 && this.vttif) this.overlay?.sendToHosts({ t: 'vttif-rate', updateRateHz: this.vttif.settings().updateRateHz });
     }, 1000);
     this.housekeeping.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.housekeeping);
+    this.stopVttif();
     await this.api?.close();
     this.overlay?.stop();
     await this.links?.stop();
@@ -237,7 +350,10 @@ export class Daemon {
       macs: () => this.macEntries(),
       metrics: async () => renderMetrics({ status: this.status(), rules: await this.primitives.rules(), nowMs: Date.now() }),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
+      ...(this.vttif ? { vttif: this.vttif } : {}),
+      ...(this.fastpath ? { fastpath: this.fastpath } : {}),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
+      events: this.events,
       specText: this.deps.specText,
       auth: { tokens: this.config.api.tokens, requireToken: this.config.api.tokens.length > 0 },
       log: this.deps.log.child({ component: 'api' }),

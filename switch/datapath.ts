@@ -10,7 +10,9 @@
  * arrays reused across batches, so the steady state allocates nothing here.
  */
 import type { Clock } from './clock.js';
+import { readMac, type Mac } from './frame/mac.js';
 import type { Logger } from './log.js';
+import type { Decision } from './pipeline/decision.js';
 import { SwitchCore } from './pipeline/forward.js';
 import type { Port } from './port/port.js';
 
@@ -33,8 +35,15 @@ export interface DatapathOptions {
   onPortError?: (name: string, err: Error) => void;
 }
 
+/** VTTIF's per-(src, dst) counter (plugins/vttif TrafficCounter fits); must not throw. */
+export interface FrameCounter {
+  count(src: Mac, dst: Mac, bytes: number): void;
+}
+
 export class Datapath {
   readonly core: SwitchCore;
+  /** When set, frames local VMs send or receive are counted (VTTIF); unset = not a single extra instruction per frame. */
+  counter: FrameCounter | undefined;
   private readonly byId = new Map<number, AttachedPort>();
   private readonly byName = new Map<string, AttachedPort>();
   private readonly dirty: AttachedPort[] = [];
@@ -104,9 +113,11 @@ export class Datapath {
   receive(from: AttachedPort, frames: readonly Uint8Array[]): void {
     const core = this.core;
     const nowMs = this.options.clock.now();
+    const counter = this.counter;
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i]!;
       const decision = core.forward(frame, from.id, nowMs);
+      if (counter !== undefined && decision.kind !== 'drop') this.countFrame(counter, from, decision, frame);
       if (decision.kind === 'output') {
         this.queue(decision.port, frame);
       } else if (decision.kind === 'flood') {
@@ -115,6 +126,24 @@ export class Datapath {
       }
     }
     this.flush();
+  }
+
+  /** VTTIF: a frame from a local port (a VM sent it), or from a link to a local port (a VM receives it). */
+  private countFrame(counter: FrameCounter, from: AttachedPort, decision: Decision, frame: Uint8Array): void {
+    if (from.port.kind === 'link' && !this.reachesLocalPort(decision)) return;
+    counter.count(readMac(frame, 6), readMac(frame, 0), frame.length);
+  }
+
+  private reachesLocalPort(decision: Decision): boolean {
+    if (decision.kind === 'output') return this.isLocalPort(decision.port);
+    if (decision.kind !== 'flood') return false;
+    for (let t = 0; t < decision.ports.length; t++) if (this.isLocalPort(decision.ports[t]!)) return true;
+    return false;
+  }
+
+  private isLocalPort(id: number): boolean {
+    const kind = this.byId.get(id)?.port.kind;
+    return kind !== undefined && kind !== 'link';
   }
 
   private queue(portId: number, frame: Uint8Array): void {

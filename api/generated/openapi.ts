@@ -4,6 +4,28 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live dashboard: one self-contained HTML page (no CDN) that draws from GET /v1/events.
+         * @description Needs no token and holds no data. Open it as `/#token=TOKEN` when the daemon requires tokens: the page keeps the
+         *     fragment (never sent to the server) in sessionStorage and sends it as `Authorization: Bearer`; a read-only
+         *     token is enough. On the Proxy it shows the whole overlay.
+         */
+        get: operations["getDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.yaml": {
         parameters: {
             query?: never;
@@ -98,6 +120,30 @@ export interface paths {
         };
         /** The MAC learning table. */
         get: operations["listMacs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events for the dashboard: `event: log` (a LoggedEvent) and `event: snapshot` (a DashboardSnapshot, once a second).
+         * @description On connect the daemon replays its event ring (the last 200 events: links up and down, transport switches, ports
+         *     down and back, links and rules added or deleted, topology changes, adaptations, policy actions), or only those
+         *     after the `Last-Event-ID` request header; each `log` event's `id:` is its `seq`. Then new events as they happen,
+         *     and a snapshot at once and every second. On the Proxy a snapshot covers every host (bounded: 64 hosts, per host
+         *     100 rules, 64 MACs, 32 VM ports; `truncated` says when something was cut).
+         */
+        get: operations["streamEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -442,9 +488,117 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The application topology inferred by VTTIF (not yet available: 501). */
+        /** The application topology inferred by VTTIF (the same body as GET /v1/vttif/topology). */
         get: operations["getApplicationTopology"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vttif/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Proxy's global traffic matrix over the smoothing window: one undirected pair per VM pair. */
+        get: operations["getVttifMatrix"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vttif/topology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The application topology VTTIF last reported: undirected edges with intensities (0..1), its shape, when.
+         * @description Edges are pairs of VM MACs (lower-case, colon form) whose window traffic is at least `threshold` of the heaviest
+         *     pair's; `intensity` is that fraction, as of the last tick. `shape` is all-to-all, ring, mesh, bus, star, tree or
+         *     null. `detectedAt` is when this topology was reported (null: nothing reported yet).
+         */
+        get: operations["getVttifTopology"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vttif/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** VTTIF's update rate, smoothing interval and detection threshold, and what is derived from them. */
+        get: operations["getVttifParameters"];
+        /**
+         * Change any of the three parameters at run time; a new update rate is sent to every host.
+         * @description Fields left out keep their value; `smoothingMs: null` goes back to deriving the window from the upper bound on
+         *     configuration time (max(1000, 2 × bound)). Checked whole first: a 400 changes nothing.
+         */
+        put: operations["setVttifParameters"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vttif/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events: `event: topology` with an AppTopology (plus reason, added, removed) at each reported change.
+         * @description The stream opens with the current topology (reason `current`), then one event per change VTTIF reports. A
+         *     comment line is sent every 15 s to keep proxies from closing an idle stream.
+         */
+        get: operations["streamVttifEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plugins/fastpath": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fast-path adaptation plugin (Proxy): its settings, the fast links it made, counters and timings.
+         * @description When VTTIF reports a topology, the plugin adds a direct link between the hosts whose VMs talk (heaviest host
+         *     pairs first, at most `maxLinksPerHost` per host) and, once the link is up, a rule on each end per VM pair
+         *     (owner `proxy:fastpath`). A pair absent from the topology for `removeAfterMs` loses its rules, then its link.
+         *     A fast link not up within 10 s, or silent for 3 s, loses its rules at once and the pair backs off to the star
+         *     for `unreachableBackoffMs`. `timings.lastTimeToAdaptMs` is from the VTTIF report to the last new link up with
+         *     its rules (ms on the Proxy's monotonic clock, as are the other times).
+         */
+        get: operations["getFastPath"];
+        /** Enable or disable the plugin, or change its parameters; takes effect at once (disabling removes every fast link, rules first). */
+        put: operations["setFastPath"];
         post?: never;
         delete?: never;
         options?: never;
@@ -520,6 +674,8 @@ export interface components {
             rxPackets: number;
             txPackets: number;
             transportSwitches: number;
+            /** @description Who added the link: "config" for the config's peers, else the actor (a token's name, "local", "proxy:fastpath"…). Policies may delete only their own links and rules (409 naming the owner). */
+            owner?: string;
             /** @description Packets dropped on this link, by reason. */
             drops: {
                 [key: string]: number;
@@ -703,6 +859,183 @@ export interface components {
                 reason?: string;
             }[];
         };
+        AppEdge: {
+            a: components["schemas"]["Mac"];
+            b: components["schemas"]["Mac"];
+            /** @description Window bytes relative to the heaviest pair's. */
+            intensity: number;
+            /** @description Bytes both ways over the smoothing window. */
+            bytes: number;
+        };
+        AppTopology: {
+            edges: components["schemas"]["AppEdge"][];
+            /** @enum {string|null} */
+            shape: "all-to-all" | "ring" | "mesh" | "bus" | "star" | "tree" | null;
+            /** Format: date-time */
+            detectedAt: string | null;
+            settings: components["schemas"]["VttifSettings"];
+        };
+        TopologyEvent: components["schemas"]["AppTopology"] & {
+            /** @enum {string} */
+            reason: "current" | "settled" | "damped" | "released";
+            added: {
+                a?: components["schemas"]["Mac"];
+                b?: components["schemas"]["Mac"];
+            }[];
+            removed: {
+                a?: components["schemas"]["Mac"];
+                b?: components["schemas"]["Mac"];
+            }[];
+        };
+        VttifMatrix: {
+            windowMs: number;
+            pairs: {
+                a: components["schemas"]["Mac"];
+                b: components["schemas"]["Mac"];
+                bytes: number;
+                frames: number;
+            }[];
+            /** @description Updates accepted and rejected (malformed entries), ticks, changes reported, whether damped. */
+            stats?: {
+                updatesAccepted?: number;
+                updatesRejected?: number;
+                ticks?: number;
+                changesReported?: number;
+                isDamped?: boolean;
+                windowUpdates?: number;
+            };
+        };
+        VttifSettings: {
+            updateRateHz: number;
+            smoothingMs: number;
+            threshold: number;
+            /** @description True when smoothingMs comes from the config-time bound. */
+            isSmoothingDerived: boolean;
+            /** @description The Proxy's upper bound on configuration time, which a derived window follows. */
+            configTimeBoundMs: number;
+            /** @description How long an inferred topology must hold before it is reported. */
+            settleMs: number;
+        };
+        FastPathSettings: {
+            enabled: boolean;
+            /** @description Fast-path links at most per host (0 = the star alone). */
+            maxLinksPerHost: number;
+            /** @description Fast-path links at most in all, heaviest host pairs first (the paper's Figure 11). */
+            maxLinks: number;
+            /** @description How long a pair must be in the topology before its link is added. */
+            addAfterMs: number;
+            /** @description How long a pair must be absent from the topology before its link goes (hysteresis). */
+            removeAfterMs: number;
+            /** @description How long a pair whose fast link failed stays on the star. */
+            unreachableBackoffMs: number;
+        };
+        FastPathChange: {
+            enabled?: boolean;
+            maxLinksPerHost?: number;
+            maxLinks?: number;
+            addAfterMs?: number;
+            removeAfterMs?: number;
+            unreachableBackoffMs?: number;
+        };
+        FastPathStatus: {
+            settings: components["schemas"]["FastPathSettings"];
+            links: {
+                a: string;
+                b: string;
+                /** @enum {string} */
+                state: "adding" | "up";
+                /** @description Sum of the VM pairs' intensities when last seen. */
+                weight: number;
+                vmPairs: number;
+                /** @description Rules installed for this link (both ends). */
+                rules: number;
+                /** @description Proxy's monotonic ms. */
+                addedAt: number;
+                upAfterMs?: number;
+            }[];
+            unreachable: {
+                a: string;
+                b: string;
+                untilMs: number;
+            }[];
+            counters: {
+                reconciles: number;
+                linksAdded: number;
+                linksRemoved: number;
+                rulesAdded: number;
+                rulesRemoved: number;
+                linkFailures: number;
+                errors: number;
+            };
+            timings: {
+                lastTimeToAdaptMs: number | null;
+                lastReportAtMs: number | null;
+                lastAdaptedAtMs: number | null;
+            };
+        };
+        VttifParameterChange: {
+            updateRateHz?: number;
+            smoothingMs?: number | null;
+            threshold?: number;
+        };
+        LoggedEvent: {
+            /** @description Order of recording; the SSE `id:`. */
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            level: "info" | "warn";
+            /** @description Kebab-case: link-up, link-down, transport-switch, rule-added, port-down, … */
+            event: string;
+            msg: string;
+            fields: {
+                [key: string]: string | number | boolean | null;
+            };
+        };
+        DashboardLink: {
+            peer: string;
+            /** @enum {string} */
+            state: "up" | "connecting";
+            transport: string;
+            mode: string;
+            rxBytes: number;
+            txBytes: number;
+            /** Format: date-time */
+            lastHandshakeAt?: string;
+        };
+        DashboardHost: {
+            name: string;
+            /** @enum {string} */
+            state: "up" | "down";
+            /** @description The code of why the host's tables could not be read. */
+            error?: string;
+            vms: {
+                port: string;
+                kind: string;
+                /** @enum {string} */
+                state: "up" | "down";
+                macs: string[];
+                rxBytes: number;
+                txBytes: number;
+            }[];
+            links: components["schemas"]["DashboardLink"][];
+            rules: components["schemas"]["Rule"][];
+        };
+        DashboardSnapshot: {
+            /** Format: date-time */
+            at: string;
+            self: {
+                name: string;
+                /** @enum {string} */
+                role: "host" | "proxy";
+                version: string;
+                uptimeS: number;
+            };
+            /** @description This daemon's own links (on the Proxy: the star). */
+            links: components["schemas"]["DashboardLink"][];
+            hosts: components["schemas"]["DashboardHost"][];
+            truncated: boolean;
+        };
         /** @description RFC 9457 problem details. `code` is stable and machine-readable. */
         Problem: {
             /** @description A URI naming the kind of problem, "urn:vswitch:problem:CODE". */
@@ -809,6 +1142,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     getSpec: {
         parameters: {
             query?: never;
@@ -931,6 +1284,27 @@ export interface operations {
                     "application/json": {
                         macs: components["schemas"]["MacEntry"][];
                     };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless text/event-stream; each `data:` is one JSON LoggedEvent or DashboardSnapshot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -1568,16 +1942,191 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            401: components["responses"]["Unauthorized"];
-            /** @description VTTIF is not running yet. */
-            501: {
+            /** @description The last reported application topology. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["AppTopology"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getVttifMatrix: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matrix as of now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VttifMatrix"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getVttifTopology: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topology. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppTopology"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getVttifParameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VttifSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    setVttifParameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VttifParameterChange"];
+            };
+        };
+        responses: {
+            /** @description The settings as set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VttifSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    streamVttifEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless text/event-stream; each `data:` is one JSON TopologyEvent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getFastPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plugin's status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FastPathStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    setFastPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FastPathChange"];
+            };
+        };
+        responses: {
+            /** @description The status after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FastPathStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
 }

@@ -25,3 +25,12 @@ export {
   type VttifSettings,
   type VttifStats,
 } from './vttif.js';
+export { VttifReporter, type VttifReporterOptions } from './host-reporter.js';
+export {
+  VttifService,
+  type AppTopologyView,
+  type MatrixView,
+  type TopologyEventView,
+  type TopologyListener,
+  type VttifServiceOptions,
+} from './proxy-service.js';

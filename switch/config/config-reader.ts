@@ -60,6 +60,15 @@ export class ConfigReader {
     return v;
   }
 
+  /** A finite number (integer or not) in [min, max]. */
+  number(path: Path, opts: { default: number; min: number; max: number }): number {
+    const v = this.value(path);
+    if (v === undefined || v === null) return opts.default;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, `must be a number (found ${describe(v)})`);
+    if (v < opts.min || v > opts.max) this.fail(path, `must be between ${opts.min} and ${opts.max} (found ${v})`);
+    return v;
+  }
+
   boolean(path: Path, opts: { default: boolean }): boolean {
     const v = this.value(path);
     if (v === undefined || v === null) return opts.default;

@@ -12,6 +12,7 @@ import {
   type LinkListenConfig,
   type PeerConfig,
   type PortConfig,
+  type VttifConfig,
 } from './config.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -44,11 +45,13 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log']);
+  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'vttif', 'fastpath']);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen', 'tokens']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes']);
   r.onlyKeys(['log'], ['level']);
+  r.onlyKeys(['vttif'], ['enabled', 'updateRateHz', 'smoothingMs', 'threshold']);
+  r.onlyKeys(['fastpath'], ['enabled', 'maxLinksPerHost', 'maxLinks', 'removeAfterMs', 'addAfterMs']);
 
   const config: DaemonConfig = {
     name: r.string(['name'], { pattern: NAME, patternText: NAME_TEXT }),
@@ -71,6 +74,14 @@ export function parseConfig(text: string, file: string): DaemonConfig {
     },
     ports: readPorts(r),
     log: { level: r.string(['log', 'level'], { default: 'info', oneOf: ['debug', 'info', 'warn', 'error'] }) as DaemonConfig['log']['level'] },
+    vttif: readVttif(r),
+    fastpath: {
+      enabled: r.boolean(['fastpath', 'enabled'], { default: false }),
+      maxLinksPerHost: r.integer(['fastpath', 'maxLinksPerHost'], { default: 7, min: 0, max: 1000 }),
+      maxLinks: r.integer(['fastpath', 'maxLinks'], { default: 1000, min: 0, max: 100_000 }),
+      removeAfterMs: r.integer(['fastpath', 'removeAfterMs'], { default: 10_000, min: 0, max: 3_600_000 }),
+      addAfterMs: r.integer(['fastpath', 'addAfterMs'], { default: 0, min: 0, max: 3_600_000 }),
+    },
   };
   checkListenPort(r, config.api.listen);
   if (config.api.tokens.length === 0 && !isLoopbackListen(config.api.listen)) {
@@ -84,6 +95,17 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   if (config.peers.length > 0 && !config.privateKey) r.fail(['privateKey'], 'is required when there are peers (generate one with `vswitch genkey`)');
   return config;
+}
+
+/** Ranges as plugins/vttif/parameters.ts checks them (1..20 Hz, ≥ 100 ms, 0..1). */
+function readVttif(r: ConfigReader): VttifConfig {
+  const vttif: VttifConfig = {
+    enabled: r.boolean(['vttif', 'enabled'], { default: true }),
+    updateRateHz: r.number(['vttif', 'updateRateHz'], { default: 20, min: 1, max: 20 }),
+    threshold: r.number(['vttif', 'threshold'], { default: 0.1, min: 0, max: 1 }),
+  };
+  if (r.has(['vttif', 'smoothingMs'])) vttif.smoothingMs = r.integer(['vttif', 'smoothingMs'], { default: 1000, min: 100, max: 3_600_000 });
+  return vttif;
 }
 
 function readPorts(r: ConfigReader): PortConfig[] {

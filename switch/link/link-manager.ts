@@ -10,8 +10,9 @@
  *      TransportSelector picks (UDP, or TCP when UDP is blocked), as one batch.
  * Inbound (transport sink → receive):
  *   1. device.receive authenticates and decrypts; drops are counted there;
- *   2. the payload is split: Ethernet → LinkPort.deliver, control → onControl,
- *      raw IP → onIp (WireGuard interop);
+ *   2. the payload is split: Ethernet → LinkPort (queued while the transport
+ *      reports a batch, handed to the switch as one batch at its end; at once
+ *      otherwise), control → onControl, raw IP → onIp (WireGuard interop);
  *   3. an authenticated packet tells the selector which transport works, and
  *      moves the peer's endpoint there (roaming).
  * Handshake initiations for a peer in `auto` mode are watched: unanswered over
@@ -25,6 +26,7 @@ import type { PeerHandle } from './noise/peer.js';
 import { decodePayload, encodeControl, encodeEthernet, ethernetPayloadBytes } from './link-payload.js';
 import { LinkPort } from './link-port.js';
 import { formatEndpoint, type Endpoint } from './transport/endpoint.js';
+import type { BatchTransportSink } from './transport/native-udp-transport.js';
 import type { Transport } from './transport/transport.js';
 import { TransportSelector, type SelectedTransport, type TransportMode } from './transport/transport-selector.js';
 
@@ -106,13 +108,29 @@ export class LinkManager {
   private underLoadUntilMs = 0;
   private stopped = false;
   private readonly batch: Uint8Array[] = [];
+  /** Set between a transport's batchStart and batchEnd: Ethernet frames are queued on their LinkPort meanwhile. */
+  private isReceivingBatch = false;
+  /** Link ports holding queued frames, flushed at batchEnd. */
+  private readonly queuedPorts: LinkPort[] = [];
+  /**
+   * The UDP sink. A transport that reads in batches (native-udp-transport.ts) brackets each wake-up with
+   * batchStart/batchEnd, so the frames of one wake-up reach the switch as one batch per link (one TAP write
+   * call for all of them); other transports call only `message`, and each frame is delivered at once.
+   */
+  private readonly udpSink: BatchTransportSink = {
+    message: (bytes, from) => this.receive(bytes, from),
+    batchStart: () => {
+      this.isReceivingBatch = true;
+    },
+    batchEnd: () => this.endReceiveBatch(),
+  };
 
   constructor(private readonly options: LinkManagerOptions) {
     this.device = new NoiseDevice({ staticPrivateKey: options.privateKey, randomBytes: options.randomBytes });
   }
 
   async start(): Promise<void> {
-    await this.options.udp.start({ message: (bytes, from) => this.receive(bytes, from) });
+    await this.options.udp.start(this.udpSink);
     if (this.options.tcp) await this.options.tcp.start({ message: (bytes, from) => this.receive(bytes, from) });
     // Peers with a known endpoint handshake at once, so the link is up before the first frame needs it.
     for (const peer of this.peers.values()) this.connect(peer);
@@ -250,6 +268,16 @@ export class LinkManager {
     this.flushBatch();
   }
 
+  private endReceiveBatch(): void {
+    this.isReceivingBatch = false;
+    const ports = this.queuedPorts;
+    try {
+      for (let i = 0; i < ports.length; i++) ports[i]!.flush();
+    } finally {
+      ports.length = 0;
+    }
+  }
+
   private endpointKey(from: Endpoint): string {
     let key = this.endpointKeys.get(from);
     if (key === undefined) {
@@ -298,7 +326,6 @@ export class LinkManager {
           break; // counted by the device, per peer and per reason
       }
     }
-    this.schedule();
   }
 
   private deliver(peer: LinkPeer | undefined, plaintext: Uint8Array): void {
@@ -306,7 +333,8 @@ export class LinkManager {
     const payload = decodePayload(plaintext);
     switch (payload.kind) {
       case 'ethernet':
-        peer.port.deliver(payload.frame);
+        if (!this.isReceivingBatch) peer.port.deliver(payload.frame);
+        else if (peer.port.enqueue(payload.frame)) this.queuedPorts.push(peer.port);
         break;
       case 'control':
         this.options.onControl?.(peer.config.name, payload.body);
@@ -348,6 +376,10 @@ export class LinkManager {
     this.batch.push(bytes);
   }
 
+  /**
+   * Sends what the actions queued, then re-checks the timer: every entry point ends here, so a batch of
+   * frames costs one deadline scan (device and selectors), not one per frame.
+   */
   private flushBatch(): void {
     if (this.batch.length > 0 && this.pendingTransport && this.pendingTo) {
       if (this.batch.length === 1) this.pendingTransport.send(this.batch[0]!, this.pendingTo);
@@ -356,6 +388,7 @@ export class LinkManager {
     this.batch.length = 0;
     this.pendingTo = undefined;
     this.pendingTransport = undefined;
+    this.schedule();
   }
 
   /**

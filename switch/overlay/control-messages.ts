@@ -8,7 +8,13 @@
  *   req      the Proxy asks a host to run a primitive
  *   res      the host's answer (result, or a typed error)
  *   report   a host tells the Proxy its interfaces, links and rules
+ *   matrix   a host's VTTIF traffic-matrix deltas since its last one (MACs in colon form on the wire,
+ *            plugins/vttif/matrix-codec.ts); checked whole: one bad entry rejects the message
+ *   vttif-rate  the Proxy tells a host its new VTTIF update rate (1..20 Hz)
  */
+import { decodeMatrixUpdate, encodeMatrixUpdate } from '../../plugins/vttif/matrix-codec.js';
+import type { MatrixUpdate } from '../../plugins/vttif/matrix.js';
+import { MAX_UPDATE_RATE_HZ, MIN_UPDATE_RATE_HZ } from '../../plugins/vttif/parameters.js';
 import type { InterfaceView, RuleView } from './primitives.js';
 import type { LinkStatus } from '../link/link-manager.js';
 
@@ -52,7 +58,15 @@ export interface ReportMessage {
   links: LinkStatus[];
   rules: RuleView[];
 }
-export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage;
+export interface MatrixMessage {
+  t: 'matrix';
+  update: MatrixUpdate;
+}
+export interface VttifRateMessage {
+  t: 'vttif-rate';
+  updateRateHz: number;
+}
+export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage | MatrixMessage | VttifRateMessage;
 
 export type ControlParseResult = { ok: true; message: ControlMessage } | { ok: false; reason: string };
 
@@ -60,7 +74,8 @@ const MAX_CONTROL_BYTES = 60_000;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeControlMessage(message: ControlMessage): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(message));
+  const wire = message.t === 'matrix' ? { t: 'matrix', update: encodeMatrixUpdate(message.update) } : message;
+  return new TextEncoder().encode(JSON.stringify(wire));
 }
 
 export function parseControlMessage(body: Uint8Array): ControlParseResult {
@@ -104,6 +119,16 @@ export function parseControlMessage(body: Uint8Array): ControlParseResult {
           rules: value.rules as RuleView[],
         },
       };
+    case 'matrix': {
+      const update = decodeMatrixUpdate(value.update);
+      if (update === undefined) return bad('matrix', 'update { host, atMs, entries [{ src, dst, frames, bytes }] }');
+      return { ok: true, message: { t: 'matrix', update } };
+    }
+    case 'vttif-rate': {
+      const hz = value.updateRateHz;
+      if (typeof hz !== 'number' || !(hz >= MIN_UPDATE_RATE_HZ && hz <= MAX_UPDATE_RATE_HZ)) return bad('vttif-rate', 'updateRateHz 1..20');
+      return { ok: true, message: { t: 'vttif-rate', updateRateHz: hz } };
+    }
     default:
       return { ok: false, reason: `unknown message type ${JSON.stringify(value.t)}` };
   }

@@ -2,6 +2,15 @@
  * The VNET primitives acting on this daemon: rules go into the switch core's
  * rule table, links into the LinkManager and the datapath. Inputs are checked
  * whole before anything changes, so a bad request never half-applies.
+ *
+ * Ownership. Every rule carries the actor that added it (`owner`), and so does
+ * every link added through the primitives (links from the config: "config").
+ * Policies — the plugins that change the overlay on their own (POLICY_ACTORS,
+ * also when the Proxy relays them as "proxy:<name>") — may delete only what
+ * they own: deleting another's link or rule is a ConflictError naming the
+ * owner (HTTP 409). Everyone else is an operator ("local", a token's name,
+ * "cli", the topology tool applying an operator's description) and may delete
+ * anything: the operator is the last word, a policy adapts around it.
  */
 import type { Datapath } from '../datapath.js';
 import { formatMac, parseMac, type Mac } from '../frame/mac.js';
@@ -37,8 +46,21 @@ export interface LocalPrimitivesOptions {
   macs?: () => MacView[];
 }
 
+/** Actors that are policies: they may delete only their own links and rules. */
+export const POLICY_ACTORS: ReadonlySet<string> = new Set(['fastpath']);
+
+/** "fastpath" and "proxy:fastpath" are the same policy. */
+export function isPolicyActor(name: string): boolean {
+  return POLICY_ACTORS.has(name.startsWith('proxy:') ? name.slice('proxy:'.length) : name);
+}
+
+/** A link with who added it ("config" for the config's peers). */
+export type OwnedLinkStatus = LinkStatus & { owner: string };
+
 export class LocalPrimitives implements Primitives {
   private configTimeBoundMs: number;
+  /** Links added through addLink, by name → the actor that added them. */
+  private readonly linkOwners = new Map<string, string>();
 
   constructor(private readonly options: LocalPrimitivesOptions) {
     this.configTimeBoundMs = options.configTimeBoundMs ?? 2000;
@@ -48,8 +70,8 @@ export class LocalPrimitives implements Primitives {
     return interfaceViews(this.options.datapath);
   }
 
-  async links(): Promise<LinkStatus[]> {
-    return this.options.links()?.status() ?? [];
+  async links(): Promise<OwnedLinkStatus[]> {
+    return (this.options.links()?.status() ?? []).map((l) => ({ ...l, owner: this.linkOwners.get(l.name) ?? 'config' }));
   }
 
   async addLink(input: LinkInput, actor: Actor): Promise<LinkStatus> {
@@ -73,6 +95,7 @@ export class LocalPrimitives implements Primitives {
     });
     this.options.datapath.attach(port, { floods: this.options.linkFloods?.(input.name) ?? true });
     links.connectPeer(input.name);
+    this.linkOwners.set(input.name, actor.name);
     this.changed('link', actor, 'link added', { link: input.name, endpoint: input.endpoint });
     return links.status().find((l) => l.name === input.name)!;
   }
@@ -80,6 +103,8 @@ export class LocalPrimitives implements Primitives {
   async deleteLink(name: string, actor: Actor): Promise<void> {
     const links = this.options.links();
     if (!links || !links.status().some((l) => l.name === name)) throw new NotFoundError('link', name);
+    checkOwner(actor, 'link', name, this.linkOwners.get(name) ?? 'config');
+    this.linkOwners.delete(name);
     this.options.datapath.detach(name);
     links.removePeer(name);
     this.changed('link', actor, 'link deleted', { link: name });
@@ -114,6 +139,9 @@ export class LocalPrimitives implements Primitives {
   }
 
   async deleteRule(id: number, actor: Actor): Promise<void> {
+    const rule = this.options.datapath.core.rules.get(id);
+    if (rule === undefined) throw new NotFoundError('rule', id);
+    checkOwner(actor, 'rule', id, rule.owner ?? 'config');
     if (!this.options.datapath.core.rules.remove(id)) throw new NotFoundError('rule', id);
     this.changed('rule', actor, 'rule deleted', { rule: id });
   }
@@ -139,6 +167,12 @@ export class LocalPrimitives implements Primitives {
     this.options.log.info(msg, { ...fields, actor: actor.name });
     this.options.onChange?.(what, actor);
   }
+}
+
+/** A policy may delete only what it owns; operators may delete anything. */
+function checkOwner(actor: Actor, what: 'link' | 'rule', name: string | number, owner: string): void {
+  if (owner === actor.name || !isPolicyActor(actor.name)) return;
+  throw new ConflictError(`${what} ${JSON.stringify(name)} is owned by "${owner}": ${actor.name} may delete only its own`);
 }
 
 /** Every port and link of the datapath with its counters (the status view and the list-interfaces primitive). */

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
 import { ControlChannel } from './control-channel.js';
+import type { MatrixUpdate } from '../../plugins/vttif/matrix.js';
 import type { ControlMessage, ReportMessage, RequestMessage, ResponseMessage } from './control-messages.js';
 import type { LocalPrimitives } from './local-primitives.js';
 import { integerArg, linkInput, ruleInput, stringArg } from './primitive-inputs.js';
@@ -38,6 +39,10 @@ export interface OverlayOptions {
   clock: Clock;
   wallClock: () => number;
   log: Logger;
+  /** Proxy: a host's VTTIF matrix update arrived (already validated; `peer` is the link it came over). */
+  onMatrix?(peer: string, update: MatrixUpdate): void;
+  /** Host: the Proxy set a new VTTIF update rate. */
+  onVttifRate?(updateRateHz: number): void;
 }
 
 interface HostRecord {
@@ -117,6 +122,18 @@ export class Overlay {
     });
   }
 
+  /** Host: a one-way message to the Proxy; false when there is no Proxy link. */
+  sendToProxy(message: ControlMessage): boolean {
+    const { proxyPeer } = this.options;
+    return proxyPeer !== undefined && this.channel.send(proxyPeer, message);
+  }
+
+  /** Proxy: a one-way message to every host it has a link to. */
+  sendToHosts(message: ControlMessage): void {
+    if (this.options.role !== 'proxy') return;
+    for (const l of this.options.links.status()) this.channel.send(l.name, message);
+  }
+
   /** The last report a host sent (Proxy). */
   report(name: string): ReportMessage | undefined {
     return this.hostRecords.get(name)?.report;
@@ -147,6 +164,15 @@ export class Overlay {
   }
 
   private onMessage(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void {
+    if (message.t === 'matrix') {
+      // The link names the host, not the message: a host cannot report traffic under another's name.
+      if (this.options.role === 'proxy') this.options.onMatrix?.(peer, { ...message.update, host: peer });
+      return;
+    }
+    if (message.t === 'vttif-rate') {
+      if (this.options.role === 'host' && peer === this.options.proxyPeer) this.options.onVttifRate?.(message.updateRateHz);
+      return;
+    }
     if (message.t === 'report' && this.options.role === 'proxy') {
       const record = this.hostRecords.get(peer);
       if (record) {

@@ -154,6 +154,7 @@ export interface NativeIoCounters {
 export class NativeIo {
   private readonly bytes: Uint8Array;
   private readonly lengths: Uint32Array;
+  private readonly frames: Uint8Array[] = [];
   private isClosed = false;
 
   constructor(private readonly handle: NativeIoHandle) {
@@ -165,7 +166,9 @@ export class NativeIo {
   start(onFrames: (frames: Uint8Array[]) => void, onFailure: (failure: NativeFailure) => void): void {
     this.handle.start(
       (count) => {
-        const frames = new Array<Uint8Array>(count);
+        // One array reused across wake-ups (the sink may not keep it: views are valid during the call only).
+        const frames = this.frames;
+        frames.length = count;
         let offset = 0;
         for (let i = 0; i < count; i++) {
           const length = this.lengths[i]!;
@@ -173,6 +176,7 @@ export class NativeIo {
           offset += length;
         }
         onFrames(frames);
+        frames.length = 0;
       },
       (errno, syscall) => onFailure({ errno, syscall }),
     );

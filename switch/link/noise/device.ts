@@ -88,6 +88,11 @@ const EMPTY = new Uint8Array(0);
 const REKEY_AFTER_MESSAGES_NUMBER = Number(REKEY_AFTER_MESSAGES);
 /** Sends at or above this count are refused: 2^53 (exact-number limit) is far below Reject-After-Messages. */
 const SEND_COUNTER_LIMIT = Number.MAX_SAFE_INTEGER;
+/**
+ * Jitter is drawn from a pool refilled JITTER_POOL_BYTES at a time: a ping-like flow re-arms newHandshake on
+ * every packet it sends (each reply disarms it), and a randomBytes call per packet cost ~5 % of a wake-up.
+ */
+const JITTER_POOL_BYTES = 64;
 
 const keyId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
 
@@ -103,6 +108,8 @@ export class NoiseDevice {
   private readonly rateLimiter = new RateLimiter();
   /** Drops that belong to no peer (garbage, unknown keys, bad macs…). */
   private readonly peerlessStats: NoiseStats = createStats();
+  private jitterPool: Uint8Array = EMPTY;
+  private jitterPoolOffset = 0;
   private readonly retireKeypair = (keypair: Keypair): void => {
     keypair.zero();
     this.indices.delete(keypair.localIndex);
@@ -528,8 +535,14 @@ export class NoiseDevice {
   }
 
   private jitterMs(): number {
-    const b = this.randomBytes(2);
-    return ((b[0] ?? 0) | ((b[1] ?? 0) << 8)) % REKEY_TIMEOUT_JITTER_MAX_MS;
+    if (this.jitterPoolOffset + 2 > this.jitterPool.length) {
+      this.jitterPool = this.randomBytes(JITTER_POOL_BYTES);
+      this.jitterPoolOffset = 0;
+    }
+    const b = this.jitterPool;
+    const at = this.jitterPoolOffset;
+    this.jitterPoolOffset = at + 2;
+    return ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8)) % REKEY_TIMEOUT_JITTER_MAX_MS;
   }
 
   private drop(actions: NoiseAction[], reason: DropReason, peer: Peer | undefined): void {

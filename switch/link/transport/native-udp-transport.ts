@@ -50,6 +50,16 @@ const ENDPOINT_CACHE_MAX = 4096;
 const ADDR_WORDS = 6;
 const TWO_16 = 0x1_0000;
 
+/**
+ * A sink that also hears where each receive wake-up begins and ends (optional: a plain TransportSink works).
+ * Every batchStart is followed by a batchEnd, also when a message call throws; messages between them came
+ * in one wake-up.
+ */
+export interface BatchTransportSink extends TransportSink {
+  batchStart?(): void;
+  batchEnd?(): void;
+}
+
 /** A Transport, plus the addon's own counters (batching, GSO, GRO) for diagnostics. */
 export interface NativeUdpTransport extends Transport {
   /** All zero before start() and after close(). */
@@ -65,7 +75,7 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
   private readonly maxDatagramBytes: number;
   private handle: NativeUdpHandle | undefined;
   private bytes: Uint8Array | undefined;
-  private sink: TransportSink | undefined;
+  private sink: BatchTransportSink | undefined;
   private bound: Endpoint | undefined;
   private isClosed = false;
   private readonly counters: Omit<TransportStats, 'connections'> = {
@@ -102,7 +112,7 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
     }
   }
 
-  start(sink: TransportSink): Promise<void> {
+  start(sink: BatchTransportSink): Promise<void> {
     if (this.handle !== undefined || this.isClosed) {
       return Promise.reject(new TransportStateError('udp', this.isClosed ? 'already closed' : 'already started'));
     }
@@ -200,11 +210,25 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
     return this.handle?.counters() ?? { sendFailed: 0, receiveErrors: 0, receiveCalls: 0, sendCalls: 0, gsoSends: 0, groReads: 0 };
   }
 
-  /** One wake-up: `count` datagrams in the handle's buffer, one sink call each. */
+  /** One wake-up: `count` datagrams in the handle's buffer, one sink call each, bracketed by batchStart/batchEnd. */
   private readonly onMessages = (count: number): void => {
     const handle = this.handle;
     const bytes = this.bytes;
+    const sink = this.sink;
     if (handle === undefined || bytes === undefined) return;
+    if (sink?.batchStart === undefined) {
+      this.deliverBatch(handle, bytes, count);
+      return;
+    }
+    sink.batchStart();
+    try {
+      this.deliverBatch(handle, bytes, count);
+    } finally {
+      sink.batchEnd?.();
+    }
+  };
+
+  private deliverBatch(handle: NativeUdpHandle, bytes: Uint8Array, count: number): void {
     const lengths = handle.lengths;
     const offsets = handle.offsets;
     const addrs = handle.addrs;
@@ -229,7 +253,7 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
       const start = offsets[i]!;
       sink.message(bytes.subarray(start, start + len), this.fromEndpoint(addrs, i * ADDR_WORDS));
     }
-  };
+  }
 
   /** A receive error the socket cannot go on after (rare for UDP): count it; the link sees silence. */
   private readonly onError = (): void => {

@@ -1,0 +1,410 @@
+/**
+ * FastPath: the built-in adaptation policy, on the Proxy (Virtuoso paper §4). Thin glue around adapt.ts (pure):
+ *
+ *   1. VTTIF reports a topology (subscribe) → the VM MACs are mapped to hosts with the Proxy's MAC table (a MAC
+ *      learned on the Proxy's link `hN` lives on host hN; remembered, since fast-path traffic stops refreshing it);
+ *   2. adapt() says which fast links and rules should exist; the changes run through the Proxy's relayed
+ *      primitives with the actor "fastpath" (owner "proxy:fastpath" on the hosts), one reconcile at a time:
+ *      rules are deleted before their link, links added on both ends (the peer's key and underlay address come
+ *      from the Proxy's own link to it; keepalive every second, so a silent link is a dead link);
+ *   3. every second (watch): each fast link's two ends are polled. Both ends up → its rules are installed (only
+ *      then, so a link that never comes up black-holes nothing). Not up 10 s after being added, or an end that
+ *      hears nothing for 3 s → its rules go at once, then the link, and the pair backs off to the star.
+ * The star is never touched: what no rule claims goes to the Proxy, so removing a rule is always safe.
+ * Timings: time to adapt = from the VTTIF report that asked for new links to the last of them up with its rules.
+ */
+import type { Clock } from '../../switch/clock.js';
+import type { LinkStatus } from '../../switch/link/link-manager.js';
+import type { Logger } from '../../switch/log.js';
+import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
+import {
+  adapt,
+  DEFAULT_FASTPATH_PARAMETERS,
+  EMPTY_ADAPT_STATE,
+  hostPairKey,
+  markUnreachable,
+  rulesOf,
+  type AdaptState,
+  type AppEdge,
+  type FastPathChange,
+  type FastPathParameters,
+  type FastRuleChange,
+} from './adapt.js';
+
+export const FASTPATH_ACTOR = { name: 'fastpath' } as const;
+/** The owner of the plugin's rules and links on a host (the relay prefixes the actor). */
+export const FASTPATH_HOST_OWNER = 'proxy:fastpath';
+const LINK_PREFIX = 'fp-';
+const WATCH_INTERVAL_MS = 1000;
+/** A fast link not up this long after being added has failed. */
+export const LINK_UP_TIMEOUT_MS = 10_000;
+/** A fast link end that has heard nothing for this long is down (keepalive is 1 s). */
+export const LINK_SILENT_MS = 3000;
+const KEEPALIVE_S = 1;
+const DEFAULT_LINK_PORT = 51820;
+
+export interface FastPathComponents {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** VTTIF on the Proxy: its change events and current topology. */
+  subscribe(listener: (event: { edges: readonly AppEdge[] }) => void): () => void;
+  currentEdges(): readonly AppEdge[];
+  /** The relayed primitives of a host (undefined: no such host). */
+  host(name: string): Primitives | undefined;
+  /** The Proxy's own links (one per host: its key and underlay endpoint). */
+  proxyLinks(): LinkStatus[];
+  /** The Proxy's MAC table. */
+  proxyMacs(): MacView[];
+}
+
+export interface FastPathSettings extends FastPathParameters {
+  readonly enabled: boolean;
+}
+
+export interface FastLinkView {
+  a: string;
+  b: string;
+  state: 'adding' | 'up';
+  weight: number;
+  vmPairs: number;
+  rules: number;
+  addedAt: number;
+  upAfterMs?: number;
+}
+
+export interface FastPathCounters {
+  reconciles: number;
+  linksAdded: number;
+  linksRemoved: number;
+  rulesAdded: number;
+  rulesRemoved: number;
+  linkFailures: number;
+  errors: number;
+}
+
+export interface FastPathStatus {
+  settings: FastPathSettings;
+  links: FastLinkView[];
+  unreachable: { a: string; b: string; untilMs: number }[];
+  counters: FastPathCounters;
+  timings: { lastTimeToAdaptMs: number | null; lastReportAtMs: number | null; lastAdaptedAtMs: number | null };
+}
+
+interface Watched {
+  readonly a: string;
+  readonly b: string;
+  readonly addedAtMs: number;
+  upAtMs?: number;
+  rxA: number;
+  rxB: number;
+  /** When each end last received something. */
+  heardAtA: number;
+  heardAtB: number;
+}
+
+interface Installed {
+  readonly pairKey: string;
+  readonly host: string;
+  readonly id: number;
+}
+
+export const linkNameFor = (peer: string): string => `${LINK_PREFIX}${peer}`;
+const ruleKey = (r: FastRuleChange): string => `${r.host} ${r.src} ${r.dst}`;
+
+export class FastPath {
+  #settings: FastPathSettings;
+  #state: AdaptState = EMPTY_ADAPT_STATE;
+  readonly #macToHost = new Map<string, string>();
+  readonly #watched = new Map<string, Watched>();
+  readonly #installed = new Map<string, Installed>();
+  readonly #counters: FastPathCounters = { reconciles: 0, linksAdded: 0, linksRemoved: 0, rulesAdded: 0, rulesRemoved: 0, linkFailures: 0, errors: 0 };
+  #queue: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #lastReportAtMs: number | null = null;
+  #awaiting: { fromMs: number; pairs: Set<string> } | undefined;
+  #lastTimeToAdaptMs: number | null = null;
+  #lastAdaptedAtMs: number | null = null;
+
+  constructor(
+    private readonly components: FastPathComponents,
+    settings: Partial<FastPathSettings> = {},
+  ) {
+    this.#settings = { ...DEFAULT_FASTPATH_PARAMETERS, enabled: true, ...settings };
+  }
+
+  start(): void {
+    this.#unsubscribe = this.components.subscribe(() => {
+      this.#lastReportAtMs = this.components.clock.now();
+      void this.reconcile();
+    });
+    this.#timer = setInterval(() => void this.tick(), WATCH_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** Stops watching; fast links stay (call setSettings({ enabled: false }) first to remove them). */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#unsubscribe?.();
+  }
+
+  settings(): FastPathSettings {
+    return this.#settings;
+  }
+
+  /** New parameters take effect at once (a lower cap removes links); disabling removes every fast link. */
+  async setSettings(change: Partial<FastPathSettings>): Promise<FastPathSettings> {
+    this.#settings = { ...this.#settings, ...change };
+    this.components.log.info('fastpath: settings', { ...this.#settings });
+    await this.reconcile();
+    return this.#settings;
+  }
+
+  status(): FastPathStatus {
+    const nowMs = this.components.clock.now();
+    const links = [...this.#state.links].map(([key, l]): FastLinkView => {
+      const w = this.#watched.get(key);
+      return {
+        a: l.a,
+        b: l.b,
+        state: w?.upAtMs === undefined ? 'adding' : 'up',
+        weight: l.weight,
+        vmPairs: l.vmPairs.size,
+        rules: [...this.#installed.values()].filter((r) => r.pairKey === key).length,
+        addedAt: w?.addedAtMs ?? nowMs,
+        ...(w?.upAtMs === undefined ? {} : { upAfterMs: w.upAtMs - w.addedAtMs }),
+      };
+    });
+    const unreachable = [...this.#state.unreachableUntilMs].map(([key, untilMs]) => {
+      const [a = '', b = ''] = key.split(' ');
+      return { a, b, untilMs };
+    });
+    return {
+      settings: this.#settings,
+      links,
+      unreachable,
+      counters: { ...this.#counters },
+      timings: { lastTimeToAdaptMs: this.#lastTimeToAdaptMs, lastReportAtMs: this.#lastReportAtMs, lastAdaptedAtMs: this.#lastAdaptedAtMs },
+    };
+  }
+
+  /** One reconcile (adapt + apply), serialized with every other. */
+  reconcile(): Promise<void> {
+    return this.#serial(() => this.#reconcile());
+  }
+
+  /** The watch step (the timer runs it every second; tests may call it). */
+  tick(): Promise<void> {
+    return this.#serial(async () => {
+      await this.#watch();
+      await this.#reconcile();
+    });
+  }
+
+  #serial(step: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(step, step);
+    this.#queue = run.catch((err: unknown) => {
+      this.#counters.errors++;
+      this.components.log.warn('fastpath: step failed', { error: (err as Error).message });
+    });
+    return this.#queue;
+  }
+
+  async #reconcile(): Promise<void> {
+    const nowMs = this.components.clock.now();
+    this.#learnMacs();
+    const parameters = this.#settings.enabled ? this.#settings : { ...this.#settings, maxLinksPerHost: 0 };
+    const result = adapt({ edges: this.components.currentEdges(), macToHost: this.#macToHost, state: this.#state, parameters, nowMs });
+    this.#state = result.state;
+    this.#counters.reconciles++;
+    const added: string[] = [];
+    for (const change of result.changes) {
+      if (change.kind === 'add-link') added.push(hostPairKey(change.a, change.b));
+      await this.#apply(change, nowMs);
+    }
+    if (added.length > 0) {
+      const fromMs = this.#lastReportAtMs ?? nowMs;
+      this.#awaiting = { fromMs, pairs: new Set([...(this.#awaiting?.pairs ?? []), ...added]) };
+    }
+    await this.#installRules();
+  }
+
+  async #apply(change: FastPathChange, nowMs: number): Promise<void> {
+    switch (change.kind) {
+      case 'delete-rule':
+        return this.#deleteRule(change.rule);
+      case 'delete-link':
+        await this.#deleteLinkEnds(change.a, change.b);
+        this.#watched.delete(hostPairKey(change.a, change.b));
+        this.#counters.linksRemoved++;
+        this.components.log.info('fastpath: link removed', { a: change.a, b: change.b });
+        return;
+      case 'add-link':
+        return this.#addLink(change.a, change.b, nowMs);
+      case 'add-rule':
+        return; // installed by #installRules once the link is up
+    }
+  }
+
+  async #addLink(a: string, b: string, nowMs: number): Promise<void> {
+    const key = hostPairKey(a, b);
+    try {
+      await this.#addLinkEnd(a, b);
+      try {
+        await this.#addLinkEnd(b, a);
+      } catch (err) {
+        await this.components.host(a)?.deleteLink(linkNameFor(b), FASTPATH_ACTOR).catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      this.#counters.linkFailures++;
+      this.components.log.warn('fastpath: link could not be added; the pair stays on the star', { a, b, error: (err as Error).message });
+      this.#state = markUnreachable(this.#state, a, b, nowMs, this.#settings);
+      return;
+    }
+    this.#watched.set(key, { a, b, addedAtMs: nowMs, rxA: 0, rxB: 0, heardAtA: nowMs, heardAtB: nowMs });
+    this.#counters.linksAdded++;
+    this.components.log.info('fastpath: link added', { a, b });
+  }
+
+  async #addLinkEnd(host: string, peer: string): Promise<void> {
+    const primitives = this.components.host(host);
+    const peerLink = this.components.proxyLinks().find((l) => l.name === peer);
+    if (!primitives || !peerLink) throw new Error(`host ${primitives ? peer : host} is not linked to the proxy`);
+    const endpoint = underlayEndpoint(peerLink.endpoint);
+    if (endpoint === undefined) throw new Error(`the proxy knows no underlay address of ${peer}`);
+    await primitives.addLink(
+      { name: linkNameFor(peer), publicKey: peerLink.publicKey, endpoint, transport: 'auto', persistentKeepaliveS: KEEPALIVE_S },
+      FASTPATH_ACTOR,
+    );
+  }
+
+  async #deleteLinkEnds(a: string, b: string): Promise<void> {
+    const results = await Promise.allSettled([
+      this.components.host(a)?.deleteLink(linkNameFor(b), FASTPATH_ACTOR),
+      this.components.host(b)?.deleteLink(linkNameFor(a), FASTPATH_ACTOR),
+    ]);
+    for (const r of results) if (r.status === 'rejected' && (r.reason as { code?: string }).code !== 'not-found') this.#countError('delete link', r.reason);
+  }
+
+  async #deleteRule(rule: FastRuleChange): Promise<void> {
+    const installed = this.#installed.get(ruleKey(rule));
+    if (!installed) return;
+    this.#installed.delete(ruleKey(rule));
+    try {
+      await this.components.host(rule.host)?.deleteRule(installed.id, FASTPATH_ACTOR);
+      this.#counters.rulesRemoved++;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'not-found') this.#countError('delete rule', err);
+    }
+  }
+
+  /** Rules of up links that are not installed yet. */
+  async #installRules(): Promise<void> {
+    for (const [key, link] of this.#state.links) {
+      if (this.#watched.get(key)?.upAtMs === undefined) continue;
+      for (const pair of link.vmPairs.values()) {
+        for (const rule of rulesOf(link, pair)) {
+          if (this.#installed.has(ruleKey(rule))) continue;
+          try {
+            const view = await this.components.host(rule.host)?.addRule({ src: rule.src, dst: rule.dst, target: linkNameFor(rule.peer) }, FASTPATH_ACTOR);
+            if (view) this.#installed.set(ruleKey(rule), { pairKey: key, host: rule.host, id: view.id });
+            this.#counters.rulesAdded++;
+          } catch (err) {
+            this.#countError('add rule', err);
+          }
+        }
+      }
+    }
+    this.#checkAdapted();
+  }
+
+  #checkAdapted(): void {
+    const awaiting = this.#awaiting;
+    if (!awaiting) return;
+    for (const key of awaiting.pairs) {
+      if (!this.#state.links.has(key)) awaiting.pairs.delete(key);
+      else if (this.#watched.get(key)?.upAtMs === undefined) return;
+    }
+    const nowMs = this.components.clock.now();
+    this.#lastTimeToAdaptMs = nowMs - awaiting.fromMs;
+    this.#lastAdaptedAtMs = nowMs;
+    this.#awaiting = undefined;
+    this.components.log.info('fastpath: adapted', { timeToAdaptMs: this.#lastTimeToAdaptMs, links: this.#state.links.size });
+  }
+
+  /** Polls both ends of every fast link; a failed one loses its rules at once, then its link. */
+  async #watch(): Promise<void> {
+    const nowMs = this.components.clock.now();
+    const hosts = new Set([...this.#watched.values()].flatMap((w) => [w.a, w.b]));
+    const linksOf = new Map<string, LinkStatus[] | undefined>();
+    await Promise.all(
+      [...hosts].map(async (h) => {
+        linksOf.set(h, await this.components.host(h)?.links().catch(() => undefined));
+      }),
+    );
+    for (const [key, w] of [...this.#watched]) {
+      const endA = linksOf.get(w.a)?.find((l) => l.name === linkNameFor(w.b));
+      const endB = linksOf.get(w.b)?.find((l) => l.name === linkNameFor(w.a));
+      const isUp = endA?.state === 'up' && endB?.state === 'up';
+      if (endA && endA.rxPackets !== w.rxA) {
+        w.rxA = endA.rxPackets;
+        w.heardAtA = nowMs;
+      }
+      if (endB && endB.rxPackets !== w.rxB) {
+        w.rxB = endB.rxPackets;
+        w.heardAtB = nowMs;
+      }
+      if (w.upAtMs === undefined) {
+        if (isUp) {
+          w.upAtMs = nowMs;
+          w.heardAtA = w.heardAtB = nowMs;
+          this.components.log.info('fastpath: link up', { a: w.a, b: w.b, afterMs: nowMs - w.addedAtMs });
+        } else if (nowMs - w.addedAtMs >= LINK_UP_TIMEOUT_MS) await this.#fail(key, w, 'not up in time', nowMs);
+        continue;
+      }
+      if (!isUp || nowMs - Math.min(w.heardAtA, w.heardAtB) > LINK_SILENT_MS) await this.#fail(key, w, isUp ? 'silent' : 'down', nowMs);
+    }
+    await this.#installRules();
+  }
+
+  async #fail(key: string, w: Watched, reason: string, nowMs: number): Promise<void> {
+    this.#counters.linkFailures++;
+    this.components.log.warn('fastpath: link failed; its traffic goes back to the star', { a: w.a, b: w.b, reason });
+    const rules = [...this.#installed].filter(([, r]) => r.pairKey === key);
+    await Promise.all(
+      rules.map(async ([k, r]) => {
+        this.#installed.delete(k);
+        try {
+          await this.components.host(r.host)?.deleteRule(r.id, FASTPATH_ACTOR);
+          this.#counters.rulesRemoved++;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'not-found') this.#countError('delete rule', err);
+        }
+      }),
+    );
+    await this.#deleteLinkEnds(w.a, w.b);
+    this.#watched.delete(key);
+    this.#counters.linksRemoved++;
+    this.#state = markUnreachable(this.#state, w.a, w.b, nowMs, this.#settings);
+  }
+
+  #learnMacs(): void {
+    const hosts = new Set(this.components.proxyLinks().map((l) => l.name));
+    for (const entry of this.components.proxyMacs()) if (hosts.has(entry.port)) this.#macToHost.set(entry.mac, entry.port);
+  }
+
+  #countError(what: string, err: unknown): void {
+    this.#counters.errors++;
+    this.components.log.warn(`fastpath: ${what} failed`, { error: (err as Error).message, code: (err as { code?: string }).code });
+  }
+}
+
+/** "udp:198.18.0.2:51820" → "198.18.0.2:51820"; over TCP the source port is ephemeral: the link port instead. */
+export function underlayEndpoint(endpoint: string | undefined): string | undefined {
+  if (endpoint === undefined) return undefined;
+  endpoint = endpoint.replace(/#\d+$/, '');
+  const m = /^(udp|tcp):(.+):(\d+)$/.exec(endpoint) ?? /^()(.+):(\d+)$/.exec(endpoint);
+  if (!m) return undefined;
+  return m[1] === 'tcp' ? `${m[2]}:${DEFAULT_LINK_PORT}` : `${m[2]}:${m[3]}`;
+}

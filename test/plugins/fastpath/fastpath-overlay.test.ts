@@ -1,0 +1,177 @@
+/**
+ * The fast-path plugin across real Daemons over in-memory ports and transports: a Proxy and three hosts. VM
+ * traffic between h1 and h2 → VTTIF (fast settings) → the plugin adds the h1–h2 link and a rule on each end
+ * (owner proxy:fastpath) → frames take the fast link (rule hits) → an operator deletes one end of the link → the
+ * plugin removes the rules at once and frames flow via the Proxy again. Also: ownership of links and rules.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { apiRequest } from '../../../api/client.js';
+import { readPackageFile } from '../../../api/package-files.js';
+import type { FastPathStatus } from '../../../plugins/fastpath/fastpath.js';
+import { parseConfig } from '../../../switch/config/load-config.js';
+import { Daemon, type DaemonDeps } from '../../../switch/daemon.js';
+import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
+import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
+import { createLogger } from '../../../switch/log.js';
+import { MemoryPort } from '../../../switch/port/memory-port.js';
+import { ethernetFrame } from '../../support/frames.js';
+
+let seed = 29;
+const random = (n: number) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
+const running: Daemon[] = [];
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+
+const HOSTS = ['h1', 'h2', 'h3'] as const;
+const vmMac = (h: string) => `02:00:c6:13:0${h.slice(1)}:01`;
+const VTTIF = 'vttif: { updateRateHz: 20, smoothingMs: 200, threshold: 0.1 }';
+
+async function overlay(fastpathYaml = 'fastpath: { enabled: true, removeAfterMs: 2000 }') {
+  const network = new MemoryNetwork();
+  const dir = mkdtempSync(join(tmpdir(), 'vswitch-fastpath-'));
+  const keys = Object.fromEntries(['proxy', ...HOSTS].map((n) => [n, generatePrivateKey(random)]));
+  const pub = (n: string) => encodeKeyBase64(publicKey(keys[n]!));
+  const ports = new Map<string, MemoryPort>();
+  const address = (n: string) => (n === 'proxy' ? '198.18.1.1' : `198.18.0.${n.slice(1)}`);
+  const deps = (n: string): DaemonDeps => ({
+    clock: { now: () => performance.now() },
+    log: createLogger({ write: () => {} }),
+    specText: readPackageFile('openapi.yaml'),
+    version: 'test',
+    openPort: (c) => {
+      const p = new MemoryPort(c.name);
+      ports.set(c.name, p);
+      return p;
+    },
+    createTransport: (kind) => network.createTransport({ kind, listen: { host: address(n), port: 51820 } }),
+  });
+  const proxy = await Daemon.start(
+    parseConfig(
+      `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys['proxy']!)}"\napi: { listen: "unix:${dir}/proxy.sock" }\n${VTTIF}\n${fastpathYaml}\n` +
+        `peers:\n${HOSTS.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}", endpoint: "${address(h)}:51820" }\n`).join('')}`,
+      'proxy.yaml',
+    ),
+    deps('proxy'),
+  );
+  running.push(proxy);
+  const hosts = new Map<string, Daemon>();
+  for (const h of HOSTS) {
+    const host = await Daemon.start(
+      parseConfig(
+        `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${VTTIF}\n` +
+          `ports:\n  - { name: tap-${h}v1, type: tap }\n` +
+          `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820" }\n`,
+        `${h}.yaml`,
+      ),
+      deps(h),
+    );
+    running.push(host);
+    hosts.set(h, host);
+  }
+  await until(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000);
+  return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` } };
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** h1's VM and h2's VM talk both ways; h3 is silent. */
+function talk(ports: Map<string, MemoryPort>): () => void {
+  const timer = setInterval(() => {
+    ports.get('tap-h1v1')!.inject([ethernetFrame({ src: vmMac('h1'), dst: vmMac('h2'), payloadBytes: 1000 })]);
+    ports.get('tap-h2v1')!.inject([ethernetFrame({ src: vmMac('h2'), dst: vmMac('h1'), payloadBytes: 1000 })]);
+  }, 10);
+  return () => clearInterval(timer);
+}
+
+const fastRules = async (d: Daemon) => (await d.primitives.rules()).filter((r) => r.owner === 'proxy:fastpath');
+
+describe('the fast-path plugin in the daemons', () => {
+  it('adds a fast link for talking VMs, moves their frames onto it, and falls back to the star when it breaks', async () => {
+    const { proxy, hosts, ports, api } = await overlay();
+    const h1 = hosts.get('h1')!;
+    const h2 = hosts.get('h2')!;
+    const stop = talk(ports);
+    try {
+      await until(async () => (await fastRules(h1)).length === 1 && (await fastRules(h2)).length === 1, 8000);
+      expect(await fastRules(h1)).toEqual([expect.objectContaining({ src: vmMac('h1'), dst: vmMac('h2'), target: 'fp-h2' })]);
+      expect((await h1.primitives.links()).find((l) => l.name === 'fp-h2')).toMatchObject({ owner: 'proxy:fastpath', state: 'up' });
+      expect(await fastRules(hosts.get('h3')!)).toEqual([]);
+      const status = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath');
+      expect(status.links).toEqual([expect.objectContaining({ a: 'h1', b: 'h2', state: 'up', rules: 2 })]);
+      expect(status.timings.lastTimeToAdaptMs).toBeGreaterThanOrEqual(0);
+
+      // Frames take the fast link: its rule counts them, the Proxy stops seeing them.
+      await until(async () => ((await fastRules(h1))[0]?.hitFrames ?? 0) > 20, 2000);
+      const proxyRx = () => proxy.portStatuses().find((p) => p.name === 'h1')!.rxFrames;
+      const before = proxyRx();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(proxyRx() - before).toBeLessThan(10); // heartbeats and reports only, ~30 frames of VM traffic went by
+
+      // An operator deletes h2's end: the plugin sees it at its next watch, removes the rules, then the link.
+      await h2.primitives.deleteLink('fp-h1', { name: 'local' });
+      await until(async () => (await fastRules(h1)).length === 0, 3000);
+      await until(async () => !(await h1.primitives.links()).some((l) => l.name === 'fp-h2'), 2000);
+      const reached = ports.get('tap-h2v1')!.sent.length;
+      await until(() => ports.get('tap-h2v1')!.sent.length > reached + 10, 2000); // via the Proxy
+      const after = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath');
+      expect(after.counters.linkFailures).toBe(1);
+      expect(after.unreachable).toEqual([expect.objectContaining({ a: 'h1', b: 'h2' })]);
+      expect(after.links).toEqual([]);
+    } finally {
+      stop();
+    }
+  }, 20_000);
+
+  it('removes its links once the traffic has gone (hysteresis), and all of them when disabled', async () => {
+    const { hosts, ports, api } = await overlay('fastpath: { enabled: true, removeAfterMs: 500 }');
+    const h1 = hosts.get('h1')!;
+    const stop = talk(ports);
+    await until(async () => (await fastRules(h1)).length === 1, 8000);
+    stop();
+    await until(async () => !(await h1.primitives.links()).some((l) => l.name === 'fp-h2'), 6000);
+    expect(await fastRules(h1)).toEqual([]);
+
+    const stop2 = talk(ports);
+    try {
+      await until(async () => (await fastRules(h1)).length === 1, 8000);
+      const disabled = await apiRequest<FastPathStatus>(api, 'PUT', '/v1/plugins/fastpath', { enabled: false });
+      expect(disabled.settings.enabled).toBe(false);
+      expect(disabled.links).toEqual([]);
+      expect(await fastRules(h1)).toEqual([]);
+      expect((await h1.primitives.links()).map((l) => l.name)).toEqual(['proxy']);
+    } finally {
+      stop2();
+    }
+  }, 25_000);
+
+  it('a policy may delete only its own links and rules; an operator may delete anything', async () => {
+    const { hosts } = await overlay('fastpath: { enabled: false }');
+    const h1 = hosts.get('h1')!;
+    const star = (await h1.primitives.rules())[0]!;
+    await expect(h1.primitives.deleteRule(star.id, { name: 'proxy:fastpath' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(h1.primitives.deleteLink('proxy', { name: 'fastpath' })).rejects.toMatchObject({ code: 'conflict' });
+    const own = await h1.primitives.addRule({ src: vmMac('h1'), dst: vmMac('h3'), target: 'proxy' }, { name: 'proxy:fastpath' });
+    await h1.primitives.deleteRule(own.id, { name: 'proxy:fastpath' });
+    const theirs = await h1.primitives.addRule({ src: vmMac('h1'), dst: vmMac('h3'), target: 'proxy' }, { name: 'proxy:fastpath' });
+    await h1.primitives.deleteRule(theirs.id, { name: 'local' });
+    expect((await h1.primitives.links())[0]).toMatchObject({ name: 'proxy', owner: 'config' });
+  });
+
+  it('says 400 for a bad parameter and changes nothing', async () => {
+    const { api } = await overlay('fastpath: { enabled: false }');
+    await expect(apiRequest(api, 'PUT', '/v1/plugins/fastpath', { maxLinksPerHost: -1 })).rejects.toMatchObject({ status: 400 });
+    await expect(apiRequest(api, 'PUT', '/v1/plugins/fastpath', { bogus: 1 })).rejects.toMatchObject({ status: 400 });
+    const status = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath');
+    expect(status.settings).toMatchObject({ enabled: false, maxLinksPerHost: 7 });
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * VTTIF across real Daemons over in-memory ports and transports: a Proxy and two hosts. Frames injected on the
+ * hosts' MemoryPorts are counted, sent up the star as matrix messages, and the Proxy infers the topology; the
+ * parameters work through the Proxy's API (and the rate reaches the hosts); malformed matrix messages are
+ * rejected, counted, and change nothing; `vttif.enabled: false` installs no counter.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { apiRequest } from '../../../api/client.js';
+import { readPackageFile } from '../../../api/package-files.js';
+import { parseConfig } from '../../../switch/config/load-config.js';
+import { Daemon, type DaemonDeps } from '../../../switch/daemon.js';
+import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
+import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
+import { createLogger } from '../../../switch/log.js';
+import { MemoryPort } from '../../../switch/port/memory-port.js';
+import { ethernetFrame } from '../../support/frames.js';
+
+let seed = 11;
+const random = (n: number) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
+const running: Daemon[] = [];
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+
+const A = '02:00:c6:13:01:01';
+const C = '02:00:c6:13:01:02';
+const B = '02:00:c6:13:02:01';
+const D = '02:00:c6:13:02:02';
+
+async function star(vttifYaml = 'vttif: { updateRateHz: 20, smoothingMs: 200, threshold: 0.1 }') {
+  const network = new MemoryNetwork();
+  const dir = mkdtempSync(join(tmpdir(), 'vswitch-vttif-'));
+  const keys = { proxy: generatePrivateKey(random), h1: generatePrivateKey(random), h2: generatePrivateKey(random) };
+  const pub = (k: Uint8Array) => encodeKeyBase64(publicKey(k));
+  const ports = new Map<string, MemoryPort>();
+  const deps = (address: string): DaemonDeps => ({
+    clock: { now: () => performance.now() },
+    log: createLogger({ write: () => {} }),
+    specText: readPackageFile('openapi.yaml'),
+    version: 'test',
+    openPort: (c) => {
+      const p = new MemoryPort(c.name);
+      ports.set(c.name, p);
+      return p;
+    },
+    createTransport: (kind) => network.createTransport({ kind, listen: { host: address, port: 51820 } }),
+  });
+  const proxy = await Daemon.start(
+    parseConfig(
+      `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys.proxy)}"\napi: { listen: "unix:${dir}/proxy.sock" }\n${vttifYaml}\n` +
+        `peers:\n  - { name: h1, publicKey: "${pub(keys.h1)}", endpoint: "198.18.0.1:51820" }\n` +
+        `  - { name: h2, publicKey: "${pub(keys.h2)}", endpoint: "198.18.0.2:51820" }\n`,
+      'proxy.yaml',
+    ),
+    deps('198.18.1.1'),
+  );
+  running.push(proxy);
+  const hosts: Daemon[] = [];
+  for (const h of ['h1', 'h2'] as const) {
+    const host = await Daemon.start(
+      parseConfig(
+        `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h])}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${vttifYaml}\n` +
+          `ports:\n  - { name: tap-${h}v1, type: tap }\n` +
+          `peers:\n  - { name: proxy, publicKey: "${pub(keys.proxy)}", endpoint: "198.18.1.1:51820" }\n`,
+        `${h}.yaml`,
+      ),
+      deps(h === 'h1' ? '198.18.0.1' : '198.18.0.2'),
+    );
+    running.push(host);
+    hosts.push(host);
+  }
+  await until(() => proxy.linkStatuses().every((l) => l.state === 'up') && hosts.every((h) => h.linkStatuses()[0]?.state === 'up'), 3000);
+  return { proxy, h1: hosts[0]!, h2: hosts[1]!, ports, api: { base: `unix:${dir}/proxy.sock` }, hostApi: { base: `unix:${dir}/h1.sock` } };
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const frame = (src: string, dst: string, payloadBytes = 1000) => ethernetFrame({ src, dst, payloadBytes });
+
+/** A talks to B and C talks to B (heavy), A to D a little (~6 %), for `ms`; both directions, like an application. */
+async function traffic(ports: Map<string, MemoryPort>, ms: number): Promise<void> {
+  const h1 = ports.get('tap-h1v1')!;
+  const h2 = ports.get('tap-h2v1')!;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    h1.inject([frame(A, B), frame(C, B), frame(A, D, 50)]);
+    h2.inject([frame(B, A), frame(B, C), frame(D, A, 50)]);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const edgesOf = (t: { edges: { a: string; b: string }[] }) => t.edges.map((e) => `${e.a}-${e.b}`).sort();
+
+describe('VTTIF in the daemons', () => {
+  it('infers the topology at the Proxy from frames on the hosts, pruning the light pair', async () => {
+    const { proxy, h1, ports, api } = await star();
+    expect(h1.datapath.counter).toBeDefined();
+    await traffic(ports, 700);
+    const topology = proxy.vttif!.topology();
+    expect(edgesOf(topology)).toEqual([`${A}-${B}`, `${C}-${B}`].sort());
+    expect(topology.shape).toBe('bus');
+    expect(topology.detectedAt).not.toBeNull();
+    for (const e of topology.edges) expect(e.intensity).toBeGreaterThan(0.5);
+    // The light pair is in the matrix, just not in the topology.
+    const matrix = await apiRequest<{ pairs: { a: string; b: string }[]; stats: { updatesAccepted: number } }>(api, 'GET', '/v1/vttif/matrix');
+    expect(matrix.pairs.map((p) => `${p.a}-${p.b}`)).toContain(`${A}-${D}`);
+    expect(matrix.stats.updatesAccepted).toBeGreaterThan(5);
+    // The API and `GET /v1/topology/app` say the same.
+    const viaApi = await apiRequest<{ edges: unknown[]; shape: string }>(api, 'GET', '/v1/vttif/topology');
+    expect(edgesOf(viaApi as never)).toEqual(edgesOf(topology));
+    expect(await apiRequest(api, 'GET', '/v1/topology/app')).toMatchObject({ shape: 'bus' });
+    expect(proxy.vttif!.events().at(-1)).toMatchObject({ reason: 'settled', shape: 'bus' });
+  });
+
+  it('sets the parameters through the API; the rate reaches the hosts; bad values are 400 and change nothing', async () => {
+    const { proxy, h1, h2, api, hostApi } = await star();
+    const set = await apiRequest<{ updateRateHz: number; threshold: number; smoothingMs: number }>(api, 'PUT', '/v1/vttif/parameters', { updateRateHz: 10, threshold: 0.3 });
+    expect(set).toMatchObject({ updateRateHz: 10, threshold: 0.3, smoothingMs: 200 });
+    await until(() => h1.vttifReporter!.updateRateHz === 10 && h2.vttifReporter!.updateRateHz === 10, 1000);
+    await expect(apiRequest(api, 'PUT', '/v1/vttif/parameters', { threshold: 2 })).rejects.toMatchObject({ status: 400 });
+    await expect(apiRequest(api, 'PUT', '/v1/vttif/parameters', { smoothingMs: 50 })).rejects.toMatchObject({ status: 400 });
+    await expect(apiRequest(api, 'PUT', '/v1/vttif/parameters', { rate: 5 })).rejects.toMatchObject({ status: 400 });
+    expect(proxy.vttif!.settings()).toMatchObject({ updateRateHz: 10, threshold: 0.3, smoothingMs: 200 });
+    // Back to a derived window: it follows the Proxy's config-time bound (default 2000 ms → 4000 ms).
+    expect(await apiRequest(api, 'PUT', '/v1/vttif/parameters', { smoothingMs: null })).toMatchObject({ smoothingMs: 4000, isSmoothingDerived: true });
+    await apiRequest(api, 'PUT', '/v1/config-time', { upperBoundMs: 3000 });
+    expect(await apiRequest(api, 'GET', '/v1/vttif/parameters')).toMatchObject({ smoothingMs: 6000, configTimeBoundMs: 3000 });
+    // A host is not the Proxy.
+    await expect(apiRequest(hostApi, 'GET', '/v1/vttif/topology')).rejects.toMatchObject({ status: 404, problem: { code: 'not-proxy' } });
+  });
+
+  it('rejects malformed matrix messages, counts them, and changes nothing', async () => {
+    const { proxy, h1 } = await star();
+    const before = proxy.vttif!.matrix();
+    const bodies = [
+      { t: 'matrix' },
+      { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: 'nonsense', dst: B, frames: 1, bytes: 1 }] } },
+      { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: A, dst: B, frames: -1, bytes: 10 }] } },
+      { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: A, dst: B, frames: 1.5, bytes: 10 }] } },
+      { t: 'matrix', update: { host: '', atMs: 1, entries: [] } },
+      { t: 'vttif-rate', updateRateHz: 99 },
+    ];
+    for (const body of bodies) h1.links!.sendControl('proxy', new TextEncoder().encode(JSON.stringify(body)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Object.values(proxy.overlay!.channel.malformed).reduce((a, b) => a + b, 0)).toBe(6);
+    expect(proxy.vttif!.matrix().pairs).toEqual(before.pairs);
+    expect(proxy.vttif!.matrix().stats.updatesAccepted).toBe(0);
+  });
+
+  it('a host cannot report under another name: the link names it', async () => {
+    const { proxy, h1 } = await star();
+    const update = { host: 'h2', atMs: 1, entries: [{ src: A, dst: B, frames: 1, bytes: 100 }] };
+    h1.links!.sendControl('proxy', new TextEncoder().encode(JSON.stringify({ t: 'matrix', update })));
+    await until(() => proxy.vttif!.matrix().stats.updatesAccepted === 1, 500);
+    expect(proxy.vttif!.matrix().pairs).toEqual([{ a: A, b: B, bytes: 100, frames: 1 }]);
+  });
+
+  it('vttif.enabled: false counts nothing and the Proxy answers 409', async () => {
+    const { proxy, h1, ports, api } = await star('vttif: { enabled: false }');
+    expect(h1.datapath.counter).toBeUndefined();
+    expect(proxy.vttif).toBeUndefined();
+    await traffic(ports, 50);
+    await expect(apiRequest(api, 'GET', '/v1/vttif/topology')).rejects.toMatchObject({ status: 409, problem: { code: 'vttif-disabled' } });
+  });
+});

@@ -8,6 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/schemas.js';
 import { lab, labDownSync, labJson, requireRoot, vmIp, vmMac } from './support/lab.js';
 import { waitFor } from './support/netns.js';
+import { createRequire } from 'node:module';
+
+const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
+  text: string,
+) => { name: string; metrics: { value: string; labels?: Record<string, string> }[] }[];
 
 const HOSTS = 4;
 const vms = Array.from({ length: HOSTS }, (_, i) => ({ node: `h${i + 1}v1`, ip: vmIp(i + 1, 1) }));
@@ -121,6 +126,26 @@ describe('the overlay: a Proxy and 4 hosts', () => {
     expect(answers[2]!.body.detail).toMatch(/publicKey|extra/);
     expect(await labJson<unknown[]>('h2', 'rule', 'list')).toEqual(rulesBefore);
     expect(await labJson<unknown[]>('proxy', 'rule', 'list')).toEqual(ownBefore);
+  });
+
+  it('exposes Prometheus metrics whose counters move with real traffic', async () => {
+    const scrape = async () => {
+      const { stdout } = await lab('exec', 'h1', 'node', '-e', 'fetch("http://127.0.0.1:7000/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))');
+      const families = parsePrometheus(stdout);
+      const sample = (name: string, labels: Record<string, string>) =>
+        Number(families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value);
+      return {
+        vmRx: sample('vswitch_port_rx_frames_total', { port: 'tap-h1v1' }),
+        linkTx: sample('vswitch_link_tx_bytes_total', { link: 'proxy' }),
+        defaultRuleHits: sample('vswitch_rule_hit_frames_total', { owner: 'star' }),
+      };
+    };
+    const before = await scrape();
+    await lab('exec', 'h1v1', 'ping', '-c', '10', '-i', '0.05', vmIp(3, 1));
+    const after = await scrape();
+    expect(after.vmRx - before.vmRx).toBeGreaterThanOrEqual(10);
+    expect(after.linkTx - before.linkTx).toBeGreaterThan(10 * 98);
+    expect(after.defaultRuleHits).toBeGreaterThanOrEqual(before.defaultRuleHits);
   });
 
   it('shows no pair traffic bypassing the Proxy: hosts only have the star link', async () => {

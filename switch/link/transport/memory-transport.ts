@@ -8,6 +8,7 @@ import {
   type TransportKind,
   type TransportSink,
   type TransportStats,
+  createTransportCounters,
 } from './transport.js';
 
 /**
@@ -127,13 +128,7 @@ class MemoryTransport implements Transport {
   private nextConnectionId = 1;
   private readonly connections = new Map<number, MemoryConnection>();
   private readonly closedDialedIds = new Set<number>();
-  private readonly counters: Omit<TransportStats, 'connections'> = {
-    rxMessages: 0,
-    txMessages: 0,
-    rxBytes: 0,
-    txBytes: 0,
-    drops: {},
-  };
+  private readonly counters = createTransportCounters();
   private accepted = 0;
   private dialed = 0;
   private closedConnections = 0;

@@ -10,6 +10,7 @@ import {
   type Transport,
   type TransportSink,
   type TransportStats,
+  createTransportCounters,
 } from './transport.js';
 
 /**
@@ -78,13 +79,7 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
   private sink: BatchTransportSink | undefined;
   private bound: Endpoint | undefined;
   private isClosed = false;
-  private readonly counters: Omit<TransportStats, 'connections'> = {
-    rxMessages: 0,
-    txMessages: 0,
-    rxBytes: 0,
-    txBytes: 0,
-    drops: {},
-  };
+  private readonly counters = createTransportCounters();
   /** IPv4 source (address × 65536 + port) → Endpoint handed to the sink. */
   private readonly from4 = new Map<number, Endpoint>();
   /** IPv6 source ("addr-hex:port") → Endpoint. */

@@ -10,6 +10,7 @@ import {
   type Transport,
   type TransportSink,
   type TransportStats,
+  createTransportCounters,
 } from './transport.js';
 
 /**
@@ -66,13 +67,7 @@ export function createTcpTransport(options: TcpTransportOptions = {}): Transport
 
 class TcpTransport implements Transport, TcpConnectionOwner {
   readonly kind = 'tcp' as const;
-  readonly counters: Omit<TransportStats, 'connections'> = {
-    rxMessages: 0,
-    txMessages: 0,
-    rxBytes: 0,
-    txBytes: 0,
-    drops: {},
-  };
+  readonly counters = createTransportCounters();
   private readonly connectionCounters: Omit<ConnectionStats, 'open'> = {
     accepted: 0,
     dialed: 0,

@@ -105,6 +105,11 @@ export type TransportDropReason =
   /** Memory twin: the simulated network blocks this transport. */
   | 'blocked';
 
+/** Fresh counters for a datagram transport's `stats()` (stream transports add `connections`). */
+export function createTransportCounters(): Omit<TransportStats, 'connections'> {
+  return { rxMessages: 0, txMessages: 0, rxBytes: 0, txBytes: 0, drops: {} };
+}
+
 /** Adds one to a drop counter without allocating once the key exists. */
 export function countDrop(drops: TransportStats['drops'], reason: TransportDropReason, n = 1): void {
   drops[reason] = (drops[reason] ?? 0) + n;

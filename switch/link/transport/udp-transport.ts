@@ -9,6 +9,7 @@ import {
   type Transport,
   type TransportSink,
   type TransportStats,
+  createTransportCounters,
 } from './transport.js';
 
 /**
@@ -47,13 +48,7 @@ class UdpTransport implements Transport {
   private sink: TransportSink | undefined;
   private bound: Endpoint | undefined;
   private isClosed = false;
-  private readonly counters: Omit<TransportStats, 'connections'> = {
-    rxMessages: 0,
-    txMessages: 0,
-    rxBytes: 0,
-    txBytes: 0,
-    drops: {},
-  };
+  private readonly counters = createTransportCounters();
   /** rinfo.address → port → Endpoint handed to the sink. */
   private readonly fromCache = new Map<string, Map<number, Endpoint>>();
   private fromCacheSize = 0;

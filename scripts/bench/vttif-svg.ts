@@ -17,9 +17,9 @@ export interface ChartOptions {
 }
 
 const COLOURS = ['#1f5fbf', '#c0392b', '#2e8b57', '#8e44ad', '#d35400', '#555555'];
-const W = 640;
+const W = 820;
 const H = 420;
-const M = { left: 70, right: 170, top: 40, bottom: 55 };
+const M = { left: 70, right: 300, top: 40, bottom: 55 };
 
 export function lineChart(series: readonly Series[], options: ChartOptions): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));

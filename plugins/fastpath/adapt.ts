@@ -8,8 +8,8 @@
  *      failure (unreachableUntilMs).
  *   3. Links absent from the topology but inside their hysteresis (removeAfterMs since last seen) are kept and
  *      hold their slots; then candidates, heaviest first, take links up to maxLinksPerHost on each end and
- *      maxLinks in all. A present
- *      link outweighed by heavier pairs loses its slot (the cap is the operator's knob: Figure 11's k).
+ *      maxLinks in all. Existing links keep their slots before newcomers, so near-equal pairs do not churn;
+ *      a lowered cap drops the lightest existing links (the cap is the operator's knob: Figure 11's k).
  *   4. VM pairs get the same hysteresis as links: a rule stays until its pair has been absent for removeAfterMs.
  *
  * The result is the new state plus the changes that take the old state to it, in a safe order: rules before the
@@ -150,7 +150,9 @@ export function adapt(input: AdaptInput): AdaptResult {
     if (state.links.has(key)) return true;
     return nowMs - (firstSeenMs.get(key) ?? nowMs) >= parameters.addAfterMs;
   });
-  candidates.sort(([ka, pa], [kb, pb]) => pb.weight - pa.weight || ka.localeCompare(kb));
+  // Links that exist keep their slots before newcomers (no churn among near-equal pairs: BSP patterns are all ties).
+  const isKept = (key: string): number => (state.links.has(key) ? 1 : 0);
+  candidates.sort(([ka, pa], [kb, pb]) => isKept(kb) - isKept(ka) || pb.weight - pa.weight || ka.localeCompare(kb));
   for (const [key, pair] of candidates) {
     if (!take(pair.a, pair.b)) continue;
     const old = state.links.get(key);

@@ -217,10 +217,11 @@ export class FastPath {
     const result = adapt({ edges: this.components.currentEdges(), macToHost: this.#macToHost, state: this.#state, parameters, nowMs });
     this.#state = result.state;
     this.#counters.reconciles++;
-    const added: string[] = [];
-    for (const change of result.changes) {
-      if (change.kind === 'add-link') added.push(hostPairKey(change.a, change.b));
-      await this.#apply(change, nowMs);
+    const added = result.changes.flatMap((c) => (c.kind === 'add-link' ? [hostPairKey(c.a, c.b)] : []));
+    // In order of kind (rules before links go, links before rules come), each kind's changes at once:
+    // relayed primitives each wait a round trip over a star link that may be busy.
+    for (const kind of ['delete-rule', 'delete-link', 'add-link'] as const) {
+      await Promise.all(result.changes.filter((c) => c.kind === kind).map((c) => this.#apply(c, nowMs)));
     }
     if (added.length > 0) {
       const fromMs = this.#lastReportAtMs ?? nowMs;
@@ -249,12 +250,13 @@ export class FastPath {
   async #addLink(a: string, b: string, nowMs: number): Promise<void> {
     const key = hostPairKey(a, b);
     try {
-      await this.#addLinkEnd(a, b);
-      try {
-        await this.#addLinkEnd(b, a);
-      } catch (err) {
-        await this.components.host(a)?.deleteLink(linkNameFor(b), FASTPATH_ACTOR).catch(() => undefined);
-        throw err;
+      const ends = await Promise.allSettled([this.#addLinkEnd(a, b), this.#addLinkEnd(b, a)]);
+      const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+      if (failed) {
+        // Undo the end that was made, if any (a not-found is fine).
+        if (ends[0]?.status === 'fulfilled') await this.components.host(a)?.deleteLink(linkNameFor(b), FASTPATH_ACTOR).catch(() => undefined);
+        if (ends[1]?.status === 'fulfilled') await this.components.host(b)?.deleteLink(linkNameFor(a), FASTPATH_ACTOR).catch(() => undefined);
+        throw failed.reason;
       }
     } catch (err) {
       this.#counters.linkFailures++;
@@ -299,23 +301,26 @@ export class FastPath {
     }
   }
 
-  /** Rules of up links that are not installed yet. */
+  /** Rules of up links that are not installed yet (all at once). */
   async #installRules(): Promise<void> {
+    const missing: { key: string; rule: FastRuleChange }[] = [];
     for (const [key, link] of this.#state.links) {
       if (this.#watched.get(key)?.upAtMs === undefined) continue;
       for (const pair of link.vmPairs.values()) {
-        for (const rule of rulesOf(link, pair)) {
-          if (this.#installed.has(ruleKey(rule))) continue;
-          try {
-            const view = await this.components.host(rule.host)?.addRule({ src: rule.src, dst: rule.dst, target: linkNameFor(rule.peer) }, FASTPATH_ACTOR);
-            if (view) this.#installed.set(ruleKey(rule), { pairKey: key, host: rule.host, id: view.id });
-            this.#counters.rulesAdded++;
-          } catch (err) {
-            this.#countError('add rule', err);
-          }
-        }
+        for (const rule of rulesOf(link, pair)) if (!this.#installed.has(ruleKey(rule))) missing.push({ key, rule });
       }
     }
+    await Promise.all(
+      missing.map(async ({ key, rule }) => {
+        try {
+          const view = await this.components.host(rule.host)?.addRule({ src: rule.src, dst: rule.dst, target: linkNameFor(rule.peer) }, FASTPATH_ACTOR);
+          if (view) this.#installed.set(ruleKey(rule), { pairKey: key, host: rule.host, id: view.id });
+          this.#counters.rulesAdded++;
+        } catch (err) {
+          this.#countError('add rule', err);
+        }
+      }),
+    );
     this.#checkAdapted();
   }
 

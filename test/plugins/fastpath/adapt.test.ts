@@ -115,6 +115,13 @@ describe('adapt', () => {
     expect(kinds(r3.changes)).toEqual(['add-link', 'add-rule', 'add-rule']);
   });
 
+  it('existing links keep their slots against slightly heavier newcomers (no churn)', () => {
+    const r1 = step([edge(1, 2, 0.9)], EMPTY_ADAPT_STATE, 0, params({ maxLinks: 1 }));
+    const r2 = step([edge(1, 2, 0.9), edge(3, 4, 1)], r1.state, 1, params({ maxLinks: 1 }));
+    expect(r2.changes).toEqual([]);
+    expect(links(r2.state)).toEqual(['h1 h2']);
+  });
+
   it('a lowered cap removes the lightest links', () => {
     const edges = [edge(1, 2, 1), edge(1, 3, 0.5)];
     const r1 = step(edges, EMPTY_ADAPT_STATE, 0);

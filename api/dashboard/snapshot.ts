@@ -74,13 +74,22 @@ export interface SnapshotDeps {
   macs(): MacEntry[];
   host?(name: string): Primitives | undefined;
   hosts?(): HostSummary[];
+  /** This daemon's public key, so hosts' links to it are drawn to it whatever they are named. */
+  publicKey?: string;
 }
+
+/** Public key → daemon name: a link is drawn to the daemon it reaches, not to its name (fast paths are "fp-hN"). */
+type PeerNames = ReadonlyMap<string, string>;
 
 export async function buildSnapshot(deps: SnapshotDeps, nowWallMs: number): Promise<DashboardSnapshot> {
   const status = deps.status();
   let truncated = false;
   const self = { name: status.name, role: status.role, version: status.version, uptimeS: status.uptimeS };
-  const ownLinks = status.links.map(linkOf);
+  const peers: PeerNames = new Map([
+    ...status.links.map((l) => [l.publicKey, l.name] as const),
+    ...(deps.publicKey ? [[deps.publicKey, status.name] as const] : []),
+  ]);
+  const ownLinks = status.links.map((l) => linkOf(l, peers));
   let hosts: DashboardHost[];
   if (deps.hosts && deps.host) {
     const known = deps.hosts();
@@ -90,7 +99,7 @@ export async function buildSnapshot(deps: SnapshotDeps, nowWallMs: number): Prom
         const primitives = deps.host?.(h.name);
         if (!primitives) return { name: h.name, state: h.state, error: 'unknown host', vms: [], links: [], rules: [] };
         try {
-          const r = await hostTables(primitives);
+          const r = await hostTables(primitives, peers);
           truncated ||= r.truncated;
           return { name: h.name, state: h.state, ...r.host };
         } catch (err) {
@@ -99,7 +108,7 @@ export async function buildSnapshot(deps: SnapshotDeps, nowWallMs: number): Prom
       }),
     );
   } else {
-    const r = await hostTables(deps.local, deps.macs());
+    const r = await hostTables(deps.local, peers, deps.macs());
     truncated = r.truncated;
     hosts = [{ name: status.name, state: 'up', ...r.host }];
   }
@@ -108,6 +117,7 @@ export async function buildSnapshot(deps: SnapshotDeps, nowWallMs: number): Prom
 
 async function hostTables(
   p: Primitives,
+  peers: PeerNames,
   localMacs?: MacView[],
 ): Promise<{ host: Pick<DashboardHost, 'vms' | 'links' | 'rules'>; truncated: boolean }> {
   const [interfaces, links, rules, macs] = await Promise.all([
@@ -122,7 +132,7 @@ async function hostTables(
   return {
     host: {
       vms: vmPorts.slice(0, MAX_INTERFACES).map((i) => vmOf(i, kept)),
-      links: links.map(linkOf),
+      links: links.map((l) => linkOf(l, peers)),
       rules: rules.slice(0, MAX_RULES),
     },
     truncated,
@@ -140,9 +150,9 @@ function vmOf(i: InterfaceView, macs: MacView[]): DashboardVm {
   };
 }
 
-function linkOf(l: LinkStatus | Status['links'][number]): DashboardLink {
+function linkOf(l: LinkStatus | Status['links'][number], peers: PeerNames): DashboardLink {
   return {
-    peer: l.name,
+    peer: peers.get(l.publicKey) ?? l.name,
     state: l.state,
     transport: l.transport,
     mode: l.mode,

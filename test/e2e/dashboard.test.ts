@@ -8,6 +8,7 @@
  * learned MACs arrive over SSE). The screenshot goes to
  * test-artifacts/dashboard.png.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +121,28 @@ describe('the dashboard in headless Chromium, on the Proxy of a 4-host lab', () 
     expect(await fast.locator('line').getAttribute('stroke-dasharray')).not.toBe('none');
     support.labExec('h1v1', ['ping', '-c', '2', '-i', '0.2', '-W', '2', support.vmIp(2, 1)]);
   });
+
+  it('after scripts/patterns runs, the fast-path links the adaptation plugin adds appear without a reload', async () => {
+    // Hand the h1↔h2 pair back to the plugin: remove the operator's link of the previous test.
+    await support.lab('vswitch', 'proxy', 'link', 'del', 'h2', '--host', 'h1');
+    await support.lab('vswitch', 'proxy', 'link', 'del', 'h1', '--host', 'h2');
+    await support.lab('vswitch', 'proxy', 'vttif', 'params', '--rate', '20', '--smoothing', '500');
+    const enable = 'fetch("http://127.0.0.1:7000/v1/plugins/fastpath", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ enabled: true }) }).then((r) => process.exit(r.ok ? 0 : 1))';
+    await support.lab('exec', 'proxy', 'node', '-e', enable);
+    const patterns = spawn(join(support.ROOT, 'scripts/patterns'), ['--pattern', 'all-to-all', '--iterations', '400', '--size', '32768'], {
+      stdio: 'ignore',
+      env: process.env,
+    });
+    const finished = new Promise<number | null>((resolve) => patterns.on('exit', (code) => resolve(code)));
+    try {
+      const fastEdges = page.locator('#overlay g.edge[data-kind="fastpath"][data-state="up"]');
+      await waitFor(async () => (await fastEdges.count()) === (HOSTS * (HOSTS - 1)) / 2, 60_000, 'all 6 fast paths on the page');
+      expect(await page.evaluate(() => (window as unknown as { loadMark?: number }).loadMark)).toBe(4242); // no reload
+      expect(await page.locator('#overlay g.edge.star').count()).toBe(HOSTS); // the star stays
+    } finally {
+      expect(await finished).toBe(0);
+    }
+  }, 180_000);
 
   it('saves a screenshot to test-artifacts/dashboard.png', async () => {
     // Let one more snapshot land so the throughput labels have two samples.

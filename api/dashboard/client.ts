@@ -420,6 +420,36 @@ function onLog(e: LoggedEvent): void {
   while (log.children.length > MAX_LOG) log.lastElementChild?.remove();
 }
 
+// ---- plugins -------------------------------------------------------------------------------------
+
+interface FastPathView {
+  settings: { enabled: boolean; maxLinksPerHost: number; removeAfterMs: number };
+  links: { a: string; b: string; state: string; rules: number }[];
+  counters: { linksAdded: number; linksRemoved: number; linkFailures: number };
+}
+
+/** The built-in fast-path plugin's state (Proxy only); anything else keeps "no plugins". */
+async function followPlugins(): Promise<void> {
+  for (;;) {
+    try {
+      const res = await authFetch('/v1/plugins/fastpath');
+      if (res.ok) drawPlugins((await res.json()) as FastPathView);
+    } catch {
+      // Not the Proxy, or no VTTIF: the panel keeps saying so.
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+function drawPlugins(f: FastPathView): void {
+  const up = f.links.filter((l) => l.state === 'up').length;
+  el('plugins').innerHTML =
+    `<p id="plugin-fastpath" data-enabled="${f.settings.enabled}"><b>fastpath</b> (built-in) · ` +
+    `${f.settings.enabled ? 'enabled' : 'disabled'} · ${up}/${f.links.length} fast links up · ` +
+    `at most ${f.settings.maxLinksPerHost} per host · added ${f.counters.linksAdded}, removed ${f.counters.linksRemoved}, ` +
+    `failed ${f.counters.linkFailures}</p>`;
+}
+
 // ---- VTTIF ---------------------------------------------------------------------------------------
 
 interface AppTopology {
@@ -506,6 +536,7 @@ function start(): void {
   });
   void followEvents(state);
   void followVttif(state);
+  void followPlugins();
 }
 
 if (typeof document !== 'undefined') start();

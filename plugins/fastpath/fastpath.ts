@@ -349,8 +349,13 @@ export class FastPath {
       }),
     );
     for (const [key, w] of [...this.#watched]) {
-      const endA = linksOf.get(w.a)?.find((l) => l.name === linkNameFor(w.b));
-      const endB = linksOf.get(w.b)?.find((l) => l.name === linkNameFor(w.a));
+      const linksA = linksOf.get(w.a);
+      const linksB = linksOf.get(w.b);
+      // A host that did not answer this round (a relay timeout under load) says nothing about the link:
+      // unknown is not down, so judge it on the next round instead of tearing down a working fast path.
+      if (linksA === undefined || linksB === undefined) continue;
+      const endA = linksA.find((l) => l.name === linkNameFor(w.b));
+      const endB = linksB.find((l) => l.name === linkNameFor(w.a));
       const isUp = endA?.state === 'up' && endB?.state === 'up';
       if (endA && endA.rxPackets !== w.rxA) {
         w.rxA = endA.rxPackets;

@@ -238,7 +238,7 @@ export class FastPath {
         await this.#deleteLinkEnds(change.a, change.b);
         this.#watched.delete(hostPairKey(change.a, change.b));
         this.#counters.linksRemoved++;
-        this.components.log.info('fastpath: link removed', { a: change.a, b: change.b });
+        this.components.log.info('fastpath: link removed', { event: 'fastpath-link-removed', a: change.a, b: change.b });
         return;
       case 'add-link':
         return this.#addLink(change.a, change.b, nowMs);
@@ -260,13 +260,13 @@ export class FastPath {
       }
     } catch (err) {
       this.#counters.linkFailures++;
-      this.components.log.warn('fastpath: link could not be added; the pair stays on the star', { a, b, error: (err as Error).message });
+      this.components.log.warn('fastpath: link could not be added; the pair stays on the star', { event: 'fastpath-link-refused', a, b, error: (err as Error).message });
       this.#state = markUnreachable(this.#state, a, b, nowMs, this.#settings);
       return;
     }
     this.#watched.set(key, { a, b, addedAtMs: nowMs, rxA: 0, rxB: 0, heardAtA: nowMs, heardAtB: nowMs });
     this.#counters.linksAdded++;
-    this.components.log.info('fastpath: link added', { a, b });
+    this.components.log.info('fastpath: link added', { event: 'fastpath-link-added', a, b });
   }
 
   async #addLinkEnd(host: string, peer: string): Promise<void> {
@@ -335,7 +335,7 @@ export class FastPath {
     this.#lastTimeToAdaptMs = nowMs - awaiting.fromMs;
     this.#lastAdaptedAtMs = nowMs;
     this.#awaiting = undefined;
-    this.components.log.info('fastpath: adapted', { timeToAdaptMs: this.#lastTimeToAdaptMs, links: this.#state.links.size });
+    this.components.log.info('fastpath: adapted', { event: 'adaptation', timeToAdaptMs: this.#lastTimeToAdaptMs, links: this.#state.links.size });
   }
 
   /** Polls both ends of every fast link; a failed one loses its rules at once, then its link. */
@@ -369,7 +369,7 @@ export class FastPath {
         if (isUp) {
           w.upAtMs = nowMs;
           w.heardAtA = w.heardAtB = nowMs;
-          this.components.log.info('fastpath: link up', { a: w.a, b: w.b, afterMs: nowMs - w.addedAtMs });
+          this.components.log.info('fastpath: link up', { event: 'fastpath-link-up', a: w.a, b: w.b, afterMs: nowMs - w.addedAtMs });
         } else if (nowMs - w.addedAtMs >= LINK_UP_TIMEOUT_MS) await this.#fail(key, w, 'not up in time', nowMs);
         continue;
       }
@@ -380,7 +380,7 @@ export class FastPath {
 
   async #fail(key: string, w: Watched, reason: string, nowMs: number): Promise<void> {
     this.#counters.linkFailures++;
-    this.components.log.warn('fastpath: link failed; its traffic goes back to the star', { a: w.a, b: w.b, reason });
+    this.components.log.warn('fastpath: link failed; its traffic goes back to the star', { event: 'fastpath-link-failed', a: w.a, b: w.b, reason });
     const rules = [...this.#installed].filter(([, r]) => r.pairKey === key);
     await Promise.all(
       rules.map(async ([k, r]) => {

@@ -92,6 +92,7 @@ export class VttifService {
       removed: change.removed.map(pairJson),
     };
     this.options.log.info('vttif: topology change', {
+      event: 'topology-change',
       reason: change.reason,
       shape: event.shape,
       edges: event.edges.length,

@@ -223,7 +223,17 @@ export class LinkManager {
   /** Handshakes with a peer added at run time (the add-link primitive), so its link comes up before traffic needs it. */
   connectPeer(name: string, options: { force?: boolean } = {}): void {
     const peer = this.peers.get(name);
-    if (peer && !this.stopped) this.connect(peer, options.force);
+    if (!peer || this.stopped) return;
+    if (options.force) return this.connect(peer, true);
+    // A link is usually added on both ends at once (by the Proxy, a plugin, `topology apply`): two crossing
+    // initiations would cancel out and cost a 5 s retry, so the lower key goes first and the other end only
+    // follows if no handshake completed meanwhile (or the first one reached it before it knew this peer).
+    if (compareBytes(this.device.publicKey, peer.config.publicKey) < 0) return this.connect(peer);
+    const completedBefore = peer.handle.stats.handshakesCompleted;
+    setTimeout(() => {
+      if (this.stopped || this.peers.get(name) !== peer) return;
+      if (peer.handle.stats.handshakesCompleted === completedBefore) this.connect(peer);
+    }, SECOND_INITIATOR_DELAY_MS).unref();
   }
 
   private connect(peer: LinkPeer, force = false): void {

@@ -126,7 +126,6 @@ const aeadKey = rnd(32);
 const aeadKeyObject = crypto.createSecretKey(aeadKey);
 const nonce = new Uint8Array(12);
 const nonceView = new DataView(nonce.buffer);
-const EMPTY = new Uint8Array(0);
 
 function nodeSeal(key: Uint8Array | crypto.KeyObject, n: Uint8Array, pt: Uint8Array, out: Uint8Array): Uint8Array {
   const c = crypto.createCipheriv('chacha20-poly1305', key, n, { authTagLength: 16 });

@@ -30,7 +30,7 @@
  * does not exist yet); the next-best usable rule is returned.
  */
 import { formatMac, isMac, type Mac } from '../frame/mac.js';
-import { MATCH_KIND_STRENGTH, matchKindOf, type MatchKind, type Rule, type RuleSpec } from './rule.js';
+import { matchKindOf, type MatchKind, type Rule, type RuleSpec } from './rule.js';
 import { RuleConflictError, RuleInvalidError, RuleNotFoundError } from './rule-errors.js';
 
 /** A rule plus what the table and the pipeline keep about it. */

@@ -10,7 +10,7 @@ import { loadAddon } from '../../switch/port/addon.js';
 import { createNativeUdpTransport, type NativeUdpTransportOptions } from '../../switch/link/transport/native-udp-transport.js';
 import { createUdpTransport } from '../../switch/link/transport/udp-transport.js';
 import type { Transport } from '../../switch/link/transport/transport.js';
-import { eventually, MessageCollector, runTransportSuite, testMessage } from '../support/transport-suite.js';
+import { MessageCollector, runTransportSuite, testMessage } from '../support/transport-suite.js';
 
 const addon = loadAddon();
 

@@ -27,6 +27,8 @@ import type { VttifService } from '../plugins/vttif/proxy-service.js';
 import { registerVttifRoutes } from './vttif-routes.js';
 import { registerFastPathRoutes } from './fastpath-routes.js';
 import type { FastPath } from '../plugins/fastpath/fastpath.js';
+import type { PluginRegistry } from '../plugins/host/registry.js';
+import { registerPluginRoutes } from './plugin-routes.js';
 import { registerDashboardRoutes, type DashboardOptions } from './dashboard-routes.js';
 import type { EventLog } from '../switch/event-log.js';
 
@@ -45,6 +47,8 @@ export interface ApiDeps {
   vttif?: VttifService;
   /** Proxy only, when VTTIF is enabled: the fast-path adaptation plugin. */
   fastpath?: FastPath;
+  /** Proxy only: every plugin (built-in, module, HTTP policy). */
+  plugins?: PluginRegistry;
   /** The daemon's event ring (switch/event-log.ts): replayed and streamed by GET /v1/events. */
   events?: EventLog;
   /** Tests: the dashboard's snapshot interval, script, clocks (api/dashboard-routes.ts). */
@@ -82,6 +86,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   registerDashboardRoutes(app, deps, deps.dashboard);
   registerVttifRoutes(app, deps);
   registerFastPathRoutes(app, deps);
+  registerPluginRoutes(app, deps);
 
   app.notFound((c) => notFoundResponse(c));
   app.onError((err, c) => errorToResponse(err, c, deps.log));

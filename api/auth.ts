@@ -11,6 +11,10 @@
  * - Tokens are compared in constant time: both sides are hashed to 32 bytes
  *   and compared with timingSafeEqual, and every configured token is
  *   compared, so neither the position nor the length of a match leaks.
+ * - A registered policy's token (plugins/host) makes the caller that policy,
+ *   actor "policy:NAME". A policy may read anything but change only through
+ *   POLICY_MUTATIONS (the primitives, applying a description, unregistering
+ *   itself); a disabled policy gets 403, one over its rate 429 + Retry-After.
  * Every mutation is logged with the actor that made it and the status.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -29,6 +33,51 @@ export interface ApiToken {
 export interface ApiAuth {
   tokens: readonly ApiToken[];
   requireToken: boolean;
+  /** The registered policies' tokens (Proxy). */
+  policies?: { byToken(token: string): PolicySession | undefined };
+}
+
+/** A policy as the API sees it (plugins/host/http-policy.ts HttpPolicyEntry). */
+export interface PolicySession {
+  readonly name: string;
+  readonly actor: string;
+  readonly enabled: boolean;
+  admit(): { ok: true } | { ok: false; retryAfterS: number; reason: string };
+  requestDone(): void;
+}
+
+/** The changes a policy's token may make; everything else it may only read. */
+export const POLICY_MUTATIONS: ReadonlySet<string> = new Set([
+  'addLink',
+  'deleteLink',
+  'addRule',
+  'deleteRule',
+  'addHostLink',
+  'deleteHostLink',
+  'addHostRule',
+  'deleteHostRule',
+  'applyTopology',
+  'diffTopology',
+  'traceTopologyRoute',
+  'unregisterPolicy',
+]);
+
+/** A policy over its rate or with too many requests in flight. HTTP 429 with Retry-After. */
+export class RateLimitedError extends VswitchError {
+  constructor(
+    policy: string,
+    reason: string,
+    readonly retryAfterS: number,
+  ) {
+    super('rate-limited', `policy "${policy}" is over its request limit (${reason}): retry after ${retryAfterS} s`);
+  }
+}
+
+/** A policy's token on a disabled policy, or asking for a change only operators make. HTTP 403. */
+export class PolicyForbiddenError extends VswitchError {
+  constructor(code: 'plugin-disabled' | 'policy-forbidden', message: string) {
+    super(code, message);
+  }
 }
 
 /** The actor name of an unauthenticated request on loopback or a unix socket. */
@@ -62,6 +111,18 @@ export function authenticate(auth: ApiAuth, validator: RequestValidator, log: Lo
         const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
         if (token === undefined) throw denied(log, c.req.method, c.req.path, new UnauthorizedError('the Authorization header is not "Bearer TOKEN"'));
         const found = findToken(hashed, token);
+        const policy = found ? undefined : auth.policies?.byToken(token);
+        if (policy) {
+          policyAdmitted(policy, operation?.operationId, isMutation, (err) => denied(log, c.req.method, c.req.path, err, policy.actor));
+          c.set('actor', { name: policy.actor });
+          try {
+            await next();
+          } finally {
+            policy.requestDone();
+          }
+          if (isMutation) log.info('api change', { method: c.req.method, path: c.req.path, actor: policy.actor, status: c.res.status });
+          return;
+        }
         if (!found) throw denied(log, c.req.method, c.req.path, new UnauthorizedError('the token is not known'));
         if (found.readOnly && isMutation) throw denied(log, c.req.method, c.req.path, new ForbiddenError(found.name), found.name);
         actor = { name: found.name };
@@ -71,6 +132,16 @@ export function authenticate(auth: ApiAuth, validator: RequestValidator, log: Lo
     await next();
     if (isMutation) log.info('api change', { method: c.req.method, path: c.req.path, actor: actor.name, status: c.res.status });
   };
+}
+
+/** Throws unless the policy may make this request now (and then it holds one in-flight slot). */
+function policyAdmitted(policy: PolicySession, operationId: string | undefined, isMutation: boolean, deny: (err: VswitchError) => VswitchError): void {
+  if (!policy.enabled) throw deny(new PolicyForbiddenError('plugin-disabled', `policy "${policy.name}" is disabled: an operator must enable it`));
+  if (isMutation && (operationId === undefined || !POLICY_MUTATIONS.has(operationId))) {
+    throw deny(new PolicyForbiddenError('policy-forbidden', `a policy's token may change the overlay only through the primitives or a topology apply, not ${operationId ?? 'this'}`));
+  }
+  const admission = policy.admit();
+  if (!admission.ok) throw deny(new RateLimitedError(policy.name, admission.reason, admission.retryAfterS));
 }
 
 function findToken<T extends { digest: Buffer }>(tokens: readonly T[], presented: string): T | undefined {

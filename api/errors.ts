@@ -18,6 +18,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   'invalid-input': 400,
   unauthorized: 401,
   forbidden: 403,
+  'plugin-disabled': 403,
+  'policy-forbidden': 403,
+  'rate-limited': 429,
   'not-found': 404,
   'not-proxy': 404,
   conflict: 409,
@@ -33,6 +36,7 @@ const TITLE_BY_STATUS: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   504: 'Gateway Timeout',
@@ -43,9 +47,9 @@ interface HasFieldErrors {
   readonly fieldErrors: readonly ProblemFieldError[];
 }
 
-export function problemResponse(body: Omit<Problem, 'title'> & { title?: string }): Response {
+export function problemResponse(body: Omit<Problem, 'title'> & { title?: string }, extraHeaders: Record<string, string> = {}): Response {
   const full: Problem = { ...body, title: body.title ?? TITLE_BY_STATUS[body.status] ?? 'Error' };
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json', ...extraHeaders };
   if (full.status === 401) headers['www-authenticate'] = 'Bearer realm="vswitch"';
   return new Response(JSON.stringify(full), { status: full.status, headers });
 }
@@ -63,7 +67,7 @@ export function errorToResponse(err: Error, c: Context, log: Logger): Response {
         instance,
         code: err.code,
         ...(errors ? { errors } : {}),
-      });
+      }, retryAfterOf(err));
     }
   }
   if (err instanceof HTTPException) {
@@ -87,6 +91,12 @@ export function notFoundResponse(c: Context): Response {
     instance: c.req.path,
     code: 'no-route',
   });
+}
+
+/** A 429 says when to come back (RateLimitedError.retryAfterS). */
+function retryAfterOf(err: VswitchError): Record<string, string> {
+  const s = (err as { retryAfterS?: unknown }).retryAfterS;
+  return typeof s === 'number' ? { 'retry-after': String(s) } : {};
 }
 
 function fieldErrorsOf(err: VswitchError): ProblemFieldError[] | undefined {

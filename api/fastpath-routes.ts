@@ -1,5 +1,6 @@
 /**
- * The fast-path plugin on the Proxy's API: GET its status (settings, fast links, counters, timings), PUT to change
+ * The fast-path plugin's own routes on the Proxy's API (enabling and disabling it is also PATCH /v1/plugins/fastpath,
+ * as for every plugin): GET /v1/plugins/fastpath/status (settings, fast links, counters, timings), PUT …/settings to change
  * its parameters or enable/disable it (disabling removes every fast link, rules first). A daemon that is not the
  * Proxy answers 404 `not-proxy`; a Proxy without VTTIF (so without the plugin) 409 `vttif-disabled`.
  */
@@ -22,8 +23,8 @@ export function registerFastPathRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     if (!deps.fastpath) throw new FastPathUnavailableError();
     return deps.fastpath;
   };
-  app.get('/v1/plugins/fastpath', (c) => c.json(fastpathOf().status()));
-  app.put('/v1/plugins/fastpath', async (c) => {
+  app.get('/v1/plugins/fastpath/status', (c) => c.json(fastpathOf().status()));
+  app.put('/v1/plugins/fastpath/settings', async (c) => {
     const fastpath = fastpathOf();
     await fastpath.setSettings(c.get('request').body as Partial<FastPathSettings>);
     return c.json(fastpath.status());

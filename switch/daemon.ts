@@ -31,7 +31,7 @@ import { VttifReporter } from '../plugins/vttif/host-reporter.js';
 import { VttifService } from '../plugins/vttif/proxy-service.js';
 import { createVttif } from '../plugins/vttif/vttif.js';
 import type { FastPath } from '../plugins/fastpath/fastpath.js';
-import { startFastPathOnProxy } from '../plugins/fastpath/on-proxy.js';
+import { startPluginHost, type PluginHost } from '../plugins/host/on-proxy.js';
 
 export interface DaemonDeps {
   clock: Clock;
@@ -88,6 +88,8 @@ export class Daemon {
   vttif: VttifService | undefined;
   /** The fast-path adaptation policy (Proxy with VTTIF; runs only when enabled, by config or API). */
   fastpath: FastPath | undefined;
+  /** The Proxy's plugins: VTTIF, fast-path, config modules and HTTP policies (plugins/host). */
+  plugins: PluginHost | undefined;
   /** VTTIF's counting and reporting, on a daemon with local ports that has somewhere to report to. */
   vttifReporter: VttifReporter | undefined;
   private readonly startedAtMs: number;
@@ -133,9 +135,11 @@ export class Daemon {
       }
       await daemon.startLinks();
       await daemon.startVttif();
+      await daemon.startPlugins();
       daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
       log.info('api listening', { listen: config.api.listen });
     } catch (err) {
+      await daemon.plugins?.stop();
       daemon.stopVttif();
       await daemon.links?.stop();
       datapath.closeAll();
@@ -233,15 +237,6 @@ export class Daemon {
       });
       this.vttif.start();
       log.info('vttif inference running', { ...vttif.settings() });
-      this.fastpath = startFastPathOnProxy({
-        vttif: this.vttif,
-        host: (name) => this.overlay?.host(name),
-        links: () => this.linkStatuses(),
-        macs: () => this.macEntries(),
-        clock: deps.clock,
-        log: deps.log.child({ component: 'fastpath' }),
-        settings: config.fastpath,
-      });
     }
     const hasLocalPorts = this.datapath.ports().some((p) => p.port.kind !== 'link');
     const service = this.vttif;
@@ -257,8 +252,38 @@ export class Daemon {
     log.info('vttif counting', { updateRateHz: config.vttif.updateRateHz });
   }
 
+  /**
+   * The Proxy's plugin host (plugins/host): VTTIF and fast-path as plugins, the config's modules, and the registry
+   * HTTP policies register with. Every daemon reports a link that goes up or down to the Proxy at once, so the
+   * plugins' link events follow within a second or so.
+   */
+  private async startPlugins(): Promise<void> {
+    const { config, deps } = this;
+    this.events.subscribe((e) => {
+      if (e.event === 'link-up' || e.event === 'link-down') this.overlay?.changed();
+    });
+    const overlay = this.overlay;
+    if (config.role !== 'proxy' || overlay === undefined) return;
+    this.plugins = await startPluginHost({
+      name: config.name,
+      local: this.primitives,
+      host: (name) => overlay.host(name),
+      hosts: () => overlay.hosts(),
+      report: (name) => overlay.report(name),
+      proxyLinks: () => this.primitives.linksNow(),
+      proxyMacs: () => this.macEntries(),
+      proxyRuleOwners: () => this.datapath.core.rules.list().map((r) => r.owner ?? 'config'),
+      vttif: this.vttif,
+      fastpath: config.fastpath,
+      modules: config.plugins,
+      clock: deps.clock,
+      wallClock: deps.wallClock ?? Date.now,
+      log: deps.log.child({ component: 'plugins' }),
+    });
+    this.fastpath = this.plugins.fastpath?.fastpath;
+  }
+
   private stopVttif(): void {
-    this.fastpath?.stop();
     this.vttifReporter?.stop();
     this.datapath.counter = undefined;
     this.vttif?.stop();
@@ -301,6 +326,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     clearInterval(this.housekeeping);
+    await this.plugins?.stop();
     this.stopVttif();
     await this.api?.close();
     this.overlay?.stop();
@@ -352,10 +378,15 @@ export class Daemon {
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
       ...(this.vttif ? { vttif: this.vttif } : {}),
       ...(this.fastpath ? { fastpath: this.fastpath } : {}),
+      ...(this.plugins ? { plugins: this.plugins.registry } : {}),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       events: this.events,
       specText: this.deps.specText,
-      auth: { tokens: this.config.api.tokens, requireToken: this.config.api.tokens.length > 0 },
+      auth: {
+        tokens: this.config.api.tokens,
+        requireToken: this.config.api.tokens.length > 0,
+        ...(this.plugins ? { policies: { byToken: (token: string) => this.plugins?.registry.policyByToken(token) } } : {}),
+      },
       log: this.deps.log.child({ component: 'api' }),
     };
   }

@@ -432,7 +432,7 @@ interface FastPathView {
 async function followPlugins(): Promise<void> {
   for (;;) {
     try {
-      const res = await authFetch('/v1/plugins/fastpath');
+      const res = await authFetch('/v1/plugins/fastpath/status');
       if (res.ok) drawPlugins((await res.json()) as FastPathView);
     } catch {
       // Not the Proxy, or no VTTIF: the panel keeps saying so.

@@ -580,7 +580,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/plugins/fastpath": {
+    "/v1/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every plugin on this Proxy: built-in (vttif, fastpath), in-process modules, registered HTTP policies. */
+        get: operations["listPlugins"];
+        put?: never;
+        /**
+         * Register a third-party policy: its name, the events it wants, how they reach it (SSE or a webhook).
+         * @description The answer carries the policy's own bearer `token`, shown once. The policy uses it for everything it does
+         *     afterwards: reading its events (`GET /v1/plugins/{name}/events`) and acting through the primitives
+         *     (`/v1/hosts/{host}/links`, `/v1/hosts/{host}/rules`, `POST /v1/topology/apply`). Acting with that token, the
+         *     policy is the actor `policy:NAME` (on the hosts, `proxy:policy:NAME`): it owns what it adds and gets 409 naming
+         *     the owner when it deletes anything else. Its requests are rate-limited (429 with Retry-After).
+         *
+         *     The registration lives as long as the policy shows signs of life: an open event stream, a webhook delivery
+         *     answered 2xx, or any request with its token, at least once every `leaseSeconds`. When the lease runs out the
+         *     policy is `expired`: what it added is removed (traffic falls back to the star) and its token stops working.
+         *     Registering the same name again (by the same caller) replaces the registration and its token and keeps what the
+         *     policy owns: a restarted policy carries on. Names of built-in or module plugins, or of a policy registered by
+         *     another caller, are a 409.
+         */
+        post: operations["registerPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plugins/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A plugin's name (see `GET /v1/plugins`). */
+                name: components["parameters"]["PluginName"];
+            };
+            cookie?: never;
+        };
+        /** One plugin: kind, state, the events it takes, counters, what it owns, and its own status. */
+        get: operations["getPlugin"];
+        put?: never;
+        post?: never;
+        /** Unregister an HTTP policy (the policy itself, with its token, or an operator): what it owns is removed. */
+        delete: operations["unregisterPolicy"];
+        options?: never;
+        head?: never;
+        /** Enable or disable a plugin. Disabling stops its events and removes every link and rule it owns. */
+        patch: operations["setPluginEnabled"];
+        trace?: never;
+    };
+    "/v1/plugins/{name}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A plugin's name (see `GET /v1/plugins`). */
+                name: components["parameters"]["PluginName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Server-sent events for one plugin: `event: hello`, then each PluginEvent it registered for (`event:` is its type).
+         * @description The stream opens with `hello` (the plugin's view), then the current state of each kind the plugin takes
+         *     (`app-topology` with reason `current`, every `host` joined, every link up), then events as they happen. Events
+         *     wait in a bounded queue (1024) per plugin: a policy that does not read loses the oldest and is told so by
+         *     `event: dropped` with `{"dropped": N}`. A comment line every 15 s keeps idle streams open. One stream per
+         *     policy: a second replaces the first.
+         */
+        get: operations["streamPluginEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plugins/fastpath/status": {
         parameters: {
             query?: never;
             header?: never;
@@ -597,6 +678,22 @@ export interface paths {
          *     its rules (ms on the Proxy's monotonic clock, as are the other times).
          */
         get: operations["getFastPath"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plugins/fastpath/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
         /** Enable or disable the plugin, or change its parameters; takes effect at once (disabling removes every fast link, rules first). */
         put: operations["setFastPath"];
         post?: never;
@@ -973,6 +1070,111 @@ export interface components {
                 lastAdaptedAtMs: number | null;
             };
         };
+        /**
+         * @description app-topology: VTTIF reported a new application topology. matrix: the traffic matrix, once a second while it is
+         *     not empty. link: a link on a host (or the Proxy) was added, came up, went down or was removed. host: a host joined
+         *     the overlay (its star link came up) or left it.
+         * @enum {string}
+         */
+        PluginEventType: "app-topology" | "matrix" | "link" | "host";
+        /** @description One event delivered to a plugin; exactly one of the payload fields is present, as `type` says. */
+        PluginEvent: {
+            /** @description Order of publication on this Proxy; never reused while it runs. */
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            type: components["schemas"]["PluginEventType"];
+            topology?: components["schemas"]["TopologyEvent"];
+            matrix?: components["schemas"]["VttifMatrix"];
+            link?: {
+                /** @description The host the link is on (the Proxy's own name for its star links). */
+                host: string;
+                name: string;
+                /** @enum {string} */
+                change: "added" | "up" | "down" | "removed";
+                /** @enum {string} */
+                state: "up" | "connecting" | "gone";
+                owner: string;
+                publicKey?: string;
+            };
+            host?: {
+                name: string;
+                /** @enum {string} */
+                change: "joined" | "left";
+            };
+        };
+        PolicyRegistration: {
+            name: components["schemas"]["Name"];
+            description?: string;
+            events: components["schemas"]["PluginEventType"][];
+            delivery?: components["schemas"]["PolicyDelivery"];
+            /** @default 30 */
+            leaseSeconds: number;
+        };
+        /**
+         * @description sse (default): the policy reads `GET /v1/plugins/{name}/events`. webhook: the Proxy POSTs `{"events": [PluginEvent…]}`
+         *     to `url` (http or https), one request in flight at a time, 2 s timeout, retried with backoff; each request carries
+         *     `X-Vswitch-Signature: sha256=HEX`, the HMAC-SHA256 of the body keyed with the policy's token.
+         */
+        PolicyDelivery: {
+            /** @enum {string} */
+            type: "sse" | "webhook";
+            url?: string;
+        };
+        PolicyRegistered: components["schemas"]["Plugin"] & {
+            /** @description The policy's bearer token: shown once. */
+            token: string;
+        };
+        PluginChange: {
+            enabled: boolean;
+        };
+        Plugin: {
+            name: string;
+            /** @enum {string} */
+            kind: "builtin" | "module" | "http";
+            description?: string;
+            enabled: boolean;
+            /**
+             * @description waiting: an HTTP policy registered but with no open stream (webhook: not yet answered).
+             * @enum {string}
+             */
+            state: "running" | "disabled" | "waiting" | "expired" | "failed";
+            /** @description The name its changes carry (the owner of what it adds). */
+            actor?: string;
+            events: components["schemas"]["PluginEventType"][];
+            delivery?: components["schemas"]["PolicyDelivery"];
+            leaseSeconds?: number;
+            registeredBy?: string;
+            /** Format: date-time */
+            registeredAt?: string;
+            /** Format: date-time */
+            lastSeenAt?: string | null;
+            lastError?: string | null;
+            counters: {
+                /** @description Events delivered. */
+                delivered: number;
+                /** @description Events dropped (queue full or the plugin failed). */
+                dropped: number;
+                /** @description Errors: a module's thrown errors, failed webhook deliveries. */
+                errors: number;
+                /** @description API requests made with the policy's token. */
+                requests: number;
+                /** @description Requests refused with 429. */
+                rateLimited: number;
+            };
+            /** @description What the plugin added and still owns, across the Proxy and every host (as last reported). */
+            owns: {
+                links: number;
+                rules: number;
+            };
+            /** @description The plugin's own status (fastpath: as GET /v1/plugins/fastpath/status). */
+            status?: {
+                [key: string]: unknown;
+            };
+        };
+        PluginList: {
+            plugins: components["schemas"]["Plugin"][];
+        };
         VttifParameterChange: {
             updateRateHz?: number;
             smoothingMs?: number | null;
@@ -1118,6 +1320,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description A policy sent requests faster than its rate limit, or has too many in flight: retry after `Retry-After` seconds. */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request does not match this API, or the description has a syntax error or means nothing valid: `errors` has one "file:line:column: …" entry per problem (field /body/text). */
         TopologyInvalid: {
             headers: {
@@ -1133,6 +1344,8 @@ export interface components {
         HostName: components["schemas"]["Name"];
         /** @description The link's name. */
         LinkName: components["schemas"]["Name"];
+        /** @description A plugin's name (see `GET /v1/plugins`). */
+        PluginName: components["schemas"]["Name"];
         /** @description The rule's id, as listed. */
         RuleId: number;
     };
@@ -1400,6 +1613,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     deleteLink: {
@@ -1425,6 +1639,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listRules: {
@@ -1474,6 +1689,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     deleteRule: {
@@ -1499,6 +1715,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getConfigTime: {
@@ -1547,6 +1764,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listHostInterfaces: {
@@ -1635,6 +1853,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1664,6 +1883,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1726,6 +1946,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1755,6 +1976,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1816,6 +2038,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1874,6 +2097,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     applyTopology: {
@@ -1903,6 +2127,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     traceTopologyRoute: {
@@ -2052,6 +2277,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     streamVttifEvents: {
@@ -2075,6 +2301,169 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+        };
+    };
+    listPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plugins. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    registerPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyRegistration"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRegistered"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPlugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A plugin's name (see `GET /v1/plugins`). */
+                name: components["parameters"]["PluginName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plugin. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    unregisterPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A plugin's name (see `GET /v1/plugins`). */
+                name: components["parameters"]["PluginName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unregistered. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    setPluginEnabled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A plugin's name (see `GET /v1/plugins`). */
+                name: components["parameters"]["PluginName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PluginChange"];
+            };
+        };
+        responses: {
+            /** @description The plugin after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    streamPluginEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A plugin's name (see `GET /v1/plugins`). */
+                name: components["parameters"]["PluginName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless text/event-stream; each `data:` is one JSON PluginEvent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getFastPath: {
@@ -2127,6 +2516,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
 }

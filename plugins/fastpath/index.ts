@@ -31,4 +31,3 @@ export {
   type FastPathSettings,
   type FastPathStatus,
 } from './fastpath.js';
-export { startFastPathOnProxy, type FastPathOnProxy } from './on-proxy.js';

@@ -60,6 +60,21 @@ export class VttifService {
     this.vttif = options.vttif;
   }
 
+  /** Whether inference runs (false after pause() or stop()). */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Stops inference ticks, keeps subscribers (the plugin registry's "disable"). */
+  pause(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  resume(): void {
+    if (this.#timer === undefined) this.start();
+  }
+
   start(): void {
     const run = (): void => {
       this.tick(this.options.clock.now());

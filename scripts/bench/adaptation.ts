@@ -40,7 +40,7 @@ interface AppTopology {
   detectedAt: string | null;
 }
 
-const upLinks = (): number => api<Status>('GET', '/v1/plugins/fastpath').links.filter((l) => l.state === 'up').length;
+const upLinks = (): number => api<Status>('GET', '/v1/plugins/fastpath/status').links.filter((l) => l.state === 'up').length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -68,7 +68,7 @@ async function patterns(pattern: string, during?: () => void): Promise<number> {
 }
 
 async function toStar(): Promise<void> {
-  api('PUT', '/v1/plugins/fastpath', { enabled: false, maxLinks: 1000, removeAfterMs: 10_000 });
+  api('PUT', '/v1/plugins/fastpath/settings', { enabled: false, maxLinks: 1000, removeAfterMs: 10_000 });
   await waitFor('VTTIF forgetting the last pattern', () => api<AppTopology>('GET', '/v1/vttif/topology').edges.length === 0, 30_000);
 }
 
@@ -79,13 +79,13 @@ async function main(): Promise<void> {
     const starS = await patterns(pattern);
     await toStar();
     const startWallMs = Date.now();
-    api('PUT', '/v1/plugins/fastpath', { enabled: true });
+    api('PUT', '/v1/plugins/fastpath/settings', { enabled: true });
     let inferredAtMs: number | undefined;
     const adaptedS = await patterns(pattern, () => {
       const t = api<AppTopology>('GET', '/v1/vttif/topology');
       if (inferredAtMs === undefined && t.edges.length > 0 && t.detectedAt) inferredAtMs = Date.parse(t.detectedAt);
     });
-    const status = api<Status>('GET', '/v1/plugins/fastpath');
+    const status = api<Status>('GET', '/v1/plugins/fastpath/status');
     const row = {
       pattern,
       starS,
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   }
   for (const k of [0, 7, 14, 21, 28]) {
     await toStar();
-    api('PUT', '/v1/plugins/fastpath', { enabled: true, maxLinks: k, removeAfterMs: 60_000 });
+    api('PUT', '/v1/plugins/fastpath/settings', { enabled: true, maxLinks: k, removeAfterMs: 60_000 });
     // Warm-up runs until VTTIF has inferred and the plugin has the top k links up (they outlive the run: hysteresis).
     for (let warm = 0; k > 0 && upLinks() < k; warm++) {
       if (warm === 3) throw new Error(`bench: ${k} fast links not up after 3 warm-up runs`);
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     figures.figure11.push({ links: k, seconds });
     console.log(JSON.stringify({ figure11: { links: k, seconds } }));
   }
-  api('PUT', '/v1/plugins/fastpath', { enabled: false, maxLinks: 1000 });
+  api('PUT', '/v1/plugins/fastpath/settings', { enabled: false, maxLinks: 1000 });
 
   console.log(`\n${'pattern'.padEnd(12)} ${'star s'.padStart(8)} ${'adapted s'.padStart(10)} ${'speed-up'.padStart(9)} ${'infer ms'.padStart(9)} ${'adapt ms'.padStart(9)} links`);
   for (const r of figures.patterns) {

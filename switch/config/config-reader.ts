@@ -1,4 +1,4 @@
-import { isMap, isSeq, LineCounter, type Document } from 'yaml';
+import { isMap, isNode, isSeq, LineCounter, type Document } from 'yaml';
 import { ConfigError } from './config-error.js';
 
 type Path = readonly (string | number)[];
@@ -82,6 +82,12 @@ export class ConfigReader {
     if (node === undefined || node === null) return 0;
     if (!isSeq(node)) this.fail(path, `must be a list (found ${describe(this.value(path))})`);
     return node.items.length;
+  }
+
+  /** The plain JS value at `path` (a plugin's free-form options). */
+  raw(path: Path): unknown {
+    const v = this.value(path);
+    return isNode(v) ? v.toJSON() : v;
   }
 
   private value(path: Path): unknown {

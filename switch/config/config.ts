@@ -77,6 +77,16 @@ export interface DaemonConfig {
   log: { level: LogLevel };
   vttif: VttifConfig;
   fastpath: FastPathConfig;
+  /** In-process plugin modules (Proxy only), loaded at start: plugins/host/module-loader.ts. */
+  plugins: PluginModuleConfig[];
+}
+
+export interface PluginModuleConfig {
+  name: string;
+  /** Absolute path of an ES module exporting a PluginFactory (default export or `createPlugin`). */
+  module: string;
+  enabled: boolean;
+  options: Record<string, unknown>;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { ConfigReader } from './config-reader.js';
 import { isIP } from 'node:net';
 import { decodeKeyBase64 } from '../link/noise/crypto.js';
 import {
+  type PluginModuleConfig,
   DEFAULT_API_LISTEN,
   DEFAULT_LINK_PORT,
   type ApiTokenConfig,
@@ -45,7 +47,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'vttif', 'fastpath']);
+  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'vttif', 'fastpath', 'plugins']);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen', 'tokens']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes']);
@@ -82,7 +84,9 @@ export function parseConfig(text: string, file: string): DaemonConfig {
       removeAfterMs: r.integer(['fastpath', 'removeAfterMs'], { default: 10_000, min: 0, max: 3_600_000 }),
       addAfterMs: r.integer(['fastpath', 'addAfterMs'], { default: 0, min: 0, max: 3_600_000 }),
     },
+    plugins: readPlugins(r, file),
   };
+  if (config.plugins.length > 0 && config.role !== 'proxy') r.fail(['plugins'], 'plugins run on the Proxy: remove this key, or set role: proxy');
   checkListenPort(r, config.api.listen);
   if (config.api.tokens.length === 0 && !isLoopbackListen(config.api.listen)) {
     r.fail(['api', 'tokens'], `is required when api.listen is not loopback or a unix socket (found "${config.api.listen}"): list at least one { name, token }`);
@@ -95,6 +99,31 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   if (config.peers.length > 0 && !config.privateKey) r.fail(['privateKey'], 'is required when there are peers (generate one with `vswitch genkey`)');
   return config;
+}
+
+/** `plugins: [{ name, module, enabled?, options? }]`: in-process plugin modules (Proxy), paths relative to the file. */
+function readPlugins(r: ConfigReader, file: string): PluginModuleConfig[] {
+  const plugins: PluginModuleConfig[] = [];
+  const names = new Map<string, number>();
+  const count = r.sequence(['plugins']);
+  for (let i = 0; i < count; i++) {
+    const at = ['plugins', i];
+    r.onlyKeys(at, ['name', 'module', 'enabled', 'options']);
+    const name = r.string([...at, 'name'], { pattern: NAME, patternText: NAME_TEXT });
+    if (RESERVED_ACTORS.includes(name)) r.fail([...at, 'name'], `"${name}" is a built-in plugin's name: choose another`);
+    if (names.has(name)) r.fail([...at, 'name'], `"${name}" is already the name of plugins[${names.get(name)}]`);
+    names.set(name, i);
+    const module = r.string([...at, 'module']);
+    const options = r.has([...at, 'options']) ? r.raw([...at, 'options']) : {};
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) r.fail([...at, 'options'], 'must be a mapping');
+    plugins.push({
+      name,
+      module: isAbsolute(module) ? module : resolve(dirname(file), module),
+      enabled: r.boolean([...at, 'enabled'], { default: true }),
+      options: options as Record<string, unknown>,
+    });
+  }
+  return plugins;
 }
 
 /** Ranges as plugins/vttif/parameters.ts checks them (1..20 Hz, ≥ 100 ms, 0..1). */
@@ -240,6 +269,9 @@ export function isLoopbackListen(listen: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** Actor names of the Proxy's own plugins and its clean-up: a token named so could pass for them. */
+const RESERVED_ACTORS = ['fastpath', 'vttif', 'plugins', 'star', 'config'];
+
 const TOKEN = /^[\x21-\x7e]{16,256}$/;
 
 function readApiTokens(r: ConfigReader): ApiTokenConfig[] {
@@ -251,6 +283,7 @@ function readApiTokens(r: ConfigReader): ApiTokenConfig[] {
     const at = ['api', 'tokens', i];
     r.onlyKeys(at, ['name', 'token', 'readOnly']);
     const name = r.string([...at, 'name'], { pattern: NAME, patternText: NAME_TEXT });
+    if (RESERVED_ACTORS.includes(name)) r.fail([...at, 'name'], `"${name}" is the name the Proxy's own plugins act under: choose another`);
     if (names.has(name)) r.fail([...at, 'name'], `"${name}" is already the name of api.tokens[${names.get(name)}]`);
     names.set(name, i);
     const token = r.string([...at, 'token'], { pattern: TOKEN, patternText: '16 to 256 printable characters without spaces' });

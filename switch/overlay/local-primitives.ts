@@ -5,8 +5,10 @@
  *
  * Ownership. Every rule carries the actor that added it (`owner`), and so does
  * every link added through the primitives (links from the config: "config").
- * Policies — the plugins that change the overlay on their own (POLICY_ACTORS,
- * also when the Proxy relays them as "proxy:<name>") — may delete only what
+ * Policies — the plugins that change the overlay on their own: the built-in
+ * POLICY_ACTORS and every module or HTTP policy, whose actor is "policy:<name>"
+ * (plugins/host/plugin.ts), also when the Proxy relays them as
+ * "proxy:<actor>" — may delete only what
  * they own: deleting another's link or rule is a ConflictError naming the
  * owner (HTTP 409). Everyone else is an operator ("local", a token's name,
  * "cli", the topology tool applying an operator's description) and may delete
@@ -49,9 +51,13 @@ export interface LocalPrimitivesOptions {
 /** Actors that are policies: they may delete only their own links and rules. */
 export const POLICY_ACTORS: ReadonlySet<string> = new Set(['fastpath']);
 
-/** "fastpath" and "proxy:fastpath" are the same policy. */
+/** Module and HTTP policies act as "policy:<name>"; API token names cannot contain ":", so no operator can. */
+export const POLICY_ACTOR_PREFIX = 'policy:';
+
+/** "fastpath" and "proxy:fastpath" are the same policy; so are "policy:x" and "proxy:policy:x". */
 export function isPolicyActor(name: string): boolean {
-  return POLICY_ACTORS.has(name.startsWith('proxy:') ? name.slice('proxy:'.length) : name);
+  const bare = name.startsWith('proxy:') ? name.slice('proxy:'.length) : name;
+  return POLICY_ACTORS.has(bare) || bare.startsWith(POLICY_ACTOR_PREFIX);
 }
 
 /** A link with who added it ("config" for the config's peers). */
@@ -71,6 +77,11 @@ export class LocalPrimitives implements Primitives {
   }
 
   async links(): Promise<OwnedLinkStatus[]> {
+    return this.linksNow();
+  }
+
+  /** The links with their owners, synchronously (the Proxy's plugin host reads them every second). */
+  linksNow(): OwnedLinkStatus[] {
     return (this.options.links()?.status() ?? []).map((l) => ({ ...l, owner: this.linkOwners.get(l.name) ?? 'config' }));
   }
 

@@ -54,7 +54,7 @@ describe('the fast-path plugin on 8 hosts', () => {
     requireRoot();
     labDownSync();
     await lab('up', '--hosts', String(HOSTS), '--vms-per-host', '1');
-    proxyApi('PUT', '/v1/plugins/fastpath', { enabled: true });
+    proxyApi('PUT', '/v1/plugins/fastpath/settings', { enabled: true });
   }, 90_000);
   afterAll(() => {
     labExec('h1', ['nft', 'delete', 'table', 'inet', CUT_TABLE]);
@@ -63,8 +63,8 @@ describe('the fast-path plugin on 8 hosts', () => {
 
   it('adds fast links for all 28 host pairs; the Proxy stops forwarding; a cut fast path falls back to the star', async () => {
     const run = runPatterns(300);
-    await until('28 fast links up', () => proxyApi<FastPathStatus>('GET', '/v1/plugins/fastpath').links.filter((l) => l.state === 'up').length === 28, 40_000);
-    const status = proxyApi<FastPathStatus>('GET', '/v1/plugins/fastpath');
+    await until('28 fast links up', () => proxyApi<FastPathStatus>('GET', '/v1/plugins/fastpath/status').links.filter((l) => l.state === 'up').length === 28, 40_000);
+    const status = proxyApi<FastPathStatus>('GET', '/v1/plugins/fastpath/status');
     expect(status.counters.rulesAdded).toBe(56);
     expect(status.timings.lastTimeToAdaptMs).not.toBeNull();
     const h1Rules = await labJson<{ owner: string; target: string }[]>('h1', 'rule', 'list');
@@ -89,7 +89,7 @@ describe('the fast-path plugin on 8 hosts', () => {
       const rules = await labJson<{ owner: string; target: string }[]>('h1', 'rule', 'list');
       return !rules.some((r) => r.target === 'fp-h2');
     }, 10_000);
-    const after = proxyApi<FastPathStatus>('GET', '/v1/plugins/fastpath');
+    const after = proxyApi<FastPathStatus>('GET', '/v1/plugins/fastpath/status');
     expect(after.counters.linkFailures).toBeGreaterThanOrEqual(1);
     expect(after.unreachable.map((u) => `${u.a}-${u.b}`)).toContain('h1-h2');
 

@@ -128,7 +128,7 @@ describe('the dashboard in headless Chromium, on the Proxy of a 4-host lab', () 
     await support.lab('vswitch', 'proxy', 'link', 'del', 'h2', '--host', 'h1');
     await support.lab('vswitch', 'proxy', 'link', 'del', 'h1', '--host', 'h2');
     await support.lab('vswitch', 'proxy', 'vttif', 'params', '--rate', '20', '--smoothing', '500');
-    const enable = 'fetch("http://127.0.0.1:7000/v1/plugins/fastpath", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ enabled: true }) }).then((r) => process.exit(r.ok ? 0 : 1))';
+    const enable = 'fetch("http://127.0.0.1:7000/v1/plugins/fastpath/settings", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ enabled: true }) }).then((r) => process.exit(r.ok ? 0 : 1))';
     await support.lab('exec', 'proxy', 'node', '-e', enable);
     const patterns = spawn(join(support.ROOT, 'scripts/patterns'), ['--pattern', 'all-to-all', '--iterations', '400', '--size', '32768'], {
       stdio: 'ignore',

@@ -106,7 +106,7 @@ describe('the fast-path plugin in the daemons', () => {
       expect(await fastRules(h1)).toEqual([expect.objectContaining({ src: vmMac('h1'), dst: vmMac('h2'), target: 'fp-h2' })]);
       expect((await h1.primitives.links()).find((l) => l.name === 'fp-h2')).toMatchObject({ owner: 'proxy:fastpath', state: 'up' });
       expect(await fastRules(hosts.get('h3')!)).toEqual([]);
-      const status = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath');
+      const status = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath/status');
       expect(status.links).toEqual([expect.objectContaining({ a: 'h1', b: 'h2', state: 'up', rules: 2 })]);
       expect(status.timings.lastTimeToAdaptMs).toBeGreaterThanOrEqual(0);
 
@@ -123,7 +123,7 @@ describe('the fast-path plugin in the daemons', () => {
       await until(async () => !(await h1.primitives.links()).some((l) => l.name === 'fp-h2'), 2000);
       const reached = ports.get('tap-h2v1')!.sent.length;
       await until(() => ports.get('tap-h2v1')!.sent.length > reached + 10, 2000); // via the Proxy
-      const after = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath');
+      const after = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath/status');
       expect(after.counters.linkFailures).toBe(1);
       expect(after.unreachable).toEqual([expect.objectContaining({ a: 'h1', b: 'h2' })]);
       expect(after.links).toEqual([]);
@@ -144,7 +144,7 @@ describe('the fast-path plugin in the daemons', () => {
     const stop2 = talk(ports);
     try {
       await until(async () => (await fastRules(h1)).length === 1, 8000);
-      const disabled = await apiRequest<FastPathStatus>(api, 'PUT', '/v1/plugins/fastpath', { enabled: false });
+      const disabled = await apiRequest<FastPathStatus>(api, 'PUT', '/v1/plugins/fastpath/settings', { enabled: false });
       expect(disabled.settings.enabled).toBe(false);
       expect(disabled.links).toEqual([]);
       expect(await fastRules(h1)).toEqual([]);
@@ -169,9 +169,9 @@ describe('the fast-path plugin in the daemons', () => {
 
   it('says 400 for a bad parameter and changes nothing', async () => {
     const { api } = await overlay('fastpath: { enabled: false }');
-    await expect(apiRequest(api, 'PUT', '/v1/plugins/fastpath', { maxLinksPerHost: -1 })).rejects.toMatchObject({ status: 400 });
-    await expect(apiRequest(api, 'PUT', '/v1/plugins/fastpath', { bogus: 1 })).rejects.toMatchObject({ status: 400 });
-    const status = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath');
+    await expect(apiRequest(api, 'PUT', '/v1/plugins/fastpath/settings', { maxLinksPerHost: -1 })).rejects.toMatchObject({ status: 400 });
+    await expect(apiRequest(api, 'PUT', '/v1/plugins/fastpath/settings', { bogus: 1 })).rejects.toMatchObject({ status: 400 });
+    const status = await apiRequest<FastPathStatus>(api, 'GET', '/v1/plugins/fastpath/status');
     expect(status.settings).toMatchObject({ enabled: false, maxLinksPerHost: 7 });
   });
 });

@@ -1,0 +1,286 @@
+/**
+ * A third-party policy over HTTP (out of process). It holds the policy's registration, its token, a bounded queue
+ * of events and their way out:
+ *   - SSE: the policy's open stream (api/plugin-routes.ts) takes what is queued; one stream at a time, a newer one
+ *     replaces the older;
+ *   - webhook: one POST in flight at a time carrying up to WEBHOOK_BATCH events, WEBHOOK_TIMEOUT_MS to answer,
+ *     failures retried with exponential backoff (1 s → 30 s); each POST is signed (HMAC-SHA256 of the body, keyed
+ *     with the token) so the policy can tell it came from this Proxy.
+ * Nothing here waits on the policy from the switch's side: deliver() only queues, the stream and the webhook pump
+ * run on their own. Lease: a policy shows signs of life (open stream, answered webhook, any request with its token)
+ * at least every leaseSeconds, or the registry expires it.
+ */
+import { createHmac } from 'node:crypto';
+import type { Clock } from '../../switch/clock.js';
+import type { Logger } from '../../switch/log.js';
+import { newCounters, type EntryCounters, type PluginEntry } from './entry.js';
+import { EventQueue } from './event-queue.js';
+import type { PluginEvent, PluginEventType, PluginState, PluginView, PolicyDelivery, PolicyRegistration } from './plugin.js';
+import { DEFAULT_POLICY_RATE_LIMIT, RateLimiter, type Admission, type RateLimitSettings } from './rate-limit.js';
+
+export const DEFAULT_LEASE_S = 30;
+export const WEBHOOK_TIMEOUT_MS = 2000;
+export const WEBHOOK_BATCH = 64;
+const WEBHOOK_BACKOFF_MIN_MS = 1000;
+const WEBHOOK_BACKOFF_MAX_MS = 30_000;
+
+/** Sends one webhook POST; resolves with the HTTP status, rejects on a network error or timeout. */
+export type WebhookPoster = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<number>;
+
+export const fetchPoster: WebhookPoster = async (url, body, headers, timeoutMs) => {
+  const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  await res.body?.cancel();
+  return res.status;
+};
+
+export function signBody(token: string, body: string): string {
+  return `sha256=${createHmac('sha256', token).update(body, 'utf8').digest('hex')}`;
+}
+
+/** What an open SSE stream reads: events in order, and how many were dropped before them. */
+export interface PolicyStream {
+  readonly closed: boolean;
+  take(): { dropped: number; events: PluginEvent[] };
+  /** Resolves true when something is queued or the stream closed, false after timeoutMs of nothing. */
+  wait(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+export interface HttpPolicyOptions {
+  registration: PolicyRegistration;
+  actor: string;
+  token: string;
+  registeredBy: string;
+  clock: Clock;
+  wallClock: () => number;
+  log: Logger;
+  post?: WebhookPoster;
+  rateLimit?: RateLimitSettings;
+}
+
+export class HttpPolicyEntry implements PluginEntry {
+  readonly kind = 'http' as const;
+  readonly name: string;
+  readonly actor: string;
+  readonly events: readonly PluginEventType[];
+  readonly delivery: PolicyDelivery;
+  readonly leaseMs: number;
+  readonly counters: EntryCounters = newCounters();
+  readonly registeredBy: string;
+  readonly token: string;
+  private readonly registeredAtWall: number;
+  private lastSeenMs: number;
+  private lastSeenWall: number | undefined;
+  private ownEnabled = true;
+  private expired = false;
+  private answered = false;
+  private lastError: string | null = null;
+  private readonly queue = new EventQueue();
+  private stream: StreamImpl | undefined;
+  private readonly limiter: RateLimiter;
+  private webhookBusy = false;
+  private webhookRetryAtMs = 0;
+  private webhookBackoffMs = WEBHOOK_BACKOFF_MIN_MS;
+
+  constructor(private readonly options: HttpPolicyOptions) {
+    const reg = options.registration;
+    this.name = reg.name;
+    this.actor = options.actor;
+    this.events = [...reg.events];
+    this.delivery = reg.delivery ?? { type: 'sse' };
+    this.leaseMs = (reg.leaseSeconds ?? DEFAULT_LEASE_S) * 1000;
+    this.token = options.token;
+    this.registeredBy = options.registeredBy;
+    this.registeredAtWall = options.wallClock();
+    this.lastSeenMs = options.clock.now();
+    this.limiter = new RateLimiter(options.rateLimit ?? DEFAULT_POLICY_RATE_LIMIT);
+  }
+
+  get enabled(): boolean {
+    return this.ownEnabled;
+  }
+
+  get state(): PluginState {
+    if (this.expired) return 'expired';
+    if (!this.ownEnabled) return 'disabled';
+    if (this.delivery.type === 'sse') return this.stream && !this.stream.closed ? 'running' : 'waiting';
+    return this.answered ? 'running' : 'waiting';
+  }
+
+  get isExpired(): boolean {
+    return this.expired;
+  }
+
+  deliver(event: PluginEvent): void {
+    if (this.expired || !this.ownEnabled) return;
+    this.queue.push(event);
+    this.counters.dropped = this.queue.totalDropped;
+    if (this.delivery.type === 'sse') this.stream?.wake();
+    else this.pumpWebhook();
+  }
+
+  /** A request arrived with this policy's token: it is alive; may it go on? */
+  admit(): Admission {
+    this.seen();
+    this.counters.requests++;
+    const admission = this.limiter.admit(this.options.clock.now());
+    if (!admission.ok) this.counters.rateLimited++;
+    return admission;
+  }
+
+  requestDone(): void {
+    this.limiter.done();
+  }
+
+  /** The policy's SSE stream; a previous one is closed. */
+  openStream(initial: readonly PluginEvent[]): PolicyStream {
+    this.stream?.close();
+    const stream = new StreamImpl(this.queue, () => this.seen(), (n) => (this.counters.delivered += n));
+    for (const event of initial) this.queue.push(event);
+    this.stream = stream;
+    this.seen();
+    return stream;
+  }
+
+  /** True when the lease ran out (no stream open, nothing heard for leaseSeconds). */
+  leaseExpired(nowMs: number): boolean {
+    if (this.expired) return false;
+    if (this.stream && !this.stream.closed) {
+      this.lastSeenMs = nowMs;
+      return false;
+    }
+    return nowMs - this.lastSeenMs > this.leaseMs;
+  }
+
+  expire(): void {
+    this.expired = true;
+    this.queue.clear();
+    this.stream?.close();
+  }
+
+  /** Webhook: retry what is waiting once its backoff has passed (the registry calls this every second). */
+  tick(): void {
+    if (this.delivery.type === 'webhook') this.pumpWebhook();
+  }
+
+  async setEnabled(enabled: boolean): Promise<void> {
+    this.ownEnabled = enabled;
+    if (!enabled) {
+      this.queue.clear();
+      this.stream?.close();
+    }
+  }
+
+  view(): Omit<PluginView, 'owns'> {
+    const reg = this.options.registration;
+    return {
+      name: this.name,
+      kind: this.kind,
+      ...(reg.description ? { description: reg.description } : {}),
+      enabled: this.ownEnabled,
+      state: this.state,
+      actor: this.actor,
+      events: [...this.events],
+      delivery: this.delivery,
+      leaseSeconds: this.leaseMs / 1000,
+      registeredBy: this.registeredBy,
+      registeredAt: new Date(this.registeredAtWall).toISOString(),
+      lastSeenAt: this.lastSeenWall === undefined ? null : new Date(this.lastSeenWall).toISOString(),
+      lastError: this.lastError,
+      counters: { ...this.counters },
+      status: { queued: this.queue.length },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.expire();
+  }
+
+  private seen(): void {
+    this.lastSeenMs = this.options.clock.now();
+    this.lastSeenWall = this.options.wallClock();
+  }
+
+  private pumpWebhook(): void {
+    if (this.webhookBusy || this.queue.length === 0 || this.expired || !this.ownEnabled) return;
+    if (this.options.clock.now() < this.webhookRetryAtMs) return;
+    const url = this.delivery.url;
+    if (url === undefined) return;
+    const batch = this.queue.peek(WEBHOOK_BATCH);
+    const body = JSON.stringify({ events: batch });
+    const headers = { 'content-type': 'application/json', 'x-vswitch-signature': signBody(this.token, body), 'x-vswitch-plugin': this.name };
+    this.webhookBusy = true;
+    (this.options.post ?? fetchPoster)(url, body, headers, WEBHOOK_TIMEOUT_MS)
+      .then(
+        (status) => {
+          if (status >= 200 && status < 300) {
+            this.queue.remove(batch);
+            this.counters.delivered += batch.length;
+            this.answered = true;
+            this.webhookBackoffMs = WEBHOOK_BACKOFF_MIN_MS;
+            this.webhookRetryAtMs = 0;
+            this.seen();
+          } else {
+            this.failWebhook(`webhook answered HTTP ${status}`);
+          }
+        },
+        (err: Error) => this.failWebhook(`webhook: ${err.name === 'TimeoutError' ? `no answer within ${WEBHOOK_TIMEOUT_MS} ms` : err.message}`),
+      )
+      .finally(() => {
+        this.webhookBusy = false;
+        this.pumpWebhook();
+      });
+  }
+
+  private failWebhook(message: string): void {
+    this.counters.errors++;
+    this.answered = false;
+    if (message !== this.lastError) this.options.log.warn('policy webhook failed', { plugin: this.name, err: message });
+    this.lastError = message;
+    this.webhookRetryAtMs = this.options.clock.now() + this.webhookBackoffMs;
+    this.webhookBackoffMs = Math.min(WEBHOOK_BACKOFF_MAX_MS, this.webhookBackoffMs * 2);
+  }
+}
+
+class StreamImpl implements PolicyStream {
+  closed = false;
+  private waker: (() => void) | undefined;
+
+  constructor(
+    private readonly queue: EventQueue,
+    private readonly onRead: () => void,
+    private readonly onDelivered: (n: number) => void,
+  ) {}
+
+  take(): { dropped: number; events: PluginEvent[] } {
+    const events: PluginEvent[] = [];
+    if (this.closed) return { dropped: 0, events };
+    for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) events.push(e);
+    this.onRead();
+    this.onDelivered(events.length);
+    return { dropped: this.queue.takeDropped(), events };
+  }
+
+  wait(timeoutMs: number): Promise<boolean> {
+    if (this.closed || this.queue.length > 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (woken: boolean): void => {
+        clearTimeout(timer);
+        if (this.waker === wake) this.waker = undefined;
+        resolve(woken);
+      };
+      const wake = (): void => finish(true);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.waker = wake;
+    });
+  }
+
+  wake(): void {
+    this.waker?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * PluginRegistry: every plugin of the Proxy, one interface (plugin.ts). It
+ *   - publishes events: stamps each with a sequence number and time and hands it to every enabled plugin that takes
+ *     its type (entries only queue: publishing never waits on a plugin);
+ *   - produces the overlay's own events: every second a snapshot of hosts and links (overlay-watch.ts), the traffic
+ *     matrix when someone takes it; VTTIF's topology changes are published by the daemon through publish();
+ *   - registers, enables, disables and unregisters plugins; turning one off (disable, unregister, lease expiry)
+ *     removes what it owns, found by owner on the daemons themselves (ownership.ts);
+ *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../switch/clock.js';
+import type { Logger } from '../../switch/log.js';
+import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/primitives.js';
+import type { PluginEntry } from './entry.js';
+import { HttpPolicyEntry, type WebhookPoster } from './http-policy.js';
+import { InProcessEntry } from './in-process-entry.js';
+import { currentEvents, diffSnapshots, EMPTY_SNAPSHOT, type OverlaySnapshot, type WatchEvent } from './overlay-watch.js';
+import { removeOwned, type OwnedPlaces, type RemovedCount } from './ownership.js';
+import {
+  policyActorName,
+  type PluginContext,
+  type PluginEvent,
+  type PluginEventType,
+  type PluginView,
+  type PolicyRegistration,
+  type VswitchPlugin,
+} from './plugin.js';
+import type { RateLimitSettings } from './rate-limit.js';
+
+export const MAX_HTTP_POLICIES = 32;
+const TICK_MS = 1000;
+
+type EventBody = Omit<PluginEvent, 'seq' | 'at'>;
+
+export interface PluginRegistryOptions {
+  clock: Clock;
+  wallClock: () => number;
+  log: Logger;
+  /** The context a plugin acting as `actor` gets. */
+  context(name: string, actor: Actor): PluginContext;
+  /** Where plugins' belongings live: the Proxy and its hosts. */
+  places: OwnedPlaces;
+  /** How many links and rules `actor` owns, as last reported. */
+  countOwned(actor: string): Promise<{ links: number; rules: number }>;
+  /** The overlay now: hosts and links (overlay-watch.ts). */
+  snapshot(): OverlaySnapshot;
+  /** VTTIF's current topology as an event body (reason "current"); undefined without VTTIF. */
+  currentTopology?(): EventBody | undefined;
+  /** The matrix as an event body, or undefined when there is nothing to say. */
+  matrix?(): EventBody | undefined;
+  post?: WebhookPoster;
+  rateLimit?: RateLimitSettings;
+}
+
+export class PluginRegistry {
+  private readonly entries = new Map<string, PluginEntry>();
+  private readonly byDigest = new Map<string, HttpPolicyEntry>();
+  private seq = 0;
+  private last: OverlaySnapshot = EMPTY_SNAPSHOT;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PluginRegistryOptions) {}
+
+  /** Adds a built-in or config-module plugin and starts it if enabled. */
+  async addInProcess(name: string, kind: 'builtin' | 'module', plugin: VswitchPlugin, opts: { enabled: boolean; actor?: string; isEnabled?: () => boolean }): Promise<void> {
+    if (this.entries.has(name)) throw new ConflictError(`plugin "${name}" already exists`);
+    const actor = { name: opts.actor ?? policyActorName(name) };
+    const entry = new InProcessEntry({
+      name,
+      kind,
+      plugin,
+      context: this.options.context(name, actor),
+      enabled: opts.enabled,
+      log: this.options.log,
+      ...(opts.isEnabled ? { isEnabled: opts.isEnabled } : {}),
+    });
+    this.entries.set(name, entry);
+    await entry.init();
+  }
+
+  start(): void {
+    this.last = this.options.snapshot();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    for (const entry of this.entries.values()) await entry.close();
+  }
+
+  /** Stamps and hands out one event. */
+  publish(body: EventBody): void {
+    const event = { seq: ++this.seq, at: new Date(this.options.wallClock()).toISOString(), ...body } as PluginEvent;
+    for (const entry of this.entries.values()) {
+      if (entry.enabled && entry.events.includes(event.type)) entry.deliver(event);
+    }
+  }
+
+  /** One housekeeping step (the timer's; tests call it): overlay diff, matrix, webhooks, leases. */
+  tick(): void {
+    const next = this.options.snapshot();
+    for (const change of diffSnapshots(this.last, next)) this.publish(watchBody(change));
+    this.last = next;
+    if (this.anyoneTakes('matrix')) {
+      const matrix = this.options.matrix?.();
+      if (matrix) this.publish(matrix);
+    }
+    const now = this.options.clock.now();
+    for (const entry of this.entries.values()) {
+      if (!(entry instanceof HttpPolicyEntry)) continue;
+      entry.tick();
+      if (entry.leaseExpired(now)) void this.expire(entry);
+    }
+  }
+
+  /** What a newcomer to `types` needs to know of now (the stream's opening events). */
+  currentEventsFor(types: readonly PluginEventType[]): PluginEvent[] {
+    const bodies: EventBody[] = [];
+    if (types.includes('app-topology')) {
+      const topology = this.options.currentTopology?.();
+      if (topology) bodies.push(topology);
+    }
+    if (types.includes('host') || types.includes('link')) {
+      for (const change of currentEvents(this.options.snapshot())) if (types.includes(change.type)) bodies.push(watchBody(change));
+    }
+    const at = new Date(this.options.wallClock()).toISOString();
+    return bodies.map((b) => ({ seq: this.seq, at, ...b }) as PluginEvent);
+  }
+
+  async list(): Promise<PluginView[]> {
+    return Promise.all([...this.entries.values()].map((e) => this.viewOf(e)));
+  }
+
+  async get(name: string): Promise<PluginView> {
+    return this.viewOf(this.entry(name));
+  }
+
+  entry(name: string): PluginEntry {
+    const entry = this.entries.get(name);
+    if (!entry) throw new NotFoundError('plugin', name);
+    return entry;
+  }
+
+  /** Registers (or re-registers) an HTTP policy; the token is returned only here. */
+  async register(registration: PolicyRegistration, by: Actor): Promise<{ view: PluginView; token: string }> {
+    const existing = this.entries.get(registration.name);
+    if (existing && !(existing instanceof HttpPolicyEntry)) {
+      throw new ConflictError(`plugin "${registration.name}" is a ${existing.kind} plugin: choose another name`);
+    }
+    if (existing instanceof HttpPolicyEntry && existing.registeredBy !== by.name) {
+      throw new ConflictError(`policy "${registration.name}" was registered by "${existing.registeredBy}"; only it (or DELETE) can replace it`);
+    }
+    const policies = [...this.entries.values()].filter((e) => e instanceof HttpPolicyEntry).length;
+    if (!existing && policies >= MAX_HTTP_POLICIES) throw new ConflictError(`at most ${MAX_HTTP_POLICIES} policies may be registered`);
+    if (existing instanceof HttpPolicyEntry) this.forget(existing);
+    const token = randomBytes(32).toString('base64url');
+    const entry = new HttpPolicyEntry({
+      registration,
+      actor: policyActorName(registration.name),
+      token,
+      registeredBy: by.name,
+      clock: this.options.clock,
+      wallClock: this.options.wallClock,
+      log: this.options.log,
+      ...(this.options.post ? { post: this.options.post } : {}),
+      ...(this.options.rateLimit ? { rateLimit: this.options.rateLimit } : {}),
+    });
+    this.entries.set(entry.name, entry);
+    this.byDigest.set(digestOf(token), entry);
+    for (const event of this.currentEventsFor(entry.events)) if (entry.delivery.type === 'webhook') entry.deliver(event);
+    this.options.log.info('policy registered', { event: 'plugin-registered', plugin: entry.name, by: by.name, events: entry.events.join(','), delivery: entry.delivery.type });
+    return { view: await this.viewOf(entry), token };
+  }
+
+  /** Removes an HTTP policy and what it owns. */
+  async unregister(name: string): Promise<RemovedCount> {
+    const entry = this.entry(name);
+    if (!(entry instanceof HttpPolicyEntry)) throw new ConflictError(`plugin "${name}" is a ${entry.kind} plugin: disable it instead`);
+    this.forget(entry);
+    this.entries.delete(name);
+    const removed = await this.removeOwned(entry);
+    this.options.log.info('policy unregistered', { event: 'plugin-unregistered', plugin: name, linksRemoved: removed.links, rulesRemoved: removed.rules });
+    return removed;
+  }
+
+  async setEnabled(name: string, enabled: boolean): Promise<PluginView> {
+    const entry = this.entry(name);
+    if (entry instanceof HttpPolicyEntry && entry.isExpired) throw new ConflictError(`policy "${name}" has expired: register it again`);
+    await entry.setEnabled(enabled);
+    if (!enabled) await this.removeOwned(entry);
+    else if (entry instanceof HttpPolicyEntry) for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
+    this.options.log.info(enabled ? 'plugin enabled' : 'plugin disabled', { event: enabled ? 'plugin-enabled' : 'plugin-disabled', plugin: name });
+    return this.viewOf(entry);
+  }
+
+  /** The policy a bearer token belongs to (constant-time compare of digests), if any and not expired. */
+  policyByToken(token: string): HttpPolicyEntry | undefined {
+    const digest = digestOf(token);
+    for (const [known, entry] of this.byDigest) {
+      if (timingSafeEqual(Buffer.from(known, 'hex'), Buffer.from(digest, 'hex'))) return entry.isExpired ? undefined : entry;
+    }
+    return undefined;
+  }
+
+  private anyoneTakes(type: PluginEventType): boolean {
+    for (const entry of this.entries.values()) if (entry.enabled && entry.events.includes(type)) return true;
+    return false;
+  }
+
+  private async expire(entry: HttpPolicyEntry): Promise<void> {
+    entry.expire();
+    this.forget(entry);
+    this.options.log.warn('policy expired: nothing heard within its lease, removing what it owns', {
+      event: 'plugin-expired',
+      plugin: entry.name,
+      leaseSeconds: entry.leaseMs / 1000,
+    });
+    await this.removeOwned(entry);
+  }
+
+  private forget(entry: HttpPolicyEntry): void {
+    entry.expire();
+    for (const [digest, e] of this.byDigest) if (e === entry) this.byDigest.delete(digest);
+  }
+
+  private async removeOwned(entry: PluginEntry): Promise<RemovedCount> {
+    const removed = await removeOwned(entry.actor, this.options.places);
+    if (removed.errors.length > 0) this.options.log.warn('plugin cleanup incomplete', { plugin: entry.name, errors: removed.errors.join('; ') });
+    return removed;
+  }
+
+  private async viewOf(entry: PluginEntry): Promise<PluginView> {
+    return { ...entry.view(), owns: await this.options.countOwned(entry.actor) };
+  }
+}
+
+function watchBody(change: WatchEvent): EventBody {
+  return change.type === 'host' ? { type: 'host', host: change.host } : { type: 'link', link: change.link };
+}
+
+function digestOf(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}

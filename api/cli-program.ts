@@ -10,6 +10,7 @@ import type { CliIo } from './cli-common.js';
 import { configTimeCommand, hostsCommand, ifaceCommand, macsCommand, statusCommand } from './cli-daemon.js';
 import { runGenkey, runPubkey } from './cli-keys.js';
 import { linkCommand } from './cli-link.js';
+import { pluginsCommand } from './cli-plugins.js';
 import { ruleCommand } from './cli-rule.js';
 import { topologyCommand } from './cli-topology.js';
 import { vttifCommand } from './cli-vttif.js';
@@ -31,7 +32,7 @@ export function createProgram(io: CliIo): Command {
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
 
-  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io)]) {
+  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io)]) {
     program.addCommand(command);
   }
   configureTree(program, io);

@@ -79,6 +79,7 @@ export class HttpPolicyEntry implements PluginEntry {
   private stream: StreamImpl | undefined;
   private readonly limiter: RateLimiter;
   private webhookBusy = false;
+  private pumpScheduled = false;
   private webhookRetryAtMs = 0;
   private webhookBackoffMs = WEBHOOK_BACKOFF_MIN_MS;
 
@@ -116,7 +117,14 @@ export class HttpPolicyEntry implements PluginEntry {
     this.queue.push(event);
     this.counters.dropped = this.queue.totalDropped;
     if (this.delivery.type === 'sse') this.stream?.wake();
-    else this.pumpWebhook();
+    else if (!this.pumpScheduled) {
+      // Events published together (a snapshot, a burst) leave in one POST.
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pumpWebhook();
+      });
+    }
   }
 
   /** A request arrived with this policy's token: it is alive; may it go on? */

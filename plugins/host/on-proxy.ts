@@ -71,7 +71,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
       log: log.child({ plugin: name }),
     }),
     places: { proxy: parts.local, hostNames: () => parts.hosts().map((h) => h.name), host: (h) => parts.host(h) },
-    countOwned: async (actor) => countOwned(parts, actor),
+    countOwned: (actor) => countOwned(parts, actor),
     snapshot: () => overlaySnapshot(parts),
     ...(parts.vttif ? vttifEvents(parts.vttif) : {}),
   });
@@ -132,14 +132,24 @@ function linkOf(host: string, l: LinkStatus & { owner?: string }): SnapshotLink 
   return { host, name: l.name, state: l.state, owner: l.owner ?? 'config', publicKey: l.publicKey };
 }
 
-function countOwned(parts: PluginHostParts, actor: string): { links: number; rules: number } {
+/** Asked of each host live (what the API answers must be exact); a host that does not answer within 1 s: its last report. */
+async function countOwned(parts: PluginHostParts, actor: string): Promise<{ links: number; rules: number }> {
   let links = parts.proxyLinks().filter((l) => l.owner === actor).length;
   let rules = parts.proxyRuleOwners().filter((o) => o === actor).length;
   const owner = hostOwner(actor);
-  for (const h of parts.hosts()) {
-    const report = parts.report(h.name);
-    links += (report?.links ?? []).filter((l) => (l as { owner?: string }).owner === owner).length;
-    rules += (report?.rules ?? []).filter((r) => r.owner === owner).length;
+  const counts = await Promise.all(
+    parts.hosts().map(async (h) => {
+      const primitives = parts.host(h.name);
+      const report = parts.report(h.name);
+      const fallback = { links: report?.links ?? [], rules: report?.rules ?? [] };
+      if (!primitives || h.state !== 'up') return fallback;
+      const live = Promise.all([primitives.links(), primitives.rules()]).then(([l, r]) => ({ links: l, rules: r }));
+      return Promise.race([live, new Promise<typeof fallback>((resolve) => setTimeout(() => resolve(fallback), 1000).unref())]).catch(() => fallback);
+    }),
+  );
+  for (const c of counts) {
+    links += c.links.filter((l) => (l as { owner?: string }).owner === owner).length;
+    rules += c.rules.filter((r) => r.owner === owner).length;
   }
   return { links, rules };
 }

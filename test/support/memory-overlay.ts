@@ -1,0 +1,110 @@
+/**
+ * A whole overlay of real Daemons in one process, over in-memory transports and ports: a Proxy and hosts h1..hN,
+ * each host with one VM port tap-hHv1 (MAC 02:00:c6:13:0H:01), APIs on unix sockets. Tests of what spans daemons
+ * (plugins, policies, relayed primitives) start one with `startMemoryOverlay` and stop it with `stop()`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPackageFile } from '../../api/package-files.js';
+import { parseConfig } from '../../switch/config/load-config.js';
+import { Daemon, type DaemonDeps } from '../../switch/daemon.js';
+import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
+import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
+import { createLogger } from '../../switch/log.js';
+import { MemoryPort } from '../../switch/port/memory-port.js';
+
+export interface MemoryOverlay {
+  proxy: Daemon;
+  hosts: Map<string, Daemon>;
+  ports: Map<string, MemoryPort>;
+  /** The Proxy's API (unix socket), as api/client.ts takes it. */
+  api: { base: string };
+  /** Base64 public key of a daemon by name. */
+  pub(name: string): string;
+  address(name: string): string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export interface MemoryOverlayOptions {
+  hosts?: readonly string[];
+  /** Extra YAML lines for the Proxy's config (vttif, fastpath, plugins…). */
+  proxyYaml?: string;
+  hostYaml?: string;
+  /** API tokens of the Proxy: `{ name, token }` pairs. */
+  proxyTokens?: { name: string; token: string }[];
+  seed?: number;
+}
+
+export const vmMac = (host: string): string => `02:00:c6:13:0${host.slice(1)}:01`;
+
+export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Promise<MemoryOverlay> {
+  const hostNames = options.hosts ?? ['h1', 'h2', 'h3'];
+  let seed = options.seed ?? 29;
+  const random = (n: number) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
+  const network = new MemoryNetwork();
+  const dir = mkdtempSync(join(tmpdir(), 'vswitch-overlay-'));
+  const keys = Object.fromEntries(['proxy', ...hostNames].map((n) => [n, generatePrivateKey(random)]));
+  const pub = (n: string) => encodeKeyBase64(publicKey(keys[n]!));
+  const ports = new Map<string, MemoryPort>();
+  const address = (n: string) => (n === 'proxy' ? '198.18.1.1' : `198.18.0.${n.slice(1)}`);
+  const running: Daemon[] = [];
+  const deps = (n: string): DaemonDeps => ({
+    clock: { now: () => performance.now() },
+    log: createLogger({ write: () => {} }),
+    specText: readPackageFile('openapi.yaml'),
+    version: 'test',
+    openPort: (c) => {
+      const p = new MemoryPort(c.name);
+      ports.set(c.name, p);
+      return p;
+    },
+    createTransport: (kind) => network.createTransport({ kind, listen: { host: address(n), port: 51820 } }),
+  });
+  const stop = async (): Promise<void> => {
+    while (running.length) await running.pop()!.stop();
+  };
+  try {
+    const proxy = await Daemon.start(
+      parseConfig(
+        `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys['proxy']!)}"\napi: { listen: "unix:${dir}/proxy.sock"${tokensYaml(options.proxyTokens)} }\n${options.proxyYaml ?? ''}\n` +
+          `peers:\n${hostNames.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}", endpoint: "${address(h)}:51820" }\n`).join('')}`,
+        join(dir, 'proxy.yaml'),
+      ),
+      deps('proxy'),
+    );
+    running.push(proxy);
+    const hosts = new Map<string, Daemon>();
+    for (const h of hostNames) {
+      const host = await Daemon.start(
+        parseConfig(
+          `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${options.hostYaml ?? ''}\n` +
+            `ports:\n  - { name: tap-${h}v1, type: tap }\n` +
+            `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820" }\n`,
+          join(dir, `${h}.yaml`),
+        ),
+        deps(h),
+      );
+      running.push(host);
+      hosts.set(h, host);
+    }
+    await until(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000);
+    return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` }, pub, address, dir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function tokensYaml(tokens: { name: string; token: string }[] | undefined): string {
+  return tokens ? `, tokens: [${tokens.map((t) => `{ name: ${t.name}, token: ${t.token} }`).join(', ')}]` : '';
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

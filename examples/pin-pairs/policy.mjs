@@ -234,7 +234,12 @@ class PinPairs {
         if (!this.stopping) warn('stream closed by the Proxy; reconnecting');
       } catch (err) {
         if (this.stopping) break;
-        if (err instanceof ApiError && err.status === 401) {
+        if (err instanceof ApiError && err.status === 401 && this.disabled) {
+          // Disabled, then gone: an operator removed it (or the Proxy let its lease run out meanwhile). Registering
+          // again would undo the operator's decision, so stop here; restart the policy to register it again.
+          error('unregistered while disabled: not registering again over the operator\'s decision; exiting', { detail: err.detail });
+          process.exit(3);
+        } else if (err instanceof ApiError && err.status === 401) {
           warn('token no longer accepted (lease expired or unregistered by an operator): registering again', { detail: err.detail });
           await this.register().catch((e) => error('register failed', { detail: e.message }));
         } else if (err instanceof ApiError && err.status === 403 && err.code === 'plugin-disabled') {
@@ -323,7 +328,7 @@ class PinPairs {
           this.schedule('dropped');
         } else {
           info('event', { type: data.type, seq: data.seq, ...(data.host ? { host: data.host } : {}), ...(data.link ? { link: data.link } : {}) });
-          if (this.relevant(data)) this.schedule(`${data.type} event`);
+          if (data.type === 'host' || data.type === 'link') this.schedule(`${data.type} event`);
         }
       }
     } catch (err) {
@@ -332,13 +337,6 @@ class PinPairs {
     } finally {
       this.stopController.signal.removeEventListener('abort', onStop);
     }
-  }
-
-  /** Host events always matter; link events when on a host (not our own link coming up the way we expect). */
-  relevant(event) {
-    if (event.type === 'host') return true;
-    if (event.type !== 'link' || !event.link) return false;
-    return true;
   }
 
   schedule(reason) {

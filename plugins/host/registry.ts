@@ -77,6 +77,7 @@ export class PluginRegistry {
     });
     this.entries.set(name, entry);
     await entry.init();
+    if (entry.enabled) for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
   }
 
   start(): void {
@@ -190,7 +191,10 @@ export class PluginRegistry {
     if (entry instanceof HttpPolicyEntry && entry.isExpired) throw new ConflictError(`policy "${name}" has expired: register it again`);
     await entry.setEnabled(enabled);
     if (!enabled) await this.removeOwned(entry);
-    else if (entry instanceof HttpPolicyEntry) for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
+    else if (!(entry instanceof HttpPolicyEntry && entry.delivery.type === 'sse')) {
+      // An SSE policy gets the current state when it opens its stream again (disabling closed it).
+      for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
+    }
     this.options.log.info(enabled ? 'plugin enabled' : 'plugin disabled', { event: enabled ? 'plugin-enabled' : 'plugin-disabled', plugin: name });
     return this.viewOf(entry);
   }

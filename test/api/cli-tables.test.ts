@@ -37,3 +37,17 @@ describe('CLI tables', () => {
     expect(formatAgo(undefined, NOW)).toBe('never');
   });
 });
+
+describe('formatPlugins', () => {
+  it('shows kind, state, actor, events, what it owns and its counters', async () => {
+    const { formatPlugins } = await import('../../api/cli-plugins.js');
+    const text = formatPlugins([
+      { name: 'fastpath', kind: 'builtin', enabled: true, state: 'running', actor: 'fastpath', events: ['app-topology'], counters: { delivered: 3, dropped: 0, errors: 0, requests: 0, rateLimited: 0 }, owns: { links: 2, rules: 4 }, lastError: null },
+      { name: 'pin', kind: 'http', delivery: { type: 'webhook', url: 'http://x' }, enabled: false, state: 'disabled', actor: 'policy:pin', events: [], counters: { delivered: 0, dropped: 1, errors: 2, requests: 5, rateLimited: 0 }, owns: { links: 0, rules: 0 }, lastError: 'webhook answered HTTP 500' },
+    ]);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^PLUGIN\s+KIND\s+STATE\s+ACTOR\s+EVENTS\s+OWNS/);
+    expect(lines[1]).toMatch(/^fastpath\s+builtin\s+running\s+fastpath\s+app-topology\s+2 links, 4 rules\s+3\s+0\s+0\s+-$/);
+    expect(lines[2]).toMatch(/^pin\s+http \(webhook\)\s+disabled\s+policy:pin\s+-\s+0 links, 0 rules\s+0\s+1\s+2\s+webhook answered HTTP 500$/);
+  });
+});

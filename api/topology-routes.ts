@@ -24,6 +24,8 @@ import { toOverlay } from '../switch/topology/state.js';
 import type { ApiDeps } from './app.js';
 import { problemResponse } from './errors.js';
 import { NotProxyError, type ApiEnv } from './primitive-routes.js';
+import { isPolicyActor } from '../switch/overlay/local-primitives.js';
+import type { Actor } from '../switch/overlay/primitives.js';
 
 export function registerTopologyRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   const sourceOf = (): TopologySource => {
@@ -50,8 +52,8 @@ export function registerTopologyRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     return c.text(silent.join('') + formatTopology(overlay));
   });
 
-  app.post('/v1/topology/diff', async (c) => withTopologyErrors(c, async () => c.json(planBody(await planTopology(sourceOf(), ...textOf(c))))));
-  app.post('/v1/topology/apply', async (c) => withTopologyErrors(c, async () => c.json(planBody(await applyTopology(sourceOf(), ...textOf(c))))));
+  app.post('/v1/topology/diff', async (c) => withTopologyErrors(c, async () => c.json(planBody(await planTopology(sourceOf(), ...textOf(c), policyOf(c))))));
+  app.post('/v1/topology/apply', async (c) => withTopologyErrors(c, async () => c.json(planBody(await applyTopology(sourceOf(), ...textOf(c), policyOf(c))))));
 
   app.get('/v1/topology/route', async (c) => {
     const query = { src: c.req.query('src') ?? '', dst: c.req.query('dst') ?? '', ...(c.req.query('from') ? { from: c.req.query('from')! } : {}) };
@@ -59,6 +61,12 @@ export function registerTopologyRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
   });
 
   // GET /v1/topology/app is VTTIF's: api/vttif-routes.ts.
+}
+
+/** A policy's token makes the apply the policy's (it owns only what it added); anyone else applies as "topology". */
+function policyOf(c: Context<ApiEnv>): Actor | undefined {
+  const actor = c.get('actor');
+  return isPolicyActor(actor.name) ? actor : undefined;
 }
 
 function textOf(c: Context<ApiEnv>): [string, string] {

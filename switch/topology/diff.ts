@@ -25,10 +25,14 @@
  *     blocks it (conflict), since the rule table holds one per key.
  *   - hosts: never added or removed; a running host that is not described
  *     is a conflict.
+ *   A policy's apply (ApplyScope, ownership.ts) owns only its own links and
+ *   rules: it adds what is described, deletes what it owns and no longer
+ *   describes, and leaves everything else alone; replacing another's link
+ *   end is a conflict naming the owner.
  */
 import type { LinkInput, RuleInput, RuleView } from '../overlay/primitives.js';
 import type { Overlay, RuleDecl } from './ast.js';
-import { isManagedOwner } from './ownership.js';
+import { OPERATOR_SCOPE, type ApplyScope } from './ownership.js';
 import { plainEndpoint, type HostState, type LinkEndView, type TopologyState } from './state.js';
 
 export type TopologyChange =
@@ -45,7 +49,7 @@ export interface TopologyDiff {
 
 const OP_ORDER: Record<TopologyChange['op'], number> = { 'delete-rule': 0, 'delete-link': 1, 'add-link': 2, 'add-rule': 3 };
 
-export function diffTopology(current: TopologyState, desired: Overlay): TopologyDiff {
+export function diffTopology(current: TopologyState, desired: Overlay, scope: ApplyScope = OPERATOR_SCOPE): TopologyDiff {
   const conflicts: string[] = [];
   const pending: string[] = [];
   const changes: TopologyChange[] = [];
@@ -74,8 +78,8 @@ export function diffTopology(current: TopologyState, desired: Overlay): Topology
       if (waiting > 0) pending.push(`host "${host.name}" is not linked to the Proxy yet: its ${waiting} link(s)/rule(s) wait until it is up (start it with its config, then apply again)`);
       continue;
     }
-    diffLinks(state, wantLinks, isStar, changes, conflicts);
-    diffRules(state, wantRules, changes, conflicts);
+    diffLinks(state, wantLinks, isStar, scope, changes, conflicts);
+    diffRules(state, wantRules, scope, changes, conflicts);
   }
   const rank = new Map([proxyName, ...desired.hosts.map((h) => h.name).filter((n) => n !== proxyName).sort()].map((n, i) => [n, i]));
   changes.sort((x, y) => OP_ORDER[x.op] - OP_ORDER[y.op] || (rank.get(x.host) ?? 0) - (rank.get(y.host) ?? 0));
@@ -94,7 +98,7 @@ function desiredEnds(desired: Overlay, host: string): LinkInput[] {
     .sort((x, y) => (x.name < y.name ? -1 : 1));
 }
 
-function diffLinks(state: HostState, want: LinkInput[], isStar: (h: string, p: string) => boolean, changes: TopologyChange[], conflicts: string[]): void {
+function diffLinks(state: HostState, want: LinkInput[], isStar: (h: string, p: string) => boolean, scope: ApplyScope, changes: TopologyChange[], conflicts: string[]): void {
   const have = new Map(state.links.map((l) => [l.name, l]));
   for (const link of want) {
     const end = have.get(link.name);
@@ -104,6 +108,10 @@ function diffLinks(state: HostState, want: LinkInput[], isStar: (h: string, p: s
       continue;
     }
     if (!end && isStar(state.name, link.name) && !state.isProxy) continue; // a host's end of its star link comes from its config
+    if (end && !scope.ownsLink(end.owner)) {
+      conflicts.push(`${state.name}: link ${end.name} (owner ${end.owner ?? 'config'}) differs from the description (key or transport), and this apply may not replace it`);
+      continue;
+    }
     if (end) changes.push({ op: 'delete-link', host: state.name, name: end.name, was: linkInputOf(end) });
     changes.push({ op: 'add-link', host: state.name, link });
   }
@@ -111,11 +119,12 @@ function diffLinks(state: HostState, want: LinkInput[], isStar: (h: string, p: s
   for (const end of state.links) {
     if (wanted.has(end.name)) continue;
     if (isStar(state.name, end.name)) continue; // undescribed hosts are reported as conflicts above
+    if (!scope.ownsLink(end.owner)) continue; // a policy leaves what others made alone
     changes.push({ op: 'delete-link', host: state.name, name: end.name, was: linkInputOf(end) });
   }
 }
 
-function diffRules(state: HostState, want: RuleDecl[], changes: TopologyChange[], conflicts: string[]): void {
+function diffRules(state: HostState, want: RuleDecl[], scope: ApplyScope, changes: TopologyChange[], conflicts: string[]): void {
   const sameKey = (r: RuleView, d: RuleDecl) => r.src === d.src && r.dst === d.dst && r.priority === d.priority;
   const kept = new Set<number>();
   for (const rule of want) {
@@ -124,7 +133,7 @@ function diffRules(state: HostState, want: RuleDecl[], changes: TopologyChange[]
       kept.add(exact.id);
       continue;
     }
-    const blocker = state.rules.find((r) => sameKey(r, rule) && !isManagedOwner(r.owner));
+    const blocker = state.rules.find((r) => sameKey(r, rule) && !scope.ownsRule(r.owner));
     if (blocker) {
       conflicts.push(
         `${state.name}: rule ${blocker.id} (src ${blocker.src} dst ${blocker.dst} priority ${blocker.priority} via ${blocker.target}, owner ${blocker.owner}) blocks the described rule via ${rule.via}: delete it or change the description`,
@@ -134,7 +143,7 @@ function diffRules(state: HostState, want: RuleDecl[], changes: TopologyChange[]
     changes.push({ op: 'add-rule', host: state.name, rule: ruleInputOf(rule) });
   }
   for (const r of state.rules) {
-    if (isManagedOwner(r.owner) && !kept.has(r.id)) {
+    if (scope.ownsRule(r.owner) && !kept.has(r.id)) {
       changes.push({ op: 'delete-rule', host: state.name, id: r.id, was: { src: r.src, dst: r.dst, target: r.target, priority: r.priority } });
     }
   }

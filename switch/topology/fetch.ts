@@ -46,7 +46,10 @@ async function fetchHost(name: string, isProxy: boolean, primitives: Primitives 
     return {
       ...base,
       reachable: true,
-      links: links.map((l): LinkEndView => ({ name: l.name, publicKey: l.publicKey, mode: l.mode, state: l.state, ...(l.endpoint ? { endpoint: l.endpoint } : {}) })),
+      links: links.map((l): LinkEndView => {
+        const owner = (l as { owner?: unknown }).owner;
+        return { name: l.name, publicKey: l.publicKey, mode: l.mode, state: l.state, ...(l.endpoint ? { endpoint: l.endpoint } : {}), ...(typeof owner === 'string' ? { owner } : {}) };
+      }),
       rules,
       ...(interfaces ? { interfaces: interfaces.map((i) => ({ name: i.name, kind: i.kind })) } : {}),
       ...(macs ? { macs } : {}),

@@ -9,7 +9,7 @@ import type { LinkStatus } from '../link/link-manager.js';
 import type { InterfaceView, MacView, RuleView } from '../overlay/primitives.js';
 import type { HostDecl, LinkDecl, Overlay, RuleDecl } from './ast.js';
 
-export type LinkEndView = Pick<LinkStatus, 'name' | 'publicKey' | 'mode' | 'state'> & { endpoint?: string };
+export type LinkEndView = Pick<LinkStatus, 'name' | 'publicKey' | 'mode' | 'state'> & { endpoint?: string; owner?: string };
 
 export interface HostState {
   name: string;

@@ -186,4 +186,30 @@ describe('an HTTP policy', () => {
     const stuck = await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/stuck');
     expect(stuck).toMatchObject({ state: 'waiting', lastError: expect.stringContaining('no answer within 2000 ms') });
   }, 20_000);
+
+  it('applies a described topology as itself: adds what it describes, removes only what it owns', async () => {
+    overlay = await startMemoryOverlay();
+    const { as } = await register({ name: 'shaper', events: [] });
+    const h1 = overlay.hosts.get('h1')!;
+    // An operator's link h2 ↔ h3 exists; the policy's description does not mention it.
+    await apiRequest(overlay.api, 'POST', '/v1/hosts/h2/links', { name: 'h3', publicKey: overlay.pub('h3'), endpoint: '198.18.0.3:51820' });
+    const current = await apiRequest<string>(overlay.api, 'GET', '/v1/topology');
+    const base = current.split('\n').filter((l) => !/^link h2 h3|^link h3 h2/.test(l) && !l.startsWith('rule ')).join('\n');
+    const withShortcut = `${base}\nlink h1 h2 transport udp\nrule h1 src any dst ${vmMac('h2')} via h2 priority 10\n`;
+    await apiRequest(as, 'POST', '/v1/topology/apply', { text: withShortcut });
+    expect((await h1.primitives.links()).find((l) => l.name === 'h2')).toMatchObject({ owner: 'proxy:policy:shaper' });
+    expect((await h1.primitives.rules()).find((r) => r.dst === vmMac('h2'))).toMatchObject({ owner: 'proxy:policy:shaper', priority: 10 });
+    // The operator's link, undescribed, is left alone.
+    expect((await overlay.hosts.get('h2')!.primitives.links()).find((l) => l.name === 'h3')).toMatchObject({ owner: 'proxy:local' });
+    // Described away again: only its own go.
+    await apiRequest(as, 'POST', '/v1/topology/apply', { text: base });
+    expect((await h1.primitives.links()).map((l) => l.name)).toEqual(['proxy']);
+    expect((await h1.primitives.rules()).map((r) => r.owner)).toEqual(['star']);
+    expect((await overlay.hosts.get('h2')!.primitives.links()).map((l) => l.name).sort()).toEqual(['h3', 'proxy']);
+    // Replacing the operator's link end (another transport) is refused whole, naming the owner.
+    const replacing = `${base}\nlink h2 h3 transport tcp\n`;
+    const refused = await apiRequest(as, 'POST', '/v1/topology/apply', { text: replacing }).catch((e: { status: number; problem: unknown }) => e);
+    expect(refused).toMatchObject({ status: 409 });
+    expect(JSON.stringify((refused as { problem: unknown }).problem)).toContain('owner proxy:local');
+  }, 20_000);
 });

@@ -428,26 +428,49 @@ interface FastPathView {
   counters: { linksAdded: number; linksRemoved: number; linkFailures: number };
 }
 
-/** The built-in fast-path plugin's state (Proxy only); anything else keeps "no plugins". */
+interface PluginView {
+  name: string;
+  kind: string;
+  enabled: boolean;
+  state: string;
+  events: string[];
+  owns: { links: number; rules: number };
+  counters: { delivered: number; dropped: number; errors: number };
+  lastError?: string | null;
+  status?: Record<string, unknown>;
+}
+
+/** Every plugin of the Proxy (GET /v1/plugins), the fast-path one with its links; elsewhere the panel keeps "no plugins". */
 async function followPlugins(): Promise<void> {
   for (;;) {
     try {
-      const res = await authFetch('/v1/plugins/fastpath/status');
-      if (res.ok) drawPlugins((await res.json()) as FastPathView);
+      const res = await authFetch('/v1/plugins');
+      if (res.ok) drawPlugins(((await res.json()) as { plugins: PluginView[] }).plugins);
     } catch {
-      // Not the Proxy, or no VTTIF: the panel keeps saying so.
+      // Not the Proxy: the panel keeps saying so.
     }
     await new Promise((r) => setTimeout(r, 3000));
   }
 }
 
-function drawPlugins(f: FastPathView): void {
-  const up = f.links.filter((l) => l.state === 'up').length;
-  el('plugins').innerHTML =
-    `<p id="plugin-fastpath" data-enabled="${f.settings.enabled}"><b>fastpath</b> (built-in) · ` +
-    `${f.settings.enabled ? 'enabled' : 'disabled'} · ${up}/${f.links.length} fast links up · ` +
-    `at most ${f.settings.maxLinksPerHost} per host · added ${f.counters.linksAdded}, removed ${f.counters.linksRemoved}, ` +
-    `failed ${f.counters.linkFailures}</p>`;
+function drawPlugins(plugins: PluginView[]): void {
+  if (plugins.length === 0) return;
+  el('plugins').innerHTML = plugins.map(pluginLine).join('');
+}
+
+function pluginLine(p: PluginView): string {
+  const head = `<p id="plugin-${esc(p.name)}" data-enabled="${p.enabled}" data-state="${esc(p.state)}"><b>${esc(p.name)}</b> (${esc(p.kind)}) · ${esc(p.state)}`;
+  if (p.name === 'fastpath' && p.status) {
+    const f = p.status as unknown as FastPathView;
+    const up = f.links.filter((l) => l.state === 'up').length;
+    return (
+      `${head} · ${up}/${f.links.length} fast links up · at most ${f.settings.maxLinksPerHost} per host · ` +
+      `added ${f.counters.linksAdded}, removed ${f.counters.linksRemoved}, failed ${f.counters.linkFailures}</p>`
+    );
+  }
+  const events = p.events.length > 0 ? ` · takes ${esc(p.events.join(', '))}` : '';
+  const error = p.lastError ? ` · <span class="warn">${esc(p.lastError)}</span>` : '';
+  return `${head}${events} · owns ${p.owns.links} links, ${p.owns.rules} rules · delivered ${p.counters.delivered}, dropped ${p.counters.dropped}${error}</p>`;
 }
 
 // ---- VTTIF ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ svg{display:block;width:100%;height:auto}svg text{fill:var(--text);font-family:s
 table{border-collapse:collapse;width:100%;font:13px/1.35 ui-monospace,"DejaVu Sans Mono",monospace}th{color:var(--dim);font-weight:500;text-align:left}
 td,th{padding:.1rem .35rem;border-bottom:1px solid #21262d;white-space:nowrap}td.n{text-align:right}tr.hit td{background:#1f3a2a;transition:background .8s}
 #log{list-style:none;margin:0;padding:0;font:13px/1.45 ui-monospace,"DejaVu Sans Mono",monospace}#log li{padding:.1rem 0;border-bottom:1px solid #21262d}
-#log .t{color:var(--dim)}#log .ev{font-weight:600;color:var(--star)}#log .warn .ev{color:var(--warn)}#log .f{color:var(--dim)}
+#log .t{color:var(--dim)}#log .ev{font-weight:600;color:var(--star)}#log .warn .ev{color:var(--warn)}#plugins .warn{color:var(--warn)}#log .f{color:var(--dim)}
 .empty{color:var(--dim);font-style:italic}
 #token-form{display:none;gap:.4rem}#token-form.shown{display:flex}#token-form input{background:var(--bg);color:var(--text);border:1px solid var(--line);padding:.2rem .4rem}
 `;

@@ -12,6 +12,16 @@ export interface MetricsSnapshot {
   rules: RuleView[];
   /** Wall clock, for handshake ages. */
   nowMs: number;
+  /** The Proxy's plugins (plugins/host/registry.ts summaries). */
+  plugins?: readonly PluginSummary[];
+}
+
+/** What /metrics shows of a plugin. */
+export interface PluginSummary {
+  name: string;
+  kind: string;
+  state: string;
+  counters: { delivered: number; dropped: number; errors: number; requests: number; rateLimited: number };
 }
 
 type Labels = Record<string, string>;
@@ -34,7 +44,7 @@ class Exposition {
   }
 }
 
-export function renderMetrics({ status, rules, nowMs }: MetricsSnapshot): string {
+export function renderMetrics({ status, rules, nowMs, plugins = [] }: MetricsSnapshot): string {
   const m = new Exposition();
   m.metric('vswitch_info', 'gauge', 'Daemon identity (always 1).', { name: status.name, role: status.role, version: status.version }, 1);
   m.metric('vswitch_uptime_seconds', 'gauge', 'Seconds since the daemon started.', {}, status.uptimeS);
@@ -86,6 +96,16 @@ export function renderMetrics({ status, rules, nowMs }: MetricsSnapshot): string
   m.metric('vswitch_mac_moved_total', 'counter', 'MAC addresses that moved to another port.', {}, mac.moved);
   m.metric('vswitch_mac_expired_total', 'counter', 'MAC entries aged out.', {}, mac.expired);
   m.metric('vswitch_mac_evicted_total', 'counter', 'MAC entries evicted because the table was full.', {}, mac.evicted);
+
+  for (const p of plugins) {
+    const l = { plugin: p.name, kind: p.kind };
+    m.metric('vswitch_plugin_info', 'gauge', 'A plugin and its state (always 1).', { ...l, state: p.state }, 1);
+    m.metric('vswitch_plugin_events_delivered_total', 'counter', 'Events delivered to the plugin.', l, p.counters.delivered);
+    m.metric('vswitch_plugin_events_dropped_total', 'counter', 'Events dropped for the plugin (it fell behind, or failed).', l, p.counters.dropped);
+    m.metric('vswitch_plugin_errors_total', 'counter', "The plugin's errors (thrown, timed out, failed webhook deliveries).", l, p.counters.errors);
+    m.metric('vswitch_plugin_requests_total', 'counter', "API requests made with a policy's token.", l, p.counters.requests);
+    m.metric('vswitch_plugin_rate_limited_total', 'counter', "A policy's requests refused with 429.", l, p.counters.rateLimited);
+  }
   return m.text();
 }
 

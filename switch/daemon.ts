@@ -374,7 +374,8 @@ export class Daemon {
       local: this.primitives,
       status: () => this.status(),
       macs: () => this.macEntries(),
-      metrics: async () => renderMetrics({ status: this.status(), rules: await this.primitives.rules(), nowMs: Date.now() }),
+      metrics: async () =>
+        renderMetrics({ status: this.status(), rules: await this.primitives.rules(), nowMs: Date.now(), plugins: this.plugins?.registry.summaries() ?? [] }),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
       ...(this.vttif ? { vttif: this.vttif } : {}),
       ...(this.fastpath ? { fastpath: this.fastpath } : {}),

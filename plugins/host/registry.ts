@@ -134,6 +134,11 @@ export class PluginRegistry {
     return Promise.all([...this.entries.values()].map((e) => this.viewOf(e)));
   }
 
+  /** Every plugin without `owns` (no host is asked): for /metrics. */
+  summaries(): Omit<PluginView, 'owns'>[] {
+    return [...this.entries.values()].map((e) => e.view());
+  }
+
   async get(name: string): Promise<PluginView> {
     return this.viewOf(this.entry(name));
   }

@@ -42,6 +42,7 @@ describe('renderMetrics', () => {
     status,
     rules: [{ id: 7, src: 'any', dst: 'none', target: 'proxy', priority: 0, owner: 'star', hitFrames: 4, hitBytes: 400 }],
     nowMs: Date.parse('2026-11-25T10:00:30.000Z'),
+    plugins: [{ name: 'pin', kind: 'http', state: 'running', counters: { delivered: 12, dropped: 1, errors: 0, requests: 40, rateLimited: 3 } }],
   });
   const families = new Map(parsePrometheus(text).map((f) => [f.name, f]));
   const value = (name: string, labels: Record<string, string> = {}) =>
@@ -61,6 +62,13 @@ describe('renderMetrics', () => {
     expect(value('vswitch_link_handshake_age_seconds', { link: 'proxy' })).toBe(30);
     expect(value('vswitch_rule_hit_frames_total', { rule: '7', owner: 'star' })).toBe(4);
     expect(value('vswitch_mac_moved_total')).toBe(1);
+  });
+
+  it("exposes the plugins' state and counters", () => {
+    expect(value('vswitch_plugin_info', { plugin: 'pin', kind: 'http', state: 'running' })).toBe(1);
+    expect(value('vswitch_plugin_events_delivered_total', { plugin: 'pin' })).toBe(12);
+    expect(value('vswitch_plugin_rate_limited_total', { plugin: 'pin' })).toBe(3);
+    expect(families.get('vswitch_plugin_requests_total')?.type).toBe('COUNTER');
   });
 
   it('escapes label values', () => {

@@ -4,84 +4,25 @@
  * (owner proxy:fastpath) → frames take the fast link (rule hits) → an operator deletes one end of the link → the
  * plugin removes the rules at once and frames flow via the Proxy again. Also: ownership of links and rules.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../../api/client.js';
-import { readPackageFile } from '../../../api/package-files.js';
 import type { FastPathStatus } from '../../../plugins/fastpath/fastpath.js';
-import { parseConfig } from '../../../switch/config/load-config.js';
-import { Daemon, type DaemonDeps } from '../../../switch/daemon.js';
-import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
-import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
-import { createLogger } from '../../../switch/log.js';
-import { MemoryPort } from '../../../switch/port/memory-port.js';
+import type { Daemon } from '../../../switch/daemon.js';
+import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame } from '../../support/frames.js';
+import { startMemoryOverlay, until, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
 
-let seed = 29;
-const random = (n: number) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
-const running: Daemon[] = [];
+const running: MemoryOverlay[] = [];
 afterEach(async () => {
   while (running.length) await running.pop()!.stop();
 });
 
-const HOSTS = ['h1', 'h2', 'h3'] as const;
-const vmMac = (h: string) => `02:00:c6:13:0${h.slice(1)}:01`;
 const VTTIF = 'vttif: { updateRateHz: 20, smoothingMs: 200, threshold: 0.1 }';
 
-async function overlay(fastpathYaml = 'fastpath: { enabled: true, removeAfterMs: 2000 }') {
-  const network = new MemoryNetwork();
-  const dir = mkdtempSync(join(tmpdir(), 'vswitch-fastpath-'));
-  const keys = Object.fromEntries(['proxy', ...HOSTS].map((n) => [n, generatePrivateKey(random)]));
-  const pub = (n: string) => encodeKeyBase64(publicKey(keys[n]!));
-  const ports = new Map<string, MemoryPort>();
-  const address = (n: string) => (n === 'proxy' ? '198.18.1.1' : `198.18.0.${n.slice(1)}`);
-  const deps = (n: string): DaemonDeps => ({
-    clock: { now: () => performance.now() },
-    log: createLogger({ write: () => {} }),
-    specText: readPackageFile('openapi.yaml'),
-    version: 'test',
-    openPort: (c) => {
-      const p = new MemoryPort(c.name);
-      ports.set(c.name, p);
-      return p;
-    },
-    createTransport: (kind) => network.createTransport({ kind, listen: { host: address(n), port: 51820 } }),
-  });
-  const proxy = await Daemon.start(
-    parseConfig(
-      `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys['proxy']!)}"\napi: { listen: "unix:${dir}/proxy.sock" }\n${VTTIF}\n${fastpathYaml}\n` +
-        `peers:\n${HOSTS.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}", endpoint: "${address(h)}:51820" }\n`).join('')}`,
-      'proxy.yaml',
-    ),
-    deps('proxy'),
-  );
-  running.push(proxy);
-  const hosts = new Map<string, Daemon>();
-  for (const h of HOSTS) {
-    const host = await Daemon.start(
-      parseConfig(
-        `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${VTTIF}\n` +
-          `ports:\n  - { name: tap-${h}v1, type: tap }\n` +
-          `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820" }\n`,
-        `${h}.yaml`,
-      ),
-      deps(h),
-    );
-    running.push(host);
-    hosts.set(h, host);
-  }
-  await until(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000);
-  return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` } };
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+async function overlay(fastpathYaml = 'fastpath: { enabled: true, removeAfterMs: 2000 }'): Promise<MemoryOverlay> {
+  const started = await startMemoryOverlay({ proxyYaml: `${VTTIF}\n${fastpathYaml}`, hostYaml: VTTIF });
+  running.push(started);
+  return started;
 }
 
 /** h1's VM and h2's VM talk both ways; h3 is silent. */

@@ -36,8 +36,8 @@ export function pluginsCommand(io: CliIo): Command {
     const body = await new ApiTarget(opts).request<{ plugins: Plugin[] }>('GET', '/plugins');
     emit(io, opts, body, () => formatPlugins(body.plugins));
   };
-  withApiOptions(plugins, { host: false }).action(list);
-  withApiOptions(plugins.command('list').description('every plugin: kind, state, events, what it owns, counters'), { host: false }).action(list);
+  // `list` is the default: `vswitch plugins` alone lists (the options stay the subcommand's, not the parent's).
+  withApiOptions(plugins.command('list', { isDefault: true }).description('every plugin: kind, state, events, what it owns, counters'), { host: false }).action(list);
   withApiOptions(plugins.command('show').argument('<name>').description("one plugin, with its own status (always JSON)"), { host: false }).action(
     async (name: string, opts: ApiOptions) => {
       const body = await new ApiTarget(opts).request<Plugin>('GET', `/plugins/${encodeURIComponent(name)}`);

@@ -97,7 +97,9 @@ export class InProcessEntry implements PluginEntry {
 
   async close(): Promise<void> {
     this.queue.clear();
-    if (this.enabled) await this.guard('stop', () => this.options.plugin.stop());
+    const plugin = this.options.plugin;
+    if (plugin.close) await this.guard('close', () => plugin.close!());
+    else if (this.enabled) await this.guard('stop', () => plugin.stop());
   }
 
   private async start(): Promise<void> {

@@ -103,10 +103,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
   return {
     registry,
     fastpath,
-    stop: async () => {
-      fastpath?.close();
-      await registry.stop();
-    },
+    stop: () => registry.stop(),
   };
 }
 

@@ -52,6 +52,8 @@ export interface VswitchPlugin {
   start(ctx: PluginContext): void | Promise<void>;
   /** Called when it is disabled or the daemon stops; what it owns is removed by the host afterwards. */
   stop(): void | Promise<void>;
+  /** The daemon stops (optional; default: stop()). The fast-path plugin leaves its links: hosts keep forwarding. */
+  close?(): void | Promise<void>;
   /** One event at a time, in order; a returned promise is awaited (at most EVENT_TIMEOUT_MS) before the next. */
   onEvent?(event: PluginEvent): void | Promise<void>;
   /** Its own status, shown as `status` in GET /v1/plugins/{name}. */

@@ -24,6 +24,9 @@ export class VttifPlugin implements VswitchPlugin {
     this.service.pause();
   }
 
+  /** The daemon stops VTTIF itself. */
+  close(): void {}
+
   status(): Record<string, unknown> {
     const topology = this.service.topology();
     return { settings: topology.settings, shape: topology.shape, edges: topology.edges.length, detectedAt: topology.detectedAt };

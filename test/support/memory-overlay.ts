@@ -35,6 +35,8 @@ export interface MemoryOverlayOptions {
   /** API tokens of the Proxy: `{ name, token }` pairs. */
   proxyTokens?: { name: string; token: string }[];
   seed?: number;
+  /** The VM port of the i-th host (0-based); default tap-hHv1. */
+  portName?: (host: string, index: number) => string;
 }
 
 export const vmMac = (host: string): string => `02:00:c6:13:0${host.slice(1)}:01`;
@@ -76,11 +78,11 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
     );
     running.push(proxy);
     const hosts = new Map<string, Daemon>();
-    for (const h of hostNames) {
+    for (const [i, h] of hostNames.entries()) {
       const host = await Daemon.start(
         parseConfig(
           `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${options.hostYaml ?? ''}\n` +
-            `ports:\n  - { name: tap-${h}v1, type: tap }\n` +
+            `ports:\n  - { name: ${options.portName ? options.portName(h, i) : `tap-${h}v1`}, type: tap }\n` +
             `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820" }\n`,
           join(dir, `${h}.yaml`),
         ),

@@ -3,68 +3,19 @@
  * the star comes up, the Proxy runs primitives on the host over the control
  * channel, and malformed control messages change nothing.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readPackageFile } from '../../../api/package-files.js';
-import { parseConfig } from '../../../switch/config/load-config.js';
-import { Daemon, type DaemonDeps } from '../../../switch/daemon.js';
-import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
-import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
-import { createLogger } from '../../../switch/log.js';
-import { MemoryPort } from '../../../switch/port/memory-port.js';
 import { arpRequest, mac } from '../../support/frames.js';
+import { startMemoryOverlay, type MemoryOverlay } from '../../support/memory-overlay.js';
 
-const random = (n: number) => new Uint8Array(Array.from({ length: n }, () => Math.floor(Math.random() * 256)));
-const running: Daemon[] = [];
+const running: MemoryOverlay[] = [];
 afterEach(async () => {
   while (running.length) await running.pop()!.stop();
 });
 
 async function star() {
-  const network = new MemoryNetwork();
-  const dir = mkdtempSync(join(tmpdir(), 'vswitch-overlay-'));
-  const keys = { proxy: generatePrivateKey(random), h1: generatePrivateKey(random) };
-  const pub = (k: Uint8Array) => encodeKeyBase64(publicKey(k));
-  const ports = new Map<string, MemoryPort>();
-  const deps = (host: string): DaemonDeps => ({
-    clock: { now: () => performance.now() },
-    log: createLogger({ write: () => {} }),
-    specText: readPackageFile('openapi.yaml'),
-    version: 'test',
-    openPort: (c) => {
-      const p = new MemoryPort(c.name);
-      ports.set(c.name, p);
-      return p;
-    },
-    createTransport: (kind) => network.createTransport({ kind, listen: { host, port: 51820 } }),
-  });
-  const proxy = await Daemon.start(
-    parseConfig(
-      `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys.proxy)}"\napi: { listen: "unix:${dir}/proxy.sock" }\n` +
-        `peers:\n  - { name: h1, publicKey: "${pub(keys.h1)}", endpoint: "198.18.0.1:51820" }\n`,
-      'proxy.yaml',
-    ),
-    deps('198.18.1.1'),
-  );
-  running.push(proxy);
-  const host = await Daemon.start(
-    parseConfig(
-      `name: h1\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys.h1)}"\napi: { listen: "unix:${dir}/h1.sock" }\n` +
-        `ports:\n  - { name: tap-h1v1, type: tap }\n` +
-        `peers:\n  - { name: proxy, publicKey: "${pub(keys.proxy)}", endpoint: "198.18.1.1:51820" }\n`,
-      'h1.yaml',
-    ),
-    deps('198.18.0.1'),
-  );
-  running.push(host);
-  const deadline = Date.now() + 3000;
-  while (host.linkStatuses()[0]?.state !== 'up' || proxy.linkStatuses()[0]?.state !== 'up') {
-    if (Date.now() > deadline) throw new Error('star did not come up');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return { proxy, host, ports };
+  const overlay = await startMemoryOverlay({ hosts: ['h1'] });
+  running.push(overlay);
+  return { proxy: overlay.proxy, host: overlay.hosts.get('h1')!, ports: overlay.ports };
 }
 
 describe('the overlay between a Proxy and a host', () => {

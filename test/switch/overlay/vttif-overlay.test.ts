@@ -4,23 +4,13 @@
  * parameters work through the Proxy's API (and the rate reaches the hosts); malformed matrix messages are
  * rejected, counted, and change nothing; `vttif.enabled: false` installs no counter.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../../api/client.js';
-import { readPackageFile } from '../../../api/package-files.js';
-import { parseConfig } from '../../../switch/config/load-config.js';
-import { Daemon, type DaemonDeps } from '../../../switch/daemon.js';
-import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
-import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
-import { createLogger } from '../../../switch/log.js';
-import { MemoryPort } from '../../../switch/port/memory-port.js';
+import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame } from '../../support/frames.js';
+import { startMemoryOverlay, until, type MemoryOverlay } from '../../support/memory-overlay.js';
 
-let seed = 11;
-const random = (n: number) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
-const running: Daemon[] = [];
+const running: MemoryOverlay[] = [];
 afterEach(async () => {
   while (running.length) await running.pop()!.stop();
 });
@@ -31,57 +21,10 @@ const B = '02:00:c6:13:02:01';
 const D = '02:00:c6:13:02:02';
 
 async function star(vttifYaml = 'vttif: { updateRateHz: 20, smoothingMs: 200, threshold: 0.1 }') {
-  const network = new MemoryNetwork();
-  const dir = mkdtempSync(join(tmpdir(), 'vswitch-vttif-'));
-  const keys = { proxy: generatePrivateKey(random), h1: generatePrivateKey(random), h2: generatePrivateKey(random) };
-  const pub = (k: Uint8Array) => encodeKeyBase64(publicKey(k));
-  const ports = new Map<string, MemoryPort>();
-  const deps = (address: string): DaemonDeps => ({
-    clock: { now: () => performance.now() },
-    log: createLogger({ write: () => {} }),
-    specText: readPackageFile('openapi.yaml'),
-    version: 'test',
-    openPort: (c) => {
-      const p = new MemoryPort(c.name);
-      ports.set(c.name, p);
-      return p;
-    },
-    createTransport: (kind) => network.createTransport({ kind, listen: { host: address, port: 51820 } }),
-  });
-  const proxy = await Daemon.start(
-    parseConfig(
-      `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys.proxy)}"\napi: { listen: "unix:${dir}/proxy.sock" }\n${vttifYaml}\n` +
-        `peers:\n  - { name: h1, publicKey: "${pub(keys.h1)}", endpoint: "198.18.0.1:51820" }\n` +
-        `  - { name: h2, publicKey: "${pub(keys.h2)}", endpoint: "198.18.0.2:51820" }\n`,
-      'proxy.yaml',
-    ),
-    deps('198.18.1.1'),
-  );
-  running.push(proxy);
-  const hosts: Daemon[] = [];
-  for (const h of ['h1', 'h2'] as const) {
-    const host = await Daemon.start(
-      parseConfig(
-        `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h])}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${vttifYaml}\n` +
-          `ports:\n  - { name: tap-${h}v1, type: tap }\n` +
-          `peers:\n  - { name: proxy, publicKey: "${pub(keys.proxy)}", endpoint: "198.18.1.1:51820" }\n`,
-        `${h}.yaml`,
-      ),
-      deps(h === 'h1' ? '198.18.0.1' : '198.18.0.2'),
-    );
-    running.push(host);
-    hosts.push(host);
-  }
-  await until(() => proxy.linkStatuses().every((l) => l.state === 'up') && hosts.every((h) => h.linkStatuses()[0]?.state === 'up'), 3000);
-  return { proxy, h1: hosts[0]!, h2: hosts[1]!, ports, api: { base: `unix:${dir}/proxy.sock` }, hostApi: { base: `unix:${dir}/h1.sock` } };
-}
-
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const overlay = await startMemoryOverlay({ hosts: ['h1', 'h2'], proxyYaml: vttifYaml, hostYaml: vttifYaml, seed: 11 });
+  running.push(overlay);
+  const { proxy, hosts, ports, api, dir } = overlay;
+  return { proxy, h1: hosts.get('h1')!, h2: hosts.get('h2')!, ports, api, hostApi: { base: `unix:${dir}/h1.sock` } };
 }
 
 const frame = (src: string, dst: string, payloadBytes = 1000) => ethernetFrame({ src, dst, payloadBytes });

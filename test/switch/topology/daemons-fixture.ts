@@ -1,7 +1,7 @@
 /**
- * A real Proxy and N hosts as Daemons over memory ports and a memory
- * network (as test/switch/overlay/overlay.test.ts), plus the TopologySource
- * the API would build for the Proxy.
+ * A real Proxy and N hosts (test/support/memory-overlay.ts, VM ports vm1..vmN)
+ * in the shape the topology tests use, plus the TopologySource the API would
+ * build for the Proxy.
  */
 import type { Daemon } from '../../../switch/daemon.js';
 import type { MemoryPort } from '../../../switch/port/memory-port.js';

@@ -599,7 +599,8 @@ export interface paths {
          *     the owner when it deletes anything else. Its requests are rate-limited (429 with Retry-After).
          *
          *     The registration lives as long as the policy shows signs of life: an open event stream, a webhook delivery
-         *     answered 2xx, or any request with its token, at least once every `leaseSeconds`. When the lease runs out the
+         *     answered 2xx (on a quiet overlay the Proxy sends an empty `{"events": []}` every leaseSeconds/3 for this), or any
+         *     request with its token, at least once every `leaseSeconds`; a disabled policy waits for its operator. When the lease runs out the
          *     policy is `expired`: what it added is removed (traffic falls back to the star) and its token stops working.
          *     Registering the same name again (by the same caller) replaces the registration and its token and keeps what the
          *     policy owns: a restarted policy carries on. Names of built-in or module plugins, or of a policy registered by
@@ -647,7 +648,8 @@ export interface paths {
         /**
          * Server-sent events for one plugin: `event: hello`, then each PluginEvent it registered for (`event:` is its type).
          * @description The stream opens with `hello` (the plugin's view), then the current state of each kind the plugin takes
-         *     (`app-topology` with reason `current`, every `host` joined, every link up), then events as they happen. Events
+         *     (`app-topology` with reason `current`, every `host` joined, every link as `added` with its state), then events
+         *     as they happen; events that queued while no stream was open are superseded by that state. Events
          *     wait in a bounded queue (1024) per plugin: a policy that does not read loses the oldest and is told so by
          *     `event: dropped` with `{"dropped": N}`. A comment line every 15 s keeps idle streams open. One stream per
          *     policy: a second replaces the first.

@@ -22,6 +22,7 @@ export const DEFAULT_LEASE_S = 30;
 export const WEBHOOK_TIMEOUT_MS = 2000;
 export const WEBHOOK_BATCH = 64;
 const WEBHOOK_BACKOFF_MIN_MS = 1000;
+const WEBHOOK_FIRST_DELAY_MS = 500;
 const WEBHOOK_BACKOFF_MAX_MS = 30_000;
 
 /** Sends one webhook POST; resolves with the HTTP status, rejects on a network error or timeout. */
@@ -56,6 +57,8 @@ export interface HttpPolicyOptions {
   log: Logger;
   post?: WebhookPoster;
   rateLimit?: RateLimitSettings;
+  /** A re-registration keeps the operator's decision (default: enabled). */
+  enabled?: boolean;
 }
 
 export class HttpPolicyEntry implements PluginEntry {
@@ -71,7 +74,7 @@ export class HttpPolicyEntry implements PluginEntry {
   private readonly registeredAtWall: number;
   private lastSeenMs: number;
   private lastSeenWall: number | undefined;
-  private ownEnabled = true;
+  private ownEnabled: boolean;
   private expired = false;
   private answered = false;
   private lastError: string | null = null;
@@ -80,6 +83,7 @@ export class HttpPolicyEntry implements PluginEntry {
   private readonly limiter: RateLimiter;
   private webhookBusy = false;
   private pumpScheduled = false;
+  private heartbeatDue = false;
   private webhookRetryAtMs = 0;
   private webhookBackoffMs = WEBHOOK_BACKOFF_MIN_MS;
 
@@ -95,6 +99,9 @@ export class HttpPolicyEntry implements PluginEntry {
     this.registeredAtWall = options.wallClock();
     this.lastSeenMs = options.clock.now();
     this.limiter = new RateLimiter(options.rateLimit ?? DEFAULT_POLICY_RATE_LIMIT);
+    this.ownEnabled = options.enabled ?? true;
+    // The policy reads its token from the 201 first: deliveries it could not verify yet would only be refused.
+    this.webhookRetryAtMs = options.clock.now() + WEBHOOK_FIRST_DELAY_MS;
   }
 
   get enabled(): boolean {
@@ -144,15 +151,21 @@ export class HttpPolicyEntry implements PluginEntry {
   openStream(initial: readonly PluginEvent[]): PolicyStream {
     this.stream?.close();
     const stream = new StreamImpl(this.queue, () => this.seen(), (n) => (this.counters.delivered += n));
+    // The current state supersedes whatever queued while no stream was open.
+    this.queue.clear();
     for (const event of initial) this.queue.push(event);
     this.stream = stream;
     this.seen();
     return stream;
   }
 
-  /** True when the lease ran out (no stream open, nothing heard for leaseSeconds). */
+  /** True when the lease ran out (no stream open, nothing heard for leaseSeconds). A disabled policy waits for its operator. */
   leaseExpired(nowMs: number): boolean {
     if (this.expired) return false;
+    if (!this.ownEnabled) {
+      this.lastSeenMs = nowMs;
+      return false;
+    }
     if (this.stream && !this.stream.closed) {
       this.lastSeenMs = nowMs;
       return false;
@@ -166,14 +179,21 @@ export class HttpPolicyEntry implements PluginEntry {
     this.stream?.close();
   }
 
-  /** Webhook: retry what is waiting once its backoff has passed (the registry calls this every second). */
+  /**
+   * Webhook: retry what is waiting once its backoff has passed (the registry calls this every second); on a quiet
+   * overlay, an empty delivery every leaseSeconds/3 keeps the lease of a policy that answers.
+   */
   tick(): void {
-    if (this.delivery.type === 'webhook') this.pumpWebhook();
+    if (this.delivery.type !== 'webhook' || this.expired || !this.ownEnabled) return;
+    const now = this.options.clock.now();
+    if (this.queue.length === 0 && !this.webhookBusy && now - this.lastSeenMs > this.leaseMs / 3) this.heartbeatDue = true;
+    this.pumpWebhook();
   }
 
   async setEnabled(enabled: boolean): Promise<void> {
     this.ownEnabled = enabled;
-    if (!enabled) {
+    if (enabled) this.seen();
+    else {
       this.queue.clear();
       this.stream?.close();
     }
@@ -210,7 +230,7 @@ export class HttpPolicyEntry implements PluginEntry {
   }
 
   private pumpWebhook(): void {
-    if (this.webhookBusy || this.queue.length === 0 || this.expired || !this.ownEnabled) return;
+    if (this.webhookBusy || (this.queue.length === 0 && !this.heartbeatDue) || this.expired || !this.ownEnabled) return;
     if (this.options.clock.now() < this.webhookRetryAtMs) return;
     const url = this.delivery.url;
     if (url === undefined) return;
@@ -218,6 +238,7 @@ export class HttpPolicyEntry implements PluginEntry {
     const body = JSON.stringify({ events: batch });
     const headers = { 'content-type': 'application/json', 'x-vswitch-signature': signBody(this.token, body), 'x-vswitch-plugin': this.name };
     this.webhookBusy = true;
+    this.heartbeatDue = false;
     (this.options.post ?? fetchPoster)(url, body, headers, WEBHOOK_TIMEOUT_MS)
       .then(
         (status) => {

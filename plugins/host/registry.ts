@@ -127,7 +127,7 @@ export class PluginRegistry {
       for (const change of currentEvents(this.options.snapshot())) if (types.includes(change.type)) bodies.push(watchBody(change));
     }
     const at = new Date(this.options.wallClock()).toISOString();
-    return bodies.map((b) => ({ seq: this.seq, at, ...b }) as PluginEvent);
+    return bodies.map((b) => ({ seq: ++this.seq, at, ...b }) as PluginEvent);
   }
 
   async list(): Promise<PluginView[]> {
@@ -160,6 +160,7 @@ export class PluginRegistry {
     }
     const policies = [...this.entries.values()].filter((e) => e instanceof HttpPolicyEntry).length;
     if (!existing && policies >= MAX_HTTP_POLICIES) throw new ConflictError(`at most ${MAX_HTTP_POLICIES} policies may be registered`);
+    const wasEnabled = existing instanceof HttpPolicyEntry && !existing.isExpired ? existing.enabled : true;
     if (existing instanceof HttpPolicyEntry) this.forget(existing);
     const token = randomBytes(32).toString('base64url');
     const entry = new HttpPolicyEntry({
@@ -172,6 +173,7 @@ export class PluginRegistry {
       log: this.options.log,
       ...(this.options.post ? { post: this.options.post } : {}),
       ...(this.options.rateLimit ? { rateLimit: this.options.rateLimit } : {}),
+      enabled: wasEnabled,
     });
     this.entries.set(entry.name, entry);
     this.byDigest.set(digestOf(token), entry);

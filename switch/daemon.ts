@@ -30,6 +30,9 @@ import { EventLog, teeEvents } from './event-log.js';
 import { VttifReporter } from '../plugins/vttif/host-reporter.js';
 import { VttifService } from '../plugins/vttif/proxy-service.js';
 import { createVttif } from '../plugins/vttif/vttif.js';
+import { MATRIX_MESSAGE, RATE_MESSAGE, VTTIF_CONTROL_EXTENSIONS } from '../plugins/vttif/control-extensions.js';
+import type { MatrixUpdate } from '../plugins/vttif/matrix.js';
+import { controlExtensions } from './overlay/control-messages.js';
 import type { FastPath } from '../plugins/fastpath/fastpath.js';
 import { startPluginHost, type PluginHost } from '../plugins/host/on-proxy.js';
 
@@ -167,10 +170,6 @@ export class Daemon {
       log: deps.log.child({ component: 'links' }),
       onControl: (peer, body) => this.overlay?.onControl(peer, body),
     });
-    const vttifIngest = (peer: string, update: Parameters<VttifService['ingest']>[0]): void => {
-      const result = this.vttif?.ingest(update);
-      if (result?.kind === 'rejected') deps.log.warn('vttif: matrix update rejected', { peer, reason: result.reason });
-    };
     this.links = links;
     this.overlay = new Overlay({
       role: config.role,
@@ -181,12 +180,8 @@ export class Daemon {
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'overlay' }),
-      onMatrix: vttifIngest,
-      onVttifRate: (updateRateHz) => {
-        if (this.vttifReporter === undefined || this.vttifReporter.updateRateHz === updateRateHz) return;
-        this.vttifReporter.setUpdateRate(updateRateHz);
-        deps.log.info('vttif: update rate set by the proxy', { updateRateHz });
-      },
+      extensions: controlExtensions(VTTIF_CONTROL_EXTENSIONS),
+      onPluginMessage: (peer, type, body, from) => this.onVttifMessage(peer, type, body, from),
     });
     for (const peer of config.peers) {
       const port = links.addPeer({
@@ -231,7 +226,7 @@ export class Daemon {
         wallClock: deps.wallClock ?? Date.now,
         log,
         onUpdateRate: (updateRateHz) => {
-          this.overlay?.sendToHosts({ t: 'vttif-rate', updateRateHz });
+          this.overlay?.sendToHosts({ t: 'plugin', type: RATE_MESSAGE, body: updateRateHz });
           this.vttifReporter?.setUpdateRate(updateRateHz);
         },
       });
@@ -243,7 +238,7 @@ export class Daemon {
     const send = service
       ? (update: Parameters<VttifService['ingest']>[0]) => void service.ingest(update)
       : config.proxy
-        ? (update: Parameters<VttifService['ingest']>[0]) => void this.overlay?.sendToProxy({ t: 'matrix', update })
+        ? (update: Parameters<VttifService['ingest']>[0]) => void this.overlay?.sendToProxy({ t: 'plugin', type: MATRIX_MESSAGE, body: update })
         : undefined;
     if (!hasLocalPorts || send === undefined) return;
     this.vttifReporter = new VttifReporter({ host: config.name, clock: deps.clock, updateRateHz: config.vttif.updateRateHz, send });
@@ -289,6 +284,23 @@ export class Daemon {
     this.vttif?.stop();
   }
 
+  /**
+   * VTTIF's control messages (plugins/vttif/control-extensions.ts, decoded and checked by the channel): a host's
+   * matrix at the Proxy — under the name of the link it came over, never the name it claims — and the Proxy's rate
+   * at a host.
+   */
+  private onVttifMessage(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void {
+    if (type === MATRIX_MESSAGE && from.fromHost) {
+      const result = this.vttif?.ingest({ ...(body as MatrixUpdate), host: peer });
+      if (result?.kind === 'rejected') this.deps.log.warn('vttif: matrix update rejected', { peer, reason: result.reason });
+    } else if (type === RATE_MESSAGE && from.fromProxy) {
+      const updateRateHz = body as number;
+      if (this.vttifReporter === undefined || this.vttifReporter.updateRateHz === updateRateHz) return;
+      this.vttifReporter.setUpdateRate(updateRateHz);
+      this.deps.log.info('vttif: update rate set by the proxy', { updateRateHz });
+    }
+  }
+
   /** The config-time primitive feeds VTTIF's derived smoothing interval (Proxy). */
   private async followConfigTimeBound(): Promise<void> {
     if (!this.vttif) return;
@@ -319,7 +331,7 @@ export class Daemon {
       this.datapath.core.expire(this.deps.clock.now());
       this.datapath.recover();
       // Hosts that (re)joined since a run-time rate change learn it here (a message per host every 5 s).
-      if (++seconds % 5 === 0 && this.vttif) this.overlay?.sendToHosts({ t: 'vttif-rate', updateRateHz: this.vttif.settings().updateRateHz });
+      if (++seconds % 5 === 0 && this.vttif) this.overlay?.sendToHosts({ t: 'plugin', type: RATE_MESSAGE, body: this.vttif.settings().updateRateHz });
     }, 1000);
     this.housekeeping.unref();
   }

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import {
   encodeControlMessage,
   parseControlMessage,
+  type ControlExtensions,
   type ControlMessage,
   type PrimitiveOp,
   type RequestMessage,
@@ -35,6 +36,8 @@ export interface ControlChannelOptions {
   /** Runs a request from `peer` (the daemon decides who may ask). */
   onRequest?(peer: string, request: RequestMessage): Promise<unknown>;
   onMessage?(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void;
+  /** Message types plugins add (control-messages.ts ControlExtension). */
+  extensions?: ControlExtensions;
 }
 
 interface Pending {
@@ -51,7 +54,7 @@ export class ControlChannel {
   constructor(private readonly options: ControlChannelOptions) {}
 
   send(peer: string, message: ControlMessage): boolean {
-    return this.options.send(peer, encodeControlMessage(message));
+    return this.options.send(peer, encodeControlMessage(message, this.options.extensions));
   }
 
   request(peer: string, op: PrimitiveOp, args: unknown[], actor: string): Promise<unknown> {
@@ -71,7 +74,7 @@ export class ControlChannel {
   }
 
   receive(peer: string, body: Uint8Array): void {
-    const parsed = parseControlMessage(body);
+    const parsed = parseControlMessage(body, this.options.extensions);
     if (!parsed.ok) {
       this.malformed[parsed.reason] = (this.malformed[parsed.reason] ?? 0) + 1;
       this.options.log.warn('control message rejected', { peer, reason: parsed.reason });

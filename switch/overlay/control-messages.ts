@@ -8,13 +8,12 @@
  *   req      the Proxy asks a host to run a primitive
  *   res      the host's answer (result, or a typed error)
  *   report   a host tells the Proxy its interfaces, links and rules
- *   matrix   a host's VTTIF traffic-matrix deltas since its last one (MACs in colon form on the wire,
- *            plugins/vttif/matrix-codec.ts); checked whole: one bad entry rejects the message
- *   vttif-rate  the Proxy tells a host its new VTTIF update rate (1..20 Hz)
+ *
+ * Plugins add message types of their own (ControlExtension: VTTIF's `matrix` and `vttif-rate`,
+ * plugins/vttif/control-extensions.ts): the switch knows only that such a message is a JSON object with that `t`;
+ * the plugin's decoder checks the rest, whole, here on arrival — so a malformed one is still refused and counted
+ * by the channel, and the switch imports nothing of the plugin. On the wire they look like any other message.
  */
-import { decodeMatrixUpdate, encodeMatrixUpdate } from '../../plugins/vttif/matrix-codec.js';
-import type { MatrixUpdate } from '../../plugins/vttif/matrix.js';
-import { MAX_UPDATE_RATE_HZ, MIN_UPDATE_RATE_HZ } from '../../plugins/vttif/parameters.js';
 import type { InterfaceView, RuleView } from './primitives.js';
 import type { LinkStatus } from '../link/link-manager.js';
 
@@ -58,27 +57,56 @@ export interface ReportMessage {
   links: LinkStatus[];
   rules: RuleView[];
 }
-export interface MatrixMessage {
-  t: 'matrix';
-  update: MatrixUpdate;
+/** A plugin's message: `type` is its wire `t`, `body` its other fields (sent), or what its decoder made of them (received). */
+export interface PluginMessage {
+  t: 'plugin';
+  type: string;
+  body: unknown;
 }
-export interface VttifRateMessage {
-  t: 'vttif-rate';
-  updateRateHz: number;
+export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage | PluginMessage;
+
+/** A message type a plugin carries over the control channel. */
+export interface ControlExtension {
+  /** The wire `t`; must not be one of the switch's own. */
+  readonly type: string;
+  /** What a well-formed message needs, for the malformed-message reason. */
+  readonly needs: string;
+  /** The message's fields (without `t`) → what the plugin acts on, or undefined when malformed. Must not throw. */
+  decode(fields: Record<string, unknown>): unknown;
+  /** What the plugin sends → the message's fields (without `t`). */
+  encode(body: unknown): Record<string, unknown>;
 }
-export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage | MatrixMessage | VttifRateMessage;
+
+export type ControlExtensions = ReadonlyMap<string, ControlExtension>;
+const NO_EXTENSIONS: ControlExtensions = new Map();
+const OWN_TYPES = new Set(['hb', 'req', 'res', 'report', 'plugin']);
+
+/** Checks a set of extensions: distinct types that are not the switch's own. */
+export function controlExtensions(list: readonly ControlExtension[]): ControlExtensions {
+  const map = new Map<string, ControlExtension>();
+  for (const ext of list) {
+    if (OWN_TYPES.has(ext.type) || map.has(ext.type)) throw new Error(`control extension type "${ext.type}" is taken`);
+    map.set(ext.type, ext);
+  }
+  return map;
+}
 
 export type ControlParseResult = { ok: true; message: ControlMessage } | { ok: false; reason: string };
 
 const MAX_CONTROL_BYTES = 60_000;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeControlMessage(message: ControlMessage): Uint8Array {
-  const wire = message.t === 'matrix' ? { t: 'matrix', update: encodeMatrixUpdate(message.update) } : message;
+export function encodeControlMessage(message: ControlMessage, extensions: ControlExtensions = NO_EXTENSIONS): Uint8Array {
+  let wire: unknown = message;
+  if (message.t === 'plugin') {
+    const ext = extensions.get(message.type);
+    if (!ext) throw new Error(`no control extension for "${message.type}"`);
+    wire = { ...ext.encode(message.body), t: message.type };
+  }
   return new TextEncoder().encode(JSON.stringify(wire));
 }
 
-export function parseControlMessage(body: Uint8Array): ControlParseResult {
+export function parseControlMessage(body: Uint8Array, extensions: ControlExtensions = NO_EXTENSIONS): ControlParseResult {
   if (body.length > MAX_CONTROL_BYTES) return { ok: false, reason: `too large (${body.length} bytes)` };
   let value: unknown;
   try {
@@ -119,18 +147,19 @@ export function parseControlMessage(body: Uint8Array): ControlParseResult {
           rules: value.rules as RuleView[],
         },
       };
-    case 'matrix': {
-      const update = decodeMatrixUpdate(value.update);
-      if (update === undefined) return bad('matrix', 'update { host, atMs, entries [{ src, dst, frames, bytes }] }');
-      return { ok: true, message: { t: 'matrix', update } };
+    default: {
+      const ext = typeof value.t === 'string' && !OWN_TYPES.has(value.t) ? extensions.get(value.t) : undefined;
+      if (!ext) return { ok: false, reason: `unknown message type ${JSON.stringify(value.t)}` };
+      const { t: _t, ...fields } = value;
+      let decoded: unknown;
+      try {
+        decoded = ext.decode(fields);
+      } catch {
+        decoded = undefined;
+      }
+      if (decoded === undefined) return bad(ext.type, ext.needs);
+      return { ok: true, message: { t: 'plugin', type: ext.type, body: decoded } };
     }
-    case 'vttif-rate': {
-      const hz = value.updateRateHz;
-      if (typeof hz !== 'number' || !(hz >= MIN_UPDATE_RATE_HZ && hz <= MAX_UPDATE_RATE_HZ)) return bad('vttif-rate', 'updateRateHz 1..20');
-      return { ok: true, message: { t: 'vttif-rate', updateRateHz: hz } };
-    }
-    default:
-      return { ok: false, reason: `unknown message type ${JSON.stringify(value.t)}` };
   }
 }
 

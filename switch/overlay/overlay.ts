@@ -7,8 +7,7 @@ import type { Clock } from '../clock.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
 import { ControlChannel } from './control-channel.js';
-import type { MatrixUpdate } from '../../plugins/vttif/matrix.js';
-import type { ControlMessage, ReportMessage, RequestMessage, ResponseMessage } from './control-messages.js';
+import type { ControlExtensions, ControlMessage, ReportMessage, RequestMessage, ResponseMessage } from './control-messages.js';
 import type { LocalPrimitives } from './local-primitives.js';
 import { integerArg, linkInput, ruleInput, stringArg } from './primitive-inputs.js';
 import { RelayedPrimitives } from './relayed-primitives.js';
@@ -39,10 +38,13 @@ export interface OverlayOptions {
   clock: Clock;
   wallClock: () => number;
   log: Logger;
-  /** Proxy: a host's VTTIF matrix update arrived (already validated; `peer` is the link it came over). */
-  onMatrix?(peer: string, update: MatrixUpdate): void;
-  /** Host: the Proxy set a new VTTIF update rate. */
-  onVttifRate?(updateRateHz: number): void;
+  /** Message types plugins add to the control channel (VTTIF's matrix and rate). */
+  extensions?: ControlExtensions;
+  /**
+   * A plugin's message arrived, already decoded and checked by its extension. `peer` is the link it came over:
+   * the link names the sender, never the message; `fromProxy` says it came over a host's star link.
+   */
+  onPluginMessage?(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void;
 }
 
 interface HostRecord {
@@ -66,6 +68,7 @@ export class Overlay {
       log: options.log,
       onRequest: (peer, request) => this.onRequest(peer, request),
       onMessage: (peer, message) => this.onMessage(peer, message),
+      ...(options.extensions ? { extensions: options.extensions } : {}),
     });
     if (options.role === 'host' && options.proxyPeer) this.liveness = new StarLiveness(options.clock.now());
   }
@@ -164,13 +167,10 @@ export class Overlay {
   }
 
   private onMessage(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void {
-    if (message.t === 'matrix') {
-      // The link names the host, not the message: a host cannot report traffic under another's name.
-      if (this.options.role === 'proxy') this.options.onMatrix?.(peer, { ...message.update, host: peer });
-      return;
-    }
-    if (message.t === 'vttif-rate') {
-      if (this.options.role === 'host' && peer === this.options.proxyPeer) this.options.onVttifRate?.(message.updateRateHz);
+    if (message.t === 'plugin') {
+      const fromProxy = this.options.role === 'host' && peer === this.options.proxyPeer;
+      const fromHost = this.options.role === 'proxy';
+      this.options.onPluginMessage?.(peer, message.type, message.body, { fromProxy, fromHost });
       return;
     }
     if (message.t === 'report' && this.options.role === 'proxy') {

@@ -152,6 +152,31 @@ describe('flow offload between two daemons', () => {
     daemons[0]!.cli(['rule', 'del', String(rule.id)]);
   });
 
+  it('survives garbage on the link socket (runts, truncated and forged type-4 messages) and keeps forwarding', () => {
+    const script = [
+      'const s = require("node:dgram").createSocket("udp4");',
+      'const { randomBytes } = require("node:crypto");',
+      'let n = 0;',
+      'const lengths = [0, 1, 3, 4, 15, 16, 31, 32, 33, 47, 48, 49, 64, 100, 1400, 1500, 2000];',
+      'const next = () => {',
+      '  if (n >= 3000) return s.close();',
+      '  const b = randomBytes(lengths[n % lengths.length]);',
+      '  if (b.length >= 4 && n % 3 !== 0) { b[0] = 4; b[1] = 0; b[2] = 0; b[3] = 0; }',
+      `  n++; s.send(b, ${PORT}, "${UNDERLAY[0]}", next);`,
+      '};',
+      'next();',
+    ].join('\n');
+    const before = status(0);
+    const r = inNs(HOSTS[1], ['node', '-e', script]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ping(20).code).toBe(0);
+    const after = status(0);
+    // None of it was forwarded natively (only the 20 replies were), and the link's own traffic still flows.
+    expect(after.offload!.rxHits! - before.offload!.rxHits!).toBeLessThanOrEqual(20);
+    expect(after.links[0]!.rxPackets - before.links[0]!.rxPackets).toBeGreaterThanOrEqual(20);
+    expect(after.links[0]!.state).toBe('up');
+  });
+
   it('follows a peer that roams to a new address, then takes the fast path again', async () => {
     // Removing the primary address must keep the new (secondary) one.
     inNs(HOSTS[0], ['sysctl', '-qw', 'net.ipv4.conf.wan0.promote_secondaries=1']);

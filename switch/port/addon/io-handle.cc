@@ -189,8 +189,6 @@ uint32_t IoHandle::ReadBatch(int* err, const char** syscall) {
 }
 
 void IoHandle::Drain(int status) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
   int err = 0;
   const char* syscall = nullptr;
   uint32_t count = ReadBatch(&err, &syscall);
@@ -199,6 +197,10 @@ void IoHandle::Drain(int status) {
     err = -status;
     syscall = "uv_poll";
   }
+  // Every frame went through the flow table (or none came): JS is not woken at all.
+  if (count == 0 && err == 0) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
   Ref();  // stay alive through callbacks that may close and drop this handle
   isDraining_ = true;
   if (count > 0 && !onFrames_.IsEmpty()) {

@@ -377,13 +377,15 @@ uint32_t UdpHandle::SplitBatch(int count) {
 }
 
 void UdpHandle::Drain(int status) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
   int err = 0;
   int count = ReceiveBatch(&err);
   if (err == 0 && status < 0) err = -status;
   uint32_t entries = SplitBatch(count);
   if (isOffload_ && entries > 0) entries = OffloadBatch(entries);
+  // Every datagram went through the fast path (or none came): JS is not woken at all.
+  if (entries == 0 && err == 0) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
   Ref();  // stay alive through callbacks that may close and drop this handle
   isDraining_ = true;
   if (entries > 0 && !onMessages_.IsEmpty()) {

@@ -193,6 +193,7 @@ export class Daemon {
       onVttifRate: (updateRateHz) => {
         if (this.vttifReporter === undefined || this.vttifReporter.updateRateHz === updateRateHz) return;
         this.vttifReporter.setUpdateRate(updateRateHz);
+        this.offload?.followReportRate(updateRateHz);
         deps.log.info('vttif: update rate set by the proxy', { updateRateHz });
       },
     });
@@ -241,6 +242,7 @@ export class Daemon {
         onUpdateRate: (updateRateHz) => {
           this.overlay?.sendToHosts({ t: 'vttif-rate', updateRateHz });
           this.vttifReporter?.setUpdateRate(updateRateHz);
+          this.offload?.followReportRate(updateRateHz);
         },
       });
       this.vttif.start();
@@ -264,6 +266,7 @@ export class Daemon {
         : undefined;
     if (!hasLocalPorts || send === undefined) return;
     this.vttifReporter = new VttifReporter({ host: config.name, clock: deps.clock, updateRateHz: config.vttif.updateRateHz, send });
+    this.offload?.followReportRate(config.vttif.updateRateHz);
     this.datapath.counter = this.vttifReporter.counter;
     this.vttifReporter.start();
     log.info('vttif counting', { updateRateHz: config.vttif.updateRateHz });

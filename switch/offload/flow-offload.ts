@@ -110,6 +110,18 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     this.timer.unref();
   }
 
+  /**
+   * Polls at least twice per VTTIF report (a matrix sent at `updateRateHz` then lags by half a period at most),
+   * and never less often than every POLL_INTERVAL_MS.
+   */
+  followReportRate(updateRateHz: number): void {
+    if (this.isStopped) return;
+    const ms = Math.max(10, Math.min(POLL_INTERVAL_MS, Math.floor(500 / Math.max(updateRateHz, 0.001))));
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.poll(), ms);
+    this.timer.unref();
+  }
+
   /** The links' UDP transport (the addon's): links are offloaded only over it. */
   setLinkTransport(udp: NativeUdpTransport): void {
     this.udp = udp;

@@ -500,7 +500,9 @@ Napi::Value LinkRemove(const Napi::CallbackInfo& info) {
 // offloadFlowInstall(inPort, srcMac, dstMac, outPort) → flow id, or -1 when the out-port has no native output.
 Napi::Value FlowInstall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4) return Napi::Number::New(env, -1);
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    return Napi::Number::New(env, -1);
+  }
   int32_t inPort = info[0].As<Napi::Number>().Int32Value();
   double src = info[1].As<Napi::Number>().DoubleValue();
   double dst = info[2].As<Napi::Number>().DoubleValue();
@@ -626,6 +628,7 @@ bool TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t length, const u
   auto found = slotByIndex.find(ReadLe32(message + 4));
   if (found == slotByIndex.end()) return false;
   Slot& slot = slots[found->second];
+  if (!slot.isUsed) return false;
   size_t plainLength = length - kTransportHeaderBytes - kTagBytes;
   auto linkIt = slot.linkId < 0 ? links.end() : links.find(slot.linkId);
   uint64_t counter = ReadLe64(message + 8);

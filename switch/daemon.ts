@@ -26,18 +26,18 @@ import { createNativeUdpTransport } from './link/transport/native-udp-transport.
 import { createTcpTransport } from './link/transport/tcp-transport.js';
 import { aeadProvider, encodeKeyBase64, nodeAeadProvider, publicKey, setAeadProvider } from './link/noise/crypto.js';
 import { createNativeAead, loadAddon, type NativeAddon } from './port/addon.js';
-import { EventLog, teeEvents } from './event-log.js';
-import { VttifReporter } from '../plugins/vttif/host-reporter.js';
-import { VttifService } from '../plugins/vttif/proxy-service.js';
-import { createVttif } from '../plugins/vttif/vttif.js';
-import type { FastPath } from '../plugins/fastpath/fastpath.js';
-import { startFastPathOnProxy } from '../plugins/fastpath/on-proxy.js';
 // ---- flow offload (switch/offload/) ----
 import { FlowOffload, type OffloadStats } from './offload/flow-offload.js';
 import { createNativeKeypairSlots } from './offload/native-keypair-slots.js';
 import { keypairSlotProvider, jsKeypairSlots, setKeypairSlotProvider } from './link/noise/keypair.js';
 import type { NativeUdpTransport } from './link/transport/native-udp-transport.js';
 // ---- end flow offload ----
+import { EventLog, teeEvents } from './event-log.js';
+import { VttifReporter } from '../plugins/vttif/host-reporter.js';
+import { VttifService } from '../plugins/vttif/proxy-service.js';
+import { createVttif } from '../plugins/vttif/vttif.js';
+import type { FastPath } from '../plugins/fastpath/fastpath.js';
+import { startFastPathOnProxy } from '../plugins/fastpath/on-proxy.js';
 
 export interface DaemonDeps {
   clock: Clock;
@@ -193,7 +193,6 @@ export class Daemon {
       onVttifRate: (updateRateHz) => {
         if (this.vttifReporter === undefined || this.vttifReporter.updateRateHz === updateRateHz) return;
         this.vttifReporter.setUpdateRate(updateRateHz);
-        this.offload?.followReportRate(updateRateHz);
         deps.log.info('vttif: update rate set by the proxy', { updateRateHz });
       },
     });
@@ -242,7 +241,6 @@ export class Daemon {
         onUpdateRate: (updateRateHz) => {
           this.overlay?.sendToHosts({ t: 'vttif-rate', updateRateHz });
           this.vttifReporter?.setUpdateRate(updateRateHz);
-          this.offload?.followReportRate(updateRateHz);
         },
       });
       this.vttif.start();
@@ -266,7 +264,7 @@ export class Daemon {
         : undefined;
     if (!hasLocalPorts || send === undefined) return;
     this.vttifReporter = new VttifReporter({ host: config.name, clock: deps.clock, updateRateHz: config.vttif.updateRateHz, send });
-    this.offload?.followReportRate(config.vttif.updateRateHz);
+    this.offload?.followReportRate(() => this.vttifReporter?.updateRateHz);
     this.datapath.counter = this.vttifReporter.counter;
     this.vttifReporter.start();
     log.info('vttif counting', { updateRateHz: config.vttif.updateRateHz });

@@ -95,6 +95,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   private isStopped = false;
 
   private udp: NativeUdpTransport | undefined;
+  private reportRateHz: (() => number | undefined) | undefined;
+  private pollIntervalMs = POLL_INTERVAL_MS;
   private isUdpOn = false;
 
   private constructor(private readonly options: FlowOffloadOptions) {
@@ -106,19 +108,33 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     options.datapath.core.onChange = () => this.flush();
     options.datapath.core.onRead = () => this.poll();
     options.datapath.core.rules.onRead = () => this.poll();
-    this.timer = setInterval(() => this.poll(), POLL_INTERVAL_MS);
+    this.timer = setInterval(() => this.tick(), POLL_INTERVAL_MS);
     this.timer.unref();
   }
 
   /**
-   * Polls at least twice per VTTIF report (a matrix sent at `updateRateHz` then lags by half a period at most),
-   * and never less often than every POLL_INTERVAL_MS.
+   * Polls at least twice per VTTIF report (a matrix sent at the reporter's rate then lags by half a period at
+   * most), and never less often than every POLL_INTERVAL_MS. The rate is read again at every poll: the Proxy
+   * may change it at run time.
    */
-  followReportRate(updateRateHz: number): void {
+  followReportRate(updateRateHz: () => number | undefined): void {
+    this.reportRateHz = updateRateHz;
+    this.reschedule();
+  }
+
+  private tick(): void {
+    this.poll();
+    this.reschedule();
+  }
+
+  private reschedule(): void {
     if (this.isStopped) return;
-    const ms = Math.max(10, Math.min(POLL_INTERVAL_MS, Math.floor(500 / Math.max(updateRateHz, 0.001))));
+    const hz = this.reportRateHz?.();
+    const ms = hz === undefined || !(hz > 0) ? POLL_INTERVAL_MS : Math.max(10, Math.min(POLL_INTERVAL_MS, Math.floor(500 / hz)));
+    if (ms === this.pollIntervalMs) return;
+    this.pollIntervalMs = ms;
     clearInterval(this.timer);
-    this.timer = setInterval(() => this.poll(), ms);
+    this.timer = setInterval(() => this.tick(), ms);
     this.timer.unref();
   }
 

@@ -84,6 +84,18 @@ export function renderMetrics({ status, rules, nowMs, plugins = [] }: MetricsSna
     }
   }
 
+  const offload = status.offload;
+  if (offload?.enabled) {
+    m.metric('vswitch_offload_flows', 'gauge', "Flows in the addon's flow cache.", {}, offload.flows ?? 0);
+    m.metric('vswitch_offload_flow_hits_total', 'counter', 'Frames and link messages the flow cache forwarded natively.', { path: 'tap' }, offload.txHits ?? 0);
+    m.metric('vswitch_offload_flow_hits_total', 'counter', 'Frames and link messages the flow cache forwarded natively.', { path: 'link' }, offload.rxHits ?? 0);
+    m.metric('vswitch_offload_flow_misses_total', 'counter', 'Frames that found no flow (handed to the switch core).', {}, offload.txMisses ?? 0);
+    m.metric('vswitch_offload_punts_total', 'counter', 'Frames or messages a flow or slot handed to JS.', { path: 'tap' }, offload.txPunts ?? 0);
+    m.metric('vswitch_offload_punts_total', 'counter', 'Frames or messages a flow or slot handed to JS.', { path: 'link' }, offload.rxPunts ?? 0);
+    m.metric('vswitch_offload_flow_installs_total', 'counter', 'Flows installed.', {}, offload.installs ?? 0);
+    m.metric('vswitch_offload_flow_flushes_total', 'counter', 'Flow cache flushes.', {}, offload.flushes ?? 0);
+  }
+
   for (const r of rules) {
     const l = { rule: String(r.id), src: r.src, dst: r.dst, target: r.target, owner: r.owner };
     m.metric('vswitch_rule_hit_frames_total', 'counter', 'Frames that matched the forwarding rule.', l, r.hitFrames);

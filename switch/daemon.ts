@@ -26,6 +26,12 @@ import { createNativeUdpTransport } from './link/transport/native-udp-transport.
 import { createTcpTransport } from './link/transport/tcp-transport.js';
 import { aeadProvider, encodeKeyBase64, nodeAeadProvider, publicKey, setAeadProvider } from './link/noise/crypto.js';
 import { createNativeAead, loadAddon, type NativeAddon } from './port/addon.js';
+// ---- flow offload (switch/offload/) ----
+import { FlowOffload, type OffloadStats } from './offload/flow-offload.js';
+import { createNativeKeypairSlots } from './offload/native-keypair-slots.js';
+import { keypairSlotProvider, jsKeypairSlots, setKeypairSlotProvider } from './link/noise/keypair.js';
+import type { NativeUdpTransport } from './link/transport/native-udp-transport.js';
+// ---- end flow offload ----
 import { EventLog, teeEvents } from './event-log.js';
 import { VttifReporter } from '../plugins/vttif/host-reporter.js';
 import { VttifService } from '../plugins/vttif/proxy-service.js';
@@ -130,6 +136,7 @@ export class Daemon {
     });
     const datapath = new Datapath({ core, clock: deps.clock, log });
     const daemon = new Daemon(config, deps, datapath, events);
+    daemon.offload = daemon.startOffload();
     try {
       for (const portConfig of config.ports) {
         const port = deps.openPort(portConfig);
@@ -144,6 +151,7 @@ export class Daemon {
     } catch (err) {
       await daemon.plugins?.stop();
       daemon.stopVttif();
+      daemon.offload?.stop();
       await daemon.links?.stop();
       datapath.closeAll();
       throw err;
@@ -160,9 +168,12 @@ export class Daemon {
     const create = deps.createTransport ?? createRealTransport;
     if (deps.createTransport === undefined) deps.log.info('link cipher', { aead: installLinkAead() });
     const needsTcp = config.listen.tcp !== undefined || config.peers.some((p) => p.transport !== 'udp');
+    const udp = create('udp', config.listen.udp);
+    if (this.offload && 'nativeHandle' in udp) this.offload.setLinkTransport(udp as NativeUdpTransport);
     const links = new LinkManager({
       privateKey: config.privateKey,
-      udp: create('udp', config.listen.udp),
+      udp,
+      ...(this.offload ? { offload: this.offload } : {}),
       ...(needsTcp ? { tcp: create('tcp', config.listen.tcp) } : {}),
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
@@ -171,6 +182,7 @@ export class Daemon {
       onControl: (peer, body) => this.overlay?.onControl(peer, body),
     });
     this.links = links;
+    if (this.offload) this.offload.onSlotTraffic = (localIndex, traffic) => links.noteOffloadedTraffic(localIndex, traffic);
     this.overlay = new Overlay({
       role: config.role,
       name: config.name,
@@ -242,6 +254,7 @@ export class Daemon {
         : undefined;
     if (!hasLocalPorts || send === undefined) return;
     this.vttifReporter = new VttifReporter({ host: config.name, clock: deps.clock, updateRateHz: config.vttif.updateRateHz, send });
+    this.offload?.followReportRate(() => this.vttifReporter?.updateRateHz);
     this.datapath.counter = this.vttifReporter.counter;
     this.vttifReporter.start();
     log.info('vttif counting', { updateRateHz: config.vttif.updateRateHz });
@@ -319,8 +332,35 @@ export class Daemon {
   }
 
   linkStatuses(): LinkStatus[] {
+    this.offload?.poll(); // counters and timers of what the fast paths carried, before anyone reads them
     return this.links?.status() ?? [];
   }
+
+  // ---- flow offload (switch/offload/) ----
+  /** The addon's flow cache; undefined when off (config, VSWITCH_OFFLOAD=0, no addon, or memory transports). */
+  offload: FlowOffload | undefined;
+
+  /**
+   * Turns the flow offload on when the config allows it (`switch: { offload: true }`, the default) and the
+   * daemon runs on real I/O with the addon: keypairs then live in the addon's slots, and TAP/capture ports
+   * and UDP links take the native fast paths.
+   */
+  private startOffload(): FlowOffload | undefined {
+    const { config, deps } = this;
+    if (!config.switch.offload || deps.createTransport !== undefined || process.env['VSWITCH_OFFLOAD'] === '0') return undefined;
+    const addon = optionalAddon();
+    if (addon === undefined || typeof addon.offloadPoll !== 'function') return undefined;
+    const offload = FlowOffload.start({ addon, datapath: this.datapath, clock: deps.clock, log: deps.log.child({ component: 'offload' }) });
+    if (offload === undefined) return undefined;
+    if (keypairSlotProvider() === jsKeypairSlots) setKeypairSlotProvider(createNativeKeypairSlots(addon, deps.clock));
+    deps.log.info('flow offload on', { keypairSlots: keypairSlotProvider().name });
+    return offload;
+  }
+
+  offloadStats(): OffloadStats | { enabled: false } {
+    return this.offload?.stats() ?? { enabled: false };
+  }
+  // ---- end flow offload ----
 
   private housekeeping: NodeJS.Timeout | undefined;
 
@@ -340,6 +380,7 @@ export class Daemon {
     clearInterval(this.housekeeping);
     await this.plugins?.stop();
     this.stopVttif();
+    this.offload?.stop();
     await this.api?.close();
     this.overlay?.stop();
     await this.links?.stop();
@@ -356,6 +397,7 @@ export class Daemon {
       uptimeS: Math.round((this.deps.clock.now() - this.startedAtMs) / 100) / 10,
       ports: this.portStatuses(),
       links: this.linkStatuses(),
+      offload: this.offloadStats(),
       macTable: {
         entries: mac.size,
         learned: mac.totalLearned,

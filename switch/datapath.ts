@@ -15,6 +15,7 @@ import type { Logger } from './log.js';
 import type { Decision } from './pipeline/decision.js';
 import { SwitchCore } from './pipeline/forward.js';
 import type { Port } from './port/port.js';
+import type { RuleEntry } from './rules/rule-table.js';
 
 export interface AttachedPort {
   readonly id: number;
@@ -40,16 +41,33 @@ export interface FrameCounter {
   count(src: Mac, dst: Mac, bytes: number): void;
 }
 
+/** The flow offload as the datapath sees it (switch/offload/flow-offload.ts). */
+export interface DatapathOffload {
+  /** After forward() said 'output' for `frame` (the core's lastRule decided it, if a rule did). */
+  install(from: AttachedPort, outPort: number, frame: Uint8Array, rule: RuleEntry | undefined): void;
+  portAttached(attached: AttachedPort): void;
+  portDetached(attached: AttachedPort): void;
+  portRecovered(attached: AttachedPort): void;
+}
+
 export class Datapath {
   readonly core: SwitchCore;
   /** When set, frames local VMs send or receive are counted (VTTIF); unset = not a single extra instruction per frame. */
   counter: FrameCounter | undefined;
+  /** When set, 'output' decisions are installed as native flows (switch/offload/); unset = nothing extra per frame. */
+  private offload: DatapathOffload | undefined;
   private readonly byId = new Map<number, AttachedPort>();
   private readonly byName = new Map<string, AttachedPort>();
   private readonly dirty: AttachedPort[] = [];
 
   constructor(private readonly options: DatapathOptions) {
     this.core = options.core;
+  }
+
+  /** Turns the flow offload on (every attached port is offered to it) or off. */
+  setOffload(offload: DatapathOffload | undefined): void {
+    this.offload = offload;
+    if (offload !== undefined) for (const attached of this.byId.values()) if (attached.state === 'up') offload.portAttached(attached);
   }
 
   attach(port: Port, opts: { floods: boolean }): AttachedPort {
@@ -63,6 +81,7 @@ export class Datapath {
       error: (err) => this.fail(attached, err),
     });
     if (port.pendingError) this.fail(attached, port.pendingError);
+    else this.offload?.portAttached(attached);
     return attached;
   }
 
@@ -71,6 +90,7 @@ export class Datapath {
     if (!attached) return false;
     this.byName.delete(name);
     this.byId.delete(attached.id);
+    this.offload?.portDetached(attached);
     this.core.removePort(attached.id);
     attached.port.close();
     return true;
@@ -101,6 +121,7 @@ export class Datapath {
       }
       attached.state = 'up';
       delete attached.lastError;
+      this.offload?.portRecovered(attached);
       this.options.log.info('port recovered', { port: attached.port.name });
     }
   }
@@ -114,12 +135,14 @@ export class Datapath {
     const core = this.core;
     const nowMs = this.options.clock.now();
     const counter = this.counter;
+    const offload = this.offload;
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i]!;
       const decision = core.forward(frame, from.id, nowMs);
       if (counter !== undefined && decision.kind !== 'drop') this.countFrame(counter, from, decision, frame);
       if (decision.kind === 'output') {
         this.queue(decision.port, frame);
+        if (offload !== undefined) offload.install(from, decision.port, frame, core.lastRule);
       } else if (decision.kind === 'flood') {
         const targets = decision.ports;
         for (let t = 0; t < targets.length; t++) this.queue(targets[t]!, frame);
@@ -170,6 +193,7 @@ export class Datapath {
     if (attached.state === 'down') return;
     attached.state = 'down';
     attached.lastError = err.message;
+    this.offload?.portDetached(attached);
     // MACs behind a dead port would black-hole their traffic: forget them so frames flood until relearned.
     this.core.macTable.forgetPort(attached.id);
     this.options.log.warn('port down', { port: attached.port.name, err });

@@ -725,6 +725,7 @@ export interface components {
             ports: components["schemas"]["Port"][];
             links: components["schemas"]["Link"][];
             macTable: components["schemas"]["MacTableSummary"];
+            offload?: components["schemas"]["OffloadSummary"];
         };
         /** @description A port of the switch (a TAP device, a captured NIC, or a link to a peer) with its counters. */
         Interface: {
@@ -863,6 +864,30 @@ export interface components {
         };
         HostList: {
             hosts: components["schemas"]["HostSummary"][];
+        };
+        /** @description The addon's flow cache (switch/offload/): frames of flows the switch already decided are forwarded natively, without JS. `enabled: false` when off (config `switch.offload: false`, no addon). */
+        OffloadSummary: {
+            enabled: boolean;
+            /** @description Frames read on TAP/capture ports that a flow forwarded natively. */
+            txHits?: number;
+            /** @description Frames read there that found no flow (handed to JS). */
+            txMisses?: number;
+            /** @description Frames that found a flow but had to go to JS (rekey due */
+            txPunts?: number;
+            /** @description Link messages opened and forwarded natively. */
+            rxHits?: number;
+            /** @description Link messages of a bound keypair handed to JS (roaming */
+            rxPunts?: number;
+            installs?: number;
+            flushes?: number;
+            /** @description Flows in the addon's table now. */
+            flows?: number;
+            /** @description Keypair slots in use. */
+            slots?: number;
+            /** @description Links bound to the fast path in the addon. */
+            links?: number;
+            installedFlows?: number;
+            boundLinks?: number;
         };
         MacTableSummary: {
             entries: number;

@@ -40,6 +40,11 @@ export interface SwitchConfig {
   macIdleTimeS: number;
   macMaxEntries: number;
   maxFrameBytes: number;
+  /**
+   * Flow offload (switch/offload/): the addon forwards frames of flows the core already decided, without
+   * waking JS. On by default when the addon loads; false keeps every frame in JS.
+   */
+  offload: boolean;
 }
 
 export type LinkTransportMode = 'udp' | 'tcp' | 'auto';

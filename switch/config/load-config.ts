@@ -50,7 +50,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'vttif', 'fastpath', 'plugins']);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen', 'tokens']);
-  r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes']);
+  r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes', 'offload']);
   r.onlyKeys(['log'], ['level']);
   r.onlyKeys(['vttif'], ['enabled', 'updateRateHz', 'smoothingMs', 'threshold']);
   r.onlyKeys(['fastpath'], ['enabled', 'maxLinksPerHost', 'maxLinks', 'removeAfterMs', 'addAfterMs']);
@@ -73,6 +73,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
       macIdleTimeS: r.integer(['switch', 'macIdleTimeS'], { default: 300, min: 1, max: 86_400 }),
       macMaxEntries: r.integer(['switch', 'macMaxEntries'], { default: 8192, min: 16, max: 1_000_000 }),
       maxFrameBytes: r.integer(['switch', 'maxFrameBytes'], { default: 1518, min: 64, max: 65_535 }),
+      offload: r.boolean(['switch', 'offload'], { default: true }),
     },
     ports: readPorts(r),
     log: { level: r.string(['log', 'level'], { default: 'info', oneOf: ['debug', 'info', 'warn', 'error'] }) as DaemonConfig['log']['level'] },

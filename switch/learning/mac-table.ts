@@ -79,6 +79,12 @@ export class MacTable {
   private expired = 0;
   private evicted = 0;
   private moved = 0;
+  /**
+   * Called after any change that can alter a forwarding decision: a MAC learned,
+   * moved, aged, evicted or forgotten, a static entry set or removed (not a
+   * refresh). A decision cache (the addon's flow table) flushes on it.
+   */
+  onChange: (() => void) | undefined;
 
   constructor({ idleTimeMs = DEFAULT_IDLE_TIME_MS, maxEntries = DEFAULT_MAX_ENTRIES }: MacTableOptions = {}) {
     if (!(idleTimeMs > 0)) throw new MacTableOptionsError('idleTimeMs', `must be > 0 (got ${idleTimeMs})`);
@@ -108,6 +114,7 @@ export class MacTable {
         entry.port = port;
         this.append(entry);
         this.moved++;
+        this.onChange?.();
         return 'moved';
       }
       // Dead but not yet swept: it expires now and the MAC is learned afresh.
@@ -120,7 +127,20 @@ export class MacTable {
     this.append(entry);
     this.dynamicCount++;
     this.learned++;
+    this.onChange?.();
     return 'new';
+  }
+
+  /**
+   * Traffic from `mac` on `port` seen elsewhere (the flow offload's counters): refreshes its entry only if it is
+   * a live dynamic entry on that port — never learns, moves or expires anything. True when refreshed.
+   */
+  refresh(mac: Mac, port: number, nowMs: number): boolean {
+    const entry = this.byMac.get(mac);
+    if (entry === undefined || entry.isStatic || entry.port !== port || nowMs - entry.lastSeenMs >= this.idleTimeMs) return false;
+    if (nowMs > entry.lastSeenMs) entry.lastSeenMs = nowMs;
+    this.touch(entry);
+    return true;
   }
 
   /** The port `mac` was last seen on, or undefined (unknown or aged out). */
@@ -164,12 +184,14 @@ export class MacTable {
     if (existing !== undefined) {
       if (existing.isStatic) {
         existing.port = port;
+        this.onChange?.();
         return;
       }
       this.drop(existing);
     }
     this.byMac.set(mac, { mac, port, lastSeenMs: nowMs, isStatic: true, prev: undefined, next: undefined });
     this.staticCount++;
+    this.onChange?.();
   }
 
   removeStatic(mac: Mac): boolean {
@@ -177,6 +199,7 @@ export class MacTable {
     if (entry === undefined || !entry.isStatic) return false;
     this.byMac.delete(mac);
     this.staticCount--;
+    this.onChange?.();
     return true;
   }
 
@@ -235,6 +258,7 @@ export class MacTable {
     this.byMac.delete(entry.mac);
     this.unlink(entry);
     this.dynamicCount--;
+    this.onChange?.();
   }
 
   private touch(entry: MacEntry): void {

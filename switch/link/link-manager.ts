@@ -21,7 +21,8 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { NoiseAction } from './noise/actions.js';
-import { NoiseDevice } from './noise/device.js';
+import { NoiseDevice, type OffloadedTraffic } from './noise/device.js';
+import type { Keypair } from './noise/keypair.js';
 import type { PeerHandle } from './noise/peer.js';
 import { decodePayload, encodeControl, encodeEthernet, ethernetPayloadBytes } from './link-payload.js';
 import { LinkPort } from './link-port.js';
@@ -50,6 +51,22 @@ export interface LinkPeerConfig {
   persistentKeepaliveS?: number;
 }
 
+/**
+ * What a link's traffic needs outside JS (the addon's flow offload, switch/offload/): where the peer is now,
+ * the keypair to send on, and the keypairs whose packets may be opened without JS (current and previous;
+ * never an unconfirmed `next`, whose first packet the device must see to promote it).
+ */
+export interface LinkOffloadBinding {
+  endpoint: Endpoint;
+  txKeypair: Keypair | undefined;
+  rxKeypairs: readonly Keypair[];
+}
+
+export interface LinkOffload {
+  /** Mirrors a link's binding (undefined: the link must not be offloaded now). False: try again later. */
+  bind(name: string, binding: LinkOffloadBinding | undefined): boolean;
+}
+
 export interface LinkManagerOptions {
   privateKey: Uint8Array;
   udp: Transport;
@@ -60,6 +77,8 @@ export interface LinkManagerOptions {
   log: Logger;
   onControl?: (peer: string, body: Uint8Array) => void;
   onIp?: (peer: string, packet: Uint8Array) => void;
+  /** Mirrors each link's binding after every change (flow offload); absent: nothing leaves JS. */
+  offload?: LinkOffload;
 }
 
 export interface LinkStatus {
@@ -87,6 +106,8 @@ interface LinkPeer {
   tcpEndpoint: Endpoint | undefined;
   isUp: boolean;
   readonly drops: Record<string, number>;
+  /** What the offload was last told (undefined binding = unbound); compared after every entry point. */
+  offloaded: { endpoint: Endpoint | undefined; tx: Keypair | undefined; rx0: Keypair | undefined; rx1: Keypair | undefined } | undefined;
 }
 
 export class LinkManager {
@@ -161,6 +182,7 @@ export class LinkManager {
       tcpEndpoint: config.tcpEndpoint,
       isUp: false,
       drops: {},
+      offloaded: undefined,
     };
     this.peers.set(config.name, peer);
     this.byHandle.set(handle, peer);
@@ -174,6 +196,7 @@ export class LinkManager {
     this.byHandle.delete(peer.handle);
     this.device.removePeer(peer.handle);
     peer.port.close();
+    this.options.offload?.bind(name, undefined);
     return true;
   }
 
@@ -398,7 +421,33 @@ export class LinkManager {
     this.batch.length = 0;
     this.pendingTo = undefined;
     this.pendingTransport = undefined;
+    if (this.options.offload !== undefined) this.syncOffload(this.options.offload);
     this.schedule();
+  }
+
+  /**
+   * Traffic a keypair carried outside JS (flow offload), reported after the fact: the device counts it and
+   * runs the timer events it implies; the link timer is then re-armed if something became due earlier.
+   */
+  noteOffloadedTraffic(localIndex: number, traffic: OffloadedTraffic): void {
+    if (this.stopped) return;
+    this.device.noteOffloadedTraffic(localIndex, traffic, this.options.clock.now());
+    this.schedule();
+  }
+
+  /** Tells the offload what changed: endpoint, transport, or keypairs (a few compares per peer per entry point). */
+  private syncOffload(offload: LinkOffload): void {
+    for (const peer of this.peers.values()) {
+      const endpoint = peer.selector.current() === 'udp' ? this.endpointFor(peer, false) : undefined;
+      const { previous, current } = this.device.keypairsOf(peer.handle);
+      const last = peer.offloaded;
+      if (last !== undefined && last.endpoint === endpoint && last.tx === current && last.rx0 === current && last.rx1 === previous) continue;
+      const rxKeypairs: Keypair[] = [];
+      if (current) rxKeypairs.push(current);
+      if (previous) rxKeypairs.push(previous);
+      const binding = endpoint === undefined ? undefined : { endpoint, txKeypair: current, rxKeypairs };
+      if (offload.bind(peer.config.name, binding)) peer.offloaded = { endpoint, tx: current, rx0: current, rx1: previous };
+    }
   }
 
   /**

@@ -125,6 +125,15 @@ export class SwitchCore {
   private readonly portsByName = new Map<string, PortState>();
   private readonly info: FrameInfo = createFrameInfo();
   private ruleTargetMissing = 0;
+  /**
+   * Called after any change that can alter a decision (rules, MAC table, ports). The addon's flow table
+   * caches 'output' decisions and is flushed on it (switch/offload/).
+   */
+  onChange: (() => void) | undefined;
+  /** Called before counters are read (portStats, stats, macEntries): the flow offload folds its counters in. */
+  onRead: (() => void) | undefined;
+  /** The rule behind the last 'output' forward() returned, if a rule decided it (for the flow offload's hit counters). */
+  lastRule: RuleEntry | undefined;
   private unknownInPortDrops = 0;
   private readonly isUsable: RuleUsable = (entry) => {
     if (this.portsByName.has(entry.rule.target)) return true;
@@ -139,6 +148,9 @@ export class SwitchCore {
       ...(options.macMaxEntries !== undefined ? { maxEntries: options.macMaxEntries } : {}),
     });
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    const changed = (): void => this.onChange?.();
+    this.rules.onChange = changed;
+    this.macTable.onChange = changed;
     this.expireIntervalMs = options.expireIntervalMs ?? DEFAULT_EXPIRE_INTERVAL_MS;
   }
 
@@ -158,6 +170,7 @@ export class SwitchCore {
     this.ports[id] = state;
     this.portsByName.set(spec.name, state);
     this.rebuildFloods();
+    this.onChange?.();
     return id;
   }
 
@@ -172,6 +185,7 @@ export class SwitchCore {
       if (entry.isStatic && entry.port === id) this.macTable.removeStatic(entry.mac);
     }
     this.rebuildFloods();
+    this.onChange?.();
     return true;
   }
 
@@ -181,6 +195,7 @@ export class SwitchCore {
     if (state.floods !== floods) {
       state.floods = floods;
       this.rebuildFloods();
+      this.onChange?.();
     }
     return true;
   }
@@ -200,6 +215,7 @@ export class SwitchCore {
       this.unknownInPortDrops++;
       return DROP_DECISIONS['unknown-in-port'];
     }
+    this.lastRule = undefined;
     const counters = port.counters;
     const frameBytes = frame.length;
     counters.rxFrames++;
@@ -260,6 +276,7 @@ export class SwitchCore {
 
   /** Counters of one port; throws PortNotFoundError for an unknown id. */
   portStats(id: number): PortStats {
+    this.onRead?.();
     const state = this.ports[id];
     if (state === undefined) throw new PortNotFoundError(id);
     return snapshotPort(state);
@@ -271,6 +288,7 @@ export class SwitchCore {
 
   /** MAC entries with their port's name. Entries of unregistered ports (only static ones can be) are left out. */
   macEntries(nowMs: number): MacEntryStatus[] {
+    this.onRead?.();
     const statuses: MacEntryStatus[] = [];
     for (const entry of this.macTable.entries()) {
       const state = this.ports[entry.port];
@@ -287,6 +305,7 @@ export class SwitchCore {
   }
 
   stats(): SwitchStats {
+    this.onRead?.();
     const ports: PortStats[] = [];
     for (const state of this.ports) if (state !== undefined) ports.push(snapshotPort(state));
     return {
@@ -298,7 +317,26 @@ export class SwitchCore {
     };
   }
 
+  /**
+   * Frames the addon's flow table forwarded on its own (switch/offload/), reported after the fact: rx on the
+   * in-port, tx on the out-port, hits on the rule that decided the flow — the counters forward() and the
+   * datapath would have bumped.
+   */
+  countOffloaded(inPort: number, outPort: number, frames: number, bytes: number, rule: RuleEntry | undefined): void {
+    const state = this.ports[inPort];
+    if (state !== undefined) {
+      state.counters.rxFrames += frames;
+      state.counters.rxBytes += bytes;
+    }
+    this.countTx(outPort, frames, bytes);
+    if (rule !== undefined) {
+      rule.hitFrames += frames;
+      rule.hitBytes += bytes;
+    }
+  }
+
   private outputByRule(entry: RuleEntry, port: PortState, frameBytes: number): Decision {
+    this.lastRule = entry;
     entry.hitFrames++;
     entry.hitBytes += frameBytes;
     // isUsable just confirmed the target exists.

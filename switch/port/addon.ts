@@ -49,6 +49,8 @@ export interface NativeIoHandle {
   /** The fatal error that stopped the last writeFrames, once; else null. */
   takeWriteError(): [errno: number, syscall: string] | null;
   counters(): { outgoingIgnored: number; truncatedFrames: number };
+  /** Offload (offload.h): frames read are first offered to the flow table under this in-port id; -1: off. */
+  setOffloadPort(portId: number): void;
   close(): void;
 }
 
@@ -79,7 +81,33 @@ export interface NativeUdpHandle {
   /** Returns how many messages the kernel took; the rest were dropped (counted in sendFailed). */
   send(messages: readonly Uint8Array[], sockaddr: Uint8Array): number;
   counters(): NativeUdpCounters;
+  /** Offload (offload.h): datagrams are first offered to the fast path. */
+  setOffload(isOn: boolean): void;
   close(): void;
+}
+
+/** offloadPoll(): deltas since the last poll. */
+export interface NativeOffloadPoll {
+  /** [flowId, packets, bytes] per flow that carried traffic. */
+  flows: Float64Array;
+  /** [slotId, localIndex, txPackets, txBytes, txAgoMs, rxPackets, rxBytes, rxAgoMs] per slot that did. */
+  slots: Float64Array;
+}
+
+export interface NativeOffloadCounters {
+  /** Frames read on offloaded ports that a flow took, that found no flow, that found one but had to go to JS. */
+  txHits: number;
+  txMisses: number;
+  txPunts: number;
+  /** Datagrams the fast path took, and the type-4 ones of a bound slot it handed to JS. */
+  rxHits: number;
+  rxPunts: number;
+  installs: number;
+  flushes: number;
+  /** Flows, slots and links in the tables now. */
+  flows: number;
+  slots: number;
+  links: number;
 }
 
 export interface NativeAddon {
@@ -125,6 +153,33 @@ export interface NativeAddon {
     outOffset: number,
   ): boolean;
   aeadInfo(): { openssl: string };
+  /** Keypair slots (offload.h): id, or -1 when the keys are not 32 bytes. Deadlines in ms from now (Infinity: none). */
+  slotCreate(
+    sendKey: Uint8Array,
+    receiveKey: Uint8Array,
+    localIndex: number,
+    remoteIndex: number,
+    rejectInMs: number,
+    txRekeyInMs: number,
+    rxRekeyInMs: number,
+  ): number;
+  /** Zeroes and frees; returns [txPackets, txBytes, rxPackets, rxBytes] the fast paths carried since the last poll. */
+  slotFree(id: number): number[];
+  /** Header + ciphertext + tag into out (exactly 32 + plaintext + padBytes long); the counter used, or -1. */
+  slotSeal(id: number, plaintext: Uint8Array, out: Uint8Array, padBytes: number): number;
+  /** Opens box into out; never touches the replay window. */
+  slotOpen(id: number, counterLo: number, counterHi: number, box: Uint8Array, out: Uint8Array): boolean;
+  /** 0 ok (recorded), 1 replayed, 2 out of window, 3 counter limit; commit false: the verdict only. */
+  slotReplay(id: number, counterLo: number, counterHi: number, commit?: boolean): number;
+  slotSendCounter(id: number): number;
+  offloadLinkSet(linkId: number, udp: NativeUdpHandle, sockaddr: Uint8Array, txSlot: number, rxSlotA: number, rxSlotB: number): void;
+  offloadLinkRemove(linkId: number): void;
+  /** A flow's id, or -1 when the out-port has no native output (or the table is full). */
+  offloadFlowInstall(inPort: number, src: number, dst: number, outPort: number): number;
+  offloadFlush(): void;
+  offloadConfigure(maxFrameBytes: number): void;
+  offloadPoll(): NativeOffloadPoll;
+  offloadCounters(): NativeOffloadCounters;
 }
 
 const ADDON_FILE = 'build/Release/vswitch_native.node';
@@ -193,6 +248,11 @@ export class NativeIo {
 
   counters(): NativeIoCounters {
     return this.handle.counters();
+  }
+
+  /** Flow offload on this handle under the port's id (-1: off). */
+  setOffloadPort(portId: number): void {
+    if (!this.isClosed) this.handle.setOffloadPort(portId);
   }
 
   close(): void {

@@ -70,6 +70,7 @@ export class CapturePort implements Port {
   private sink: PortSink | undefined;
   private isClosed = false;
   private isFailed = false;
+  private offloadPort = -1;
   private readonly counters: CapturePortStats = {
     readBatches: 0,
     readFrames: 0,
@@ -138,6 +139,7 @@ export class CapturePort implements Port {
     const opened = openIo(this.options);
     this.retireIo();
     this.io = opened.io;
+    this.io.setOffloadPort(this.offloadPort);
     this.currentIfindex = opened.ifindex;
     this.isFailed = false;
     this.pendingError = undefined;
@@ -154,6 +156,11 @@ export class CapturePort implements Port {
     this.counters.writeFrames += written;
     this.counters.writeErrors += frames.length - written;
     if (failure) this.fail(failure);
+  }
+
+  setOffloadPort(portId: number): void {
+    this.offloadPort = portId;
+    if (!this.isClosed) this.io?.setOffloadPort(portId);
   }
 
   close(): void {

@@ -24,6 +24,12 @@ export interface Port {
    * throws a typed error while the device is still missing or down.
    */
   reopen?(): void;
+  /**
+   * Ports on an addon handle: frames read are first offered to the addon's flow
+   * table under this switch port id (switch/offload/), and the port can be a
+   * flow's output; -1 turns it off. Kept across reopen().
+   */
+  setOffloadPort?(portId: number): void;
   /** Set when the port opened with its device not there yet: the datapath starts it down, recovery brings it up. */
   readonly pendingError?: Error | undefined;
 }

@@ -96,6 +96,10 @@ export class TapPort implements Port {
     if (failure) this.fail(failure);
   }
 
+  setOffloadPort(portId: number): void {
+    if (!this.isClosed) this.io.setOffloadPort(portId);
+  }
+
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;

@@ -67,6 +67,10 @@ const KIND_COUNT = 6;
 export class RuleTable {
   private nextId = 1;
   private changeCount = 0;
+  /** Called after every insert/remove/replace (a decision cache outside JS must be flushed at once). */
+  onChange: (() => void) | undefined;
+  /** Called before list()/stats() read hit counters (counters kept elsewhere, e.g. the flow offload, are folded in first). */
+  onRead: (() => void) | undefined;
   private readonly byId = new Map<number, RuleEntry>();
 
   // One index per match kind (see the design note).
@@ -153,6 +157,7 @@ export class RuleTable {
       }
     }
     this.changeCount++;
+    this.onChange?.();
     return true;
   }
 
@@ -183,12 +188,14 @@ export class RuleTable {
 
   /** All rules, oldest first. */
   list(): Rule[] {
+    this.onRead?.();
     const rules: Rule[] = [];
     for (const entry of this.byId.values()) rules.push(entry.rule);
     return rules;
   }
 
   stats(): RuleStats[] {
+    this.onRead?.();
     const stats: RuleStats[] = [];
     for (const entry of this.byId.values()) {
       stats.push({ id: entry.rule.id, hitFrames: entry.hitFrames, hitBytes: entry.hitBytes });
@@ -280,6 +287,7 @@ export class RuleTable {
     if (entry.priority > this.maxPriority[kindIndex]!) this.maxPriority[kindIndex] = entry.priority;
     this.byId.set(rule.id, entry);
     this.changeCount++;
+    this.onChange?.();
     return rule;
   }
 

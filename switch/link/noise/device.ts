@@ -74,6 +74,19 @@ export interface NoiseDeviceOptions {
   readonly randomBytes: RandomBytes;
 }
 
+/** What a keypair's slot carried on its own since the last report (NoiseDevice.noteOffloadedTraffic). */
+export interface OffloadedTraffic {
+  txPackets: number;
+  /** Plaintext bytes, before padding (as send counts them). */
+  txBytes: number;
+  /** Monotonic ms of the last packet sent (ignored when txPackets is 0). */
+  lastTxMs: number;
+  rxPackets: number;
+  /** Plaintext bytes, padding included (as receive counts them). */
+  rxBytes: number;
+  lastRxMs: number;
+}
+
 export interface AddPeerOptions {
   readonly publicKey: Uint8Array;
   /** 32 bytes; defaults to zeros (no PSK), as WireGuard. */
@@ -111,7 +124,15 @@ export class NoiseDevice {
   private jitterPool: Uint8Array = EMPTY;
   private jitterPoolOffset = 0;
   private readonly retireKeypair = (keypair: Keypair): void => {
-    keypair.zero();
+    const left = keypair.zero();
+    const peer = this.indices.get(keypair.localIndex)?.peer;
+    if (left !== undefined && peer !== undefined) {
+      // Offloaded traffic not yet reported: its counters are kept, its timers no longer matter (a new session).
+      peer.stats.txPackets += left.txPackets;
+      peer.stats.txBytes += left.txBytes;
+      peer.stats.rxPackets += left.rxPackets;
+      peer.stats.rxBytes += left.rxBytes;
+    }
     this.indices.delete(keypair.localIndex);
   };
 
@@ -291,6 +312,56 @@ export class NoiseDevice {
       if (at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;
+  }
+
+  /**
+   * Transport packets that a keypair's slot sealed or opened on its own (the
+   * addon's flow offload), reported after the fact: the same counters and timer
+   * events as if each had gone through send/receive, applied once per report
+   * with the last packet's time (events in the order the last ones happened).
+   * Returns the peer, or undefined when `localIndex` names no live keypair.
+   */
+  noteOffloadedTraffic(localIndex: number, traffic: OffloadedTraffic, nowMs: number): PeerHandle | undefined {
+    const entry = this.indices.get(localIndex);
+    if (entry === undefined || entry.keypair === undefined) return undefined;
+    const peer = entry.peer;
+    const s = peer.stats;
+    s.txPackets += traffic.txPackets;
+    s.txBytes += traffic.txBytes;
+    s.rxPackets += traffic.rxPackets;
+    s.rxBytes += traffic.rxBytes;
+    const sent = traffic.txPackets > 0 ? Math.min(traffic.lastTxMs, nowMs) : undefined;
+    const received = traffic.rxPackets > 0 ? Math.min(traffic.lastRxMs, nowMs) : undefined;
+    const applySent = (atMs: number): void => {
+      peer.timers.anyAuthenticatedPacketTraversal(atMs);
+      peer.timers.anyAuthenticatedPacketSent();
+      if (!peer.timers.isArmed('newHandshake')) peer.timers.dataSent(atMs, this.jitterMs());
+    };
+    const applyReceived = (atMs: number): void => {
+      peer.timers.anyAuthenticatedPacketTraversal(atMs);
+      peer.timers.anyAuthenticatedPacketReceived();
+      peer.timers.dataReceived(atMs);
+    };
+    if (sent !== undefined && received !== undefined) {
+      if (sent <= received) {
+        applySent(sent);
+        applyReceived(received);
+      } else {
+        applyReceived(received);
+        applySent(sent);
+      }
+    } else if (sent !== undefined) {
+      applySent(sent);
+    } else if (received !== undefined) {
+      applyReceived(received);
+    }
+    return peer;
+  }
+
+  /** The peer's keypairs (for an edge that mirrors them, e.g. into the addon's flow offload). */
+  keypairsOf(handle: PeerHandle): { previous: Keypair | undefined; current: Keypair | undefined; next: Keypair | undefined } {
+    const { previous, current, next } = this.own(handle).keypairs;
+    return { previous, current, next };
   }
 
   // ---- receive paths -----------------------------------------------------------------

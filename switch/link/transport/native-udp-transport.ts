@@ -65,6 +65,10 @@ export interface BatchTransportSink extends TransportSink {
 export interface NativeUdpTransport extends Transport {
   /** All zero before start() and after close(). */
   nativeCounters(): NativeUdpCounters;
+  /** The addon handle (after start(), until close()), for the flow offload (switch/offload/). */
+  nativeHandle(): NativeUdpHandle | undefined;
+  /** The sockaddr send() would use for `to` (cached per Endpoint object), or null when unreachable. */
+  sockaddrOf(to: Endpoint): Uint8Array | null;
 }
 
 export function createNativeUdpTransport(options: NativeUdpTransportOptions, addon: NativeAddon): NativeUdpTransport {
@@ -199,6 +203,16 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
 
   stats(): TransportStats {
     return { ...this.counters, drops: { ...this.counters.drops } };
+  }
+
+  nativeHandle(): NativeUdpHandle | undefined {
+    return this.isClosed ? undefined : this.handle;
+  }
+
+  sockaddrOf(to: Endpoint): Uint8Array | null {
+    const handle = this.handle;
+    if (handle === undefined || this.isClosed || to.transport !== 'udp') return null;
+    return this.sockaddrFor(handle, to);
   }
 
   nativeCounters(): NativeUdpCounters {

@@ -20,6 +20,7 @@
 #include "aead.h"
 #include "io-handle.h"
 #include "netdev.h"
+#include "offload.h"
 #include "udp-handle.h"
 
 namespace vswitch {
@@ -117,6 +118,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("IoHandle", IoHandle::Define(env));
   exports.Set("UdpHandle", UdpHandle::Define(env));
   DefineAead(env, exports);
+  offload::Define(env, exports);
   return exports;
 }
 

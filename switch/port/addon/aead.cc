@@ -154,6 +154,29 @@ napi_value AeadInfo(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+bool SealInPlace(const uint8_t* key, uint64_t counter, uint8_t* data, size_t length) {
+  if (!EnsureContexts()) return false;
+  uint8_t nonce[kNonceBytes];
+  MakeNonce(nonce, static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32));
+  EVP_CIPHER_CTX* ctx = sealCtx;
+  int n = 0;
+  if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, key, nonce) != 1) return false;
+  size_t written = 0;
+  if (length > 0) {
+    if (EVP_EncryptUpdate(ctx, data, &n, data, static_cast<int>(length)) != 1) return false;
+    written += static_cast<size_t>(n);
+  }
+  if (EVP_EncryptFinal_ex(ctx, data + written, &n) != 1) return false;
+  written += static_cast<size_t>(n);
+  return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagBytes, data + written) == 1;
+}
+
+bool OpenTo(const uint8_t* key, uint64_t counter, const uint8_t* box, size_t boxLen, uint8_t* dst) {
+  if (boxLen < kTagBytes || !EnsureContexts()) return false;
+  static const uint8_t kNoAd[1] = {0};
+  return OpenInto(key, static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), box, boxLen, kNoAd, 0, dst);
+}
+
 void DefineAead(Napi::Env env, Napi::Object exports) {
   napi_value fn;
   napi_create_function(env, "aeadSeal", NAPI_AUTO_LENGTH, AeadSeal, nullptr, &fn);

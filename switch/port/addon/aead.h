@@ -22,7 +22,16 @@
 
 #include <napi.h>
 
+#include <cstddef>
+#include <cstdint>
+
 namespace vswitch {
+
+// For the native fast paths (offload.cc). The nonce is built from `counter`.
+// Seals data[0..length) in place and writes the 16-byte tag at data + length.
+bool SealInPlace(const uint8_t* key, uint64_t counter, uint8_t* data, size_t length);
+// Opens box (ciphertext ‖ tag, boxLen ≥ 16) into dst (boxLen − 16 bytes); false when it does not authenticate.
+bool OpenTo(const uint8_t* key, uint64_t counter, const uint8_t* box, size_t boxLen, uint8_t* dst);
 
 // Adds aeadSeal, aeadOpen and aeadInfo() → { openssl: version } to exports.
 void DefineAead(Napi::Env env, Napi::Object exports);

@@ -1,5 +1,6 @@
 // See io-handle.h for the design.
 #include "io-handle.h"
+#include "offload.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -52,6 +53,7 @@ Napi::Function IoHandle::Define(Napi::Env env) {
                          InstanceMethod<&IoHandle::TakeWriteError>("takeWriteError"),
                          InstanceMethod<&IoHandle::Counters>("counters"),
                          InstanceMethod<&IoHandle::Close>("close"),
+                         InstanceMethod<&IoHandle::SetOffloadPort>("setOffloadPort"),
                      });
 }
 
@@ -80,6 +82,7 @@ IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(
 }
 
 IoHandle::~IoHandle() {
+  offload::ForgetIo(this);
   if (poll_ != nullptr) {
     uv_poll_stop(poll_);
     poll_->data = nullptr;
@@ -177,15 +180,15 @@ uint32_t IoHandle::ReadBatch(int* err, const char** syscall) {
       truncated_++;
       continue;
     }
+    if (offloadPort_ >= 0 && offload::TakeFrame(offloadPort_, dst, static_cast<size_t>(n))) continue;
     lengths_[count++] = static_cast<uint32_t>(n);
     offset += static_cast<size_t>(n);
   }
+  if (offloadPort_ >= 0) offload::FlushSends();
   return count;
 }
 
 void IoHandle::Drain(int status) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
   int err = 0;
   const char* syscall = nullptr;
   uint32_t count = ReadBatch(&err, &syscall);
@@ -194,6 +197,10 @@ void IoHandle::Drain(int status) {
     err = -status;
     syscall = "uv_poll";
   }
+  // Every frame went through the flow table (or none came): JS is not woken at all.
+  if (count == 0 && err == 0) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
   Ref();  // stay alive through callbacks that may close and drop this handle
   isDraining_ = true;
   if (count > 0 && !onFrames_.IsEmpty()) {
@@ -342,7 +349,30 @@ void IoHandle::CloseFd() {
   }
 }
 
+// setOffloadPort(portId): frames read are offered to the flow table under this in-port, and the port is
+// a flow output; -1 turns both off.
+Napi::Value IoHandle::SetOffloadPort(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t port = info.Length() >= 1 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
+  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, nullptr);
+  offloadPort_ = fd_ >= 0 ? port : -1;
+  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, this);
+  return env.Undefined();
+}
+
+bool IoHandle::WriteOne(const uint8_t* data, size_t length) {
+  if (fd_ < 0) return false;
+  ssize_t n;
+  do {
+    n = isPacket_ ? send(fd_, data, length, MSG_DONTWAIT) : write(fd_, data, length);
+  } while (n < 0 && errno == EINTR);
+  return n >= 0;  // a fatal error shows on the next JS write, which reports it
+}
+
 Napi::Value IoHandle::Close(const Napi::CallbackInfo& info) {
+  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, nullptr);
+  offloadPort_ = -1;
+  offload::ForgetIo(this);
   StopPoll();  // libuv requires the poll handle stopped before its fd closes
   if (!isDraining_) {  // else Drain() frees it after the callback returns
     delete asyncContext_;

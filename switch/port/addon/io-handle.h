@@ -12,6 +12,8 @@
 //   drops a frame on a transient error (queue full = a full wire), stops on a
 //   fatal one (device gone) which takeWriteError() then reports.
 // Errors on read stop the poll and are reported once, onError(errno, syscall).
+// Offload (offload.h): with setOffloadPort(id), each frame read is first offered to the flow
+// table; frames it takes never reach JS, and the port becomes a flow output.
 // close() stops the poll (uv_close, so nothing keeps the process alive) and
 // closes the fd; a non-persistent TAP disappears with it.
 #pragma once
@@ -19,6 +21,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace vswitch {
@@ -29,6 +32,9 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
   explicit IoHandle(const Napi::CallbackInfo& info);
   ~IoHandle() override;
 
+  // Writes one frame now (the offload fast path); false when it was dropped.
+  bool WriteOne(const uint8_t* data, size_t length);
+
  private:
   Napi::Value GetBuffer(const Napi::CallbackInfo& info);
   Napi::Value GetLengths(const Napi::CallbackInfo& info);
@@ -37,6 +43,7 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
   Napi::Value TakeWriteError(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value SetOffloadPort(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* poll, int status, int events);
   void Drain(int status);
@@ -65,6 +72,7 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
 
   double outgoingIgnored_ = 0;  // frames seen with sll_pkttype == PACKET_OUTGOING
   double truncated_ = 0;        // frames longer than maxFrameBytes, dropped
+  int32_t offloadPort_ = -1;  // the switch port id frames are looked up under (offload.h), or -1
   int writeErrno_ = 0;
   const char* writeSyscall_ = nullptr;
 };

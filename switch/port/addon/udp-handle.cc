@@ -1,5 +1,6 @@
 // See udp-handle.h for the design.
 #include "udp-handle.h"
+#include "offload.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -112,6 +113,7 @@ Napi::Function UdpHandle::Define(Napi::Env env) {
                          InstanceMethod<&UdpHandle::Send>("send"),
                          InstanceMethod<&UdpHandle::Counters>("counters"),
                          InstanceMethod<&UdpHandle::Close>("close"),
+                         InstanceMethod<&UdpHandle::SetOffload>("setOffload"),
                      });
 }
 
@@ -197,6 +199,7 @@ UdpHandle::UdpHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpHandl
 }
 
 UdpHandle::~UdpHandle() {
+  offload::ForgetUdp(this);
   if (poll_ != nullptr) {
     CloseUvPoll(poll_);
     poll_ = nullptr;
@@ -374,12 +377,15 @@ uint32_t UdpHandle::SplitBatch(int count) {
 }
 
 void UdpHandle::Drain(int status) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
   int err = 0;
   int count = ReceiveBatch(&err);
   if (err == 0 && status < 0) err = -status;
   uint32_t entries = SplitBatch(count);
+  if (isOffload_ && entries > 0) entries = OffloadBatch(entries);
+  // Every datagram went through the fast path (or none came): JS is not woken at all.
+  if (entries == 0 && err == 0) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
   Ref();  // stay alive through callbacks that may close and drop this handle
   isDraining_ = true;
   if (entries > 0 && !onMessages_.IsEmpty()) {
@@ -458,12 +464,32 @@ Napi::Value UdpHandle::Send(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, 0);
   }
   Napi::Uint8Array sockaddr = info[1].As<Napi::Uint8Array>();
-  void* name = sockaddr.Data();
-  socklen_t nameLen = static_cast<socklen_t>(sockaddr.ByteLength());
   napi_value frames = info[0];
   uint32_t total = 0;
   napi_get_array_length(env, frames, &total);
+  sendItems_.clear();
+  for (uint32_t i = 0; i < total; i++) {
+    napi_value value;
+    napi_typedarray_type type;
+    size_t length, byteOffset;
+    void* data;
+    napi_value arrayBuffer;
+    if (napi_get_element(env, frames, i, &value) != napi_ok ||
+        napi_get_typedarray_info(env, value, &type, &length, &data, &arrayBuffer, &byteOffset) != napi_ok ||
+        type != napi_uint8_array) {
+      sendFailed_++;
+      continue;
+    }
+    sendItems_.push_back({data, length});
+  }
+  int sent = SendDatagrams(sendItems_.data(), static_cast<uint32_t>(sendItems_.size()),
+                           reinterpret_cast<struct sockaddr*>(sockaddr.Data()),
+                           static_cast<socklen_t>(sockaddr.ByteLength()));
+  return Napi::Number::New(env, sent);
+}
 
+int UdpHandle::SendDatagrams(const struct iovec* items, uint32_t total, struct sockaddr* name, socklen_t nameLen) {
+  if (fd_ < 0) return 0;
   // Up to kSendChunk messages per sendmmsg, each a single datagram or a GSO run.
   struct mmsghdr msgs[kSendChunk];
   struct iovec iovs[kSendChunk * kMaxSegments];
@@ -497,17 +523,8 @@ Napi::Value UdpHandle::Send(const Napi::CallbackInfo& info) {
   };
 
   for (uint32_t i = 0; i < total; i++) {
-    napi_value value;
-    napi_typedarray_type type;
-    size_t length, byteOffset;
-    void* data;
-    napi_value arrayBuffer;
-    if (napi_get_element(env, frames, i, &value) != napi_ok ||
-        napi_get_typedarray_info(env, value, &type, &length, &data, &arrayBuffer, &byteOffset) != napi_ok ||
-        type != napi_uint8_array) {
-      sendFailed_++;
-      continue;
-    }
+    void* data = items[i].iov_base;
+    size_t length = items[i].iov_len;
     // Joins the open run if it is no longer than the run's size; a shorter one ends the run.
     if (isRunOpen && length <= runSegment && runBytes + length <= kMaxGsoBytes &&
         msgs[msgCount - 1].msg_hdr.msg_iovlen < kMaxSegments) {
@@ -535,7 +552,7 @@ Napi::Value UdpHandle::Send(const Napi::CallbackInfo& info) {
     isRunOpen = length < gsoRefusedFrom_;
   }
   flush();
-  return Napi::Number::New(env, sent);
+  return sent;
 }
 
 // counters() → { sendFailed, receiveErrors, receiveCalls, sendCalls, gsoSends, groReads }
@@ -549,6 +566,31 @@ Napi::Value UdpHandle::Counters(const Napi::CallbackInfo& info) {
   result.Set("gsoSends", Napi::Number::New(env, gsoSends_));
   result.Set("groReads", Napi::Number::New(env, groReads_));
   return result;
+}
+
+// Offers each datagram of the batch to the fast path; the ones it did not take are moved down so that JS
+// sees entries 0..returned-1, in their order.
+uint32_t UdpHandle::OffloadBatch(uint32_t entries) {
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < entries; i++) {
+    uint32_t* a = addrs_ + i * kAddrWords;
+    if (lengths_[i] <= maxDatagramBytes_ && offload::TakeDatagram(this, data_ + offsets_[i], lengths_[i], a)) continue;
+    if (kept != i) {
+      offsets_[kept] = offsets_[i];
+      lengths_[kept] = lengths_[i];
+      std::memmove(addrs_ + kept * kAddrWords, a, kAddrWords * sizeof(uint32_t));
+    }
+    kept++;
+  }
+  offload::FlushSends();
+  return kept;
+}
+
+// setOffload(isOn)
+Napi::Value UdpHandle::SetOffload(const Napi::CallbackInfo& info) {
+  isOffload_ = info.Length() >= 1 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  if (!isOffload_) offload::ForgetUdp(this);
+  return info.Env().Undefined();
 }
 
 void UdpHandle::StopPoll() {
@@ -572,6 +614,8 @@ void UdpHandle::CloseFd() {
 }
 
 Napi::Value UdpHandle::Close(const Napi::CallbackInfo& info) {
+  offload::ForgetUdp(this);
+  isOffload_ = false;
   StopPoll();  // libuv requires the poll handle stopped before its fd closes
   if (!isDraining_) {
     delete asyncContext_;

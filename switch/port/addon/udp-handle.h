@@ -36,6 +36,7 @@
 #include <napi.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -50,6 +51,9 @@ class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
   explicit UdpHandle(const Napi::CallbackInfo& info);
   ~UdpHandle() override;
 
+  // Sends items[0..count) to one destination (GSO runs, sendmmsg chunks); returns how many the kernel took.
+  int SendDatagrams(const struct iovec* items, uint32_t count, struct sockaddr* name, socklen_t nameLen);
+
  private:
   Napi::Value GetBuffer(const Napi::CallbackInfo& info);
   Napi::Value GetLengths(const Napi::CallbackInfo& info);
@@ -61,12 +65,14 @@ class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value SetOffload(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* poll, int status, int events);
   void Drain(int status);
   int ReceiveBatch(int* err);
   uint32_t SplitBatch(int count);
   int SendRun(struct mmsghdr* msgs, uint32_t count);
+  uint32_t OffloadBatch(uint32_t entries);
   void StopPoll();
   void CloseFd();
 
@@ -81,6 +87,8 @@ class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
   uint32_t* offsets_ = nullptr;
   uint32_t* addrs_ = nullptr;
   bool isGro_ = false;
+  bool isOffload_ = false;  // datagrams are offered to the offload fast path (offload.h) first
+  std::vector<struct iovec> sendItems_;
   size_t gsoRefusedFrom_ = SIZE_MAX;  // segment sizes ≥ this go without GSO
   Napi::Reference<Napi::ArrayBuffer> bufferRef_;
   Napi::Reference<Napi::Uint32Array> lengthsRef_;

@@ -1,0 +1,199 @@
+/**
+ * FlowOffload's JS half against a fake addon (a JS flow table standing in for offload.cc): what gets
+ * installed (only 'output' decisions between offloadable ports), what flushes the table (anything that
+ * could change a decision, with the counters read back first), and the read-back itself (port and rule
+ * counters, MAC refresh, VTTIF, slot traffic).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Datapath } from '../../../switch/datapath.js';
+import type { Mac } from '../../../switch/frame/mac.js';
+import { createLogger } from '../../../switch/log.js';
+import { FlowOffload } from '../../../switch/offload/flow-offload.js';
+import { SwitchCore } from '../../../switch/pipeline/forward.js';
+import type { NativeAddon, NativeOffloadPoll } from '../../../switch/port/addon.js';
+import { MemoryPort } from '../../../switch/port/memory-port.js';
+import { ethernetFrame, testMac } from '../../support/frames.js';
+
+interface FakeFlow {
+  id: number;
+  outPort: number;
+  packets: number;
+  bytes: number;
+}
+
+/** The flow-table part of the addon, in JS; `forward` plays a native hit. */
+class FakeAddon {
+  flows = new Map<string, FakeFlow>();
+  outputs = new Map<number, MemoryPort>();
+  nextId = 1;
+  installs = 0;
+  flushes = 0;
+  slotRecords: number[] = [];
+
+  forward(inPort: number, frame: Uint8Array, src: Mac, dst: Mac): boolean {
+    const flow = this.flows.get(`${inPort}/${src}/${dst}`);
+    if (!flow) return false;
+    this.outputs.get(flow.outPort)?.send([frame]);
+    flow.packets++;
+    flow.bytes += frame.length;
+    return true;
+  }
+
+  asAddon(): NativeAddon {
+    const fake = {
+      offloadConfigure: () => {},
+      offloadFlush: () => {
+        this.flows.clear();
+        this.flushes++;
+      },
+      offloadFlowInstall: (inPort: number, src: number, dst: number, outPort: number) => {
+        if (!this.outputs.has(outPort)) return -1;
+        const key = `${inPort}/${src}/${dst}`;
+        const existing = this.flows.get(key);
+        if (existing) return existing.id;
+        const flow = { id: this.nextId++, outPort, packets: 0, bytes: 0 };
+        this.flows.set(key, flow);
+        this.installs++;
+        return flow.id;
+      },
+      offloadPoll: (): NativeOffloadPoll => {
+        const flows: number[] = [];
+        for (const f of this.flows.values()) {
+          if (f.packets === 0) continue;
+          flows.push(f.id, f.packets, f.bytes);
+          f.packets = f.bytes = 0;
+        }
+        const slots = this.slotRecords;
+        this.slotRecords = [];
+        return { flows: Float64Array.from(flows), slots: Float64Array.from(slots) };
+      },
+      offloadCounters: () => ({ txHits: 0, txMisses: 0, txPunts: 0, rxHits: 0, rxPunts: 0, installs: this.installs, flushes: this.flushes, flows: this.flows.size, slots: 0, links: 0 }),
+      offloadLinkRemove: () => {},
+    };
+    return fake as unknown as NativeAddon;
+  }
+}
+
+/** A memory port that, like TapPort, takes an offload id (and becomes a fake native output). */
+class OffloadableMemoryPort extends MemoryPort {
+  constructor(
+    name: string,
+    private readonly fake: FakeAddon,
+  ) {
+    super(name);
+  }
+
+  setOffloadPort(portId: number): void {
+    if (portId >= 0) this.fake.outputs.set(portId, this);
+    else for (const [id, port] of this.fake.outputs) if (port === this) this.fake.outputs.delete(id);
+  }
+}
+
+const A = testMac(1);
+const B = testMac(2);
+const C = testMac(3);
+let offload: FlowOffload | undefined;
+afterEach(() => {
+  offload?.stop();
+  offload = undefined;
+});
+
+function setUp() {
+  let nowMs = 1_000;
+  const fake = new FakeAddon();
+  const core = new SwitchCore();
+  const datapath = new Datapath({ core, clock: { now: () => nowMs }, log: createLogger({ write: () => {} }) });
+  const counted: [Mac, Mac, number][] = [];
+  datapath.counter = { count: (src, dst, bytes) => void counted.push([src, dst, bytes]) };
+  offload = FlowOffload.start({ addon: fake.asAddon(), datapath, clock: { now: () => nowMs }, log: createLogger({ write: () => {} }) });
+  const p1 = new OffloadableMemoryPort('p1', fake);
+  const p2 = new OffloadableMemoryPort('p2', fake);
+  const plain = new MemoryPort('plain');
+  const a1 = datapath.attach(p1, { floods: true });
+  const a2 = datapath.attach(p2, { floods: true });
+  datapath.attach(plain, { floods: true });
+  const frame = (src: Mac, dst: Mac) => ethernetFrame({ src, dst, payloadBytes: 100 });
+  // B is learned on p2 (a broadcast from it), so A → B is a learned 'output'.
+  p2.inject([frame(B, 0xffff_ffff_ffff)]);
+  return { fake, core, datapath, p1, p2, plain, a1, a2, frame, counted, advance: (ms: number) => (nowMs += ms) };
+}
+
+describe('FlowOffload (JS half, fake addon)', () => {
+  it('installs only output decisions between offloadable ports; floods and broadcasts stay in JS', () => {
+    const t = setUp();
+    expect(t.fake.flows.size).toBe(0); // the broadcast was flooded: no flow
+    t.p1.inject([t.frame(A, C)]); // unknown unicast → flood
+    expect(t.fake.flows.size).toBe(0);
+    t.plain.inject([t.frame(C, 0xffff_ffff_ffff)]); // C learned on a port without a native input (a flush)
+    t.p1.inject([t.frame(A, B)]);
+    expect([...t.fake.flows.keys()]).toEqual([`${t.a1.id}/${A}/${B}`]);
+    t.plain.inject([t.frame(C, B)]); // from that port: output, but nothing to install
+    expect(t.fake.flows.size).toBe(1);
+    t.p1.inject([t.frame(A, C)]); // to it: the same
+    expect(t.fake.flows.size).toBe(1);
+  });
+
+  it('reads back what the flows carried: port counters, rule hits, MAC refresh, VTTIF', () => {
+    const t = setUp();
+    const rule = t.core.rules.insert({ src: A, dst: B, target: 'p2' });
+    t.p1.inject([t.frame(A, B)]); // learns A on p1, installs A → B (rule)
+    const before = t.core.portStats(t.a1.id);
+    const countedBefore = t.counted.length;
+    t.advance(200_000);
+    for (let i = 0; i < 10; i++) expect(t.fake.forward(t.a1.id, t.frame(A, B), A, B)).toBe(true);
+    const after = t.core.portStats(t.a1.id); // a read polls first
+    expect(after.rxFrames - before.rxFrames).toBe(10);
+    expect(after.rxBytes - before.rxBytes).toBe(10 * 114);
+    expect(t.core.portStats(t.a2.id).txFrames).toBeGreaterThanOrEqual(11);
+    expect(t.core.rules.stats().find((s) => s.id === rule.id)).toMatchObject({ hitFrames: 11, hitBytes: 11 * 114 });
+    const entryA = t.core.macEntries(201_000).find((e) => e.mac === A)!;
+    expect(entryA.ageMs).toBeLessThan(1_000); // refreshed by the read-back, not aged 200 s
+    const counted = t.counted.slice(countedBefore);
+    expect(counted).toHaveLength(10);
+    expect(counted.reduce((n, [, , bytes]) => n + bytes, 0)).toBe(10 * 114);
+    expect(counted.every(([src, dst]) => src === A && dst === B)).toBe(true);
+  });
+
+  it('flushes on anything that could change a decision, reading the counters back first', () => {
+    const t = setUp();
+    t.p1.inject([t.frame(A, B)]);
+    expect(t.fake.flows.size).toBe(1);
+    t.fake.forward(t.a1.id, t.frame(A, B), A, B);
+    const flushes = t.fake.flushes;
+    t.core.rules.insert({ src: A, dst: 'any', target: 'plain' }); // a rule
+    expect(t.fake.flushes).toBe(flushes + 1);
+    expect(t.fake.flows.size).toBe(0);
+    expect(t.core.portStats(t.a1.id).rxFrames).toBe(2); // the hit before the flush was kept
+
+    t.core.rules.remove(t.core.rules.list()[0]!.id);
+    t.p1.inject([t.frame(A, B)]);
+    expect(t.fake.flows.size).toBe(1);
+    t.p1.inject([t.frame(B, C)]); // B moves to p1 → flush
+    expect(t.fake.flows.size).toBe(0);
+
+    t.p2.inject([t.frame(B, A)]); // B back on p2 (flush), A is on p1: B → A installs
+    expect(t.fake.flows.size).toBe(1);
+    t.p1.inject([t.frame(C, 0xffff_ffff_ffff)]); // a new MAC learned: a default-rule flow could now be wrong
+    expect(t.fake.flows.size).toBe(0);
+
+    t.p2.inject([t.frame(B, A)]);
+    expect(t.fake.flows.size).toBe(1);
+    t.datapath.detach('plain'); // a port removed
+    expect(t.fake.flows.size).toBe(0);
+  });
+
+  it('hands slot traffic to the link layer with absolute times', () => {
+    const t = setUp();
+    const got: unknown[] = [];
+    offload!.onSlotTraffic = (localIndex, traffic) => void got.push({ localIndex, ...traffic });
+    t.fake.slotRecords = [7, 1234, 3, 300, 5, 2, 224, -1];
+    offload!.poll();
+    expect(got).toEqual([{ localIndex: 1234, txPackets: 3, txBytes: 300, lastTxMs: 995, rxPackets: 2, rxBytes: 224, lastRxMs: 1000 }]);
+  });
+
+  it('is one per process: a second start is refused until the first stops', () => {
+    const t = setUp();
+    const again = FlowOffload.start({ addon: t.fake.asAddon(), datapath: t.datapath, clock: { now: () => 0 }, log: createLogger({ write: () => {} }) });
+    expect(again).toBeUndefined();
+  });
+});

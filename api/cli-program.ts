@@ -26,8 +26,9 @@ export function createProgram(io: CliIo): Command {
     .command('up')
     .description('run a daemon with the given config until SIGINT/SIGTERM')
     .requiredOption('-c, --config <file>', 'YAML config file')
-    .action(async (opts: { config: string }) => {
-      await runUp(opts.config);
+    .option('--no-offload', 'keep every frame in JS: no native flow offload (as `switch: { offload: false }`)')
+    .action(async (opts: { config: string; offload: boolean }) => {
+      await runUp(opts.config, { offload: opts.offload });
     });
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);

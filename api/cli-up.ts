@@ -1,5 +1,5 @@
 /**
- * `vswitch up -c FILE`: load and check the whole config first (nothing opens
+ * `vswitch up -c FILE [--no-offload]`: load and check the whole config first (nothing opens
  * on a bad file), start the daemon, and on SIGINT/SIGTERM stop it cleanly —
  * which closes the TAP devices it created, so they disappear.
  */
@@ -10,8 +10,10 @@ import { createLogger } from '../switch/log.js';
 import { openPort } from '../switch/port/open-port.js';
 import { packageVersion, readPackageFile } from './package-files.js';
 
-export async function runUp(configFile: string): Promise<void> {
+export async function runUp(configFile: string, options: { offload?: boolean } = {}): Promise<void> {
   const config = loadConfigFile(configFile);
+  if (options.offload === false) config.switch.offload = false; // --no-offload
+
   const log = createLogger({ level: config.log.level }, { daemon: config.name });
   const daemon = await Daemon.start(config, {
     clock: systemClock,

@@ -675,7 +675,7 @@ export interface paths {
          * @description When VTTIF reports a topology, the plugin adds a direct link between the hosts whose VMs talk (heaviest host
          *     pairs first, at most `maxLinksPerHost` per host) and, once the link is up, a rule on each end per VM pair
          *     (owner `proxy:fastpath`). A pair absent from the topology for `removeAfterMs` loses its rules, then its link.
-         *     A fast link not up within 10 s, or silent for 3 s, loses its rules at once and the pair backs off to the star
+         *     A fast link not up within 10 s, or one whose packets go unheard for 3 s (the other end sent, this end received nothing; an idle link is never judged), loses its rules at once and the pair backs off to the star
          *     for `unreachableBackoffMs`. `timings.lastTimeToAdaptMs` is from the VTTIF report to the last new link up with
          *     its rules (ms on the Proxy's monotonic clock, as are the other times).
          */

@@ -8,8 +8,8 @@
  *      rules are deleted before their link, links added on both ends (the peer's key and underlay address come
  *      from the Proxy's own link to it; keepalive every second, so a silent link is a dead link);
  *   3. every second (watch): each fast link's two ends are polled. Both ends up → its rules are installed (only
- *      then, so a link that never comes up black-holes nothing). Not up 10 s after being added, or an end that
- *      hears nothing for 3 s → its rules go at once, then the link, and the pair backs off to the star.
+ *      then, so a link that never comes up black-holes nothing). Not up 10 s after being added, or a direction whose
+ *      sender sent and whose receiver heard nothing for 3 s → its rules go at once, then the link, and the pair backs off to the star.
  * The star is never touched: what no rule claims goes to the Proxy, so removing a rule is always safe.
  * Timings: time to adapt = from the VTTIF report that asked for new links to the last of them up with its rules.
  */
@@ -38,7 +38,7 @@ const LINK_PREFIX = 'fp-';
 const WATCH_INTERVAL_MS = 1000;
 /** A fast link not up this long after being added has failed. */
 export const LINK_UP_TIMEOUT_MS = 10_000;
-/** A fast link end that has heard nothing for this long is down (keepalive is 1 s). */
+/** A direction of a fast link whose receiver hears nothing this long after its sender sent is broken (keepalive is 1 s). */
 export const LINK_SILENT_MS = 3000;
 const KEEPALIVE_S = 1;
 const DEFAULT_LINK_PORT = 51820;
@@ -95,11 +95,35 @@ interface Watched {
   readonly b: string;
   readonly addedAtMs: number;
   upAtMs?: number;
-  rxA: number;
-  rxB: number;
-  /** When each end last received something. */
-  heardAtA: number;
-  heardAtB: number;
+  /** Each direction's last seen counters: the sender's tx, the receiver's rx. */
+  readonly ab: DirectionWatch;
+  readonly ba: DirectionWatch;
+}
+
+/**
+ * One direction of a fast link (sender → receiver). It is broken when the sender sent and the receiver has heard
+ * nothing since for LINK_SILENT_MS. An idle direction is never judged: under WireGuard's timers an idle link's
+ * keepalives may all go one way (a received packet postpones the persistent keepalive), so "each end heard
+ * something lately" would fail healthy idle links.
+ */
+export interface DirectionWatch {
+  tx: number;
+  rx: number;
+  /** Since when the sender has sent what the receiver has not acknowledged by receiving anything. */
+  unansweredSinceMs: number | undefined;
+}
+
+export const newDirection = (): DirectionWatch => ({ tx: 0, rx: 0, unansweredSinceMs: undefined });
+
+/** Updates one direction from a poll; true when it is broken. */
+export function directionBroken(d: DirectionWatch, senderTx: number, receiverRx: number, nowMs: number): boolean {
+  const sent = senderTx !== d.tx;
+  const received = receiverRx !== d.rx;
+  d.tx = senderTx;
+  d.rx = receiverRx;
+  if (received) d.unansweredSinceMs = undefined;
+  else if (sent && d.unansweredSinceMs === undefined) d.unansweredSinceMs = nowMs;
+  return d.unansweredSinceMs !== undefined && nowMs - d.unansweredSinceMs > LINK_SILENT_MS;
 }
 
 interface Installed {
@@ -264,7 +288,7 @@ export class FastPath {
       this.#state = markUnreachable(this.#state, a, b, nowMs, this.#settings);
       return;
     }
-    this.#watched.set(key, { a, b, addedAtMs: nowMs, rxA: 0, rxB: 0, heardAtA: nowMs, heardAtB: nowMs });
+    this.#watched.set(key, { a, b, addedAtMs: nowMs, ab: newDirection(), ba: newDirection() });
     this.#counters.linksAdded++;
     this.components.log.info('fastpath: link added', { event: 'fastpath-link-added', a, b });
   }
@@ -357,23 +381,20 @@ export class FastPath {
       const endA = linksA.find((l) => l.name === linkNameFor(w.b));
       const endB = linksB.find((l) => l.name === linkNameFor(w.a));
       const isUp = endA?.state === 'up' && endB?.state === 'up';
-      if (endA && endA.rxPackets !== w.rxA) {
-        w.rxA = endA.rxPackets;
-        w.heardAtA = nowMs;
-      }
-      if (endB && endB.rxPackets !== w.rxB) {
-        w.rxB = endB.rxPackets;
-        w.heardAtB = nowMs;
-      }
+      const broken =
+        endA !== undefined &&
+        endB !== undefined &&
+        // Both directions are always updated (no short-circuit): each keeps its own baseline.
+        [directionBroken(w.ab, endA.txPackets, endB.rxPackets, nowMs), directionBroken(w.ba, endB.txPackets, endA.rxPackets, nowMs)].includes(true);
       if (w.upAtMs === undefined) {
         if (isUp) {
           w.upAtMs = nowMs;
-          w.heardAtA = w.heardAtB = nowMs;
+          w.ab.unansweredSinceMs = w.ba.unansweredSinceMs = undefined;
           this.components.log.info('fastpath: link up', { event: 'fastpath-link-up', a: w.a, b: w.b, afterMs: nowMs - w.addedAtMs });
         } else if (nowMs - w.addedAtMs >= LINK_UP_TIMEOUT_MS) await this.#fail(key, w, 'not up in time', nowMs);
         continue;
       }
-      if (!isUp || nowMs - Math.min(w.heardAtA, w.heardAtB) > LINK_SILENT_MS) await this.#fail(key, w, isUp ? 'silent' : 'down', nowMs);
+      if (!isUp || broken) await this.#fail(key, w, isUp ? 'silent' : 'down', nowMs);
     }
     await this.#installRules();
   }

@@ -130,3 +130,21 @@ describe('adapt', () => {
     expect(links(r2.state)).toEqual(['h1 h2']);
   });
 });
+
+describe('fast link liveness, one direction at a time', () => {
+  it('never judges an idle direction, and fails one whose receiver hears nothing 3 s after its sender sent', async () => {
+    const { directionBroken, newDirection, LINK_SILENT_MS } = await import('../../../plugins/fastpath/fastpath.js');
+    const d = newDirection();
+    expect(directionBroken(d, 5, 5, 0)).toBe(false);
+    // Idle for a long time: nothing sent, nothing received.
+    expect(directionBroken(d, 5, 5, 60_000)).toBe(false);
+    // Sent, and received: fine.
+    expect(directionBroken(d, 6, 6, 61_000)).toBe(false);
+    // Sent, not received: judged only after LINK_SILENT_MS.
+    expect(directionBroken(d, 7, 6, 62_000)).toBe(false);
+    expect(directionBroken(d, 8, 6, 62_000 + LINK_SILENT_MS)).toBe(false);
+    expect(directionBroken(d, 9, 6, 62_001 + LINK_SILENT_MS)).toBe(true);
+    // Something arrives: healthy again.
+    expect(directionBroken(d, 9, 7, 70_000)).toBe(false);
+  });
+});

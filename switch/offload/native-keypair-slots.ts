@@ -17,25 +17,12 @@ import { carveTransportMessage, type KeypairSlot, type KeypairSlotProvider, type
 import type { MessageTransport } from '../link/noise/messages.js';
 import type { ReplayVerdict } from '../link/noise/replay.js';
 import type { NativeAddon } from '../port/addon.js';
+import { createSlabAllocator } from '../slab.js';
 
 const VERDICTS: readonly ReplayVerdict[] = ['ok', 'replayed-counter', 'out-of-window', 'counter-limit'];
 const AEAD_TAG_BYTES = 16;
-/** Opened plaintexts are views of slabs (as createNativeAead's): a fresh 1.4 kB array per packet costs more. */
-const SLAB_BYTES = 256 * 1024;
-const SLAB_ALIGN = 8;
-
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabOffset = 0;
-function slabView(length: number): Uint8Array {
-  if (length < 64 || length > SLAB_BYTES / 4) return new Uint8Array(length);
-  if (slabOffset + length > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabOffset = 0;
-  }
-  const view = new Uint8Array(slab, slabOffset, length);
-  slabOffset += (length + SLAB_ALIGN - 1) & ~(SLAB_ALIGN - 1);
-  return view;
-}
+/** Opened plaintexts are views of slabs (switch/slab.ts, as createNativeAead's): a fresh 1.4 kB array per packet costs more. */
+const slabView = createSlabAllocator(64);
 
 class NativeKeypairSlot implements KeypairSlot {
   readonly replay: ReplayWindow;

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AeadProvider } from '../link/noise/crypto.js';
 import { AddonUnavailableError, type NativeFailure } from './port-errors.js';
+import { createSlabAllocator } from '../slab.js';
 
 export interface NativeTapOpened {
   fd: number;
@@ -263,14 +264,12 @@ export class NativeIo {
 }
 
 const AEAD_TAG_BYTES = 16;
-/** Plaintexts are carved from slabs: a fresh 1.4 kB Uint8Array costs ~0.9 µs, a slab view ~0.1 µs. */
-const SLAB_BYTES = 256 * 1024;
 /**
- * Below this a plain allocation is cheap (V8 keeps small typed arrays on its heap), and
- * handshake fields (32-byte keys, 12-byte timestamps) that live long never pin a slab.
+ * Plaintexts are carved from slabs (switch/slab.ts: a fresh 1.4 kB Uint8Array costs ~0.9 µs, a slab view ~0.1 µs).
+ * Below this a plain allocation is cheap (V8 keeps small typed arrays on its heap), and handshake fields (32-byte
+ * keys, 12-byte timestamps) that live long never pin a slab.
  */
 const SLAB_MIN_BYTES = 64;
-const SLAB_ALIGN = 8;
 
 /**
  * The AeadProvider over the addon (reused OpenSSL contexts). Opened plaintexts
@@ -281,18 +280,7 @@ const SLAB_ALIGN = 8;
  * them the way it always has.
  */
 export function createNativeAead(addon: NativeAddon, fallback: AeadProvider): AeadProvider {
-  let slab = new ArrayBuffer(SLAB_BYTES);
-  let slabOffset = 0;
-  const slabView = (length: number): Uint8Array => {
-    if (length < SLAB_MIN_BYTES || length > SLAB_BYTES / 4) return new Uint8Array(length);
-    if (slabOffset + length > SLAB_BYTES) {
-      slab = new ArrayBuffer(SLAB_BYTES);
-      slabOffset = 0;
-    }
-    const view = new Uint8Array(slab, slabOffset, length);
-    slabOffset += (length + SLAB_ALIGN - 1) & ~(SLAB_ALIGN - 1);
-    return view;
-  };
+  const slabView = createSlabAllocator(SLAB_MIN_BYTES);
   const info = addon.aeadInfo();
   return {
     name: `addon (${info.openssl})`,

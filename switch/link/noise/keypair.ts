@@ -22,26 +22,13 @@ import { aeadOpen, aeadSeal } from './crypto.js';
 import type { DerivedKeys } from './handshake.js';
 import { MESSAGE_TRANSPORT_MIN_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, type MessageTransport, writeTransportHeader } from './messages.js';
 import { ReplayFilter, type ReplayVerdict } from './replay.js';
+import { createSlabAllocator } from '../../slab.js';
 
 const EMPTY = new Uint8Array(0);
 const TWO_32 = 0x1_0000_0000;
 
-const SLAB_BYTES = 256 * 1024;
-const SLAB_ALIGN = 8;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabOffset = 0;
-
-/** `length` zeroed bytes of their own (the slab is fresh memory, never handed out twice). */
-function carve(length: number): Uint8Array {
-  if (length > SLAB_BYTES / 4) return new Uint8Array(length);
-  if (slabOffset + length > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabOffset = 0;
-  }
-  const view = new Uint8Array(slab, slabOffset, length);
-  slabOffset += (length + SLAB_ALIGN - 1) & ~(SLAB_ALIGN - 1);
-  return view;
-}
+/** Sealed messages are views of slabs (switch/slab.ts): never reused, so a kept message stays valid. */
+const carve = createSlabAllocator();
 
 /** Transport plaintext is zero-padded to a multiple of 16 (whitepaper §5.4.6). */
 export const PADDING_MULTIPLE = 16;

@@ -1,5 +1,6 @@
 // See aead.h for the design.
 #include "aead.h"
+#include "napi-args.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -36,24 +37,6 @@ void MakeNonce(uint8_t nonce[kNonceBytes], uint32_t lo, uint32_t hi) {
     nonce[4 + i] = static_cast<uint8_t>(lo >> (8 * i));
     nonce[8 + i] = static_cast<uint8_t>(hi >> (8 * i));
   }
-}
-
-// A Uint8Array's bytes; false for anything else.
-bool Bytes(napi_env env, napi_value value, uint8_t** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value arrayBuffer;
-  size_t byteOffset;
-  void* raw = nullptr;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &byteOffset) != napi_ok) return false;
-  if (type != napi_uint8_array) return false;
-  *data = static_cast<uint8_t*>(raw);
-  return true;
-}
-
-uint32_t U32(napi_env env, napi_value value) {
-  uint32_t out = 0;
-  napi_get_value_uint32(env, value, &out);
-  return out;
 }
 
 // The raw C API keeps the per-packet call as cheap as Node-API allows.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aead.h"
+#include "napi-args.h"
 #include "io-handle.h"
 #include "udp-handle.h"
 
@@ -279,29 +280,6 @@ void UnbindSlots(Link& link) {
 }
 
 // ---- Node-API ----------------------------------------------------------------------------------
-
-bool Bytes(napi_env env, napi_value value, uint8_t** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value arrayBuffer;
-  size_t byteOffset;
-  void* raw = nullptr;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &byteOffset) != napi_ok) return false;
-  if (type != napi_uint8_array) return false;
-  *data = static_cast<uint8_t*>(raw);
-  return true;
-}
-
-int32_t I32(napi_env env, napi_value v) {
-  int32_t out = -1;
-  napi_get_value_int32(env, v, &out);
-  return out;
-}
-
-uint32_t U32(napi_env env, napi_value v) {
-  uint32_t out = 0;
-  napi_get_value_uint32(env, v, &out);
-  return out;
-}
 
 double F64(napi_env env, napi_value v) {
   double out = 0;

@@ -238,13 +238,17 @@ export class NativeIo {
     );
   }
 
-  /** Writes a batch; `failure` is set when the device failed (the rest dropped). */
-  write(frames: readonly Uint8Array[]): { written: number; failure: NativeFailure | undefined } {
-    if (this.isClosed) return { written: 0, failure: undefined };
-    const written = this.handle.writeFrames(frames);
-    if (written === frames.length) return { written, failure: undefined };
+  /**
+   * Writes a batch and counts it (frames written, the rest as write errors: all of them once closed); returns the
+   * failure when the device failed (the rest dropped).
+   */
+  write(frames: readonly Uint8Array[], counters: { writeFrames: number; writeErrors: number }): NativeFailure | undefined {
+    const written = this.isClosed ? 0 : this.handle.writeFrames(frames);
+    counters.writeFrames += written;
+    counters.writeErrors += frames.length - written;
+    if (this.isClosed || written === frames.length) return undefined;
     const error = this.handle.takeWriteError();
-    return { written, failure: error ? { errno: error[0], syscall: error[1] } : undefined };
+    return error ? { errno: error[0], syscall: error[1] } : undefined;
   }
 
   counters(): NativeIoCounters {

@@ -152,9 +152,7 @@ export class CapturePort implements Port {
       this.counters.writeErrors += frames.length;
       return;
     }
-    const { written, failure } = this.io.write(frames);
-    this.counters.writeFrames += written;
-    this.counters.writeErrors += frames.length - written;
+    const failure = this.io.write(frames, this.counters);
     if (failure) this.fail(failure);
   }
 

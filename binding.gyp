@@ -12,7 +12,8 @@
         "switch/port/addon/netdev.cc",
         "switch/port/addon/udp-handle.cc",
         "switch/port/addon/aead.cc",
-        "switch/port/addon/offload.cc"
+        "switch/port/addon/offload.cc",
+        "switch/port/addon/uv-poll.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

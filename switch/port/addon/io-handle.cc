@@ -1,6 +1,7 @@
 // See io-handle.h for the design.
 #include "io-handle.h"
 #include "offload.h"
+#include "uv-poll.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -29,15 +30,6 @@ bool IsFatalWriteErrno(int err, bool isPacket) {
       return isPacket;
     default:
       return false;
-  }
-}
-
-// Report a JS exception thrown by a callback as an uncaught exception, the way
-// libuv-driven callbacks in Node core do.
-void RaiseIfPending(Napi::Env env) {
-  if (env.IsExceptionPending()) {
-    Napi::Error e = env.GetAndClearPendingException();
-    napi_fatal_exception(env, e.Value());
   }
 }
 
@@ -84,9 +76,7 @@ IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(
 IoHandle::~IoHandle() {
   offload::ForgetIo(this);
   if (poll_ != nullptr) {
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    CloseUvPoll(poll_);
     poll_ = nullptr;
   }
   delete asyncContext_;
@@ -109,32 +99,8 @@ Napi::Value IoHandle::Start(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "IoHandle.start(onFrames, onError)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-    Napi::Error::New(env, "IoHandle.start: no uv loop").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  poll_ = new uv_poll_t;
-  int rc = uv_poll_init(loop, poll_, fd_);
-  bool isInitialized = rc == 0;
-  if (isInitialized) {
-    poll_->data = this;
-    rc = uv_poll_start(poll_, UV_READABLE, &IoHandle::OnPoll);
-  }
-  if (rc != 0) {
-    if (isInitialized) {
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    } else {
-      delete poll_;
-    }
-    poll_ = nullptr;
-    Napi::Error e = Napi::Error::New(env, std::string("uv_poll_start: ") + uv_strerror(rc));
-    e.Set("errno", Napi::Number::New(env, -rc));
-    e.Set("syscall", Napi::String::New(env, "uv_poll_start"));
-    e.ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  poll_ = StartUvPoll(env, fd_, this, &IoHandle::OnPoll, "IoHandle.start");
+  if (poll_ == nullptr) return env.Undefined();
   onFrames_ = Napi::Persistent(info[0].As<Napi::Function>());
   onError_ = Napi::Persistent(info[1].As<Napi::Function>());
   asyncContext_ = new Napi::AsyncContext(env, "vswitch:port");
@@ -329,9 +295,7 @@ Napi::Value IoHandle::Counters(const Napi::CallbackInfo& info) {
 
 void IoHandle::StopPoll() {
   if (poll_ != nullptr) {
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    CloseUvPoll(poll_);
     poll_ = nullptr;
   }
   onFrames_.Reset();

@@ -1,6 +1,7 @@
 // See udp-handle.h for the design.
 #include "udp-handle.h"
 #include "offload.h"
+#include "uv-poll.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,26 +42,6 @@ bool IsTransientReceiveErrno(int err) {
     default:
       return false;
   }
-}
-
-void RaiseIfPending(Napi::Env env) {
-  if (env.IsExceptionPending()) {
-    Napi::Error e = env.GetAndClearPendingException();
-    napi_fatal_exception(env, e.Value());
-  }
-}
-
-void CloseUvPoll(uv_poll_t* poll) {
-  uv_poll_stop(poll);
-  poll->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-}
-
-void ThrowSys(Napi::Env env, int err, const char* syscall) {
-  Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + std::strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  e.ThrowAsJavaScriptException();
 }
 
 // Parses an IP literal into a sockaddr for a socket of the given family.
@@ -253,28 +234,8 @@ Napi::Value UdpHandle::Start(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "UdpHandle.start(onMessages, onError)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-    Napi::Error::New(env, "UdpHandle.start: no uv loop").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  poll_ = new uv_poll_t;
-  int rc = uv_poll_init(loop, poll_, fd_);
-  bool isInitialized = rc == 0;
-  if (isInitialized) {
-    poll_->data = this;
-    rc = uv_poll_start(poll_, UV_READABLE, &UdpHandle::OnPoll);
-  }
-  if (rc != 0) {
-    if (isInitialized) {
-      CloseUvPoll(poll_);
-    } else {
-      delete poll_;
-    }
-    poll_ = nullptr;
-    ThrowSys(env, -rc, "uv_poll_start");
-    return env.Undefined();
-  }
+  poll_ = StartUvPoll(env, fd_, this, &UdpHandle::OnPoll, "UdpHandle.start");
+  if (poll_ == nullptr) return env.Undefined();
   onMessages_ = Napi::Persistent(info[0].As<Napi::Function>());
   onError_ = Napi::Persistent(info[1].As<Napi::Function>());
   asyncContext_ = new Napi::AsyncContext(env, "vswitch:udp");

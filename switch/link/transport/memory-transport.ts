@@ -3,7 +3,7 @@ import { TransportListenError, TransportStateError } from './errors.js';
 import {
   countDrop,
   MAX_MESSAGE_BYTES,
-  MIN_MESSAGE_BYTES,
+  lengthDropReason,
   type Transport,
   type TransportKind,
   type TransportSink,
@@ -165,8 +165,8 @@ class MemoryTransport implements Transport {
     const bound = this.bound;
     if (this.isClosed || bound === undefined) return countDrop(this.counters.drops, 'closed');
     if (to.transport !== this.kind) return countDrop(this.counters.drops, 'wrong-transport');
-    if (bytes.length < MIN_MESSAGE_BYTES) return countDrop(this.counters.drops, 'too-short');
-    if (bytes.length > MAX_MESSAGE_BYTES) return countDrop(this.counters.drops, 'too-long');
+    const unfit = lengthDropReason(bytes.length, MAX_MESSAGE_BYTES);
+    if (unfit) return countDrop(this.counters.drops, unfit);
     if (this.network.isBlocked(this.kind)) return countDrop(this.counters.drops, 'blocked');
     if (this.kind === 'udp') {
       const target = this.network.lookup('udp', to.host, to.port);

@@ -5,6 +5,7 @@ import type { Endpoint } from './endpoint.js';
 import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
 import {
   countDrop,
+  lengthDropReason,
   MAX_MESSAGE_BYTES,
   MIN_MESSAGE_BYTES,
   type Transport,
@@ -170,8 +171,8 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
       if (len < MIN_MESSAGE_BYTES || len > this.maxDatagramBytes) {
         outgoing = messages.filter((m) => m.length >= MIN_MESSAGE_BYTES && m.length <= this.maxDatagramBytes);
         for (const m of messages) {
-          if (m.length < MIN_MESSAGE_BYTES) countDrop(drops, 'too-short');
-          else if (m.length > this.maxDatagramBytes) countDrop(drops, 'too-long');
+          const unfit = lengthDropReason(m.length, this.maxDatagramBytes);
+          if (unfit) countDrop(drops, unfit);
         }
         bytes = 0;
         for (const m of outgoing) bytes += m.length;
@@ -249,12 +250,9 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
         return;
       }
       const len = lengths[i]!;
-      if (len < MIN_MESSAGE_BYTES) {
-        countDrop(drops, 'too-short');
-        continue;
-      }
-      if (len > this.maxDatagramBytes) {
-        countDrop(drops, 'too-long');
+      const unfit = lengthDropReason(len, this.maxDatagramBytes);
+      if (unfit) {
+        countDrop(drops, unfit);
         continue;
       }
       this.counters.rxMessages++;

@@ -1,11 +1,12 @@
 import { createServer, isIP, Socket, type Server } from 'node:net';
 import { unmapIpv4, type Endpoint } from './endpoint.js';
 import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
-import { encodeFramesInto, FRAME_HEADER_BYTES, isFramableLength } from './stream-framing.js';
+import { encodeFramesInto, FRAME_HEADER_BYTES } from './stream-framing.js';
 import { TcpConnection, type TcpConnectionOutcome, type TcpConnectionOwner } from './tcp-connection.js';
 import {
   countDrop,
-  MIN_MESSAGE_BYTES,
+  lengthDropReason,
+  MAX_MESSAGE_BYTES,
   type ConnectionStats,
   type Transport,
   type TransportSink,
@@ -150,8 +151,9 @@ class TcpTransport implements Transport, TcpConnectionOwner {
   send(bytes: Uint8Array, to: Endpoint): void {
     const len = bytes.length;
     if (!this.isSendable(to)) return;
-    if (!isFramableLength(len)) {
-      countDrop(this.counters.drops, len < MIN_MESSAGE_BYTES ? 'too-short' : 'too-long');
+    const unfit = lengthDropReason(len, MAX_MESSAGE_BYTES);
+    if (unfit) {
+      countDrop(this.counters.drops, unfit);
       return;
     }
     const connection = this.route(to, 1);
@@ -172,11 +174,12 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     let messageBytes = 0;
     for (let i = 0; i < messages.length; i++) {
       const len = (messages[i] as Uint8Array).length;
-      if (isFramableLength(len)) {
+      const unfit = lengthDropReason(len, MAX_MESSAGE_BYTES);
+      if (unfit) {
+        countDrop(this.counters.drops, unfit);
+      } else {
         count++;
         messageBytes += len;
-      } else {
-        countDrop(this.counters.drops, len < MIN_MESSAGE_BYTES ? 'too-short' : 'too-long');
       }
     }
     if (count === 0) return;

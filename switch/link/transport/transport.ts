@@ -114,3 +114,8 @@ export function createTransportCounters(): Omit<TransportStats, 'connections'> {
 export function countDrop(drops: TransportStats['drops'], reason: TransportDropReason, n = 1): void {
   drops[reason] = (drops[reason] ?? 0) + n;
 }
+
+/** Why a message of `length` bytes cannot travel (shorter than MIN_MESSAGE_BYTES, longer than `maxBytes`), or undefined. */
+export function lengthDropReason(length: number, maxBytes: number): 'too-short' | 'too-long' | undefined {
+  return length < MIN_MESSAGE_BYTES ? 'too-short' : length > maxBytes ? 'too-long' : undefined;
+}

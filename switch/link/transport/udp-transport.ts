@@ -4,6 +4,7 @@ import { unmapIpv4, type Endpoint } from './endpoint.js';
 import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
 import {
   countDrop,
+  lengthDropReason,
   MAX_MESSAGE_BYTES,
   MIN_MESSAGE_BYTES,
   type Transport,
@@ -116,12 +117,9 @@ class UdpTransport implements Transport {
       return;
     }
     const len = bytes.length;
-    if (len < MIN_MESSAGE_BYTES) {
-      countDrop(this.counters.drops, 'too-short');
-      return;
-    }
-    if (len > this.maxDatagramBytes) {
-      countDrop(this.counters.drops, 'too-long');
+    const unfit = lengthDropReason(len, this.maxDatagramBytes);
+    if (unfit) {
+      countDrop(this.counters.drops, unfit);
       return;
     }
     // Zero-copy: dgram keeps a reference until the datagram leaves (see the ownership rule in transport.ts).
@@ -156,12 +154,9 @@ class UdpTransport implements Transport {
       return;
     }
     const len = msg.length;
-    if (len < MIN_MESSAGE_BYTES) {
-      countDrop(this.counters.drops, 'too-short');
-      return;
-    }
-    if (len > this.maxDatagramBytes) {
-      countDrop(this.counters.drops, 'too-long');
+    const unfit = lengthDropReason(len, this.maxDatagramBytes);
+    if (unfit) {
+      countDrop(this.counters.drops, unfit);
       return;
     }
     this.counters.rxMessages++;

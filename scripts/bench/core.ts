@@ -11,6 +11,7 @@ import { writeMac, type Mac } from '../../switch/frame/mac.js';
 import { SwitchCore } from '../../switch/pipeline/forward.js';
 import { RuleTable } from '../../switch/rules/rule-table.js';
 import type { RuleSpec } from '../../switch/rules/rule.js';
+import { seededRandom } from '../lib/seeded-random.js';
 
 interface CaseResult {
   name: string;
@@ -23,18 +24,6 @@ const RUNS = 5;
 const quick = process.argv.includes('--quick');
 const FRAMES_PER_RUN = quick ? 200_000 : 1_000_000;
 const LOOKUPS_PER_RUN = quick ? 200_000 : 1_000_000;
-
-/** mulberry32, seeded so every run benchmarks the same tables. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const vmMac = (n: number): Mac => 0x02_00_c6_13_00_00 + n;
 

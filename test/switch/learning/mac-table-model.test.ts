@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MacTable } from '../../../switch/learning/mac-table.js';
 import { testMac } from '../../support/frames.js';
+import { seededRandom } from '../../../scripts/lib/seeded-random.js';
 
 interface ModelEntry { port: number; lastSeenMs: number; seq: number }
 
@@ -52,17 +53,6 @@ class ModelTable {
     for (const [mac, e] of this.entries) if (e.port === port) { this.entries.delete(mac); n++; }
     return n;
   }
-}
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('MacTable vs model', () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../../switch/frame/mac.js';
 import { RuleTable } from '../../../switch/rules/rule-table.js';
 import { MATCH_KIND_STRENGTH, matchKindOf, type Rule } from '../../../switch/rules/rule.js';
+import { seededRandom } from '../../../scripts/lib/seeded-random.js';
 
 /** The trivial classifier: scan everything, keep the best by the documented order. */
 function linearLookup(rules: readonly Rule[], src: Mac, dst: Mac, isUsable: (rule: Rule) => boolean): Rule | undefined {
@@ -27,18 +28,6 @@ function linearLookup(rules: readonly Rule[], src: Mac, dst: Mac, isUsable: (rul
     if (cmp >= 0 && a[cmp]! > b[cmp]!) best = rule;
   }
   return best;
-}
-
-/** mulberry32: small seeded PRNG so failures replay. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('RuleTable vs linear-scan oracle', () => {

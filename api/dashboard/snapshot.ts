@@ -16,7 +16,8 @@
  * only while someone watches, and at most once per `minIntervalMs` however
  * many pages watch (SnapshotSource shares the one in flight).
  */
-import type { HostSummary, MacEntry, Status } from '../schemas.js';
+import type { ApiDeps } from '../app.js';
+import type { Status } from '../schemas.js';
 import type { InterfaceView, MacView, Primitives, RuleView } from '../../switch/overlay/primitives.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 
@@ -67,16 +68,8 @@ export interface DashboardSnapshot {
   truncated: boolean;
 }
 
-/** What the snapshot is built from: a subset of ApiDeps. */
-export interface SnapshotDeps {
-  local: Primitives;
-  status(): Status;
-  macs(): MacEntry[];
-  host?(name: string): Primitives | undefined;
-  hosts?(): HostSummary[];
-  /** This daemon's public key, so hosts' links to it are drawn to it whatever they are named. */
-  publicKey?: string;
-}
+/** What the snapshot is built from: a subset of ApiDeps (the public key draws hosts' links to this daemon whatever they are named). */
+export type SnapshotDeps = Pick<ApiDeps, 'local' | 'status' | 'macs' | 'host' | 'hosts' | 'publicKey'>;
 
 /** Public key → daemon name: a link is drawn to the daemon it reaches, not to its name (fast paths are "fp-hN"). */
 type PeerNames = ReadonlyMap<string, string>;

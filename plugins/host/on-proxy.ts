@@ -16,7 +16,6 @@ import { VttifPlugin } from '../vttif/plugin.js';
 import { actingAs } from './acting-as.js';
 import { loadPluginModule } from './module-loader.js';
 import { snapshotOf, type SnapshotLink } from './overlay-watch.js';
-import { hostOwner } from './ownership.js';
 import type { PluginEvent } from './plugin.js';
 import { PluginRegistry } from './registry.js';
 
@@ -129,12 +128,15 @@ function linkOf(host: string, l: LinkStatus & { owner?: string }): SnapshotLink 
   return { host, name: l.name, state: l.state, owner: l.owner ?? 'config', publicKey: l.publicKey };
 }
 
-/** Asked of each host live (what the API answers must be exact); a host that does not answer within 1 s: its last report. */
-async function countOwned(parts: PluginHostParts, actor: string): Promise<{ links: number; rules: number }> {
-  let links = parts.proxyLinks().filter((l) => l.owner === actor).length;
-  let rules = parts.proxyRuleOwners().filter((o) => o === actor).length;
-  const owner = hostOwner(actor);
-  const counts = await Promise.all(
+/**
+ * How many links and rules each actor owns. Each host is asked once, live (what the API answers must be exact),
+ * whatever the number of actors; a host that does not answer within 1 s: its last report.
+ */
+async function countOwned(parts: PluginHostParts, actors: readonly string[]): Promise<Map<string, { links: number; rules: number }>> {
+  const owners: { owner: string; links: number; rules: number }[][] = [
+    [...parts.proxyLinks().map((l) => ({ owner: l.owner ?? 'config', links: 1, rules: 0 })), ...parts.proxyRuleOwners().map((o) => ({ owner: o, links: 0, rules: 1 }))],
+  ];
+  const hostLists = await Promise.all(
     parts.hosts().map(async (h) => {
       const primitives = parts.host(h.name);
       const report = parts.report(h.name);
@@ -144,9 +146,21 @@ async function countOwned(parts: PluginHostParts, actor: string): Promise<{ link
       return Promise.race([live, new Promise<typeof fallback>((resolve) => setTimeout(() => resolve(fallback), 1000).unref())]).catch(() => fallback);
     }),
   );
-  for (const c of counts) {
-    links += c.links.filter((l) => (l as { owner?: string }).owner === owner).length;
-    rules += c.rules.filter((r) => r.owner === owner).length;
+  // On hosts what the Proxy's plugins add carries the relayed owner ("proxy:" + actor); anything else is not theirs.
+  const actorOf = (owner: string | undefined): string => (owner?.startsWith('proxy:') ? owner.slice('proxy:'.length) : '');
+  for (const c of hostLists) {
+    owners.push([
+      ...c.links.map((l) => ({ owner: actorOf((l as { owner?: string }).owner), links: 1, rules: 0 })),
+      ...c.rules.map((r) => ({ owner: actorOf(r.owner), links: 0, rules: 1 })),
+    ]);
   }
-  return { links, rules };
+  const counts = new Map(actors.map((a) => [a, { links: 0, rules: 0 }]));
+  for (const o of owners.flat()) {
+    const c = counts.get(o.owner);
+    if (c) {
+      c.links += o.links;
+      c.rules += o.rules;
+    }
+  }
+  return counts;
 }

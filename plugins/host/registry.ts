@@ -8,7 +8,7 @@
  *     removes what it owns, found by owner on the daemons themselves (ownership.ts);
  *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../switch/clock.js';
 import type { Logger } from '../../switch/log.js';
 import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/primitives.js';
@@ -29,6 +29,7 @@ import {
 import type { RateLimitSettings } from './rate-limit.js';
 
 export const MAX_HTTP_POLICIES = 32;
+const NOTHING_OWNED = { links: 0, rules: 0 } as const;
 const TICK_MS = 1000;
 
 type EventBody = Omit<PluginEvent, 'seq' | 'at'>;
@@ -41,8 +42,8 @@ export interface PluginRegistryOptions {
   context(name: string, actor: Actor): PluginContext;
   /** Where plugins' belongings live: the Proxy and its hosts. */
   places: OwnedPlaces;
-  /** How many links and rules `actor` owns, as last reported. */
-  countOwned(actor: string): Promise<{ links: number; rules: number }>;
+  /** How many links and rules each of `actors` owns (every daemon asked once for all of them). */
+  countOwned(actors: readonly string[]): Promise<Map<string, { links: number; rules: number }>>;
   /** The overlay now: hosts and links (overlay-watch.ts). */
   snapshot(): OverlaySnapshot;
   /** VTTIF's current topology as an event body (reason "current"); undefined without VTTIF. */
@@ -131,7 +132,11 @@ export class PluginRegistry {
   }
 
   async list(): Promise<PluginView[]> {
-    return Promise.all([...this.entries.values()].map((e) => this.viewOf(e)));
+    // Each view is taken now, as the request found it; only the counts wait for the hosts.
+    const entries = [...this.entries.values()];
+    const views = entries.map((e) => e.view());
+    const owned = await this.options.countOwned(entries.map((e) => e.actor));
+    return views.map((v, i) => ({ ...v, owns: owned.get(entries[i]!.actor) ?? NOTHING_OWNED }));
   }
 
   /** Every plugin without `owns` (no host is asked): for /metrics. */
@@ -206,13 +211,13 @@ export class PluginRegistry {
     return this.viewOf(entry);
   }
 
-  /** The policy a bearer token belongs to (constant-time compare of digests), if any and not expired. */
+  /**
+   * The policy a bearer token belongs to, if any and not expired. Tokens are kept and looked up as SHA-256 digests:
+   * the lookup's timing can only tell about a digest, which says nothing usable about a token.
+   */
   policyByToken(token: string): HttpPolicyEntry | undefined {
-    const digest = digestOf(token);
-    for (const [known, entry] of this.byDigest) {
-      if (timingSafeEqual(Buffer.from(known, 'hex'), Buffer.from(digest, 'hex'))) return entry.isExpired ? undefined : entry;
-    }
-    return undefined;
+    const entry = this.byDigest.get(digestOf(token));
+    return entry && !entry.isExpired ? entry : undefined;
   }
 
   private anyoneTakes(type: PluginEventType): boolean {
@@ -243,7 +248,9 @@ export class PluginRegistry {
   }
 
   private async viewOf(entry: PluginEntry): Promise<PluginView> {
-    return { ...entry.view(), owns: await this.options.countOwned(entry.actor) };
+    const view = entry.view();
+    const owned = await this.options.countOwned([entry.actor]);
+    return { ...view, owns: owned.get(entry.actor) ?? NOTHING_OWNED };
   }
 }
 

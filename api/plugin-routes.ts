@@ -8,6 +8,7 @@
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { HttpPolicyEntry } from '../plugins/host/http-policy.js';
+import { POLICY_ACTOR_PREFIX } from '../switch/overlay/local-primitives.js';
 import { policyActorName, type PolicyRegistration } from '../plugins/host/plugin.js';
 import type { PluginRegistry } from '../plugins/host/registry.js';
 import { PolicyForbiddenError } from './auth.js';
@@ -21,7 +22,7 @@ export function registerPluginRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     if (!deps.plugins) throw new NotProxyError();
     return deps.plugins;
   };
-  const isPolicy = (c: Context<ApiEnv>): boolean => c.get('actor').name.startsWith('policy:');
+  const isPolicy = (c: Context<ApiEnv>): boolean => c.get('actor').name.startsWith(POLICY_ACTOR_PREFIX);
   const operatorOnly = (c: Context<ApiEnv>, what: string): void => {
     if (isPolicy(c)) throw new PolicyForbiddenError('policy-forbidden', `only an operator may ${what}`);
   };

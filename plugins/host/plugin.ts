@@ -14,6 +14,7 @@ import type { components } from '../../api/generated/openapi.js';
 import type { Clock } from '../../switch/clock.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
+import { POLICY_ACTOR_PREFIX } from '../../switch/overlay/local-primitives.js';
 import type { HostSummary } from '../../switch/overlay/overlay.js';
 import type { Actor, MacView, Primitives } from '../../switch/overlay/primitives.js';
 
@@ -64,4 +65,4 @@ export interface VswitchPlugin {
 export type PluginFactory = (options: Record<string, unknown>) => VswitchPlugin | Promise<VswitchPlugin>;
 
 /** The actor of a module or HTTP policy named `name` (built-ins keep their historical names, e.g. "fastpath"). */
-export const policyActorName = (name: string): string => `policy:${name}`;
+export const policyActorName = (name: string): string => `${POLICY_ACTOR_PREFIX}${name}`;

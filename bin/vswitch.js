@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The installed `vswitch` command: runs the compiled CLI (npm run build makes dist/).
-import '../dist/api/cli.js';
+import '../dist/api/cli/main.js';

@@ -16,8 +16,8 @@
  * only while someone watches, and at most once per `minIntervalMs` however
  * many pages watch (SnapshotSource shares the one in flight).
  */
-import type { ApiDeps } from '../app.js';
-import type { Status } from '../schemas.js';
+import type { ApiDeps } from '../http/app.js';
+import type { Status } from '../wire/schemas.js';
 import type { InterfaceView, MacView, Primitives, RuleView } from '../../switch/overlay/primitives.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 

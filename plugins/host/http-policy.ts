@@ -1,7 +1,7 @@
 /**
  * A third-party policy over HTTP (out of process). It holds the policy's registration, its token, a bounded queue
  * of events and their way out:
- *   - SSE: the policy's open stream (api/plugin-routes.ts) takes what is queued; one stream at a time, a newer one
+ *   - SSE: the policy's open stream (plugins/host/routes.ts) takes what is queued; one stream at a time, a newer one
  *     replaces the older;
  *   - webhook: one POST in flight at a time carrying up to WEBHOOK_BATCH events, WEBHOOK_TIMEOUT_MS to answer,
  *     failures retried with exponential backoff (1 s → 30 s); each POST is signed (HMAC-SHA256 of the body, keyed

@@ -2,7 +2,7 @@
  * The one plugin interface of the Proxy (issue #8). Everything that adapts the overlay is a plugin: the built-in
  * VTTIF (it publishes `app-topology` and `matrix` events) and fast-path (it takes `app-topology` and acts through
  * the relayed primitives), modules named in the config (in-process), and third-party policies over HTTP
- * (out-of-process: api/plugin-routes.ts). All of them get the same events and act through the same primitives
+ * (out-of-process: plugins/host/routes.ts). All of them get the same events and act through the same primitives
  * under their own actor name, which is what makes ownership work: a plugin owns what it adds, and the hosts refuse
  * (409) a plugin that deletes what another actor added (switch/overlay/local-primitives.ts).
  *

@@ -10,7 +10,7 @@
  * adds are deleted again). Prints the median and p90 per primitive.
  */
 import { randomBytes } from 'node:crypto';
-import { apiRequest } from '../../api/client.js';
+import { apiRequest } from '../../api/cli/client.js';
 import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
 
 const argv = process.argv.slice(2);

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../../api/wire/schemas.js';
 import type { FastPathStatus } from '../../plugins/fastpath/fastpath.js';
 import { lab, labDownSync, labExec, labJson, ROOT, requireRoot } from './support/lab.js';
 

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../../api/wire/schemas.js';
 import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
 import { requireRoot } from './support/lab.js';
 import { addNamespace, deleteNamespaces, inNs, ip, startDaemon, startIperfServer, waitFor, type RunningDaemon } from './support/netns.js';

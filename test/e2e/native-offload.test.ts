@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../../api/wire/schemas.js';
 import { ROOT, requireRoot } from './support/lab.js';
 import { addNamespace, deleteNamespaces, inNs, ip, sh, startDaemon, startIperfServer, waitFor, type RunningDaemon } from './support/netns.js';
 

@@ -3,7 +3,7 @@
  * malformed frames written into a TAP are dropped, counted, and harmless.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../../api/wire/schemas.js';
 import { lab, labDownSync, labExec, labJson, labNs, requireRoot, vmIp, vmMac } from './support/lab.js';
 import { startIperfServer } from './support/netns.js';
 

@@ -5,7 +5,7 @@
  * every pair pings again within 5 s of its return.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../../api/wire/schemas.js';
 import { lab, labDownSync, labJson, requireRoot, vmIp, vmMac } from './support/lab.js';
 import { waitFor } from './support/netns.js';
 import { createRequire } from 'node:module';

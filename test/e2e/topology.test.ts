@@ -5,7 +5,7 @@
  * and the Proxy does not carry them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../../api/wire/schemas.js';
 import { lab, labDownSync, labJson, requireRoot, vmIp, vmMac } from './support/lab.js';
 
 interface Hop {

@@ -5,7 +5,7 @@
  * the link comes back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../../api/wire/schemas.js';
 import { lab, labDownSync, labExec, labJson, labNs, requireRoot, vmIp } from './support/lab.js';
 import { startIperfServer } from './support/netns.js';
 

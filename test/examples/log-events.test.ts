@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiRequest } from '../../api/client.js';
+import { apiRequest } from '../../api/cli/client.js';
 import type { components } from '../../api/generated/openapi.js';
 import { loadPluginModule } from '../../plugins/host/module-loader.js';
 import { startMemoryOverlay, until, type MemoryOverlay } from '../support/memory-overlay.js';

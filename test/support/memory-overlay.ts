@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPackageFile } from '../../api/package-files.js';
 import { parseConfig } from '../../switch/config/load-config.js';
-import { Daemon, type DaemonDeps } from '../../switch/daemon.js';
+import { Daemon, type DaemonDeps } from '../../daemon/daemon.js';
 import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
 import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
 import { createLogger } from '../../switch/log.js';
@@ -18,7 +18,7 @@ export interface MemoryOverlay {
   proxy: Daemon;
   hosts: Map<string, Daemon>;
   ports: Map<string, MemoryPort>;
-  /** The Proxy's API (unix socket), as api/client.ts takes it. */
+  /** The Proxy's API (unix socket), as api/cli/client.ts takes it. */
   api: { base: string };
   /** Base64 public key of a daemon by name. */
   pub(name: string): string;

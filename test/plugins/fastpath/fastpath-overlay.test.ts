@@ -5,9 +5,9 @@
  * plugin removes the rules at once and frames flow via the Proxy again. Also: ownership of links and rules.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiRequest } from '../../../api/client.js';
+import { apiRequest } from '../../../api/cli/client.js';
 import type { FastPathStatus } from '../../../plugins/fastpath/fastpath.js';
-import type { Daemon } from '../../../switch/daemon.js';
+import type { Daemon } from '../../../daemon/daemon.js';
 import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame } from '../../support/frames.js';
 import { startMemoryOverlay, until, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiRequest } from '../../../api/client.js';
+import { apiRequest } from '../../../api/cli/client.js';
 import type { components } from '../../../api/generated/openapi.js';
 import { loadPluginModule } from '../../../plugins/host/module-loader.js';
 import { MAX_CONSECUTIVE_ERRORS } from '../../../plugins/host/in-process-entry.js';

@@ -7,8 +7,8 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiRequest, type ApiClientOptions } from '../../../api/client.js';
-import { readEventStream } from '../../../api/event-stream.js';
+import { apiRequest, type ApiClientOptions } from '../../../api/cli/client.js';
+import { readEventStream } from '../../../api/wire/sse.js';
 import type { components } from '../../../api/generated/openapi.js';
 import { ethernetFrame } from '../../support/frames.js';
 import { startMemoryOverlay, until, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';

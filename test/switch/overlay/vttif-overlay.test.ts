@@ -5,7 +5,7 @@
  * rejected, counted, and change nothing; `vttif.enabled: false` installs no counter.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiRequest } from '../../../api/client.js';
+import { apiRequest } from '../../../api/cli/client.js';
 import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame } from '../../support/frames.js';
 import { startMemoryOverlay, until, type MemoryOverlay } from '../../support/memory-overlay.js';

@@ -3,7 +3,7 @@
  * transports, each change relayed over the control channel.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../../switch/daemon.js';
+import type { Daemon } from '../../../daemon/daemon.js';
 import { applyChanges } from '../../../switch/topology/apply.js';
 import { fetchTopology } from '../../../switch/topology/fetch.js';
 import { formatTopology } from '../../../switch/topology/format.js';

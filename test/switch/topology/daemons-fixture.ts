@@ -3,7 +3,7 @@
  * in the shape the topology tests use, plus the TopologySource the API would
  * build for the Proxy.
  */
-import type { Daemon } from '../../../switch/daemon.js';
+import type { Daemon } from '../../../daemon/daemon.js';
 import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import type { TopologySource } from '../../../switch/topology/fetch.js';
 import { startMemoryOverlay } from '../../support/memory-overlay.js';

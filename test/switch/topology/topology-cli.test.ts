@@ -6,9 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRequest } from '../../../api/client.js';
-import type { CliIo } from '../../../api/cli-common.js';
-import { createProgram } from '../../../api/cli-program.js';
+import { apiRequest } from '../../../api/cli/client.js';
+import type { CliIo } from '../../../api/cli/common.js';
+import { createProgram } from '../../../api/cli/program.js';
 import { startOverlay, type Overlay3 } from './daemons-fixture.js';
 
 let o: Overlay3;

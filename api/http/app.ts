@@ -1,0 +1,94 @@
+/**
+ * createApp builds the daemon's HTTP API as a Hono app and never listens:
+ * tests call `app.request(...)`, `server.ts` binds it to a socket. What the
+ * routes act on comes in as `ApiDeps`, so the API knows nothing of ports or
+ * sockets, only of the Primitives and views the daemon gives it.
+ *
+ * Request flow (one middleware chain, in this order):
+ *   1. authenticate — bearer token → actor; 401/403 (api/http/auth.ts);
+ *   2. validateRequests — path, query and body against openapi.yaml; 400
+ *      naming the field, before any handler runs (api/http/request-validator.ts);
+ *   3. the route — one primitive call (api/http/primitive-routes.ts);
+ *   any thrown error → problem+json in one place (api/http/errors.ts).
+ * openapi.yaml is the one source: the routes registered here and the spec's
+ * paths must be the same set (test/api/http/routes-match-spec.test.ts).
+ */
+import { Hono } from 'hono';
+import type { Logger } from '../../switch/log.js';
+import type { Primitives } from '../../switch/overlay/primitives.js';
+import { authenticate, type ApiAuth } from './auth.js';
+import { renderDocsPage } from './docs-page.js';
+import { errorToResponse, notFoundResponse } from './errors.js';
+import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } from './primitive-routes.js';
+import { createRequestValidator, validateRequests } from './request-validator.js';
+import { registerTopologyRoutes } from './topology-routes.js';
+import type { HostSummary, MacEntry, Status } from '../wire/schemas.js';
+import type { VttifService } from '../../plugins/vttif/proxy-service.js';
+import { registerVttifRoutes } from '../../plugins/vttif/routes.js';
+import { registerFastPathRoutes } from '../../plugins/fastpath/routes.js';
+import type { FastPath } from '../../plugins/fastpath/fastpath.js';
+import type { PluginRegistry } from '../../plugins/host/registry.js';
+import { registerPluginRoutes } from '../../plugins/host/routes.js';
+import { registerDashboardRoutes, type DashboardOptions } from './dashboard-routes.js';
+import type { EventLog } from '../../switch/event-log.js';
+
+export interface ApiDeps {
+  /** The primitives acting on this daemon. */
+  local: Primitives;
+  status(): Status;
+  macs(): MacEntry[];
+  /** Proxy only: the relayed primitives of a named host (undefined = unknown host). */
+  host?(name: string): Primitives | undefined;
+  /** Proxy only: the hosts the Proxy knows. */
+  hosts?(): HostSummary[];
+  /** Base64 public key of this daemon (the topology tools show it for the Proxy). */
+  publicKey?: string;
+  /** Proxy only, when VTTIF is enabled: the inferred application topology and its parameters. */
+  vttif?: VttifService;
+  /** Proxy only, when VTTIF is enabled: the fast-path adaptation plugin. */
+  fastpath?: FastPath;
+  /** Proxy only: every plugin (built-in, module, HTTP policy). */
+  plugins?: PluginRegistry;
+  /** The daemon's event ring (switch/event-log.ts): replayed and streamed by GET /v1/events. */
+  events?: EventLog;
+  /** Tests: the dashboard's snapshot interval, script, clocks (api/http/dashboard-routes.ts). */
+  dashboard?: DashboardOptions;
+  /** Prometheus text exposition of this daemon's counters (api/http/metrics.ts). */
+  metrics?(): Promise<string>;
+  /** The text of openapi.yaml: served, rendered at /docs, and what requests are validated against. */
+  specText: string;
+  auth: ApiAuth;
+  log: Logger;
+}
+
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+  const validator = createRequestValidator(deps.specText);
+  const docsHtml = renderDocsPage(deps.specText);
+  const app = new Hono<ApiEnv>();
+  app.use('*', authenticate(deps.auth, validator, deps.log));
+  app.use('*', validateRequests(validator));
+
+  app.get('/openapi.yaml', (c) => c.body(deps.specText, 200, { 'content-type': 'application/yaml; charset=utf-8' }));
+  app.get('/docs', (c) => c.html(docsHtml));
+  app.get('/metrics', async (c) =>
+    c.body(deps.metrics ? await deps.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  );
+  app.get('/v1/status', (c) => c.json(deps.status()));
+  app.get('/v1/ports', async (c) => c.json({ ports: await deps.local.interfaces() }));
+  app.get('/v1/macs', (c) => c.json({ macs: deps.macs() }));
+  app.get('/v1/hosts', (c) => {
+    if (!deps.hosts) throw new NotProxyError();
+    return c.json({ hosts: deps.hosts() });
+  });
+  registerPrimitiveRoutes(app, '/v1', () => deps.local);
+  registerPrimitiveRoutes(app, '/v1/hosts/:host', hostResolver(deps.host?.bind(deps)));
+  registerTopologyRoutes(app, deps);
+  registerDashboardRoutes(app, deps, deps.dashboard);
+  registerVttifRoutes(app, deps);
+  registerFastPathRoutes(app, deps);
+  registerPluginRoutes(app, deps);
+
+  app.notFound((c) => notFoundResponse(c));
+  app.onError((err, c) => errorToResponse(err, c, deps.log));
+  return app;
+}

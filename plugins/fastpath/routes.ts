@@ -1,0 +1,32 @@
+/**
+ * The fast-path plugin's own routes on the Proxy's API (enabling and disabling it is also PATCH /v1/plugins/fastpath,
+ * as for every plugin): GET /v1/plugins/fastpath/status (settings, fast links, counters, timings), PUT …/settings to change
+ * its parameters or enable/disable it (disabling removes every fast link, rules first). A daemon that is not the
+ * Proxy answers 404 `not-proxy`; a Proxy without VTTIF (so without the plugin) 409 `vttif-disabled`.
+ */
+import type { Hono } from 'hono';
+import type { FastPath, FastPathSettings } from './fastpath.js';
+import { VswitchError } from '../../switch/errors.js';
+import type { ApiDeps } from '../../api/http/app.js';
+import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
+
+/** The Proxy runs without VTTIF, so without the fast-path plugin. HTTP 409 (code `vttif-disabled`). */
+export class FastPathUnavailableError extends VswitchError {
+  constructor() {
+    super('vttif-disabled', 'the fast-path plugin needs VTTIF, which is disabled on this proxy (config vttif.enabled: false)');
+  }
+}
+
+export function registerFastPathRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+  const fastpathOf = (): FastPath => {
+    if (!deps.hosts) throw new NotProxyError();
+    if (!deps.fastpath) throw new FastPathUnavailableError();
+    return deps.fastpath;
+  };
+  app.get('/v1/plugins/fastpath/status', (c) => c.json(fastpathOf().status()));
+  app.put('/v1/plugins/fastpath/settings', async (c) => {
+    const fastpath = fastpathOf();
+    await fastpath.setSettings(c.get('request').body as Partial<FastPathSettings>);
+    return c.json(fastpath.status());
+  });
+}

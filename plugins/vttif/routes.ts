@@ -1,0 +1,75 @@
+/**
+ * VTTIF on the Proxy's API: the global matrix, the inferred application topology (also at the older
+ * `GET /v1/topology/app`), the three parameters (read and set at run time) and a server-sent-event stream of the
+ * changes VTTIF reports. A daemon that is not the Proxy answers 404 `not-proxy`; a Proxy whose config says
+ * `vttif: { enabled: false }` answers 409 `vttif-disabled`.
+ */
+import type { Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { TopologyEventView, VttifService } from './proxy-service.js';
+import type { VttifParameterChange } from './vttif.js';
+import { VswitchError } from '../../switch/errors.js';
+import type { ApiDeps } from '../../api/http/app.js';
+import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
+
+/** The Proxy runs without VTTIF (config `vttif.enabled: false`). HTTP 409. */
+export class VttifDisabledError extends VswitchError {
+  constructor() {
+    super('vttif-disabled', 'VTTIF is disabled on this proxy (config vttif.enabled: false)');
+  }
+}
+
+const KEEPALIVE_MS = 15_000;
+
+export function registerVttifRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+  const vttifOf = (): VttifService => {
+    if (!deps.hosts) throw new NotProxyError();
+    if (!deps.vttif) throw new VttifDisabledError();
+    return deps.vttif;
+  };
+
+  app.get('/v1/vttif/matrix', (c) => c.json(vttifOf().matrix()));
+  app.get('/v1/vttif/topology', (c) => c.json(vttifOf().topology()));
+  app.get('/v1/topology/app', (c) => c.json(vttifOf().topology()));
+  app.get('/v1/vttif/parameters', (c) => c.json(vttifOf().settings()));
+  app.put('/v1/vttif/parameters', (c) => {
+    const change = c.get('request').body as VttifParameterChange;
+    return c.json(vttifOf().setParameters(change));
+  });
+  app.get('/v1/vttif/events', (c) => streamEvents(c, vttifOf()));
+}
+
+/** `event: topology` per change, the current topology first; ends when the client goes away. */
+function streamEvents(c: Context<ApiEnv>, vttif: VttifService): Response {
+  return streamSSE(c, async (stream) => {
+    const queue: TopologyEventView[] = [vttif.currentEvent()];
+    let wake: (() => void) | undefined;
+    const unsubscribe = vttif.subscribe((event) => {
+      queue.push(event);
+      wake?.();
+    });
+    let isOpen = true;
+    stream.onAbort(() => {
+      isOpen = false;
+      unsubscribe();
+      wake?.();
+    });
+    while (isOpen) {
+      const event = queue.shift();
+      if (event !== undefined) {
+        await stream.writeSSE({ event: 'topology', data: JSON.stringify(event) });
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, KEEPALIVE_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      if (isOpen && queue.length === 0) await stream.write(': keepalive\n\n');
+    }
+    unsubscribe();
+  });
+}

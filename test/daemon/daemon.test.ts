@@ -1,0 +1,82 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { apiRequest } from '../../api/cli/client.js';
+import { readPackageFile } from '../../api/package-files.js';
+import type { Status } from '../../api/wire/schemas.js';
+import { parseConfig } from '../../switch/config/load-config.js';
+import { Daemon } from '../../daemon/daemon.js';
+import { VswitchError } from '../../switch/errors.js';
+import { createLogger } from '../../switch/log.js';
+import { MemoryPort } from '../../switch/port/memory-port.js';
+import { arpRequest, mac } from '../support/frames.js';
+
+function setup(opts: { failOn?: string } = {}) {
+  const socket = join(mkdtempSync(join(tmpdir(), 'vswitch-daemon-')), 'api.sock');
+  const config = parseConfig(
+    `name: h1\napi: { listen: "unix:${socket}" }\nports:\n  - { name: p1, type: tap }\n  - { name: p2, type: tap }\n`,
+    'test.yaml',
+  );
+  const opened = new Map<string, MemoryPort>();
+  const deps = {
+    clock: { now: () => 0 },
+    log: createLogger({ write: () => {} }),
+    specText: readPackageFile('openapi.yaml'),
+    version: '0.0.0-test',
+    openPort: (c: { name: string }) => {
+      if (c.name === opts.failOn) throw new VswitchError('tap-name-taken', `cannot open ${c.name}`);
+      const port = new MemoryPort(c.name);
+      opened.set(c.name, port);
+      return port;
+    },
+  };
+  return { config, deps, opened, api: { base: `unix:${socket}` } };
+}
+
+describe('Daemon', () => {
+  it('opens its ports, switches between them and reports status over the API', async () => {
+    const { config, deps, opened, api } = setup();
+    const daemon = await Daemon.start(config, deps);
+    try {
+      opened.get('p1')!.inject([arpRequest(mac('02:00:00:00:00:01'), '198.19.0.1', '198.19.0.2')]);
+      expect(opened.get('p2')!.sent).toHaveLength(1);
+      const status = await apiRequest<Status>(api, 'GET', '/v1/status');
+      expect(status).toMatchObject({ name: 'h1', role: 'host', version: '0.0.0-test', macTable: { entries: 1 } });
+      expect(status.ports.map((p) => [p.name, p.rxFrames, p.txFrames])).toEqual([
+        ['p1', 1, 0],
+        ['p2', 0, 1],
+      ]);
+      const spec = await apiRequest<string>(api, 'GET', '/openapi.yaml');
+      expect(spec).toContain('openapi: 3.1.0');
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('does not start half-configured: a port that cannot open closes the ones already open', async () => {
+    const { config, deps, opened } = setup({ failOn: 'p2' });
+    await expect(Daemon.start(config, deps)).rejects.toMatchObject({ code: 'tap-name-taken' });
+    const p1 = opened.get('p1')!;
+    p1.inject([arpRequest(mac('02:00:00:00:00:01'), '198.19.0.1', '198.19.0.2')]);
+    expect(p1.stats().readFrames).toBe(0); // closed: nothing is delivered any more
+  });
+
+  it('closes its ports when the API cannot listen', async () => {
+    const { config, deps, opened } = setup();
+    config.api.listen = 'unix:/nonexistent-dir/vswitch.sock';
+    await expect(Daemon.start(config, deps)).rejects.toMatchObject({ code: 'api-listen' });
+    expect([...opened.values()].every((p) => p.stats().readFrames === 0)).toBe(true);
+    opened.get('p1')!.inject([new Uint8Array(64)]);
+    expect(opened.get('p1')!.stats().readFrames).toBe(0);
+  });
+
+  it('stops cleanly: the API is gone and the ports are closed', async () => {
+    const { config, deps, opened, api } = setup();
+    const daemon = await Daemon.start(config, deps);
+    await daemon.stop();
+    await expect(apiRequest(api, 'GET', '/v1/status')).rejects.toMatchObject({ code: 'api-client' });
+    opened.get('p1')!.inject([new Uint8Array(64)]);
+    expect(opened.get('p1')!.stats().readFrames).toBe(0);
+  });
+});

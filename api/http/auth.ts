@@ -69,14 +69,18 @@ export class RateLimitedError extends VswitchError {
     reason: string,
     readonly retryAfterS: number,
   ) {
-    super('rate-limited', `policy "${policy}" is over its request limit (${reason}): retry after ${retryAfterS} s`);
+    super('rate-limited', `policy "${policy}" is over its request limit (${reason}): retry after ${retryAfterS} s`, { httpStatus: 429 });
+  }
+
+  override responseHeaders(): Record<string, string> {
+    return { 'retry-after': String(this.retryAfterS) };
   }
 }
 
 /** A policy's token on a disabled policy, or asking for a change only operators make. HTTP 403. */
 export class PolicyForbiddenError extends VswitchError {
   constructor(code: 'plugin-disabled' | 'policy-forbidden', message: string) {
-    super(code, message);
+    super(code, message, { httpStatus: 403 });
   }
 }
 
@@ -86,14 +90,18 @@ export const LOCAL_ACTOR = 'local';
 /** No token, or a wrong one. HTTP 401. */
 export class UnauthorizedError extends VswitchError {
   constructor(reason: string) {
-    super('unauthorized', `a valid bearer token is required: ${reason}`);
+    super('unauthorized', `a valid bearer token is required: ${reason}`, { httpStatus: 401 });
+  }
+
+  override responseHeaders(): Record<string, string> {
+    return { 'www-authenticate': 'Bearer realm="vswitch"' };
   }
 }
 
 /** A read-only token asked for a change. HTTP 403. */
 export class ForbiddenError extends VswitchError {
   constructor(tokenName: string) {
-    super('forbidden', `token "${tokenName}" is read-only and cannot change anything`);
+    super('forbidden', `token "${tokenName}" is read-only and cannot change anything`, { httpStatus: 403 });
   }
 }
 

@@ -17,7 +17,7 @@ export type PrimitivesResolver = (c: Context<ApiEnv>) => Primitives;
 /** A /v1/hosts/… request to a daemon that is not the Proxy. HTTP 404. */
 export class NotProxyError extends VswitchError {
   constructor() {
-    super('not-proxy', 'this daemon is not the proxy: /v1/hosts/… is served by the daemon whose role is proxy');
+    super('not-proxy', 'this daemon is not the proxy: /v1/hosts/… is served by the daemon whose role is proxy', { httpStatus: 404 });
   }
 }
 

@@ -28,10 +28,14 @@ const OPENAPI_WORDS = ['openapi', 'info', 'servers', 'paths', 'components', 'sec
 
 /** A request that does not match openapi.yaml. HTTP 400 listing each bad field. */
 export class RequestValidationError extends VswitchError {
-  constructor(readonly fieldErrors: readonly ProblemFieldError[]) {
-    const first = fieldErrors[0];
-    const more = fieldErrors.length > 1 ? ` (and ${fieldErrors.length - 1} more)` : '';
-    super('request-invalid', first ? `${first.field} ${first.message}${more}` : 'the request does not match the API');
+  constructor(readonly problems: readonly ProblemFieldError[]) {
+    const first = problems[0];
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    super('request-invalid', first ? `${first.field} ${first.message}${more}` : 'the request does not match the API', { httpStatus: 400 });
+  }
+
+  override fieldErrors(): readonly ProblemFieldError[] {
+    return this.problems;
   }
 }
 

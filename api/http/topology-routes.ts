@@ -6,23 +6,21 @@
  * reads and changes the overlay through the Proxy's primitives, its own and
  * the relayed ones of each host (switch/topology/fetch.ts).
  *
- * The topology errors are mapped here, not in api/http/errors.ts, because they
- * carry positions: a syntax or meaning error is a 400 whose `errors` list
- * has one "file:line:column: …" entry per problem under /body/text.
+ * A syntax or meaning error is a 400 whose `errors` list has one
+ * "file:line:column: …" entry per problem under /body/text (each topology
+ * error says so itself: switch/topology/errors.ts; mapped in api/http/errors.ts).
  */
 import type { Context, Hono } from 'hono';
-import { VswitchError } from '../../switch/errors.js';
 import { withoutPositions } from '../../switch/topology/ast.js';
 import { describeChange } from '../../switch/topology/diff.js';
 import { toDot } from '../../switch/topology/dot.js';
-import { formatProblem, TopologyConflictError, TopologyInvalidError, TopologySyntaxError, ApplyFailedError } from '../../switch/topology/errors.js';
+import { formatProblem } from '../../switch/topology/errors.js';
 import { fetchTopology, type TopologySource } from '../../switch/topology/fetch.js';
 import { formatTopology } from '../../switch/topology/format.js';
 import { applyTopology, planTopology, type TopologyPlan } from '../../switch/topology/reconcile.js';
 import { traceRoute } from '../../switch/topology/route.js';
 import { toOverlay } from '../../switch/topology/state.js';
 import type { ApiDeps } from './app.js';
-import { problemResponse } from './errors.js';
 import { NotProxyError, type ApiEnv } from './primitive-routes.js';
 import { isPolicyActor } from '../../switch/overlay/local-primitives.js';
 import type { Actor } from '../../switch/overlay/primitives.js';
@@ -52,8 +50,8 @@ export function registerTopologyRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     return c.text(silent.join('') + formatTopology(overlay));
   });
 
-  app.post('/v1/topology/diff', async (c) => withTopologyErrors(c, async () => c.json(planBody(await planTopology(sourceOf(), ...textOf(c), policyOf(c))))));
-  app.post('/v1/topology/apply', async (c) => withTopologyErrors(c, async () => c.json(planBody(await applyTopology(sourceOf(), ...textOf(c), policyOf(c))))));
+  app.post('/v1/topology/diff', async (c) => c.json(planBody(await planTopology(sourceOf(), ...textOf(c), policyOf(c)))));
+  app.post('/v1/topology/apply', async (c) => c.json(planBody(await applyTopology(sourceOf(), ...textOf(c), policyOf(c)))));
 
   app.get('/v1/topology/route', async (c) => {
     const query = { src: c.req.query('src') ?? '', dst: c.req.query('dst') ?? '', ...(c.req.query('from') ? { from: c.req.query('from')! } : {}) };
@@ -81,24 +79,4 @@ function planBody(plan: TopologyPlan) {
     pending: plan.pending,
     warnings: plan.warnings.map(formatProblem),
   };
-}
-
-async function withTopologyErrors(c: Context<ApiEnv>, run: () => Promise<Response>): Promise<Response> {
-  try {
-    return await run();
-  } catch (err) {
-    const problem = topologyProblem(err, c.req.path);
-    if (problem) return problem;
-    throw err;
-  }
-}
-
-function topologyProblem(err: unknown, instance: string): Response | undefined {
-  if (!(err instanceof VswitchError)) return undefined;
-  const base = { type: `urn:vswitch:problem:${err.code}`, detail: err.message, instance, code: err.code };
-  if (err instanceof TopologySyntaxError) return problemResponse({ ...base, status: 400, errors: [{ field: '/body/text', message: err.message }] });
-  if (err instanceof TopologyInvalidError) return problemResponse({ ...base, status: 400, errors: err.problems.map((p) => ({ field: '/body/text', message: formatProblem(p) })) });
-  if (err instanceof TopologyConflictError) return problemResponse({ ...base, status: 409, errors: err.conflicts.map((m) => ({ field: '/body/text', message: m })) });
-  if (err instanceof ApplyFailedError) return problemResponse({ ...base, status: 409 });
-  return undefined;
 }

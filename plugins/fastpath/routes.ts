@@ -13,7 +13,7 @@ import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
 /** The Proxy runs without VTTIF, so without the fast-path plugin. HTTP 409 (code `vttif-disabled`). */
 export class FastPathUnavailableError extends VswitchError {
   constructor() {
-    super('vttif-disabled', 'the fast-path plugin needs VTTIF, which is disabled on this proxy (config vttif.enabled: false)');
+    super('vttif-disabled', 'the fast-path plugin needs VTTIF, which is disabled on this proxy (config vttif.enabled: false)', { httpStatus: 409 });
   }
 }
 

@@ -15,7 +15,7 @@ import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
 /** The Proxy runs without VTTIF (config `vttif.enabled: false`). HTTP 409. */
 export class VttifDisabledError extends VswitchError {
   constructor() {
-    super('vttif-disabled', 'VTTIF is disabled on this proxy (config vttif.enabled: false)');
+    super('vttif-disabled', 'VTTIF is disabled on this proxy (config vttif.enabled: false)', { httpStatus: 409 });
   }
 }
 

@@ -7,7 +7,7 @@
  * thin layers over it, and every change carries the actor that asked for it
  * (for the log, and for ownership once plugins arrive).
  */
-import { VswitchError } from '../errors.js';
+import { VswitchError, type FieldProblem } from '../errors.js';
 import type { LinkStatus } from '../link/link-manager.js';
 
 export interface InterfaceView {
@@ -84,14 +84,14 @@ export interface Primitives {
 /** A primitive named something that does not exist (a link, a rule, a host). HTTP 404. */
 export class NotFoundError extends VswitchError {
   constructor(what: string, name: string | number) {
-    super('not-found', `${what} ${JSON.stringify(name)} does not exist`);
+    super('not-found', `${what} ${JSON.stringify(name)} does not exist`, { httpStatus: 404 });
   }
 }
 
 /** The change conflicts with what exists (a link name taken, an equal rule). HTTP 409. */
 export class ConflictError extends VswitchError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('conflict', message, options);
+    super('conflict', message, { ...options, httpStatus: 409 });
   }
 }
 
@@ -101,13 +101,17 @@ export class InvalidInputError extends VswitchError {
     readonly field: string,
     problem: string,
   ) {
-    super('invalid-input', `${field}: ${problem}`);
+    super('invalid-input', `${field}: ${problem}`, { httpStatus: 400 });
+  }
+
+  override fieldErrors(): FieldProblem[] {
+    return [{ field: `/body/${this.field}`, message: this.message }];
   }
 }
 
 /** A relayed primitive could not reach its host, or the host did not answer in time. HTTP 502/504. */
 export class RelayError extends VswitchError {
   constructor(code: 'host-unreachable' | 'host-timeout', message: string) {
-    super(code, message);
+    super(code, message, { httpStatus: code === 'host-timeout' ? 504 : 502 });
   }
 }

@@ -3,7 +3,7 @@
  * stable `code` (the API and tests match on it) and carries where it happened
  * as fields, so a caller can point at the line without parsing the message.
  */
-import { VswitchError } from '../errors.js';
+import { VswitchError, type FieldProblem } from '../errors.js';
 
 /** A description that does not follow the grammar. Message: "file:line:column: expected X, found Y". */
 export class TopologySyntaxError extends VswitchError {
@@ -14,7 +14,11 @@ export class TopologySyntaxError extends VswitchError {
     readonly found: string,
     readonly expected: string,
   ) {
-    super('topology-syntax', `${file}:${line}:${column}: expected ${expected}, found ${found}`);
+    super('topology-syntax', `${file}:${line}:${column}: expected ${expected}, found ${found}`, { httpStatus: 400 });
+  }
+
+  override fieldErrors(): FieldProblem[] {
+    return [{ field: '/body/text', message: this.message }];
   }
 }
 
@@ -35,14 +39,22 @@ export class TopologyInvalidError extends VswitchError {
   constructor(readonly problems: readonly TopologyProblem[]) {
     const first = problems[0];
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    super('topology-invalid', first ? `${formatProblem(first)}${more}` : 'the topology is invalid');
+    super('topology-invalid', first ? `${formatProblem(first)}${more}` : 'the topology is invalid', { httpStatus: 400 });
+  }
+
+  override fieldErrors(): FieldProblem[] {
+    return this.problems.map((p) => ({ field: '/body/text', message: formatProblem(p) }));
   }
 }
 
 /** The running overlay cannot be brought to the description without touching what apply does not own. Nothing changed. */
 export class TopologyConflictError extends VswitchError {
   constructor(readonly conflicts: readonly string[]) {
-    super('topology-conflict', `cannot apply: ${conflicts[0] ?? 'conflict'}${conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : ''}; nothing was changed`);
+    super('topology-conflict', `cannot apply: ${conflicts[0] ?? 'conflict'}${conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : ''}; nothing was changed`, { httpStatus: 409 });
+  }
+
+  override fieldErrors(): FieldProblem[] {
+    return this.conflicts.map((m) => ({ field: '/body/text', message: m }));
   }
 }
 
@@ -66,7 +78,7 @@ export class ApplyFailedError extends VswitchError {
       rollbackFailures.length === 0
         ? `all ${rolledBack} change(s) applied before it were rolled back`
         : `rollback incomplete: ${rollbackFailures.map((f) => `${f.change} (${f.code})`).join('; ')}`;
-    super('topology-apply-failed', `apply failed at ${failed.change}: ${failed.message} (${failed.code}); ${tail}`, options);
+    super('topology-apply-failed', `apply failed at ${failed.change}: ${failed.message} (${failed.code}); ${tail}`, { ...options, httpStatus: 409 });
   }
 }
 

@@ -335,7 +335,7 @@ export function encodeKeyBase64(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
 }
 
-/** Parses a 44-character base64 key; throws NoiseKeyError (code NOISE_KEY_INVALID) otherwise. */
+/** Parses a 44-character base64 key; throws NoiseKeyError (code noise-key-invalid) otherwise. */
 export function decodeKeyBase64(text: string): Uint8Array {
   const trimmed = text.trim();
   if (!BASE64_KEY.test(trimmed)) {

@@ -30,7 +30,7 @@ export class IndexTable {
         return index;
       }
     }
-    throw new VswitchError('NOISE_RANDOM_BROKEN', 'allocate receiver index: 1000 collisions in a row (randomBytes is not random)');
+    throw new VswitchError('noise-random-broken', 'allocate receiver index: 1000 collisions in a row (randomBytes is not random)');
   }
 
   get(index: number): IndexEntry | undefined {

@@ -25,7 +25,7 @@ beforeAll(async () => {
   daemon = await Daemon.start(config, {
     clock: { now: () => nowMs },
     log: createLogger({ write: () => {} }),
-    specText: readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8'),
+    specText: readFileSync(new URL('../../../openapi.yaml', import.meta.url), 'utf8'),
     version: '0.0.0-test',
     openPort: (c: { name: string }) => new MemoryPort(c.name),
   });

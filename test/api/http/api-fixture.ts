@@ -18,7 +18,7 @@ import { LocalPrimitives } from '../../../switch/overlay/local-primitives.js';
 import { SwitchCore } from '../../../switch/pipeline/forward.js';
 import { MemoryPort } from '../../../switch/port/memory-port.js';
 
-export const SPEC_TEXT = readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8');
+export const SPEC_TEXT = readFileSync(new URL('../../../openapi.yaml', import.meta.url), 'utf8');
 
 let seed = 7;
 const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);

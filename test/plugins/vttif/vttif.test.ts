@@ -48,7 +48,7 @@ describe('Vttif parameters', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(VttifParameterError);
-    expect(caught).toMatchObject({ code: 'VTTIF_INVALID_PARAMETER', name: 'VttifParameterError', parameter });
+    expect(caught).toMatchObject({ code: 'vttif-invalid-parameter', name: 'VttifParameterError', parameter });
     expect(vttif.settings()).toEqual(before);
     expect(() => createVttif(change)).toThrow(VttifParameterError);
   });

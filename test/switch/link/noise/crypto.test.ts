@@ -111,8 +111,8 @@ describe('noise crypto primitives', () => {
     expect(text).toHaveLength(44);
     expect(hex(decodeKeyBase64(`${text}\n`))).toBe(hex(key));
     for (const bad of ['', 'abc', Buffer.alloc(31).toString('base64'), Buffer.alloc(33).toString('base64'), `${text.slice(0, 43)}!`]) {
-      expect(() => decodeKeyBase64(bad)).toThrow(expect.objectContaining({ code: 'NOISE_KEY_INVALID', name: 'NoiseKeyError' }));
+      expect(() => decodeKeyBase64(bad)).toThrow(expect.objectContaining({ code: 'noise-key-invalid', name: 'NoiseKeyError' }));
     }
-    expect(() => encodeKeyBase64(new Uint8Array(31))).toThrow(expect.objectContaining({ code: 'NOISE_KEY_INVALID' }));
+    expect(() => encodeKeyBase64(new Uint8Array(31))).toThrow(expect.objectContaining({ code: 'noise-key-invalid' }));
   });
 });

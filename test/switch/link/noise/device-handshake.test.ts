@@ -113,10 +113,10 @@ describe('NoiseDevice handshake between two devices in memory', () => {
 
   it('rejects configuration errors with typed errors', () => {
     const p = new Pair();
-    expect(() => p.dev.a.addPeer({ publicKey: p.dev.b.publicKey })).toThrow(expect.objectContaining({ code: 'NOISE_PEER_EXISTS' }));
-    expect(() => p.dev.a.addPeer({ publicKey: new Uint8Array(31) })).toThrow(expect.objectContaining({ code: 'NOISE_KEY_INVALID' }));
+    expect(() => p.dev.a.addPeer({ publicKey: p.dev.b.publicKey })).toThrow(expect.objectContaining({ code: 'noise-peer-exists' }));
+    expect(() => p.dev.a.addPeer({ publicKey: new Uint8Array(31) })).toThrow(expect.objectContaining({ code: 'noise-key-invalid' }));
     p.dev.a.removePeer(p.peer.a);
-    expect(() => p.dev.a.send(p.peer.a, text('x'), 0, 0)).toThrow(expect.objectContaining({ code: 'NOISE_PEER_UNKNOWN' }));
+    expect(() => p.dev.a.send(p.peer.a, text('x'), 0, 0)).toThrow(expect.objectContaining({ code: 'noise-peer-unknown' }));
   });
 
   it('stages while handshaking, and drops the oldest beyond 128', () => {

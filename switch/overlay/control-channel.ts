@@ -4,7 +4,7 @@
  * does (RelayError 'host-timeout'). A malformed message is logged with its
  * reason, counted, and changes nothing.
  */
-import { VswitchError } from '../errors.js';
+import { VswitchError, type FieldProblem } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   encodeControlMessage,
@@ -23,8 +23,14 @@ export class RemotePrimitiveError extends VswitchError {
     code: string,
     message: string,
     readonly field?: string,
+    status?: number,
   ) {
-    super(code, message);
+    // The host's own error class said which status it is; a host that did not say is a bad gateway.
+    super(code, message, { httpStatus: status ?? 502 });
+  }
+
+  override fieldErrors(): FieldProblem[] | undefined {
+    return this.field === undefined ? undefined : [{ field: `/body/${this.field}`, message: this.message }];
   }
 }
 
@@ -100,7 +106,7 @@ export class ControlChannel {
     clearTimeout(p.timer);
     this.pending.delete(message.id);
     if (message.ok) p.resolve(message.result);
-    else p.reject(new RemotePrimitiveError(message.error!.code, message.error!.message, message.error!.field));
+    else p.reject(new RemotePrimitiveError(message.error!.code, message.error!.message, message.error!.field, message.error!.status));
   }
 
   private async answer(peer: string, request: RequestMessage): Promise<void> {
@@ -110,12 +116,13 @@ export class ControlChannel {
       const result = await this.options.onRequest(peer, request);
       response = { t: 'res', id: request.id, ok: true, result: result ?? null };
     } catch (err) {
-      const e = err as { code?: string; message?: string; field?: string };
+      const e = err as { code?: string; message?: string; field?: string; httpStatus?: number };
+      const status = typeof e.httpStatus === 'number' && e.httpStatus >= 400 && e.httpStatus < 500 ? { status: e.httpStatus } : {};
       response = {
         t: 'res',
         id: request.id,
         ok: false,
-        error: { code: e.code ?? 'internal', message: e.message ?? String(err), ...(e.field ? { field: e.field } : {}) },
+        error: { code: e.code ?? 'internal', message: e.message ?? String(err), ...(e.field ? { field: e.field } : {}), ...status },
       };
     }
     this.send(peer, response);

@@ -48,7 +48,8 @@ export interface ResponseMessage {
   id: number;
   ok: boolean;
   result?: unknown;
-  error?: { code: string; message: string; field?: string };
+  /** `status`: the HTTP status of the host's error (4xx), so the Proxy answers as the host would. */
+  error?: { code: string; message: string; field?: string; status?: number };
 }
 export interface ReportMessage {
   t: 'report';
@@ -130,7 +131,8 @@ export function parseControlMessage(body: Uint8Array, extensions: ControlExtensi
       if (value.ok) return { ok: true, message: { t: 'res', id: value.id, ok: true, result: value.result } };
       const e = value.error;
       if (!isObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string') return bad('res', 'error');
-      const error = { code: e.code, message: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}) };
+      const status = typeof e.status === 'number' && Number.isInteger(e.status) && e.status >= 400 && e.status < 500 ? { status: e.status } : {};
+      const error = { code: e.code, message: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}), ...status };
       return { ok: true, message: { t: 'res', id: value.id, ok: false, error } };
     }
     case 'report':

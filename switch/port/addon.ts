@@ -50,7 +50,10 @@ export interface NativeIoHandle {
   /** The fatal error that stopped the last writeFrames, once; else null. */
   takeWriteError(): [errno: number, syscall: string] | null;
   counters(): { outgoingIgnored: number; truncatedFrames: number };
-  /** Offload (offload.h): frames read are first offered to the flow table under this in-port id; -1: off. */
+  /**
+   * Offload (offload.h): frames read are first offered to the flow table under this in-port id, and the port is a
+   * flow output; -1: off. Taking an id another handle had flushes the flow table (its flows wrote to that handle).
+   */
   setOffloadPort(portId: number): void;
   close(): void;
 }

@@ -7,12 +7,16 @@
  *     type tag, instead of reinterpreting that object's memory. (Methods called on a foreign `this` are refused
  *     by V8 already, "Illegal invocation", since napi_define_class gives them a receiver check; the type tag,
  *     which every T::Unwrap now checks, is a second guard there.)
+ *   - Registering a port id to a second IoHandle flushes the flows (they pointed at the first handle's output),
+ *     and the first handle closing later does not take the port id from the second.
  */
 import { openSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon, type NativeIoHandle, type NativeUdpHandle } from '../../switch/port/addon.js';
 
 const addon = loadAddon();
+const MAC_A = 0x02_00_c6_13_01_01;
+const MAC_B = 0x02_00_c6_13_02_01;
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -61,5 +65,42 @@ describe('addon type tags', () => {
     // On their own kind they work.
     expect(method(addon.UdpHandle, 'localPort').call(udp)).toBeGreaterThan(0);
     expect(method(addon.IoHandle, 'counters').call(io)).toEqual({ outgoingIgnored: 0, truncatedFrames: 0 });
+  });
+});
+
+describe('offload port registration', () => {
+  it('registering a port id to a second handle flushes the flows that went out of the first', () => {
+    addon.offloadFlush();
+    const a = ioHandle();
+    const b = ioHandle();
+    const other = ioHandle();
+    a.setOffloadPort(907);
+    other.setOffloadPort(908);
+    expect(addon.offloadFlowInstall(908, MAC_A, MAC_B, 907)).toBeGreaterThan(0);
+    const before = addon.offloadCounters();
+    expect(before.flows).toBe(1);
+
+    b.setOffloadPort(907);
+    const after = addon.offloadCounters();
+    expect(after.flows).toBe(0);
+    expect(after.flushes).toBe(before.flushes + 1);
+
+    // The same handle again under the same id changes nothing.
+    expect(addon.offloadFlowInstall(908, MAC_A, MAC_B, 907)).toBeGreaterThan(0);
+    b.setOffloadPort(907);
+    expect(addon.offloadCounters().flows).toBe(1);
+  });
+
+  it('the first handle closing afterwards leaves the port id to the second', () => {
+    addon.offloadFlush();
+    const a = ioHandle();
+    const b = ioHandle();
+    a.setOffloadPort(917);
+    b.setOffloadPort(917);
+    a.close();
+    expect(addon.offloadFlowInstall(918, MAC_A, MAC_B, 917)).toBeGreaterThan(0); // 917 still has an output: b
+    b.close();
+    expect(addon.offloadCounters().flows).toBe(0); // b's going flushed its flow
+    expect(addon.offloadFlowInstall(918, MAC_A, MAC_B, 917)).toBe(-1);
   });
 });

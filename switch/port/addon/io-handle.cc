@@ -324,9 +324,10 @@ void IoHandle::CloseFd() {
 Napi::Value IoHandle::SetOffloadPort(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t port = info.Length() >= 1 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
-  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, nullptr);
-  offloadPort_ = fd_ >= 0 ? port : -1;
-  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, this);
+  int32_t next = fd_ >= 0 && port >= 0 ? port : -1;
+  if (offloadPort_ >= 0 && offloadPort_ != next) offload::ClearPortOutput(offloadPort_, this);
+  offloadPort_ = next;
+  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, this);  // flushes when the id had another handle
   return env.Undefined();
 }
 
@@ -340,7 +341,7 @@ bool IoHandle::WriteOne(const uint8_t* data, size_t length) {
 }
 
 Napi::Value IoHandle::Close(const Napi::CallbackInfo& info) {
-  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, nullptr);
+  if (offloadPort_ >= 0) offload::ClearPortOutput(offloadPort_, this);
   offloadPort_ = -1;
   offload::ForgetIo(this);
   StopPoll();  // libuv requires the poll handle stopped before its fd closes

@@ -681,11 +681,18 @@ void ForgetUdp(UdpHandle* udp) {
 }
 
 void SetPortOutput(int32_t portId, IoHandle* io) {
-  if (io == nullptr) {
-    if (outputs.erase(portId) > 0) FlushAllFlows();
-    return;
-  }
+  auto it = outputs.find(portId);
+  if (it != outputs.end() && it->second == io) return;
+  // The port had another handle: its flows write to that one (which may be closed and freed next).
+  if (it != outputs.end()) FlushAllFlows();
   outputs[portId] = io;
+}
+
+void ClearPortOutput(int32_t portId, IoHandle* io) {
+  auto it = outputs.find(portId);
+  if (it == outputs.end() || it->second != io) return;  // the id went to another handle since
+  outputs.erase(it);
+  FlushAllFlows();
 }
 
 void Define(Napi::Env env, Napi::Object exports) {

@@ -6,7 +6,8 @@
  *   2. adapt() says which fast links and rules should exist; the changes run through the Proxy's relayed
  *      primitives with the actor "fastpath" (owner "proxy:fastpath" on the hosts), one reconcile at a time:
  *      rules are deleted before their link, links added on both ends (the peer's key and underlay address come
- *      from the Proxy's own link to it; keepalive every second, so a silent link is a dead link);
+ *      from the Proxy's own link to it, its ports from what it reported listening on — over a TCP star the
+ *      Proxy sees only an ephemeral source port; keepalive every second, so a silent link is a dead link);
  *   3. every second (watch): each fast link's two ends are polled. Both ends up → its rules are installed (only
  *      then, so a link that never comes up black-holes nothing). Not up 10 s after being added, or a direction whose
  *      sender sent and whose receiver heard nothing for 3 s → its rules go at once, then the link, and the pair backs off to the star.
@@ -14,7 +15,7 @@
  * Timings: time to adapt = from the VTTIF report that asked for new links to the last of them up with its rules.
  */
 import type { Clock } from '../../switch/clock.js';
-import type { LinkStatus } from '../../switch/link/link-manager.js';
+import type { LinkStatus, ListenPorts } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
 import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
 import {
@@ -53,6 +54,8 @@ export interface FastPathComponents {
   host(name: string): Primitives | undefined;
   /** The Proxy's own links (one per host: its key and underlay endpoint). */
   proxyLinks(): LinkStatus[];
+  /** The ports a host last reported listening on (its control-channel report); undefined: not reported yet. */
+  listenPorts(host: string): ListenPorts | undefined;
   /** The Proxy's MAC table. */
   proxyMacs(): MacView[];
 }
@@ -297,10 +300,12 @@ export class FastPath {
     const primitives = this.components.host(host);
     const peerLink = this.components.proxyLinks().find((l) => l.name === peer);
     if (!primitives || !peerLink) throw new Error(`host ${primitives ? peer : host} is not linked to the proxy`);
-    const endpoint = underlayEndpoint(peerLink.endpoint);
+    const listen = this.components.listenPorts(peer);
+    const endpoint = underlayEndpoint(peerLink.endpoint, listen);
     if (endpoint === undefined) throw new Error(`the proxy knows no underlay address of ${peer}`);
+    const tcpEndpoint = listen?.tcp === undefined ? undefined : withPort(endpoint, listen.tcp);
     await primitives.addLink(
-      { name: linkNameFor(peer), publicKey: peerLink.publicKey, endpoint, transport: 'auto', persistentKeepaliveS: KEEPALIVE_S },
+      { name: linkNameFor(peer), publicKey: peerLink.publicKey, endpoint, ...(tcpEndpoint ? { tcpEndpoint } : {}), transport: 'auto', persistentKeepaliveS: KEEPALIVE_S },
       FASTPATH_ACTOR,
     );
   }
@@ -431,11 +436,20 @@ export class FastPath {
   }
 }
 
-/** "udp:198.18.0.2:51820" → "198.18.0.2:51820"; over TCP the source port is ephemeral: the link port instead. */
-export function underlayEndpoint(endpoint: string | undefined): string | undefined {
+/**
+ * Where to dial a host's fast path over UDP, from the Proxy's link to it: "udp:198.18.0.2:51821" → that address as
+ * heard. Over TCP the port is the host's ephemeral source port (or its TCP listener), not its UDP port: the UDP
+ * port the host reported listening on instead (`listen.udp`), else the default link port.
+ */
+export function underlayEndpoint(endpoint: string | undefined, listen?: ListenPorts): string | undefined {
   if (endpoint === undefined) return undefined;
   endpoint = endpoint.replace(/#\d+$/, '');
   const m = /^(udp|tcp):(.+):(\d+)$/.exec(endpoint) ?? /^()(.+):(\d+)$/.exec(endpoint);
   if (!m) return undefined;
-  return m[1] === 'tcp' ? `${m[2]}:${DEFAULT_LINK_PORT}` : `${m[2]}:${m[3]}`;
+  return m[1] === 'tcp' ? `${m[2]}:${listen?.udp ?? DEFAULT_LINK_PORT}` : `${m[2]}:${m[3]}`;
+}
+
+/** "198.18.0.2:51820" → "198.18.0.2:<port>" (also "[fd00::2]:51820"). */
+function withPort(endpoint: string, port: number): string {
+  return `${endpoint.slice(0, endpoint.lastIndexOf(':'))}:${port}`;
 }

@@ -86,6 +86,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
         currentEdges: () => vttif.topology().edges,
         host: (name) => parts.host(name),
         proxyLinks: () => parts.proxyLinks(),
+        listenPorts: (name) => parts.report(name)?.listen,
         proxyMacs: () => parts.proxyMacs(),
       },
       parts.fastpath,

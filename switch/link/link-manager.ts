@@ -97,6 +97,12 @@ export interface LinkStatus {
   drops: Record<string, number>;
 }
 
+/** Bound listen ports (absent: that transport is not bound, e.g. TCP dial-only). */
+export interface ListenPorts {
+  udp?: number;
+  tcp?: number;
+}
+
 interface LinkPeer {
   readonly config: LinkPeerConfig;
   readonly handle: PeerHandle;
@@ -217,6 +223,13 @@ export class LinkManager {
     this.perform(this.device.send(peer.handle, packet, now, this.options.wallClock()), now);
     this.flushBatch();
     return true;
+  }
+
+  /** The ports this daemon's transports are bound to (hosts report them: the Proxy dials fast paths to them). */
+  listenPorts(): ListenPorts {
+    const udp = this.options.udp.localEndpoint()?.port;
+    const tcp = this.options.tcp?.localEndpoint()?.port;
+    return { ...(udp ? { udp } : {}), ...(tcp ? { tcp } : {}) };
   }
 
   status(): LinkStatus[] {

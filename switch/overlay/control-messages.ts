@@ -7,7 +7,10 @@
  *   hb       heartbeat, both ways on the star, once a second (liveness)
  *   req      the Proxy asks a host to run a primitive
  *   res      the host's answer (result, or a typed error)
- *   report   a host tells the Proxy its interfaces, links and rules
+ *   report   a host tells the Proxy its interfaces, links and rules, and the
+ *            ports its transports listen on (`listen`, optional: the Proxy
+ *            dials fast paths there; its star link may run over TCP from an
+ *            ephemeral port, which says nothing about the host's UDP port)
  *
  * Plugins add message types of their own (ControlExtension: VTTIF's `matrix` and `vttif-rate`,
  * plugins/vttif/control-extensions.ts): the switch knows only that such a message is a JSON object with that `t`;
@@ -15,7 +18,7 @@
  * by the channel, and the switch imports nothing of the plugin. On the wire they look like any other message.
  */
 import type { InterfaceView, RuleView } from './primitives.js';
-import type { LinkStatus } from '../link/link-manager.js';
+import type { LinkStatus, ListenPorts } from '../link/link-manager.js';
 
 export const PRIMITIVE_OPS = [
   'interfaces',
@@ -57,6 +60,8 @@ export interface ReportMessage {
   interfaces: InterfaceView[];
   links: LinkStatus[];
   rules: RuleView[];
+  /** The host's bound listen ports (absent from older hosts). */
+  listen?: ListenPorts;
 }
 /** A plugin's message: `type` is its wire `t`, `body` its other fields (sent), or what its decoder made of them (received). */
 export interface PluginMessage {
@@ -135,10 +140,12 @@ export function parseControlMessage(body: Uint8Array, extensions: ControlExtensi
       const error = { code: e.code, message: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}), ...status };
       return { ok: true, message: { t: 'res', id: value.id, ok: false, error } };
     }
-    case 'report':
+    case 'report': {
       if (typeof value.name !== 'string' || !Array.isArray(value.interfaces) || !Array.isArray(value.links) || !Array.isArray(value.rules)) {
         return bad('report', 'name, interfaces, links, rules');
       }
+      const listen = value.listen === undefined ? undefined : listenPorts(value.listen);
+      if (listen === null) return bad('report', 'listen { udp?, tcp? } (ports 1..65535)');
       return {
         ok: true,
         message: {
@@ -147,8 +154,10 @@ export function parseControlMessage(body: Uint8Array, extensions: ControlExtensi
           interfaces: value.interfaces as InterfaceView[],
           links: value.links as LinkStatus[],
           rules: value.rules as RuleView[],
+          ...(listen ? { listen } : {}),
         },
       };
+    }
     default: {
       const ext = typeof value.t === 'string' && !OWN_TYPES.has(value.t) ? extensions.get(value.t) : undefined;
       if (!ext) return { ok: false, reason: `unknown message type ${JSON.stringify(value.t)}` };
@@ -167,6 +176,23 @@ export function parseControlMessage(body: Uint8Array, extensions: ControlExtensi
 
 function bad(type: string, fields: string): ControlParseResult {
   return { ok: false, reason: `malformed ${type}: needs ${fields}` };
+}
+
+/** `{ udp?, tcp? }` with ports 1..65535 and nothing else; null when malformed. */
+function listenPorts(v: unknown): ListenPorts | null {
+  if (!isObject(v) || Object.keys(v).some((k) => k !== 'udp' && k !== 'tcp')) return null;
+  const listen: ListenPorts = {};
+  for (const kind of ['udp', 'tcp'] as const) {
+    const port = v[kind];
+    if (port === undefined) continue;
+    if (!isPort(port)) return null;
+    listen[kind] = port;
+  }
+  return listen;
+}
+
+function isPort(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65_535;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -163,7 +163,7 @@ export class Overlay {
     this.reportSoon = false;
     this.lastReportMs = now;
     const [interfaces, links, rules] = await Promise.all([primitives.interfaces(), primitives.links(), primitives.rules()]);
-    this.channel.send(proxyPeer, { t: 'report', name, interfaces, links, rules });
+    this.channel.send(proxyPeer, { t: 'report', name, interfaces, links, rules, listen: this.options.links.listenPorts() });
   }
 
   private onMessage(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void {

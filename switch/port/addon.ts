@@ -50,7 +50,10 @@ export interface NativeIoHandle {
   /** The fatal error that stopped the last writeFrames, once; else null. */
   takeWriteError(): [errno: number, syscall: string] | null;
   counters(): { outgoingIgnored: number; truncatedFrames: number };
-  /** Offload (offload.h): frames read are first offered to the flow table under this in-port id; -1: off. */
+  /**
+   * Offload (offload.h): frames read are first offered to the flow table under this in-port id, and the port is a
+   * flow output; -1: off. Taking an id another handle had flushes the flow table (its flows wrote to that handle).
+   */
   setOffloadPort(portId: number): void;
   close(): void;
 }
@@ -173,6 +176,7 @@ export interface NativeAddon {
   /** 0 ok (recorded), 1 replayed, 2 out of window, 3 counter limit; commit false: the verdict only. */
   slotReplay(id: number, counterLo: number, counterHi: number, commit?: boolean): number;
   slotSendCounter(id: number): number;
+  /** Throws a TypeError when `udp` is not a UdpHandle (checked by Node-API type tag) or `sockaddr` not a Uint8Array sockaddr. */
   offloadLinkSet(linkId: number, udp: NativeUdpHandle, sockaddr: Uint8Array, txSlot: number, rxSlotA: number, rxSlotB: number): void;
   offloadLinkRemove(linkId: number): void;
   /** A flow's id, or -1 when the out-port has no native output (or the table is full). */

@@ -16,8 +16,10 @@
  *     (host ↔ Proxy), which are the control path: the Proxy's end is added
  *     for a new host, but star links are never deleted or replaced (a
  *     difference is a conflict: change it in the daemons' configs). A link
- *     end matches when name, key and transport mode agree; endpoints are
- *     not compared (WireGuard roams: the current endpoint is where the peer
+ *     end matches when its peer's key and transport mode agree, whatever it
+ *     is named (a fast path's end is "fp-<peer>"; an end with the peer's name
+ *     and another key is that link with a wrong key); endpoints are not
+ *     compared (WireGuard roams: the current endpoint is where the peer
  *     was last heard from).
  *   - rules: only those it installed (isManagedOwner). A rule of another
  *     owner with the same (src, dst, priority, target) satisfies the
@@ -63,7 +65,10 @@ export function diffTopology(current: TopologyState, desired: Overlay, scope: Ap
   for (const h of current.hosts) {
     if (!described.has(h.name)) conflicts.push(`host "${h.name}" is linked to the Proxy but not described (apply never removes a host: describe it)`);
   }
+  const proxyKey = desiredProxy?.publicKey ?? current.proxy.publicKey;
   const isStar = (host: string, peer: string) => host === proxyName || peer === proxyName;
+  // A running end to the Proxy, by name or by key.
+  const isStarEnd = (host: string, end: LinkEndView) => isStar(host, end.name) || (proxyKey !== undefined && end.publicKey === proxyKey);
 
   for (const host of desired.hosts) {
     const state = running.get(host.name);
@@ -78,8 +83,8 @@ export function diffTopology(current: TopologyState, desired: Overlay, scope: Ap
       if (waiting > 0) pending.push(`host "${host.name}" is not linked to the Proxy yet: its ${waiting} link(s)/rule(s) wait until it is up (start it with its config, then apply again)`);
       continue;
     }
-    diffLinks(state, wantLinks, isStar, scope, changes, conflicts);
-    diffRules(state, wantRules, scope, changes, conflicts);
+    const linkNames = diffLinks(state, wantLinks, isStar, isStarEnd, scope, changes, conflicts);
+    diffRules(state, wantRules, linkNames, scope, changes, conflicts);
   }
   const rank = new Map([proxyName, ...desired.hosts.map((h) => h.name).filter((n) => n !== proxyName).sort()].map((n, i) => [n, i]));
   changes.sort((x, y) => OP_ORDER[x.op] - OP_ORDER[y.op] || (rank.get(x.host) ?? 0) - (rank.get(y.host) ?? 0));
@@ -98,10 +103,41 @@ function desiredEnds(desired: Overlay, host: string): LinkInput[] {
     .sort((x, y) => (x.name < y.name ? -1 : 1));
 }
 
-function diffLinks(state: HostState, want: LinkInput[], isStar: (h: string, p: string) => boolean, scope: ApplyScope, changes: TopologyChange[], conflicts: string[]): void {
-  const have = new Map(state.links.map((l) => [l.name, l]));
+/**
+ * A running end matches a described link by its peer's key, whatever its name (the fast-path plugin's ends are
+ * "fp-<peer>"); an end with the peer's name but another key is the described link with a wrong key. Returns, per
+ * described peer, the name its link has on this host once the changes ran (for the rules via that peer).
+ */
+function diffLinks(
+  state: HostState,
+  want: LinkInput[],
+  isStar: (h: string, p: string) => boolean,
+  isStarEnd: (h: string, end: LinkEndView) => boolean,
+  scope: ApplyScope,
+  changes: TopologyChange[],
+  conflicts: string[],
+): Map<string, string> {
+  const matched = new Map<LinkInput, LinkEndView>();
+  const taken = new Set<LinkEndView>();
   for (const link of want) {
-    const end = have.get(link.name);
+    const end = state.links.find((l) => l.publicKey === link.publicKey && !taken.has(l));
+    if (end) {
+      matched.set(link, end);
+      taken.add(end);
+    }
+  }
+  for (const link of want) {
+    if (matched.has(link)) continue;
+    const end = state.links.find((l) => l.name === link.name && !taken.has(l));
+    if (end) {
+      matched.set(link, end);
+      taken.add(end);
+    }
+  }
+  const names = new Map<string, string>();
+  for (const link of want) {
+    const end = matched.get(link);
+    names.set(link.name, end?.name ?? link.name);
     if (end && end.publicKey === link.publicKey && end.mode === (link.transport ?? 'auto')) continue;
     if (end && isStar(state.name, link.name)) {
       conflicts.push(`star link ${state.name} → ${link.name} differs from the description (key or transport): change it in the daemons' configs`);
@@ -114,18 +150,21 @@ function diffLinks(state: HostState, want: LinkInput[], isStar: (h: string, p: s
     }
     if (end) changes.push({ op: 'delete-link', host: state.name, name: end.name, was: linkInputOf(end) });
     changes.push({ op: 'add-link', host: state.name, link });
+    names.set(link.name, link.name);
   }
-  const wanted = new Set(want.map((l) => l.name));
   for (const end of state.links) {
-    if (wanted.has(end.name)) continue;
-    if (isStar(state.name, end.name)) continue; // undescribed hosts are reported as conflicts above
+    if (taken.has(end)) continue;
+    if (isStarEnd(state.name, end)) continue; // undescribed hosts are reported as conflicts above
     if (!scope.ownsLink(end.owner)) continue; // a policy leaves what others made alone
     changes.push({ op: 'delete-link', host: state.name, name: end.name, was: linkInputOf(end) });
   }
+  return names;
 }
 
-function diffRules(state: HostState, want: RuleDecl[], scope: ApplyScope, changes: TopologyChange[], conflicts: string[]): void {
+/** A rule via a host goes out of this host's link to it, whatever that link is named (`linkNames`). */
+function diffRules(state: HostState, wantDecls: RuleDecl[], linkNames: ReadonlyMap<string, string>, scope: ApplyScope, changes: TopologyChange[], conflicts: string[]): void {
   const sameKey = (r: RuleView, d: RuleDecl) => r.src === d.src && r.dst === d.dst && r.priority === d.priority;
+  const want = wantDecls.map((rule) => ({ ...rule, via: linkNames.get(rule.via) ?? rule.via }));
   const kept = new Set<number>();
   for (const rule of want) {
     const exact = state.rules.find((r) => sameKey(r, rule) && r.target === rule.via);

@@ -6,8 +6,10 @@
  * (learned on the in-port → dropped, the frame is already there); the best
  * default rule → out; else flood. Rules are looked up in a real RuleTable
  * built from each daemon's listed rules, so the winner is the one the
- * daemon would pick. A hop out of a link goes to the host the link is named
- * after and arrives there on its link named after this host.
+ * daemon would pick. A hop out of a link goes to the host at its other end —
+ * the host with the link's public key, whatever the link is named (a fast
+ * path's ends are "fp-<peer>") — and arrives there on that host's link back
+ * to this one.
  *
  * The walk ends when the frame leaves by a local port (delivered), floods,
  * is dropped, reaches a host the Proxy could not read (unreachable), or comes
@@ -16,7 +18,7 @@
 import { isMulticast, parseMac, type Mac } from '../frame/mac.js';
 import { InvalidInputError, type RuleView } from '../overlay/primitives.js';
 import { RuleTable, type RuleEntry } from '../rules/rule-table.js';
-import type { HostState, TopologyState } from './state.js';
+import { peerIndex, type HostState, type TopologyState } from './state.js';
 
 export interface RouteQuery {
   src: string;
@@ -58,6 +60,7 @@ export function traceRoute(state: TopologyState, query: RouteQuery): RouteResult
   const srcText = query.src.toLowerCase();
   const dstText = query.dst.toLowerCase();
   const hosts = new Map(state.hosts.map((h) => [h.name, h]));
+  const peers = peerIndex(state);
   let { host, inPort } = origin(state, hosts, srcText, query.from);
   const hops: RouteHop[] = [];
   const seen = new Set<string>();
@@ -76,15 +79,17 @@ export function traceRoute(state: TopologyState, query: RouteQuery): RouteResult
     if (hop.step === 'flood') return result('flooded');
     if (hop.step === 'drop') return result('dropped');
     const out = hop.outPort!;
-    const isLink = host.links.some((l) => l.name === out) || host.interfaces?.some((i) => i.name === out && i.kind === 'link') === true;
+    const end = host.links.find((l) => l.name === out);
+    const isLink = end !== undefined || host.interfaces?.some((i) => i.name === out && i.kind === 'link') === true;
     if (!isLink) return result('delivered');
-    hop.next = out;
-    const next = hosts.get(out);
+    const peer = end ? peers.peerOf(end) : out;
+    hop.next = peer;
+    const next = hosts.get(peer);
     if (!next) {
-      hops.push({ host: out, inPort: host.name, step: 'drop', reason: 'not a host the Proxy knows' });
+      hops.push({ host: peer, inPort: host.name, step: 'drop', reason: 'not a host the Proxy knows' });
       return result('unreachable');
     }
-    inPort = host.name;
+    inPort = peers.endTo(next, host.name)?.name ?? host.name;
     host = next;
   }
 }

@@ -11,6 +11,7 @@ import { parseConfig } from '../../switch/config/load-config.js';
 import { Daemon, type DaemonDeps } from '../../daemon/daemon.js';
 import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
 import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
+import type { Transport } from '../../switch/link/transport/transport.js';
 import { createLogger } from '../../switch/log.js';
 import { MemoryPort } from '../../switch/port/memory-port.js';
 
@@ -23,6 +24,8 @@ export interface MemoryOverlay {
   /** Base64 public key of a daemon by name. */
   pub(name: string): string;
   address(name: string): string;
+  /** The transports a daemon created (UDP first), to read their stats. */
+  transports(name: string): Transport[];
   dir: string;
   stop(): Promise<void>;
 }
@@ -31,7 +34,10 @@ export interface MemoryOverlayOptions {
   hosts?: readonly string[];
   /** Extra YAML lines for the Proxy's config (vttif, fastpath, plugins…). */
   proxyYaml?: string;
-  hostYaml?: string;
+  /** Extra YAML lines for each host's config (a function: per host, e.g. its own `listen`). */
+  hostYaml?: string | ((host: string) => string);
+  /** Extra fields of a host's peer entry for the Proxy, e.g. `transport: tcp` for a star over TCP. */
+  proxyPeerYaml?: (host: string) => string;
   /** API tokens of the Proxy: `{ name, token }` pairs. */
   proxyTokens?: { name: string; token: string }[];
   seed?: number;
@@ -52,6 +58,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
   const ports = new Map<string, MemoryPort>();
   const address = (n: string) => (n === 'proxy' ? '198.18.1.1' : `198.18.0.${n.slice(1)}`);
   const running: Daemon[] = [];
+  const transports = new Map<string, Transport[]>();
   const deps = (n: string): DaemonDeps => ({
     clock: { now: () => performance.now() },
     log: createLogger({ write: () => {} }),
@@ -62,7 +69,12 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
       ports.set(c.name, p);
       return p;
     },
-    createTransport: (kind) => network.createTransport({ kind, listen: { host: address(n), port: 51820 } }),
+    // The config's listen port (default 51820; TCP without listen.tcp too), at the daemon's address.
+    createTransport: (kind, listen) => {
+      const transport = network.createTransport({ kind, listen: { host: address(n), port: listen?.port ?? 51820 } });
+      transports.set(n, [...(transports.get(n) ?? []), transport]);
+      return transport;
+    },
   });
   const stop = async (): Promise<void> => {
     while (running.length) await running.pop()!.stop();
@@ -81,9 +93,9 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
     for (const [i, h] of hostNames.entries()) {
       const host = await Daemon.start(
         parseConfig(
-          `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${options.hostYaml ?? ''}\n` +
+          `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${(typeof options.hostYaml === 'function' ? options.hostYaml(h) : options.hostYaml) ?? ''}\n` +
             `ports:\n  - { name: ${options.portName ? options.portName(h, i) : `tap-${h}v1`}, type: tap }\n` +
-            `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820" }\n`,
+            `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820"${options.proxyPeerYaml ? `, ${options.proxyPeerYaml(h)}` : ''} }\n`,
           join(dir, `${h}.yaml`),
         ),
         deps(h),
@@ -92,7 +104,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
       hosts.set(h, host);
     }
     await until(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000);
-    return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` }, pub, address, dir, stop };
+    return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` }, pub, address, transports: (n) => transports.get(n) ?? [], dir, stop };
   } catch (err) {
     await stop();
     throw err;

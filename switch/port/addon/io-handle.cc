@@ -1,6 +1,7 @@
 // See io-handle.h for the design.
 #include "io-handle.h"
 #include "offload.h"
+#include "type-tag.h"
 #include "uv-poll.h"
 
 #include <errno.h>
@@ -11,6 +12,8 @@
 
 namespace vswitch {
 namespace {
+
+constexpr napi_type_tag kIoHandleTag = {0x7673776974636802ull, 0x696f2d68616e646cull};
 
 // Room packed frames get in the shared buffer: batchFrames × this, plus one
 // maxFrameBytes read slot at the end.
@@ -52,6 +55,7 @@ Napi::Function IoHandle::Define(Napi::Env env) {
 // new IoHandle(fd, isPacket, batchFrames, maxFrameBytes): takes ownership of fd.
 IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(info) {
   Napi::Env env = info.Env();
+  if (!TagObject(env, info.This().As<Napi::Object>(), kIoHandleTag)) return;
   if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsBoolean() || !info[2].IsNumber() ||
       !info[3].IsNumber()) {
     Napi::TypeError::New(env, "IoHandle(fd, isPacket, batchFrames, maxFrameBytes)").ThrowAsJavaScriptException();
@@ -72,6 +76,8 @@ IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(
   lengths_ = lengths.Data();
   lengthsRef_ = Napi::Persistent(lengths);
 }
+
+IoHandle* IoHandle::Unwrap(Napi::Object wrapper) { return UnwrapTagged<IoHandle>(wrapper, kIoHandleTag, "IoHandle"); }
 
 IoHandle::~IoHandle() {
   offload::ForgetIo(this);
@@ -318,9 +324,10 @@ void IoHandle::CloseFd() {
 Napi::Value IoHandle::SetOffloadPort(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t port = info.Length() >= 1 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
-  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, nullptr);
-  offloadPort_ = fd_ >= 0 ? port : -1;
-  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, this);
+  int32_t next = fd_ >= 0 && port >= 0 ? port : -1;
+  if (offloadPort_ >= 0 && offloadPort_ != next) offload::ClearPortOutput(offloadPort_, this);
+  offloadPort_ = next;
+  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, this);  // flushes when the id had another handle
   return env.Undefined();
 }
 
@@ -334,7 +341,7 @@ bool IoHandle::WriteOne(const uint8_t* data, size_t length) {
 }
 
 Napi::Value IoHandle::Close(const Napi::CallbackInfo& info) {
-  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, nullptr);
+  if (offloadPort_ >= 0) offload::ClearPortOutput(offloadPort_, this);
   offloadPort_ = -1;
   offload::ForgetIo(this);
   StopPoll();  // libuv requires the poll handle stopped before its fd closes

@@ -32,6 +32,10 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
   explicit IoHandle(const Napi::CallbackInfo& info);
   ~IoHandle() override;
 
+  // The IoHandle an object wraps, checked by type tag (type-tag.h): anything else is a TypeError (nullptr). It
+  // hides ObjectWrap::Unwrap, so the method wrappers of node-addon-api (T::Unwrap) check it too.
+  static IoHandle* Unwrap(Napi::Object wrapper);
+
   // Writes one frame now (the offload fast path); false when it was dropped.
   bool WriteOne(const uint8_t* data, size_t length);
 

@@ -438,10 +438,12 @@ Napi::Value LinkSet(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   int32_t linkId = info[0].As<Napi::Number>().Int32Value();
-  UdpHandle* udp = UdpHandle::Unwrap(info[1].As<Napi::Object>());
+  UdpHandle* udp = UdpHandle::Unwrap(info[1].As<Napi::Object>());  // checked by type tag: else a TypeError
+  if (udp == nullptr) return env.Undefined();
   Napi::Uint8Array sockaddr = info[2].As<Napi::Uint8Array>();
-  if (udp == nullptr || sockaddr.ByteLength() > sizeof(struct sockaddr_storage) || sockaddr.ByteLength() < 2) {
-    Napi::TypeError::New(env, "offloadLinkSet: not a UdpHandle / sockaddr").ThrowAsJavaScriptException();
+  if (sockaddr.TypedArrayType() != napi_uint8_array || sockaddr.ByteLength() > sizeof(struct sockaddr_storage) ||
+      sockaddr.ByteLength() < 2) {
+    Napi::TypeError::New(env, "offloadLinkSet: not a sockaddr (UdpHandle.resolve)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Link& link = links[linkId];
@@ -679,11 +681,18 @@ void ForgetUdp(UdpHandle* udp) {
 }
 
 void SetPortOutput(int32_t portId, IoHandle* io) {
-  if (io == nullptr) {
-    if (outputs.erase(portId) > 0) FlushAllFlows();
-    return;
-  }
+  auto it = outputs.find(portId);
+  if (it != outputs.end() && it->second == io) return;
+  // The port had another handle: its flows write to that one (which may be closed and freed next).
+  if (it != outputs.end()) FlushAllFlows();
   outputs[portId] = io;
+}
+
+void ClearPortOutput(int32_t portId, IoHandle* io) {
+  auto it = outputs.find(portId);
+  if (it == outputs.end() || it->second != io) return;  // the id went to another handle since
+  outputs.erase(it);
+  FlushAllFlows();
 }
 
 void Define(Napi::Env env, Napi::Object exports) {

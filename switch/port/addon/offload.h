@@ -56,8 +56,12 @@ void FlushSends();
 // A handle going away: flows and links that point at it are dropped.
 void ForgetIo(IoHandle* io);
 void ForgetUdp(UdpHandle* udp);
-// Registers an IoHandle as the output of a port (portId < 0: unregister).
+// Registers an IoHandle as the output of a port. A port id that had another handle flushes every flow
+// (they wrote to the other handle), as every change that could alter a decision does.
 void SetPortOutput(int32_t portId, IoHandle* io);
+// Unregisters it (flushing every flow), if the port id is still io's: a handle that gave its id to another
+// handle leaves that one in place.
+void ClearPortOutput(int32_t portId, IoHandle* io);
 
 void Define(Napi::Env env, Napi::Object exports);
 

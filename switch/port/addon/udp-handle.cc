@@ -1,6 +1,7 @@
 // See udp-handle.h for the design.
 #include "udp-handle.h"
 #include "offload.h"
+#include "type-tag.h"
 #include "uv-poll.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,8 @@
 
 namespace vswitch {
 namespace {
+
+constexpr napi_type_tag kUdpHandleTag = {0x7673776974636801ull, 0x7564702d68616e64ull};
 
 // sendmmsg chunk (the kernel caps one call at UIO_MAXIOV = 1024 anyway).
 constexpr uint32_t kSendChunk = 64;
@@ -101,6 +104,7 @@ Napi::Function UdpHandle::Define(Napi::Env env) {
 // new UdpHandle(host, port, batchMessages, maxDatagramBytes, rcvbufBytes, sndbufBytes): socket + bind.
 UdpHandle::UdpHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpHandle>(info) {
   Napi::Env env = info.Env();
+  if (!TagObject(env, info.This().As<Napi::Object>(), kUdpHandleTag)) return;
   if (info.Length() < 6 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber() ||
       !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber()) {
     Napi::TypeError::New(env, "UdpHandle(host, port, batchMessages, maxDatagramBytes, rcvbufBytes, sndbufBytes)")
@@ -178,6 +182,8 @@ UdpHandle::UdpHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpHandl
     recvIovs_[i].iov_len = kSlotBytes;
   }
 }
+
+UdpHandle* UdpHandle::Unwrap(Napi::Object wrapper) { return UnwrapTagged<UdpHandle>(wrapper, kUdpHandleTag, "UdpHandle"); }
 
 UdpHandle::~UdpHandle() {
   offload::ForgetUdp(this);

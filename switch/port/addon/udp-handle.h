@@ -51,6 +51,10 @@ class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
   explicit UdpHandle(const Napi::CallbackInfo& info);
   ~UdpHandle() override;
 
+  // The UdpHandle an object wraps, checked by type tag (type-tag.h): anything else is a TypeError (nullptr). It
+  // hides ObjectWrap::Unwrap, so the method wrappers of node-addon-api (T::Unwrap) check it too.
+  static UdpHandle* Unwrap(Napi::Object wrapper);
+
   // Sends items[0..count) to one destination (GSO runs, sendmmsg chunks); returns how many the kernel took.
   int SendDatagrams(const struct iovec* items, uint32_t count, struct sockaddr* name, socklen_t nameLen);
 

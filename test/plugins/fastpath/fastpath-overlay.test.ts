@@ -73,6 +73,32 @@ describe('the fast-path plugin in the daemons', () => {
     }
   }, 20_000);
 
+  it('dials the fast path of a host whose star runs over TCP at the UDP port that host listens on', async () => {
+    // h2 listens for links on UDP 51999 and reaches the Proxy over TCP: the Proxy hears it from an ephemeral TCP port.
+    const started = await startMemoryOverlay({
+      proxyYaml: `${VTTIF}\nfastpath: { enabled: true, removeAfterMs: 2000 }`,
+      hostYaml: (h) => `${VTTIF}${h === 'h2' ? '\nlisten: { udp: "0.0.0.0:51999" }' : ''}`,
+      proxyPeerYaml: (h) => (h === 'h2' ? 'transport: tcp' : 'transport: auto'),
+    });
+    running.push(started);
+    const { proxy, hosts, ports } = started;
+    const h1 = hosts.get('h1')!;
+    const h1Udp = started.transports('h1').find((t) => t.kind === 'udp')!;
+    expect(proxy.linkStatuses().find((l) => l.name === 'h2')?.endpoint).toMatch(/^tcp:198\.18\.0\.2:/);
+    await until(() => proxy.overlay?.report('h2')?.listen?.udp === 51999, 3000, 'h2 reports its listen ports');
+    expect(proxy.overlay!.report('h1')!.listen).toEqual({ udp: 51820, tcp: 51820 });
+    const stop = talk(ports);
+    try {
+      await until(async () => (await fastRules(h1)).length === 1 && (await fastRules(hosts.get('h2')!)).length === 1, 8000);
+      expect((await h1.primitives.links()).find((l) => l.name === 'fp-h2')).toMatchObject({ state: 'up', transport: 'udp', endpoint: 'udp:198.18.0.2:51999' });
+      // h1 dialed h2 where it listens: nothing it sent went to a UDP port nobody listens on (h2's answer to a
+      // handshake of h2's own would bring the link up anyway, by roaming, hiding a wrong dial).
+      expect(h1Udp.stats().drops.unreachable ?? 0).toBe(0);
+    } finally {
+      stop();
+    }
+  }, 20_000);
+
   it('removes its links once the traffic has gone (hysteresis), and all of them when disabled', async () => {
     const { hosts, ports, api } = await overlay('fastpath: { enabled: true, removeAfterMs: 500 }');
     const h1 = hosts.get('h1')!;

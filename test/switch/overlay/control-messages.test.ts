@@ -31,3 +31,25 @@ describe('control messages of plugins (extensions)', () => {
     expect(parseControlMessage(json({ t: 'plugin', type: 'count', body: 1 }), extensions).ok).toBe(false);
   });
 });
+
+describe('the report message', () => {
+  const report = (extra: Record<string, unknown>) => json({ t: 'report', name: 'h2', interfaces: [], links: [], rules: [], ...extra });
+
+  it('carries the ports the host listens on, checked: integers 1..65535 under udp and tcp only', () => {
+    expect(parseControlMessage(report({ listen: { udp: 51999, tcp: 443 } }))).toEqual({
+      ok: true,
+      message: { t: 'report', name: 'h2', interfaces: [], links: [], rules: [], listen: { udp: 51999, tcp: 443 } },
+    });
+    expect(parseControlMessage(report({ listen: { udp: 51999 } }))).toMatchObject({ ok: true, message: { listen: { udp: 51999 } } });
+    const wire = encodeControlMessage({ t: 'report', name: 'h2', interfaces: [], links: [], rules: [], listen: { udp: 51999 } });
+    expect(parseControlMessage(wire)).toMatchObject({ ok: true, message: { listen: { udp: 51999 } } });
+  });
+
+  it('is accepted without listen (an older host), and refused whole with a malformed one', () => {
+    const plain = parseControlMessage(report({}));
+    expect(plain.ok && plain.message).toEqual({ t: 'report', name: 'h2', interfaces: [], links: [], rules: [] });
+    for (const listen of [{ udp: 0 }, { udp: 65_536 }, { udp: 51820.5 }, { udp: '51820' }, { udp: 51820, sctp: 9 }, [51820], null, 'udp']) {
+      expect(parseControlMessage(report({ listen }))).toEqual({ ok: false, reason: 'malformed report: needs listen { udp?, tcp? } (ports 1..65535)' });
+    }
+  });
+});

@@ -88,6 +88,34 @@ describe('topology apply on a running overlay', () => {
     expect((await h1.primitives.rules()).map((r) => r.owner)).toEqual(['star']);
   });
 
+  it('with a fast path up (ends fp-h2 / fp-h1, as the plugin makes them): show prints one h1–h2 link, diff of it is empty, route follows it', async () => {
+    overlay = await startOverlay(3);
+    const o = overlay;
+    const [h1, h2] = o.hosts as [Daemon, Daemon, Daemon];
+    const fastpath = { name: 'fastpath' };
+    const relay = (n: string) => o.proxy.overlay!.host(n)!;
+    await relay('h1').addLink({ name: 'fp-h2', publicKey: o.keys.h2!, endpoint: `${o.address.h2}:51820`, persistentKeepaliveS: 1 }, fastpath);
+    await relay('h2').addLink({ name: 'fp-h1', publicKey: o.keys.h1!, endpoint: `${o.address.h1}:51820`, persistentKeepaliveS: 1 }, fastpath);
+    await until(() => [h1, h2].every((h) => h.linkStatuses().every((l) => l.state === 'up')));
+    await relay('h1').addRule({ src: '02:00:c6:13:01:01', dst: '02:00:c6:13:02:01', target: 'fp-h2' }, fastpath);
+    await relay('h2').addRule({ src: '02:00:c6:13:02:01', dst: '02:00:c6:13:01:01', target: 'fp-h1' }, fastpath);
+
+    const text = formatTopology(toOverlay(await fetchTopology(o.source)));
+    expect(text).not.toContain('fp-');
+    expect(text.split('\n').filter((l) => l.startsWith('link '))).toEqual(['link h1 h2', 'link h1 proxy', 'link h2 proxy', 'link h3 proxy']);
+    expect(text).toContain('rule h1 src 02:00:c6:13:01:01 dst 02:00:c6:13:02:01 via h2  # owner: proxy:fastpath\n');
+    const plan = await planTopology(o.source, text, 'shown.vnet');
+    expect({ changes: plan.changes, conflicts: plan.conflicts, pending: plan.pending, warnings: plan.warnings }).toEqual({ changes: [], conflicts: [], pending: [], warnings: [] });
+
+    o.ports.get('vm2')!.inject([arpRequest(mac('02:00:c6:13:02:01'), '198.19.2.1', '198.19.1.1')]);
+    o.ports.get('vm1')!.inject([arpRequest(mac('02:00:c6:13:01:01'), '198.19.1.1', '198.19.2.1')]);
+    await until(() => h1.macEntries().length > 0 && h2.macEntries().some((m) => m.port === 'vm2'));
+    const route = traceRoute(await fetchTopology(o.source, { forwarding: true }), { src: '02:00:c6:13:01:01', dst: '02:00:c6:13:02:01' });
+    expect(route.outcome).toBe('delivered');
+    expect(route.hops.map((h) => `${h.host}(in ${h.inPort}):${h.step}:${h.outPort}→${h.next ?? ''}`)).toEqual(['h1(in vm1):rule:fp-h2→h2', 'h2(in fp-h1):learned:vm2→']);
+    expect(route.hops[0]!.rule).toMatchObject({ owner: 'proxy:fastpath' });
+  });
+
   it('refuses, changing nothing, when a rule of another owner blocks the description', async () => {
     overlay = await startOverlay(3);
     const o = overlay;

@@ -7,7 +7,9 @@
  * in every string (and in fields typed as numbers) and checks that it ends up
  * as text, never as elements or attributes.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { finite, h, oneOf, svg } from '../../api/dashboard/client.js'; // imported with no document: it does not start
 import { renderDashboardPage } from '../../api/dashboard/page.js';
 import type { DashboardSnapshot } from '../../api/dashboard/snapshot.js';
 import type { LoggedEvent } from '../../switch/event-log.js';
@@ -403,5 +405,29 @@ describe('the dashboard client: the API token', () => {
     expect(h.fetches.filter((f) => f.path === '/v1/events').map((f) => f.auth)).toEqual([null, 'Bearer typed-token']);
     expect(h.storageWrites).toEqual([]);
     expect(h.replacedUrls).toEqual([]);
+  });
+});
+
+// ---- the builders and the source -------------------------------------------------------------------
+
+describe('the dashboard client: how it builds the DOM', () => {
+  it('h() and svg() set text as text and refuse attributes that run script, load URLs or carry style', () => {
+    const doc = new FakeDocument();
+    vi.stubGlobal('document', doc);
+    const p = h('p', { id: XSS, 'data-n': Number.NaN }, XSS, 3, null, false, h('b', {}, BREAK)) as unknown as FakeElement;
+    expect(p.childNodes.map((n) => n.constructor.name)).toEqual(['FakeText', 'FakeText', 'FakeElement']);
+    expect(p.textContent).toBe(`${XSS}3${BREAK}`);
+    expect([p.id, p.getAttribute('data-n')]).toEqual([XSS, '0']);
+    expect((svg('text', { x: 1 / 3 }) as unknown as FakeElement).namespaceURI).toBe('http://www.w3.org/2000/svg');
+    expect((svg('text', { x: 1 / 3 }) as unknown as FakeElement).getAttribute('x')).toBe('0.33');
+    for (const name of ['onclick', 'ONLOAD', 'href', 'src', 'xlink:href', 'style', 'srcdoc', 'formaction']) expect(() => h('a', { [name]: 'x' }), name).toThrow(/refusing/);
+    expect([finite('5'), finite(Infinity), finite(2.5)]).toEqual([0, 0, 2.5]);
+    expect([oneOf('up', ['up', 'down'], 'down'), oneOf(XSS, ['up', 'down'], 'down')]).toEqual(['up', 'down']);
+  });
+
+  it('client.ts uses no HTML sink and no storage for the token', () => {
+    const src = readFileSync(new URL('../../api/dashboard/client.ts', import.meta.url), 'utf8');
+    expect(src).not.toMatch(/\.(innerHTML|outerHTML)\s*\+?=|\.insertAdjacentHTML\s*\(|document\.write|createContextualFragment|new DOMParser|setHTMLUnsafe|\beval\s*\(|new Function\b/);
+    expect(src).not.toMatch(/localStorage|sessionStorage\.setItem/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The dashboard's browser script run whole, as the page runs it, on a fake
- * DOM (test/api/dashboard-fake-dom.ts) with fake fetch/location/history/
+ * DOM (test/api/dashboard/fake-dom.ts) with fake fetch/location/history/
  * storage: it is imported after the globals are in place, so it starts as in
  * a browser, reads /v1/events, /v1/plugins and /v1/vttif/topology, and draws.
  * What the hosts send is outside the trust boundary: the XSS test feeds markup
@@ -9,11 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { finite, h, oneOf, svg } from '../../api/dashboard/client.js'; // imported with no document: it does not start
-import { renderDashboardPage } from '../../api/dashboard/page.js';
-import type { DashboardSnapshot } from '../../api/dashboard/snapshot.js';
-import type { LoggedEvent } from '../../switch/event-log.js';
-import { FakeDocument, FakeElement, parseHtml } from './dashboard-fake-dom.js';
+import { finite, h, oneOf, svg } from '../../../api/dashboard/client.js'; // imported with no document: it does not start
+import { renderDashboardPage } from '../../../api/dashboard/page.js';
+import type { DashboardSnapshot } from '../../../api/dashboard/snapshot.js';
+import type { LoggedEvent } from '../../../switch/event-log.js';
+import { FakeDocument, FakeElement, parseHtml } from './fake-dom.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const BREAK = '"><script>alert(2)</script>';
@@ -103,7 +103,7 @@ async function startClient(route: Route, hash = ''): Promise<Harness> {
     return route(path, auth) ?? json({ code: 'not-found' }, 404);
   });
   vi.resetModules();
-  await import('../../api/dashboard/client.js');
+  await import('../../../api/dashboard/client.js');
   return h;
 }
 
@@ -426,7 +426,7 @@ describe('the dashboard client: how it builds the DOM', () => {
   });
 
   it('client.ts uses no HTML sink and no storage for the token', () => {
-    const src = readFileSync(new URL('../../api/dashboard/client.ts', import.meta.url), 'utf8');
+    const src = readFileSync(new URL('../../../api/dashboard/client.ts', import.meta.url), 'utf8');
     expect(src).not.toMatch(/\.(innerHTML|outerHTML)\s*\+?=|\.insertAdjacentHTML\s*\(|document\.write|createContextualFragment|new DOMParser|setHTMLUnsafe|\beval\s*\(|new Function\b/);
     expect(src).not.toMatch(/localStorage|sessionStorage\.setItem/);
   });

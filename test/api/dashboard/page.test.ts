@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_NOT_BUILT_SCRIPT } from '../../api/dashboard/client-script.js';
-import { buildDashboardPage, dashboardHeaders, renderDashboardPage } from '../../api/dashboard/page.js';
+import { CLIENT_NOT_BUILT_SCRIPT } from '../../../api/dashboard/client-script.js';
+import { buildDashboardPage, dashboardHeaders, renderDashboardPage } from '../../../api/dashboard/page.js';
 
 const sha256 = (text: string): string => `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 

@@ -1,11 +1,16 @@
 /**
  * The dashboard's browser script (compiled by tsc, inlined into GET / by
- * api/dashboard/client-script.ts). No framework: it reads the daemon's
- * server-sent events over fetch and redraws a few panels.
+ * api/dashboard/client-script.ts, allowed by the page's CSP by its hash). No
+ * framework: it reads the daemon's server-sent events over fetch and redraws
+ * a few panels, building every element with createElement/createElementNS
+ * (h() and svg() below): what daemons send is set as text or as attribute
+ * values, never parsed as HTML.
  *
- *   token     `#token=…` in the page URL → sessionStorage, removed from the
- *             address bar; sent as `Authorization: Bearer` on every request.
- *             A 401 shows a token field instead.
+ *   token     `#token=…` in the page URL, read once at start and removed from
+ *             the address bar (history.replaceState); kept in a closure only
+ *             (no storage: a reload without the fragment asks again), sent as
+ *             `Authorization: Bearer` on every request. A 401 shows a token
+ *             field instead.
  *   stream    GET /v1/events read with fetch (EventSource cannot send the
  *             header) through SseParser; reconnects after 2 s with Last-Event-ID.
  *   snapshot  → the overlay drawing (layoutOverlay: the Proxy in the centre,
@@ -17,8 +22,9 @@
  *   VTTIF     GET /v1/vttif/topology every 3 s, and /v1/vttif/events when the
  *             daemon has it: edges drawn with width ∝ intensity; 404/501 →
  *             "VTTIF: no data yet".
- * The pure parts (SseParser, layoutOverlay, edgesOf, formatRate) are exported
- * for unit tests; the page starts only where there is a document.
+ * The pure parts (SseParser, layoutOverlay, edgesOf, formatRate) and the
+ * element builders are exported for unit tests; the page starts only where
+ * there is a document.
  */
 import type { LoggedEvent } from '../../switch/event-log.js';
 import type { DashboardHost, DashboardLink, DashboardSnapshot } from './snapshot.js';
@@ -102,10 +108,11 @@ export interface NodeView {
  * first). A link between two hosts, neither of them the centre, is a fast path.
  */
 export function edgesOf(snapshot: DashboardSnapshot): EdgeView[] {
-  const centre = snapshot.self.name;
+  const centre = String(snapshot.self.name);
   const byKey = new Map<string, EdgeView>();
   const add = (from: string, l: DashboardLink): void => {
-    const [a, b] = from < l.peer ? [from, l.peer] : [l.peer, from];
+    const peer = String(l.peer);
+    const [a, b] = from < peer ? [from, peer] : [peer, from];
     const key = `${a}|${b}`;
     const seen = byKey.get(key);
     if (seen) {
@@ -115,29 +122,30 @@ export function edgesOf(snapshot: DashboardSnapshot): EdgeView[] {
     byKey.set(key, {
       key,
       a: from,
-      b: l.peer,
+      b: peer,
       kind: a === centre || b === centre ? 'star' : 'fastpath',
-      state: l.state,
-      transport: l.transport,
-      bytes: l.rxBytes + l.txBytes,
+      state: l.state === 'up' ? 'up' : 'connecting',
+      transport: String(l.transport),
+      bytes: finite(l.rxBytes) + finite(l.txBytes),
     });
   };
   for (const l of snapshot.links) add(centre, l);
-  for (const h of snapshot.hosts) if (h.name !== centre) for (const l of h.links) add(h.name, l);
-  for (const h of snapshot.hosts) if (h.name === centre) for (const l of h.links) add(h.name, l);
+  for (const h of snapshot.hosts) if (String(h.name) !== centre) for (const l of h.links) add(String(h.name), l);
+  for (const h of snapshot.hosts) if (String(h.name) === centre) for (const l of h.links) add(centre, l);
   return [...byKey.values()];
 }
 
 export function layoutOverlay(snapshot: DashboardSnapshot): NodeView[] {
   const cx = VIEW.width / 2;
   const cy = VIEW.height / 2;
-  const centre = snapshot.self.name;
+  const centre = String(snapshot.self.name);
   const ring: { name: string; host?: DashboardHost }[] = [];
   const seen = new Set([centre]);
   for (const h of snapshot.hosts) {
-    if (seen.has(h.name)) continue;
-    seen.add(h.name);
-    ring.push({ name: h.name, host: h });
+    const name = String(h.name);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    ring.push({ name, host: h });
   }
   for (const e of edgesOf(snapshot)) {
     for (const n of [e.a, e.b]) {
@@ -146,7 +154,7 @@ export function layoutOverlay(snapshot: DashboardSnapshot): NodeView[] {
       ring.push({ name: n });
     }
   }
-  const selfHost = snapshot.hosts.find((h) => h.name === centre);
+  const selfHost = snapshot.hosts.find((h) => String(h.name) === centre);
   const nodes: NodeView[] = [
     {
       id: centre,
@@ -164,7 +172,8 @@ export function layoutOverlay(snapshot: DashboardSnapshot): NodeView[] {
     const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, ring.length) + (ring.length === 4 ? Math.PI / 4 : 0);
     const x = cx + radiusX * Math.cos(angle);
     const y = cy + radiusY * Math.sin(angle);
-    nodes.push({ id: r.name, kind: 'host', label: r.name, sub: r.host?.error ?? `${r.host?.vms.length ?? 0} VM`, x, y, state: r.host?.state ?? 'up' });
+    const sub = r.host?.error !== undefined ? String(r.host.error) : `${r.host?.vms.length ?? 0} VM`;
+    nodes.push({ id: r.name, kind: 'host', label: r.name, sub, x, y, state: !r.host || r.host.state === 'up' ? 'up' : 'down' });
     if (r.host) nodes.push(...vmNodes(r.host, x, y, angle));
   });
   if (selfHost) nodes.push(...vmNodes(selfHost, cx, cy, Math.PI / 2));
@@ -178,14 +187,14 @@ function vmNodes(host: DashboardHost, x: number, y: number, outward: number): No
   return host.vms.map((vm, i) => {
     const angle = outward + (n <= 1 ? 0 : -spread / 2 + (spread * i) / (n - 1));
     return {
-      id: `${host.name}/${vm.port}`,
+      id: `${String(host.name)}/${String(vm.port)}`,
       kind: 'vm' as const,
-      label: vm.port,
-      sub: vm.macs[0] ?? 'no MAC learned yet',
+      label: String(vm.port),
+      sub: vm.macs[0] !== undefined ? String(vm.macs[0]) : 'no MAC learned yet',
       x: x + 128 * Math.cos(angle),
       y: y + 94 * Math.sin(angle),
-      state: vm.state,
-      host: host.name,
+      state: vm.state === 'up' ? 'up' : 'down',
+      host: String(host.name),
     };
   });
 }
@@ -213,10 +222,76 @@ export function formatBytes(n: number): string {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
+// ---- building the DOM ----------------------------------------------------------------------------
+//
+// Everything on the page that comes from a daemon (host names, rule fields,
+// states, counters, event fields, plugin names…) is outside the trust
+// boundary. It is put in the DOM only as text nodes or as attribute values set
+// with setAttribute, never through an HTML parser (no innerHTML, outerHTML,
+// insertAdjacentHTML), and the page's CSP (api/dashboard/page.ts) forbids any
+// script but this one. Attribute values that are numbers are written as
+// numbers (finite, else 0); classes and data-state come from fixed sets.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export type AttrValue = string | number | undefined;
+export type Attrs = Record<string, AttrValue>;
+export type Child = Node | string | number | null | undefined | false;
+
+/** Attribute names that would run script or load a URL: the builders refuse them whatever the value. */
+const UNSAFE_ATTR = /^(on|formaction$|action$|href$|src$|srcdoc$|xlink:href$|style$)/i;
+
+function build<E extends Element>(e: E, attrs: Attrs, children: Child[]): E {
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined) continue;
+    if (UNSAFE_ATTR.test(name)) throw new Error(`dashboard: refusing attribute ${name}`);
+    e.setAttribute(name, typeof value === 'number' ? formatNumber(value) : value);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(typeof c === 'object' ? c : String(c));
+  }
+  return e;
+}
+
+/** An HTML element: `h('td', { class: 'n' }, text)`; strings become text nodes. */
+export function h(tag: string, attrs: Attrs = {}, ...children: Child[]): HTMLElement {
+  return build(document.createElement(tag), attrs, children);
+}
+
+/** An SVG element, made in the SVG namespace. */
+export function svg(tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElement {
+  return build(document.createElementNS(SVG_NS, tag) as SVGElement, attrs, children);
+}
+
+/** A number for an attribute: finite, at most 2 decimals; anything else is 0. */
+function formatNumber(n: number): string {
+  return Number.isFinite(n) ? String(Math.round(n * 100) / 100) : '0';
+}
+
+/** A value that should be a number, as one: non-numbers (and NaN, ±Infinity) count as 0. */
+export function finite(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** A value that should be one of a few words, as one of them (else `fallback`). */
+export function oneOf<T extends string>(v: unknown, allowed: readonly T[], fallback: T): T {
+  return (allowed as readonly unknown[]).includes(v) ? (v as T) : fallback;
+}
+
+/** Any value as the text to show (null/undefined as nothing). */
+function text(v: unknown): string {
+  return v === null || v === undefined ? '' : String(v);
+}
+
 // ---- the page ------------------------------------------------------------------------------------
 
-const TOKEN_KEY = 'vswitch-token';
+/** Where earlier versions of the page kept the token; removed at start so none is left behind. */
+const LEGACY_TOKEN_KEY = 'vswitch-token';
 const MAX_LOG = 200;
+const EVENT_LEVELS = ['info', 'warn'] as const;
+const PLUGIN_STATES = ['running', 'disabled', 'waiting', 'expired', 'failed'] as const;
+const RULE_COLUMNS = ['#', 'src', 'dst', 'target', 'prio', 'owner', 'hits', 'bytes'];
 
 interface PageState {
   previous: { atMs: number; bytes: Map<string, number> } | undefined;
@@ -227,9 +302,8 @@ interface PageState {
   macNames: Map<string, string>;
 }
 
-function esc(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
+/** fetch with the API token; the token itself lives in start()'s closure. */
+type ApiFetch = (path: string, init?: RequestInit) => Promise<Response>;
 
 function el(id: string): HTMLElement {
   const found = document.getElementById(id);
@@ -237,26 +311,35 @@ function el(id: string): HTMLElement {
   return found;
 }
 
-function takeToken(): string | undefined {
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (m?.[1]) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
-    history.replaceState(null, '', location.pathname + location.search);
+/**
+ * The token from `#token=…` in the address, once: the fragment is then taken
+ * out of the address (history.replaceState), so it is not left in the address
+ * bar, in bookmarks or in the history entry.
+ */
+function takeTokenFromFragment(): string | undefined {
+  const m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+  if (!m) return undefined;
+  history.replaceState(null, '', location.pathname + location.search);
+  const raw = m[1] ?? '';
+  try {
+    return decodeURIComponent(raw) || undefined;
+  } catch {
+    return raw || undefined;
   }
-  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
-function authFetch(path: string, init: RequestInit = {}): Promise<Response> {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  const headers = new Headers(init.headers);
-  if (token) headers.set('authorization', `Bearer ${token}`);
-  return fetch(path, { ...init, headers, cache: 'no-store' });
+function forgetStoredToken(): void {
+  try {
+    sessionStorage.removeItem(LEGACY_TOKEN_KEY);
+  } catch {
+    // Storage disabled: there is nothing to forget.
+  }
 }
 
-function setLive(state: 'live' | 'connecting' | 'down', text: string): void {
+function setLive(state: 'live' | 'connecting' | 'down', message: string): void {
   const live = el('live');
-  live.dataset['state'] = state;
-  live.textContent = text;
+  live.setAttribute('data-state', state);
+  live.textContent = message;
 }
 
 function showTokenForm(): void {
@@ -277,12 +360,12 @@ async function readStream(res: Response, on: (m: SseMessage) => void): Promise<v
   }
 }
 
-async function followEvents(state: PageState): Promise<void> {
+async function followEvents(state: PageState, api: ApiFetch): Promise<void> {
   for (;;) {
     try {
       const headers: Record<string, string> = { accept: 'text/event-stream' };
       if (state.lastEventId) headers['last-event-id'] = state.lastEventId;
-      const res = await authFetch('/v1/events', { headers });
+      const res = await api('/v1/events', { headers });
       if (res.status === 401) {
         setLive('down', 'token needed');
         showTokenForm();
@@ -318,9 +401,9 @@ function onSnapshot(state: PageState, s: DashboardSnapshot): void {
   }
   state.previous = { atMs, bytes };
   state.macNames.clear();
-  for (const h of s.hosts) for (const vm of h.vms) for (const mac of vm.macs) state.macNames.set(mac, `${h.name}/${vm.port}`);
+  for (const h of s.hosts) for (const vm of h.vms) for (const mac of vm.macs) state.macNames.set(text(mac), `${text(h.name)}/${text(vm.port)}`);
 
-  el('who').textContent = `${s.self.name} (${s.self.role}) · v${s.self.version} · up ${formatUptime(s.self.uptimeS)}${s.truncated ? ' · truncated' : ''}`;
+  el('who').textContent = `${text(s.self.name)} (${text(s.self.role)}) · v${text(s.self.version)} · up ${formatUptime(finite(s.self.uptimeS))}${s.truncated ? ' · truncated' : ''}`;
   el('updated').textContent = new Date(atMs).toLocaleTimeString();
   el('snapshot-count').textContent = String(state.snapshots);
   drawOverlay(s, edges, state);
@@ -333,16 +416,20 @@ function formatUptime(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-function drawOverlay(s: DashboardSnapshot, edges: EdgeView[], state: PageState): void {
-  const nodes = layoutOverlay(s);
+/** The overlay drawing's elements (what #overlay holds): a glow filter, VM tethers, links, then nodes on top. */
+export function overlayElements(nodes: NodeView[], edges: EdgeView[], rates: ReadonlyMap<string, number>): SVGElement[] {
   const at = new Map(nodes.map((n) => [n.id, n]));
-  const parts: string[] = [
-    '<defs><filter id="glow"><feGaussianBlur stdDeviation="3" result="b"/><feMerge><feMergeNode in="b"/><feMergeNode in="SourceGraphic"/></feMerge></filter></defs>',
+  const parts: SVGElement[] = [
+    svg(
+      'defs',
+      {},
+      svg('filter', { id: 'glow' }, svg('feGaussianBlur', { stdDeviation: 3, result: 'b' }), svg('feMerge', {}, svg('feMergeNode', { in: 'b' }), svg('feMergeNode', { in: 'SourceGraphic' }))),
+    ),
   ];
   for (const n of nodes) {
-    if (n.kind !== 'vm' || !n.host) continue;
-    const h = at.get(n.host);
-    if (h) parts.push(`<line x1="${h.x}" y1="${h.y}" x2="${n.x}" y2="${n.y}" stroke="#39c5bb" stroke-opacity=".45" stroke-width="2"/>`);
+    if (n.kind !== 'vm' || n.host === undefined) continue;
+    const host = at.get(n.host);
+    if (host) parts.push(svg('line', { x1: host.x, y1: host.y, x2: n.x, y2: n.y, stroke: '#39c5bb', 'stroke-opacity': 0.45, 'stroke-width': 2 }));
   }
   for (const e of edges) {
     const a = at.get(e.a);
@@ -353,70 +440,121 @@ function drawOverlay(s: DashboardSnapshot, edges: EdgeView[], state: PageState):
     const dash = !isUp ? '3 6' : e.kind === 'fastpath' ? '12 7' : 'none';
     const mx = (a.x + b.x) / 2;
     const my = (a.y + b.y) / 2;
-    const rate = state.rates.get(e.key);
-    const label = `${e.transport} · ${rate === undefined ? '…' : formatRate(rate)}`;
+    const rate = rates.get(e.key);
     parts.push(
-      `<g class="edge ${e.kind}" id="edge-${esc(e.key)}" data-kind="${e.kind}" data-state="${e.state}" data-transport="${esc(e.transport)}" data-bytes="${e.bytes}">` +
-        `<line x1="${a.x}" y1="${a.y}" x2="${b.x}" y2="${b.y}" stroke="${colour}" stroke-width="${e.kind === 'fastpath' ? 4 : 3.5}" stroke-dasharray="${dash}"/>` +
-        `<rect x="${mx - 74}" y="${my - 14}" width="148" height="28" rx="6" fill="#0d1117" stroke="${colour}" stroke-opacity=".6"/>` +
-        `<text x="${mx}" y="${my + 6}" text-anchor="middle" font-size="16" font-weight="600">${esc(label)}</text></g>`,
+      svg(
+        'g',
+        { class: `edge ${e.kind}`, id: `edge-${e.key}`, 'data-kind': e.kind, 'data-state': e.state, 'data-transport': e.transport, 'data-bytes': e.bytes },
+        svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: colour, 'stroke-width': e.kind === 'fastpath' ? 4 : 3.5, 'stroke-dasharray': dash }),
+        svg('rect', { x: mx - 74, y: my - 14, width: 148, height: 28, rx: 6, fill: '#0d1117', stroke: colour, 'stroke-opacity': 0.6 }),
+        svg('text', { x: mx, y: my + 6, 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 600 }, `${e.transport} · ${rate === undefined ? '…' : formatRate(rate)}`),
+      ),
     );
   }
   for (const n of nodes) {
     const ok = n.state === 'up';
     if (n.kind === 'vm') {
       parts.push(
-        `<g class="vm" id="vm-${esc(n.id)}" data-host="${esc(n.host ?? '')}" data-state="${n.state}">` +
-          `<rect x="${n.x - 78}" y="${n.y - 24}" width="156" height="48" rx="8" fill="#0f2b2a" stroke="${ok ? 'var(--vm)' : 'var(--down)'}" stroke-width="2"/>` +
-          `<text x="${n.x}" y="${n.y - 4}" text-anchor="middle" font-size="17" font-weight="600">${esc(n.label)}</text>` +
-          `<text x="${n.x}" y="${n.y + 15}" text-anchor="middle" font-size="13" style="fill:#9da7b3">${esc(n.sub)}</text></g>`,
+        svg(
+          'g',
+          { class: 'vm', id: `vm-${n.id}`, 'data-host': n.host ?? '', 'data-state': n.state },
+          svg('rect', { x: n.x - 78, y: n.y - 24, width: 156, height: 48, rx: 8, fill: '#0f2b2a', stroke: ok ? 'var(--vm)' : 'var(--down)', 'stroke-width': 2 }),
+          svg('text', { x: n.x, y: n.y - 4, 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 600 }, n.label),
+          svg('text', { class: 'sub', x: n.x, y: n.y + 15, 'text-anchor': 'middle', 'font-size': 13 }, n.sub),
+        ),
       );
     } else {
       const isProxy = n.kind === 'proxy';
-      const r = isProxy ? 54 : 44;
       parts.push(
-        `<g class="node ${n.kind}" id="node-${esc(n.id)}" data-state="${n.state}">` +
-          `<circle cx="${n.x}" cy="${n.y}" r="${r}" fill="${isProxy ? '#2a1f3d' : '#172a45'}" stroke="${!ok ? 'var(--down)' : isProxy ? 'var(--proxy)' : 'var(--up)'}" stroke-width="3.5" filter="url(#glow)"/>` +
-          `<text x="${n.x}" y="${n.y + 3}" text-anchor="middle" font-size="22" font-weight="700">${esc(n.label)}</text>` +
-          `<text x="${n.x}" y="${n.y + 22}" text-anchor="middle" font-size="13" style="fill:#9da7b3">${esc(n.sub)}</text></g>`,
+        svg(
+          'g',
+          { class: `node ${n.kind}`, id: `node-${n.id}`, 'data-state': n.state },
+          svg('circle', {
+            cx: n.x,
+            cy: n.y,
+            r: isProxy ? 54 : 44,
+            fill: isProxy ? '#2a1f3d' : '#172a45',
+            stroke: !ok ? 'var(--down)' : isProxy ? 'var(--proxy)' : 'var(--up)',
+            'stroke-width': 3.5,
+            filter: 'url(#glow)',
+          }),
+          svg('text', { x: n.x, y: n.y + 3, 'text-anchor': 'middle', 'font-size': 22, 'font-weight': 700 }, n.label),
+          svg('text', { class: 'sub', x: n.x, y: n.y + 22, 'text-anchor': 'middle', 'font-size': 13 }, n.sub),
+        ),
       );
     }
   }
-  el('overlay').innerHTML = parts.join('');
+  return parts;
+}
+
+function drawOverlay(s: DashboardSnapshot, edges: EdgeView[], state: PageState): void {
+  el('overlay').replaceChildren(...overlayElements(layoutOverlay(s), edges, state.rates));
+}
+
+/** One card per host with its rule table; `hits` (host#rule → last hit count) is updated, and rules hit since are marked. */
+export function ruleCards(s: DashboardSnapshot, hits: Map<string, number>): HTMLElement[] {
+  return s.hosts.map((host) => {
+    const name = text(host.name);
+    const rows = host.rules.map((r) => {
+      const key = `${name}#${text(r.id)}`;
+      const frames = finite(r.hitFrames);
+      const before = hits.get(key);
+      hits.set(key, frames);
+      const isHit = before !== undefined && frames > before;
+      return h(
+        'tr',
+        { class: isHit ? 'hit' : undefined, 'data-rule': key },
+        h('td', { class: 'n' }, text(r.id)),
+        h('td', {}, text(r.src)),
+        h('td', {}, text(r.dst)),
+        h('td', {}, text(r.target)),
+        h('td', { class: 'n' }, text(r.priority)),
+        h('td', {}, text(r.owner)),
+        h('td', { class: 'n hits' }, text(r.hitFrames)),
+        h('td', { class: 'n' }, typeof r.hitBytes === 'number' ? formatBytes(r.hitBytes) : text(r.hitBytes)),
+      );
+    });
+    const body =
+      host.error !== undefined
+        ? h('p', { class: 'empty' }, `not answering (${text(host.error)})`)
+        : rows.length === 0
+          ? h('p', { class: 'empty' }, 'no rules')
+          : h('table', {}, h('tbody', {}, h('tr', {}, ...RULE_COLUMNS.map((c) => h('th', {}, c))), ...rows));
+    return h(
+      'div',
+      { class: 'card', id: `rules-${name}` },
+      h('h3', {}, name, ' ', h('span', { class: 'dim' }, `${text(host.state)} · ${host.links.length} link(s) · ${host.vms.length} VM(s)`)),
+      body,
+    );
+  });
 }
 
 function drawRules(s: DashboardSnapshot, state: PageState): void {
-  const cards = s.hosts.map((h) => {
-    const rows = h.rules.map((r) => {
-      const key = `${h.name}#${r.id}`;
-      const before = state.hits.get(key);
-      state.hits.set(key, r.hitFrames);
-      const isHit = before !== undefined && r.hitFrames > before;
-      return `<tr class="${isHit ? 'hit' : ''}" data-rule="${esc(key)}"><td class="n">${r.id}</td><td>${esc(r.src)}</td><td>${esc(r.dst)}</td><td>${esc(r.target)}</td><td class="n">${r.priority}</td><td>${esc(r.owner)}</td><td class="n hits">${r.hitFrames}</td><td class="n">${esc(formatBytes(r.hitBytes))}</td></tr>`;
-    });
-    const body =
-      h.error !== undefined
-        ? `<p class="empty">not answering (${esc(h.error)})</p>`
-        : rows.length === 0
-          ? '<p class="empty">no rules</p>'
-          : `<table><tr><th>#</th><th>src</th><th>dst</th><th>target</th><th>prio</th><th>owner</th><th>hits</th><th>bytes</th></tr>${rows.join('')}</table>`;
-    return `<div class="card" id="rules-${esc(h.name)}"><h3>${esc(h.name)} <span class="dim">${h.state} · ${h.links.length} link(s) · ${h.vms.length} VM(s)</span></h3>${body}</div>`;
-  });
-  el('tables').innerHTML = cards.length === 0 ? '<p class="empty">no hosts yet</p>' : cards.join('');
+  const cards = ruleCards(s, state.hits);
+  el('tables').replaceChildren(...(cards.length === 0 ? [h('p', { class: 'empty' }, 'no hosts yet')] : cards));
+}
+
+/** One line of the event log. */
+export function logLine(e: LoggedEvent): HTMLElement {
+  const fields = Object.entries(e.fields ?? {})
+    .filter(([k]) => k !== 'component')
+    .map(([k, v]) => `${k}=${text(v)}`)
+    .join(' ');
+  return h(
+    'li',
+    { class: oneOf(e.level, EVENT_LEVELS, 'info'), 'data-event': text(e.event) },
+    h('span', { class: 't' }, new Date(e.at).toLocaleTimeString()),
+    ' ',
+    h('span', { class: 'ev' }, text(e.event)),
+    ' ',
+    h('span', { class: 'f' }, fields),
+  );
 }
 
 function onLog(e: LoggedEvent): void {
   const log = el('log');
   log.querySelector('.empty')?.remove();
-  const li = document.createElement('li');
-  li.className = e.level;
-  li.dataset['event'] = e.event;
-  const fields = Object.entries(e.fields)
-    .filter(([k]) => k !== 'component')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(' ');
-  li.innerHTML = `<span class="t">${esc(new Date(e.at).toLocaleTimeString())}</span> <span class="ev">${esc(e.event)}</span> <span class="f">${esc(fields)}</span>`;
-  log.prepend(li);
+  log.prepend(logLine(e));
   while (log.children.length > MAX_LOG) log.lastElementChild?.remove();
 }
 
@@ -441,10 +579,10 @@ interface PluginView {
 }
 
 /** Every plugin of the Proxy (GET /v1/plugins), the fast-path one with its links; elsewhere the panel keeps "no plugins". */
-async function followPlugins(): Promise<void> {
+async function followPlugins(api: ApiFetch): Promise<void> {
   for (;;) {
     try {
-      const res = await authFetch('/v1/plugins');
+      const res = await api('/v1/plugins');
       if (res.ok) drawPlugins(((await res.json()) as { plugins: PluginView[] }).plugins);
     } catch {
       // Not the Proxy: the panel keeps saying so.
@@ -455,22 +593,35 @@ async function followPlugins(): Promise<void> {
 
 function drawPlugins(plugins: PluginView[]): void {
   if (plugins.length === 0) return;
-  el('plugins').innerHTML = plugins.map(pluginLine).join('');
+  el('plugins').replaceChildren(...plugins.map(pluginLine));
 }
 
-function pluginLine(p: PluginView): string {
-  const head = `<p id="plugin-${esc(p.name)}" data-enabled="${p.enabled}" data-state="${esc(p.state)}"><b>${esc(p.name)}</b> (${esc(p.kind)}) · ${esc(p.state)}`;
+/** One plugin's line in the plugins panel. */
+export function pluginLine(p: PluginView): HTMLElement {
+  const name = text(p.name);
+  const attrs = { id: `plugin-${name}`, 'data-enabled': p.enabled === true ? 'true' : 'false', 'data-state': oneOf(p.state, PLUGIN_STATES, 'unknown') };
+  const head: Child[] = [h('b', {}, name), ` (${text(p.kind)}) · ${text(p.state)}`];
   if (p.name === 'fastpath' && p.status) {
     const f = p.status as unknown as FastPathView;
-    const up = f.links.filter((l) => l.state === 'up').length;
-    return (
-      `${head} · ${up}/${f.links.length} fast links up · at most ${f.settings.maxLinksPerHost} per host · ` +
-      `added ${f.counters.linksAdded}, removed ${f.counters.linksRemoved}, failed ${f.counters.linkFailures}</p>`
+    const links = Array.isArray(f.links) ? f.links : [];
+    const up = links.filter((l) => l.state === 'up').length;
+    return h(
+      'p',
+      attrs,
+      ...head,
+      ` · ${up}/${links.length} fast links up · at most ${text(f.settings?.maxLinksPerHost)} per host · ` +
+        `added ${text(f.counters?.linksAdded)}, removed ${text(f.counters?.linksRemoved)}, failed ${text(f.counters?.linkFailures)}`,
     );
   }
-  const events = p.events.length > 0 ? ` · takes ${esc(p.events.join(', '))}` : '';
-  const error = p.lastError ? ` · <span class="warn">${esc(p.lastError)}</span>` : '';
-  return `${head}${events} · owns ${p.owns.links} links, ${p.owns.rules} rules · delivered ${p.counters.delivered}, dropped ${p.counters.dropped}${error}</p>`;
+  const events = Array.isArray(p.events) && p.events.length > 0 ? ` · takes ${p.events.map(text).join(', ')}` : '';
+  return h(
+    'p',
+    attrs,
+    ...head,
+    `${events} · owns ${text(p.owns?.links)} links, ${text(p.owns?.rules)} rules · delivered ${text(p.counters?.delivered)}, dropped ${text(p.counters?.dropped)}`,
+    p.lastError ? ' · ' : undefined,
+    p.lastError ? h('span', { class: 'warn' }, text(p.lastError)) : undefined,
+  );
 }
 
 // ---- VTTIF ---------------------------------------------------------------------------------------
@@ -480,11 +631,11 @@ interface AppTopology {
   shape?: unknown;
 }
 
-async function followVttif(state: PageState): Promise<void> {
-  void followVttifEvents(state);
+async function followVttif(state: PageState, api: ApiFetch): Promise<void> {
+  void followVttifEvents(state, api);
   for (;;) {
     try {
-      const res = await authFetch('/v1/vttif/topology');
+      const res = await api('/v1/vttif/topology');
       if (res.ok) drawAppTopology((await res.json()) as AppTopology, state);
       else drawNoVttif();
     } catch {
@@ -494,9 +645,9 @@ async function followVttif(state: PageState): Promise<void> {
   }
 }
 
-async function followVttifEvents(state: PageState): Promise<void> {
+async function followVttifEvents(state: PageState, api: ApiFetch): Promise<void> {
   try {
-    const res = await authFetch('/v1/vttif/events', { headers: { accept: 'text/event-stream' } });
+    const res = await api('/v1/vttif/events', { headers: { accept: 'text/event-stream' } });
     if (!res.ok) return; // no VTTIF stream on this daemon: polling alone
     await readStream(res, (m) => {
       if (m.event === 'topology') drawAppTopology(JSON.parse(m.data) as AppTopology, state);
@@ -507,39 +658,57 @@ async function followVttifEvents(state: PageState): Promise<void> {
 }
 
 function drawNoVttif(): void {
-  el('app-topology').innerHTML = '<p class="empty">VTTIF: no data yet</p>';
+  el('app-topology').replaceChildren(h('p', { class: 'empty' }, 'VTTIF: no data yet'));
+}
+
+/** The application topology panel's content: VMs on a circle (named by their VM when the MAC is known), edges with width ∝ intensity. */
+export function appTopologyElements(t: AppTopology, macNames: ReadonlyMap<string, string>): Element[] {
+  const edges = (Array.isArray(t.edges) ? t.edges : []).map((e) => ({ a: text(e.a), b: text(e.b), intensity: finite(e.intensity) }));
+  if (edges.length === 0) return [h('p', { class: 'empty' }, 'VTTIF: no data yet')];
+  const names = [...new Set(edges.flatMap((e) => [e.a, e.b]))];
+  const w = 420;
+  const ht = 300;
+  const pos = new Map(
+    names.map((n, i) => {
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / names.length;
+      return [n, { x: w / 2 + 140 * Math.cos(angle), y: ht / 2 + 105 * Math.sin(angle) }];
+    }),
+  );
+  const max = Math.max(...edges.map((e) => e.intensity), 1e-9);
+  const lines = edges.flatMap((e) => {
+    const a = pos.get(e.a);
+    const b = pos.get(e.b);
+    if (!a || !b) return [];
+    const width = 1.5 + (10 * Math.max(0, e.intensity)) / max;
+    return [
+      svg('line', {
+        class: 'app-edge',
+        'data-intensity': e.intensity,
+        x1: a.x,
+        y1: a.y,
+        x2: b.x,
+        y2: b.y,
+        stroke: 'var(--fast)',
+        'stroke-opacity': 0.85,
+        'stroke-linecap': 'round',
+        'stroke-width': Math.round(width * 10) / 10,
+      }),
+    ];
+  });
+  const dots = names.flatMap((n) => {
+    const p = pos.get(n)!;
+    return [
+      svg('circle', { cx: p.x, cy: p.y, r: 9, fill: 'var(--vm)' }),
+      svg('text', { x: p.x, y: p.y - 14, 'text-anchor': 'middle', 'font-size': 13 }, macNames.get(n) ?? n),
+    ];
+  });
+  const shape = typeof t.shape === 'string' ? t.shape : '';
+  const picture = svg('svg', { viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': 'application topology' }, ...lines, ...dots);
+  return shape ? [picture, h('p', { class: 'dim' }, 'shape: ', h('b', {}, shape), ` · ${edges.length} edge(s), width ∝ intensity`)] : [picture];
 }
 
 function drawAppTopology(t: AppTopology, state: PageState): void {
-  const edges = Array.isArray(t.edges) ? t.edges : [];
-  if (edges.length === 0) {
-    drawNoVttif();
-    return;
-  }
-  const names = [...new Set(edges.flatMap((e) => [e.a, e.b]))];
-  const w = 420;
-  const h = 300;
-  const pos = new Map(names.map((n, i) => {
-    const angle = -Math.PI / 2 + (2 * Math.PI * i) / names.length;
-    return [n, { x: w / 2 + 140 * Math.cos(angle), y: h / 2 + 105 * Math.sin(angle) }];
-  }));
-  const max = Math.max(...edges.map((e) => e.intensity), 1e-9);
-  const lines = edges.map((e) => {
-    const a = pos.get(e.a);
-    const b = pos.get(e.b);
-    if (!a || !b) return '';
-    const width = 1.5 + (10 * e.intensity) / max;
-    return `<line class="app-edge" data-intensity="${e.intensity}" x1="${a.x}" y1="${a.y}" x2="${b.x}" y2="${b.y}" stroke="var(--fast)" stroke-opacity=".85" stroke-linecap="round" stroke-width="${width.toFixed(1)}"/>`;
-  });
-  const dots = names.map((n) => {
-    const p = pos.get(n)!;
-    const label = state.macNames.get(n) ?? n;
-    return `<circle cx="${p.x}" cy="${p.y}" r="9" fill="var(--vm)"/><text x="${p.x}" y="${p.y - 14}" text-anchor="middle" font-size="13">${esc(label)}</text>`;
-  });
-  const shape = typeof t.shape === 'string' ? t.shape : '';
-  el('app-topology').innerHTML =
-    `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="application topology">${lines.join('')}${dots.join('')}</svg>` +
-    (shape ? `<p class="dim">shape: <b>${esc(shape)}</b> · ${edges.length} edge(s), width ∝ intensity</p>` : '');
+  el('app-topology').replaceChildren(...appTopologyElements(t, state.macNames));
 }
 
 // ---- start ---------------------------------------------------------------------------------------
@@ -547,19 +716,28 @@ function drawAppTopology(t: AppTopology, state: PageState): void {
 function start(): void {
   const state: PageState = { previous: undefined, rates: new Map(), hits: new Map(), snapshots: 0, lastEventId: undefined, macNames: new Map() };
   (window as unknown as { vswitchDashboard: PageState }).vswitchDashboard = state;
-  takeToken();
+  // The token lives here and nowhere else: not in storage, not on `window`, not in the address.
+  let token = takeTokenFromFragment();
+  forgetStoredToken();
+  const api: ApiFetch = (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    return fetch(path, { ...init, headers, cache: 'no-store' });
+  };
+  const input = el('token-input') as HTMLInputElement;
   el('token-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const value = (el('token-input') as HTMLInputElement).value.trim();
+    const value = input.value.trim();
     if (!value) return;
-    sessionStorage.setItem(TOKEN_KEY, value);
+    token = value;
+    input.value = '';
     el('token-form').classList.remove('shown');
     el('banner').textContent = '';
-    void followEvents(state);
+    void followEvents(state, api);
   });
-  void followEvents(state);
-  void followVttif(state);
-  void followPlugins();
+  void followEvents(state, api);
+  void followVttif(state, api);
+  void followPlugins(api);
 }
 
 if (typeof document !== 'undefined') start();

@@ -4,7 +4,20 @@
  * holds no data: everything comes from /v1/events (and /v1/vttif/*) after it
  * loads, with the token from its URL fragment. Made for a wall screen: light
  * text on a dark ground, large labels, a fixed grid that fills 1080p.
+ *
+ * Security: what the page shows comes from hosts, outside the trust boundary.
+ * The script builds its DOM from data without HTML parsing (client.ts), and
+ * the page runs under a strict Content-Security-Policy: nothing but its own
+ * inline script and style (allowed by their sha256 hashes, computed here from
+ * the exact text inlined), fetch to its own origin, no plugins, frames, base
+ * URL or form targets, and Trusted Types with no policy, so an HTML sink such
+ * as innerHTML throws in browsers that enforce them. The policy is sent as a
+ * header (dashboardHeaders, with frame-ancestors, which a <meta> cannot carry)
+ * and also as a <meta> in the page, so the page is protected wherever it is
+ * served from.
  */
+import { createHash } from 'node:crypto';
+
 const CSS = `
 :root{--bg:#0d1117;--panel:#161b22;--line:#30363d;--text:#e6edf3;--dim:#8b949e;--star:#58a6ff;--fast:#f0883e;
 --up:#3fb950;--down:#f85149;--vm:#39c5bb;--proxy:#bc8cff;--warn:#d29922}
@@ -19,7 +32,7 @@ section{background:var(--panel);border:1px solid var(--line);border-radius:8px;p
 section h2{margin:0 0 .4rem;font-size:.85rem;text-transform:uppercase;letter-spacing:.08em;color:var(--dim);font-weight:600}
 #overlay-panel{grid-area:overlay;display:flex;flex-direction:column}#rules-panel{grid-area:rules}#side{grid-area:side;display:flex;flex-direction:column;gap:.8rem;min-height:0}#side section{flex:0 0 auto}
 #overlay{flex:1 1 auto;min-height:0;height:100%}#app-topology svg{max-height:32vh}#log-panel{flex:1 1 auto!important}
-svg{display:block;width:100%;height:auto}svg text{fill:var(--text);font-family:system-ui,sans-serif}
+svg{display:block;width:100%;height:auto}svg text{fill:var(--text);font-family:system-ui,sans-serif}svg text.sub{fill:#9da7b3}
 .legend{display:flex;gap:1.2rem;color:var(--dim);font-size:.85rem;flex-wrap:wrap}.legend i{display:inline-block;width:1.8rem;height:0;border-top:3px solid var(--star);vertical-align:middle;margin-right:.3rem}
 .legend i.fast{border-top:3px dashed var(--fast)}.legend i.down{border-top:3px dotted var(--down)}
 #tables{display:grid;grid-template-columns:repeat(auto-fill,minmax(31rem,1fr));gap:.6rem}
@@ -56,20 +69,84 @@ const BODY = `
 </main>
 `;
 
-export function renderDashboardPage(clientJs: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>vswitch dashboard</title>
-<style>${CSS}</style></head><body>${BODY}
-<script type="module">
-${inlineScript(clientJs)}
-</script>
-</body></html>
-`;
+/** One policy directive per entry; the header carries them all, the <meta> all but frame-ancestors. */
+function cspDirectives(scriptHash: string, styleHash: string): string[] {
+  return [
+    "default-src 'none'",
+    `script-src '${scriptHash}'`,
+    `style-src '${styleHash}'`,
+    "connect-src 'self'",
+    'img-src data:', // the favicon is a data: URL (else the browser asks for /favicon.ico)
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "require-trusted-types-for 'script'",
+    "trusted-types 'none'",
+  ];
 }
 
-/** A script inside HTML must not contain "</script". */
+/** Directives a <meta> policy may not carry (the browser ignores them there, with a console error). */
+const HEADER_ONLY = /^(frame-ancestors|report-uri|sandbox)\b/;
+
+export interface DashboardPage {
+  /** The HTML document. */
+  html: string;
+  /** The headers to send it with: CSP, nosniff, no referrer, no framing, no caching. */
+  headers: Record<string, string>;
+  /** The Content-Security-Policy header's value. */
+  csp: string;
+}
+
+/** The page and its headers, from the page's script (compiled client.ts, or the "not built" stand-in). */
+export function buildDashboardPage(clientJs: string): DashboardPage {
+  const script = `\n${inlineScript(clientJs)}\n`;
+  const directives = cspDirectives(sha256Source(script), sha256Source(CSS));
+  const csp = directives.join('; ');
+  const metaCsp = directives.filter((d) => !HEADER_ONLY.test(d)).join('; ');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${metaCsp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<title>vswitch dashboard</title>
+<style>${CSS}</style></head><body>${BODY}
+<script type="module">${script}</script>
+</body></html>
+`;
+  return { html, csp, headers: dashboardHeaders(csp) };
+}
+
+/** The page alone (see buildDashboardPage for its headers). */
+export function renderDashboardPage(clientJs: string): string {
+  return buildDashboardPage(clientJs).html;
+}
+
+/** The response headers of GET / for a page whose policy is `csp` (DashboardPage.csp). */
+export function dashboardHeaders(csp: string): Record<string, string> {
+  return {
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'cache-control': 'no-store',
+  };
+}
+
+/**
+ * A CSP hash source for an inline element's text: sha256 of its UTF-8 bytes,
+ * as the browser hashes it. The text must be what the browser's parser sees:
+ * inlineScript() has already turned every CR LF / CR into LF.
+ */
+function sha256Source(text: string): string {
+  return `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
+}
+
+/**
+ * A script inside HTML must not contain "</script". Line ends are made LF:
+ * the HTML parser does that before the browser hashes the script, so the
+ * hash must be taken over the same text.
+ */
 function inlineScript(js: string): string {
-  return js.replace(/<\/(script)/gi, '<\\/$1');
+  return js.replace(/\r\n?/g, '\n').replace(/<\/(script)/gi, '<\\/$1');
 }

@@ -44,6 +44,8 @@ describe('GET / (the dashboard page)', () => {
     expect(html).not.toContain('// </script>'); // the inline script cannot close itself
     expect(html).not.toMatch(/(src|href)="https?:/); // nothing from elsewhere: works with no internet
     expect(html).toContain('no plugins');
+    // Under a strict policy even before the route sends the header (api/dashboard/page.ts).
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; connect-src 'self';/);
   });
 
   it('inlines the compiled client when the build has one, else says it is not built', async () => {

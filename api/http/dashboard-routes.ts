@@ -20,7 +20,7 @@ import { streamSSE } from 'hono/streaming';
 import type { EventLog, LoggedEvent } from '../../switch/event-log.js';
 import type { Logger } from '../../switch/log.js';
 import { loadDashboardClient } from '../dashboard/client-script.js';
-import { renderDashboardPage } from '../dashboard/page.js';
+import { buildDashboardPage } from '../dashboard/page.js';
 import { SnapshotSource, type SnapshotDeps } from '../dashboard/snapshot.js';
 import type { ApiEnv } from './primitive-routes.js';
 
@@ -42,7 +42,7 @@ export interface DashboardOptions {
 
 export function registerDashboardRoutes(app: Hono<ApiEnv>, deps: DashboardDeps, options: DashboardOptions = {}): void {
   const intervalMs = options.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS;
-  const html = renderDashboardPage(options.clientJs ?? loadDashboardClient());
+  const page = buildDashboardPage(options.clientJs ?? loadDashboardClient());
   const source = new SnapshotSource(
     deps,
     options.clock ?? { now: () => performance.now() },
@@ -50,7 +50,7 @@ export function registerDashboardRoutes(app: Hono<ApiEnv>, deps: DashboardDeps, 
     Math.max(0, intervalMs - 100),
   );
 
-  app.get('/', (c) => c.html(html, 200, { 'cache-control': 'no-store' }));
+  app.get('/', (c) => c.html(page.html, 200, page.headers));
 
   app.get('/v1/events', (c) => {
     const afterSeq = Number(c.req.header('last-event-id') ?? 0);

@@ -48,6 +48,16 @@ describe('GET / (the dashboard page)', () => {
     expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; connect-src 'self';/);
   });
 
+  it('sends the page with its CSP and security headers', async () => {
+    const d = await daemons(1);
+    stop = d.stop;
+    const res = await d.all[0]!.app.request('http://localhost/');
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; connect-src 'self';.*frame-ancestors 'none'/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('inlines the compiled client when the build has one, else says it is not built', async () => {
     const d = await daemons(1);
     stop = d.stop;

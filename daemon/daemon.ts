@@ -26,6 +26,7 @@ import { createNativeUdpTransport } from '../switch/link/transport/native-udp-tr
 import { createTcpTransport } from '../switch/link/transport/tcp-transport.js';
 import { aeadProvider, encodeKeyBase64, nodeAeadProvider, publicKey, setAeadProvider } from '../switch/link/noise/crypto.js';
 import { createNativeAead, loadAddon, type NativeAddon } from '../switch/port/addon.js';
+import { VswitchError } from '../switch/errors.js';
 // ---- flow offload (switch/offload/) ----
 import { FlowOffload, type OffloadStats } from '../switch/offload/flow-offload.js';
 import { createNativeKeypairSlots } from '../switch/offload/native-keypair-slots.js';
@@ -33,14 +34,12 @@ import { keypairSlotProvider, jsKeypairSlots, setKeypairSlotProvider } from '../
 import type { NativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
 // ---- end flow offload ----
 import { EventLog, teeEvents } from '../switch/event-log.js';
-import { VttifReporter } from '../plugins/vttif/host-reporter.js';
-import { VttifService } from '../plugins/vttif/proxy-service.js';
-import { createVttif } from '../plugins/vttif/vttif.js';
-import { MATRIX_MESSAGE, RATE_MESSAGE, VTTIF_CONTROL_EXTENSIONS } from '../plugins/vttif/control-extensions.js';
-import type { MatrixUpdate } from '../plugins/vttif/matrix.js';
 import { controlExtensions } from '../switch/overlay/control-messages.js';
-import type { FastPath } from '../plugins/fastpath/fastpath.js';
 import { startPluginHost, type PluginHost } from '../plugins/host/on-proxy.js';
+import { registerPluginRoutes } from '../plugins/host/routes.js';
+import { BUILTIN_PLUGINS } from '../plugins/builtin.js';
+import type { AnyDaemonPlugin, PluginParts, PluginStartContext } from '../plugins/plugin.js';
+import type { RouteMount } from '../api/http/app.js';
 
 export interface DaemonDeps {
   clock: Clock;
@@ -52,6 +51,8 @@ export interface DaemonDeps {
   createTransport?: (kind: 'udp' | 'tcp', listen?: { host: string; port: number }) => Transport;
   wallClock?: () => number;
   randomBytes?: (n: number) => Uint8Array;
+  /** The plugins to run (default: the built-in ones, plugins/builtin.ts); their config sections must be in the config. */
+  plugins?: readonly AnyDaemonPlugin[];
 }
 
 /**
@@ -93,14 +94,11 @@ export class Daemon {
   readonly primitives: LocalPrimitives;
   /** Control channel, star liveness, relayed primitives; present when the daemon has links. */
   overlay: Overlay | undefined;
-  /** VTTIF on the Proxy (inference, API); absent on hosts and when `vttif.enabled` is false. */
-  vttif: VttifService | undefined;
-  /** The fast-path adaptation policy (Proxy with VTTIF; runs only when enabled, by config or API). */
-  fastpath: FastPath | undefined;
-  /** The Proxy's plugins: VTTIF, fast-path, config modules and HTTP policies (plugins/host). */
+  /** The Proxy's plugin registry: the built-in plugins' adaptation parts, config modules and HTTP policies (plugins/host). */
   plugins: PluginHost | undefined;
-  /** VTTIF's counting and reporting, on a daemon with local ports that has somewhere to report to. */
-  vttifReporter: VttifReporter | undefined;
+  /** The parts each plugin started on this daemon, in start order (plugins/plugin.ts). */
+  private readonly started = new Map<string, PluginParts>();
+  private readonly pluginList: readonly AnyDaemonPlugin[];
   private readonly startedAtMs: number;
 
   private constructor(
@@ -111,13 +109,14 @@ export class Daemon {
     readonly events: EventLog,
   ) {
     this.startedAtMs = deps.clock.now();
+    this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
     this.primitives = new LocalPrimitives({
       datapath,
       links: () => this.links,
       log: deps.log.child({ component: 'primitives' }),
       onChange: (what) => {
         this.overlay?.changed();
-        if (what === 'config-time') void this.followConfigTimeBound();
+        for (const parts of this.started.values()) void Promise.resolve(parts.onPrimitiveChange?.(what)).catch((err: unknown) => deps.log.warn('plugin: primitive change failed', { what, err }));
       },
       macs: () => this.macEntries(),
       linkFloods: (name) => this.linkFloods(name),
@@ -144,14 +143,15 @@ export class Daemon {
         log.info('port open', { port: port.name, kind: port.kind });
       }
       await daemon.startLinks();
-      await daemon.startVttif();
-      await daemon.startPlugins();
+      await daemon.startDaemonPlugins();
+      await daemon.startPluginHost();
       daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
       log.info('api listening', { listen: config.api.listen });
     } catch (err) {
       await daemon.plugins?.stop();
-      daemon.stopVttif();
+      await daemon.stopDaemonPlugins();
       daemon.offload?.stop();
+      daemon.overlay?.stop();
       await daemon.links?.stop();
       datapath.closeAll();
       throw err;
@@ -192,8 +192,8 @@ export class Daemon {
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'overlay' }),
-      extensions: controlExtensions(VTTIF_CONTROL_EXTENSIONS),
-      onPluginMessage: (peer, type, body, from) => this.onVttifMessage(peer, type, body, from),
+      extensions: controlExtensions(this.pluginList.flatMap((p) => p.controlMessages ?? [])),
+      onPluginMessage: (peer, type, body, from) => this.onPluginMessage(peer, type, body, from),
     });
     for (const peer of config.peers) {
       const port = links.addPeer({
@@ -217,55 +217,68 @@ export class Daemon {
   }
 
   /**
-   * VTTIF. Proxy: a VttifService (its parameters from the config, its smoothing derived from the config-time bound
-   * unless set). Any daemon with local ports counts their traffic, when it has somewhere to send it: the Proxy's
-   * own service, or the Proxy over the control channel. `enabled: false` installs nothing on the data path.
+   * Each plugin's parts on this daemon (plugins/plugin.ts), in list order, each with its config section: a plugin
+   * may use the exports of those before it. A plugin with nothing to do here returns undefined.
    */
-  private async startVttif(): Promise<void> {
-    const { config, deps } = this;
-    if (!config.vttif.enabled) return;
-    const log = deps.log.child({ component: 'vttif' });
-    if (config.role === 'proxy') {
-      const vttif = createVttif({
-        updateRateHz: config.vttif.updateRateHz,
-        threshold: config.vttif.threshold,
-        ...(config.vttif.smoothingMs === undefined ? {} : { smoothingMs: config.vttif.smoothingMs }),
-        configTimeBoundMs: (await this.primitives.configTimeBound()).upperBoundMs,
-      });
-      this.vttif = new VttifService({
-        vttif,
-        clock: deps.clock,
-        wallClock: deps.wallClock ?? Date.now,
-        log,
-        onUpdateRate: (updateRateHz) => {
-          this.overlay?.sendToHosts({ t: 'plugin', type: RATE_MESSAGE, body: updateRateHz });
-          this.vttifReporter?.setUpdateRate(updateRateHz);
-        },
-      });
-      this.vttif.start();
-      log.info('vttif inference running', { ...vttif.settings() });
-    }
+  private async startDaemonPlugins(): Promise<void> {
+    const { config } = this;
     const hasLocalPorts = this.datapath.ports().some((p) => p.port.kind !== 'link');
-    const service = this.vttif;
-    const send = service
-      ? (update: Parameters<VttifService['ingest']>[0]) => void service.ingest(update)
-      : config.proxy
-        ? (update: Parameters<VttifService['ingest']>[0]) => void this.overlay?.sendToProxy({ t: 'plugin', type: MATRIX_MESSAGE, body: update })
-        : undefined;
-    if (!hasLocalPorts || send === undefined) return;
-    this.vttifReporter = new VttifReporter({ host: config.name, clock: deps.clock, updateRateHz: config.vttif.updateRateHz, send });
-    this.offload?.followReportRate(() => this.vttifReporter?.updateRateHz);
-    this.datapath.counter = this.vttifReporter.counter;
-    this.vttifReporter.start();
-    log.info('vttif counting', { updateRateHz: config.vttif.updateRateHz });
+    for (const plugin of this.pluginList) {
+      const section = plugin.config ? config.sections.get(plugin.config.key) : undefined;
+      if (plugin.config && section === undefined) throw new VswitchError('config-invalid', `plugin "${plugin.name}": the config has no "${plugin.config.key}" section (read the config with its section)`);
+      const parts = await plugin.start(this.pluginContext(plugin, hasLocalPorts), section);
+      if (parts) this.started.set(plugin.name, parts);
+    }
+  }
+
+  private pluginContext(plugin: AnyDaemonPlugin, hasLocalPorts: boolean): PluginStartContext {
+    const { config, deps } = this;
+    const overlay = this.overlay;
+    const isProxy = config.role === 'proxy';
+    return {
+      name: config.name,
+      role: config.role,
+      hasLocalPorts,
+      hasProxy: config.proxy !== undefined,
+      clock: deps.clock,
+      wallClock: deps.wallClock ?? Date.now,
+      log: deps.log.child({ component: plugin.name }),
+      primitives: this.primitives,
+      control: overlay
+        ? {
+            toProxy: (type, body) => overlay.sendToProxy({ t: 'plugin', type, body }),
+            toHosts: (type, body) => overlay.sendToHosts({ t: 'plugin', type, body }),
+          }
+        : undefined,
+      setFrameCounter: (counter) => {
+        this.datapath.counter = counter;
+      },
+      followReportRate: (rate) => this.offload?.followReportRate(rate),
+      proxy:
+        isProxy && overlay
+          ? {
+              host: (name) => overlay.host(name),
+              hosts: () => overlay.hosts(),
+              proxyLinks: () => this.primitives.linksNow(),
+              proxyMacs: () => this.macEntries(),
+              listenPorts: (name) => overlay.report(name)?.listen,
+            }
+          : undefined,
+      exportsOf: (name) => this.started.get(name)?.exports,
+    };
+  }
+
+  /** What plugin `name` started on this daemon (its `exports`), or undefined. */
+  pluginExports(name: string): unknown {
+    return this.started.get(name)?.exports;
   }
 
   /**
-   * The Proxy's plugin host (plugins/host): VTTIF and fast-path as plugins, the config's modules, and the registry
-   * HTTP policies register with. Every daemon reports a link that goes up or down to the Proxy at once, so the
-   * plugins' link events follow within a second or so.
+   * The Proxy's plugin host (plugins/host): the plugins' adaptation parts and event sources, the config's modules,
+   * and the registry HTTP policies register with. Every daemon reports a link that goes up or down to the Proxy at
+   * once, so the plugins' link events follow within a second or so.
    */
-  private async startPlugins(): Promise<void> {
+  private async startPluginHost(): Promise<void> {
     const { config, deps } = this;
     this.events.subscribe((e) => {
       if (e.event === 'link-up' || e.event === 'link-down') this.overlay?.changed();
@@ -281,45 +294,31 @@ export class Daemon {
       proxyLinks: () => this.primitives.linksNow(),
       proxyMacs: () => this.macEntries(),
       proxyRuleOwners: () => this.datapath.core.rules.list().map((r) => r.owner ?? 'config'),
-      vttif: this.vttif,
-      fastpath: config.fastpath,
+      builtins: [...this.started].map(([name, parts]) => ({ name, ...(parts.adaptation ? { adaptation: parts.adaptation } : {}), ...(parts.eventSources ? { eventSources: parts.eventSources } : {}) })),
       modules: config.plugins,
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'plugins' }),
     });
-    this.fastpath = this.plugins.fastpath?.fastpath;
   }
 
-  private stopVttif(): void {
-    this.vttifReporter?.stop();
-    this.datapath.counter = undefined;
-    this.vttif?.stop();
-  }
-
-  /**
-   * VTTIF's control messages (plugins/vttif/control-extensions.ts, decoded and checked by the channel): a host's
-   * matrix at the Proxy — under the name of the link it came over, never the name it claims — and the Proxy's rate
-   * at a host.
-   */
-  private onVttifMessage(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void {
-    if (type === MATRIX_MESSAGE && from.fromHost) {
-      const result = this.vttif?.ingest({ ...(body as MatrixUpdate), host: peer });
-      if (result?.kind === 'rejected') this.deps.log.warn('vttif: matrix update rejected', { peer, reason: result.reason });
-    } else if (type === RATE_MESSAGE && from.fromProxy) {
-      const updateRateHz = body as number;
-      if (this.vttifReporter === undefined || this.vttifReporter.updateRateHz === updateRateHz) return;
-      this.vttifReporter.setUpdateRate(updateRateHz);
-      this.deps.log.info('vttif: update rate set by the proxy', { updateRateHz });
+  private async stopDaemonPlugins(): Promise<void> {
+    for (const [name, parts] of [...this.started].reverse()) {
+      try {
+        await parts.stop();
+      } catch (err) {
+        this.deps.log.warn('plugin: stop failed', { plugin: name, err });
+      }
     }
+    this.started.clear();
   }
 
-  /** The config-time primitive feeds VTTIF's derived smoothing interval (Proxy). */
-  private async followConfigTimeBound(): Promise<void> {
-    if (!this.vttif) return;
-    const { upperBoundMs } = await this.primitives.configTimeBound();
-    const settings = this.vttif.setConfigTimeBound(upperBoundMs);
-    this.deps.log.info('vttif: config-time bound followed', { configTimeBoundMs: upperBoundMs, smoothingMs: settings.smoothingMs });
+  /** A control message of a plugin's type (decoded and checked by the channel) goes to the plugins that started. */
+  private onPluginMessage(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void {
+    for (const [name, parts] of this.started) {
+      if (!this.pluginList.find((p) => p.name === name)?.controlMessages?.some((m) => m.type === type)) continue;
+      parts.onControl?.(peer, type, body, from);
+    }
   }
 
   /**
@@ -370,8 +369,8 @@ export class Daemon {
     this.housekeeping = setInterval(() => {
       this.datapath.core.expire(this.deps.clock.now());
       this.datapath.recover();
-      // Hosts that (re)joined since a run-time rate change learn it here (a message per host every 5 s).
-      if (++seconds % 5 === 0 && this.vttif) this.overlay?.sendToHosts({ t: 'plugin', type: RATE_MESSAGE, body: this.vttif.settings().updateRateHz });
+      seconds++;
+      for (const parts of this.started.values()) parts.housekeeping?.(this.deps.clock.now(), seconds);
     }, 1000);
     this.housekeeping.unref();
   }
@@ -379,7 +378,7 @@ export class Daemon {
   async stop(): Promise<void> {
     clearInterval(this.housekeeping);
     await this.plugins?.stop();
-    this.stopVttif();
+    await this.stopDaemonPlugins();
     this.offload?.stop();
     await this.api?.close();
     this.overlay?.stop();
@@ -422,6 +421,15 @@ export class Daemon {
     }));
   }
 
+  /** Every plugin's routes, on every daemon (each answers for itself where it does not run), and the registry's. */
+  private routeMounts(): RouteMount[] {
+    const where = { isProxy: this.config.role === 'proxy' };
+    return [
+      ...this.pluginList.map((plugin): RouteMount => (app) => plugin.routes?.(app, () => this.started.get(plugin.name)?.exports, where)),
+      (app) => registerPluginRoutes(app, () => this.plugins?.registry),
+    ];
+  }
+
   private apiDeps(): ApiDeps {
     const isProxy = this.config.role === 'proxy';
     return {
@@ -431,9 +439,7 @@ export class Daemon {
       metrics: async () =>
         renderMetrics({ status: this.status(), rules: await this.primitives.rules(), nowMs: Date.now(), plugins: this.plugins?.registry.summaries() ?? [] }),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
-      ...(this.vttif ? { vttif: this.vttif } : {}),
-      ...(this.fastpath ? { fastpath: this.fastpath } : {}),
-      ...(this.plugins ? { plugins: this.plugins.registry } : {}),
+      mounts: this.routeMounts(),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       events: this.events,
       specText: this.deps.specText,

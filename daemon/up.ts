@@ -3,7 +3,7 @@
  * on a bad file), start the daemon, and on SIGINT/SIGTERM stop it cleanly —
  * which closes the TAP devices it created, so they disappear.
  */
-import { loadConfigFile } from '../switch/config/load-config.js';
+import { loadDaemonConfigFile } from './config.js';
 import { systemClock } from '../switch/clock.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from '../switch/log.js';
@@ -11,7 +11,7 @@ import { openPort } from '../switch/port/open-port.js';
 import { packageVersion, readPackageFile } from '../api/package-files.js';
 
 export async function runUp(configFile: string, options: { offload?: boolean } = {}): Promise<void> {
-  const config = loadConfigFile(configFile);
+  const config = loadDaemonConfigFile(configFile);
   if (options.offload === false) config.switch.offload = false; // --no-offload
 
   const log = createLogger({ level: config.log.level }, { daemon: config.name });

@@ -23,14 +23,11 @@ import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } fro
 import { createRequestValidator, validateRequests } from './request-validator.js';
 import { registerTopologyRoutes } from './topology-routes.js';
 import type { HostSummary, MacEntry, Status } from '../wire/schemas.js';
-import type { VttifService } from '../../plugins/vttif/proxy-service.js';
-import { registerVttifRoutes } from '../../plugins/vttif/routes.js';
-import { registerFastPathRoutes } from '../../plugins/fastpath/routes.js';
-import type { FastPath } from '../../plugins/fastpath/fastpath.js';
-import type { PluginRegistry } from '../../plugins/host/registry.js';
-import { registerPluginRoutes } from '../../plugins/host/routes.js';
 import { registerDashboardRoutes, type DashboardOptions } from './dashboard-routes.js';
 import type { EventLog } from '../../switch/event-log.js';
+
+/** Registers routes on the app: how a plugin brings its own without the API knowing it. */
+export type RouteMount = (app: Hono<ApiEnv>) => void;
 
 export interface ApiDeps {
   /** The primitives acting on this daemon. */
@@ -43,12 +40,8 @@ export interface ApiDeps {
   hosts?(): HostSummary[];
   /** Base64 public key of this daemon (the topology tools show it for the Proxy). */
   publicKey?: string;
-  /** Proxy only, when VTTIF is enabled: the inferred application topology and its parameters. */
-  vttif?: VttifService;
-  /** Proxy only, when VTTIF is enabled: the fast-path adaptation plugin. */
-  fastpath?: FastPath;
-  /** Proxy only: every plugin (built-in, module, HTTP policy). */
-  plugins?: PluginRegistry;
+  /** Routes the daemon's plugins bring (plugins/plugin.ts), each described in openapi.yaml; mounted after the core's. */
+  mounts?: readonly RouteMount[];
   /** The daemon's event ring (switch/event-log.ts): replayed and streamed by GET /v1/events. */
   events?: EventLog;
   /** Tests: the dashboard's snapshot interval, script, clocks (api/http/dashboard-routes.ts). */
@@ -84,9 +77,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   registerPrimitiveRoutes(app, '/v1/hosts/:host', hostResolver(deps.host?.bind(deps)));
   registerTopologyRoutes(app, deps);
   registerDashboardRoutes(app, deps, deps.dashboard);
-  registerVttifRoutes(app, deps);
-  registerFastPathRoutes(app, deps);
-  registerPluginRoutes(app, deps);
+  for (const mount of deps.mounts ?? []) mount(app);
 
   app.notFound((c) => notFoundResponse(c));
   app.onError((err, c) => errorToResponse(err, c, deps.log));

@@ -7,7 +7,6 @@
 import type { Hono } from 'hono';
 import type { FastPath, FastPathSettings } from './fastpath.js';
 import { VswitchError } from '../../switch/errors.js';
-import type { ApiDeps } from '../../api/http/app.js';
 import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
 
 /** The Proxy runs without VTTIF, so without the fast-path plugin. HTTP 409 (code `vttif-disabled`). */
@@ -17,11 +16,12 @@ export class FastPathUnavailableError extends VswitchError {
   }
 }
 
-export function registerFastPathRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+export function registerFastPathRoutes(app: Hono<ApiEnv>, running: () => FastPath | undefined, where: { readonly isProxy: boolean }): void {
   const fastpathOf = (): FastPath => {
-    if (!deps.hosts) throw new NotProxyError();
-    if (!deps.fastpath) throw new FastPathUnavailableError();
-    return deps.fastpath;
+    if (!where.isProxy) throw new NotProxyError();
+    const fastpath = running();
+    if (!fastpath) throw new FastPathUnavailableError();
+    return fastpath;
   };
   app.get('/v1/plugins/fastpath/status', (c) => c.json(fastpathOf().status()));
   app.put('/v1/plugins/fastpath/settings', async (c) => {

@@ -1,6 +1,7 @@
 /**
- * Builds the Proxy's PluginRegistry from its parts and registers what runs in process: VTTIF and fast-path (when
- * VTTIF is enabled) and the config's modules. The daemon calls this once, after its links and VTTIF started.
+ * Builds the Proxy's PluginRegistry from its parts and registers what runs in process: the built-in plugins'
+ * adaptation parts and event sources (plugins/plugin.ts), then the config's modules.
+ * The daemon calls this once, after its links and plugins started.
  */
 import type { Clock } from '../../switch/clock.js';
 import type { PluginModuleConfig } from '../../switch/config/config.js';
@@ -9,15 +10,11 @@ import type { Logger } from '../../switch/log.js';
 import type { ReportMessage } from '../../switch/overlay/control-messages.js';
 import type { HostSummary } from '../../switch/overlay/overlay.js';
 import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
-import { FastPathPlugin } from '../fastpath/plugin.js';
-import type { FastPathSettings } from '../fastpath/fastpath.js';
-import type { VttifService } from '../vttif/proxy-service.js';
-import { VttifPlugin } from '../vttif/plugin.js';
 import { actingAs } from './acting-as.js';
 import { loadPluginModule } from './module-loader.js';
 import { snapshotOf, type SnapshotLink } from './overlay-watch.js';
-import type { PluginEvent } from './plugin.js';
-import { PluginRegistry } from './registry.js';
+import { PluginRegistry, type PluginEventSource } from './registry.js';
+import type { AdaptationPart } from '../plugin.js';
 
 export interface PluginHostParts {
   /** The Proxy's name (its own links are reported under it). */
@@ -34,18 +31,22 @@ export interface PluginHostParts {
   proxyMacs(): MacView[];
   /** Rules on the Proxy with their owners. */
   proxyRuleOwners(): string[];
-  vttif: VttifService | undefined;
-  fastpath: Partial<FastPathSettings>;
+  /** The built-in plugins' adaptation parts and event sources (plugins/plugin.ts), in start order. */
+  builtins: readonly BuiltinParts[];
   modules: readonly PluginModuleConfig[];
   clock: Clock;
   wallClock: () => number;
   log: Logger;
 }
 
+export interface BuiltinParts {
+  readonly name: string;
+  readonly adaptation?: AdaptationPart;
+  readonly eventSources?: readonly PluginEventSource[];
+}
+
 export interface PluginHost {
   registry: PluginRegistry;
-  /** The fast-path plugin's engine (its own API routes), when VTTIF runs. */
-  fastpath: FastPathPlugin | undefined;
   stop(): Promise<void>;
 }
 
@@ -72,27 +73,11 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
     places: { proxy: parts.local, hostNames: () => parts.hosts().map((h) => h.name), host: (h) => parts.host(h) },
     countOwned: (actor) => countOwned(parts, actor),
     snapshot: () => overlaySnapshot(parts),
-    ...(parts.vttif ? vttifEvents(parts.vttif) : {}),
   });
-  let fastpath: FastPathPlugin | undefined;
-  if (parts.vttif) {
-    const vttif = parts.vttif;
-    await registry.addInProcess('vttif', 'builtin', new VttifPlugin(vttif), { enabled: true, actor: 'vttif', isEnabled: () => vttif.running });
-    vttif.subscribe((topology) => registry.publish({ type: 'app-topology', topology: topology as NonNullable<PluginEvent['topology']> }));
-    fastpath = new FastPathPlugin(
-      {
-        clock: parts.clock,
-        log: log.child({ component: 'fastpath' }),
-        currentEdges: () => vttif.topology().edges,
-        host: (name) => parts.host(name),
-        proxyLinks: () => parts.proxyLinks(),
-        listenPorts: (name) => parts.report(name)?.listen,
-        proxyMacs: () => parts.proxyMacs(),
-      },
-      parts.fastpath,
-    );
-    const plugin = fastpath;
-    await registry.addInProcess('fastpath', 'builtin', plugin, { enabled: plugin.isEnabled(), actor: 'fastpath', isEnabled: () => plugin.isEnabled() });
+  for (const builtin of parts.builtins) {
+    for (const source of builtin.eventSources ?? []) registry.addEventSource(source);
+    const a = builtin.adaptation;
+    if (a) await registry.addInProcess(builtin.name, 'builtin', a.plugin, { enabled: a.enabled, ...(a.actor ? { actor: a.actor } : {}), ...(a.isEnabled ? { isEnabled: a.isEnabled } : {}) });
   }
   for (const module of parts.modules) {
     const plugin = await loadPluginModule(module);
@@ -100,22 +85,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
     log.info('plugin module loaded', { event: 'plugin-loaded', plugin: module.name, module: module.module });
   }
   registry.start();
-  return {
-    registry,
-    fastpath,
-    stop: () => registry.stop(),
-  };
-}
-
-function vttifEvents(vttif: VttifService): Pick<ConstructorParameters<typeof PluginRegistry>[0], 'currentTopology' | 'matrix'> {
-  return {
-    currentTopology: () => (vttif.running ? { type: 'app-topology', topology: vttif.currentEvent() as NonNullable<PluginEvent['topology']> } : undefined),
-    matrix: () => {
-      if (!vttif.running) return undefined;
-      const matrix = vttif.matrix();
-      return matrix.pairs.length === 0 ? undefined : { type: 'matrix', matrix: matrix as NonNullable<PluginEvent['matrix']> };
-    },
-  };
+  return { registry, stop: () => registry.stop() };
 }
 
 function overlaySnapshot(parts: PluginHostParts): ReturnType<typeof snapshotOf> {

@@ -32,7 +32,18 @@ export const MAX_HTTP_POLICIES = 32;
 const NOTHING_OWNED = { links: 0, rules: 0 } as const;
 const TICK_MS = 1000;
 
-type EventBody = Omit<PluginEvent, 'seq' | 'at'>;
+export type EventBody = Omit<PluginEvent, 'seq' | 'at'>;
+
+/**
+ * Events a plugin makes for the others (VTTIF's `app-topology` and `matrix`): what a newcomer to its type needs to
+ * know now, what to publish on each tick while anyone takes the type, and changes as they happen.
+ */
+export interface PluginEventSource {
+  readonly type: PluginEventType;
+  current?(): EventBody | undefined;
+  periodic?(): EventBody | undefined;
+  subscribe?(publish: (body: EventBody) => void): () => void;
+}
 
 export interface PluginRegistryOptions {
   clock: Clock;
@@ -46,10 +57,6 @@ export interface PluginRegistryOptions {
   countOwned(actors: readonly string[]): Promise<Map<string, { links: number; rules: number }>>;
   /** The overlay now: hosts and links (overlay-watch.ts). */
   snapshot(): OverlaySnapshot;
-  /** VTTIF's current topology as an event body (reason "current"); undefined without VTTIF. */
-  currentTopology?(): EventBody | undefined;
-  /** The matrix as an event body, or undefined when there is nothing to say. */
-  matrix?(): EventBody | undefined;
   post?: WebhookPoster;
   rateLimit?: RateLimitSettings;
 }
@@ -60,6 +67,8 @@ export class PluginRegistry {
   private seq = 0;
   private last: OverlaySnapshot = EMPTY_SNAPSHOT;
   private timer: NodeJS.Timeout | undefined;
+  private readonly sources: PluginEventSource[] = [];
+  private readonly unsubscribes: (() => void)[] = [];
 
   constructor(private readonly options: PluginRegistryOptions) {}
 
@@ -81,6 +90,13 @@ export class PluginRegistry {
     if (entry.enabled) for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
   }
 
+  /** A plugin's events (see PluginEventSource); its changes are published from now on. */
+  addEventSource(source: PluginEventSource): void {
+    this.sources.push(source);
+    const unsubscribe = source.subscribe?.((body) => this.publish(body));
+    if (unsubscribe) this.unsubscribes.push(unsubscribe);
+  }
+
   start(): void {
     this.last = this.options.snapshot();
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -89,6 +105,7 @@ export class PluginRegistry {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const entry of this.entries.values()) await entry.close();
   }
 
@@ -105,9 +122,10 @@ export class PluginRegistry {
     const next = this.options.snapshot();
     for (const change of diffSnapshots(this.last, next)) this.publish(watchBody(change));
     this.last = next;
-    if (this.anyoneTakes('matrix')) {
-      const matrix = this.options.matrix?.();
-      if (matrix) this.publish(matrix);
+    for (const source of this.sources) {
+      if (!source.periodic || !this.anyoneTakes(source.type)) continue;
+      const body = source.periodic();
+      if (body) this.publish(body);
     }
     const now = this.options.clock.now();
     for (const entry of this.entries.values()) {
@@ -120,9 +138,10 @@ export class PluginRegistry {
   /** What a newcomer to `types` needs to know of now (the stream's opening events). */
   currentEventsFor(types: readonly PluginEventType[]): PluginEvent[] {
     const bodies: EventBody[] = [];
-    if (types.includes('app-topology')) {
-      const topology = this.options.currentTopology?.();
-      if (topology) bodies.push(topology);
+    for (const source of this.sources) {
+      if (!types.includes(source.type)) continue;
+      const body = source.current?.();
+      if (body) bodies.push(body);
     }
     if (types.includes('host') || types.includes('link')) {
       for (const change of currentEvents(this.options.snapshot())) if (types.includes(change.type)) bodies.push(watchBody(change));

@@ -12,15 +12,16 @@ import { POLICY_ACTOR_PREFIX } from '../../switch/overlay/local-primitives.js';
 import { policyActorName, type PolicyRegistration } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
 import { PolicyForbiddenError } from '../../api/http/auth.js';
-import type { ApiDeps } from '../../api/http/app.js';
 import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
 
 const KEEPALIVE_MS = 15_000;
 
-export function registerPluginRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+/** Mounted on every daemon; `registry` is the Proxy's (undefined elsewhere: 404 not-proxy). */
+export function registerPluginRoutes(app: Hono<ApiEnv>, registry: () => PluginRegistry | undefined): void {
   const registryOf = (): PluginRegistry => {
-    if (!deps.plugins) throw new NotProxyError();
-    return deps.plugins;
+    const running = registry();
+    if (!running) throw new NotProxyError();
+    return running;
   };
   const isPolicy = (c: Context<ApiEnv>): boolean => c.get('actor').name.startsWith(POLICY_ACTOR_PREFIX);
   const operatorOnly = (c: Context<ApiEnv>, what: string): void => {

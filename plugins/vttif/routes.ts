@@ -9,7 +9,6 @@ import { streamSSE } from 'hono/streaming';
 import type { TopologyEventView, VttifService } from './proxy-service.js';
 import type { VttifParameterChange } from './vttif.js';
 import { VswitchError } from '../../switch/errors.js';
-import type { ApiDeps } from '../../api/http/app.js';
 import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
 
 /** The Proxy runs without VTTIF (config `vttif.enabled: false`). HTTP 409. */
@@ -21,11 +20,12 @@ export class VttifDisabledError extends VswitchError {
 
 const KEEPALIVE_MS = 15_000;
 
-export function registerVttifRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+export function registerVttifRoutes(app: Hono<ApiEnv>, running: () => VttifService | undefined, where: { readonly isProxy: boolean }): void {
   const vttifOf = (): VttifService => {
-    if (!deps.hosts) throw new NotProxyError();
-    if (!deps.vttif) throw new VttifDisabledError();
-    return deps.vttif;
+    if (!where.isProxy) throw new NotProxyError();
+    const service = running();
+    if (!service) throw new VttifDisabledError();
+    return service;
   };
 
   app.get('/v1/vttif/matrix', (c) => c.json(vttifOf().matrix()));

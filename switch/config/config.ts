@@ -80,8 +80,8 @@ export interface DaemonConfig {
   switch: SwitchConfig;
   ports: PortConfig[];
   log: { level: LogLevel };
-  vttif: VttifConfig;
-  fastpath: FastPathConfig;
+  /** The plugins' own sections (switch/config/config-section.ts), by key, as each one's reader returned them. */
+  sections: ReadonlyMap<string, unknown>;
   /** In-process plugin modules (Proxy only), loaded at start: plugins/host/module-loader.ts. */
   plugins: PluginModuleConfig[];
 }
@@ -92,36 +92,6 @@ export interface PluginModuleConfig {
   module: string;
   enabled: boolean;
   options: Record<string, unknown>;
-}
-
-/**
- * The fast-path adaptation policy (plugins/fastpath), on a Proxy with VTTIF. Off by default: the star alone until
- * the config (or PUT /v1/plugins/fastpath) turns it on.
- */
-export interface FastPathConfig {
-  enabled: boolean;
-  /** Fast-path links at most per host (0..1000; 7 = all pairs of 8 hosts). */
-  maxLinksPerHost: number;
-  /** Fast-path links at most in all (default 1000). */
-  maxLinks: number;
-  /** A pair's link goes once the pair has been absent from VTTIF's topology this long. */
-  removeAfterMs: number;
-  /** A pair must be in the topology this long before its link is added. */
-  addAfterMs: number;
-}
-
-/**
- * VTTIF (traffic inference): hosts count per (src, dst) MAC and send their matrix at updateRateHz; the Proxy uses
- * all three parameters. `enabled: false` = no counting at all (the data path is untouched).
- */
-export interface VttifConfig {
-  enabled: boolean;
-  /** 1..20 Hz. */
-  updateRateHz: number;
-  /** Proxy's smoothing window; absent = derived from the config-time bound (max(1000, 2 × bound)). */
-  smoothingMs?: number;
-  /** 0..1: fraction of the heaviest pair's intensity an edge needs. */
-  threshold: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { ConfigReader } from './config-reader.js';
+import type { ConfigSection } from './config-section.js';
 import { isIP } from 'node:net';
 import { decodeKeyBase64 } from '../link/noise/crypto.js';
 import {
@@ -14,7 +15,6 @@ import {
   type LinkListenConfig,
   type PeerConfig,
   type PortConfig,
-  type VttifConfig,
 } from './config.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -25,7 +25,7 @@ const IFNAME_TEXT = 'a Linux interface name of 1 to 15 characters without spaces
 const LISTEN = /^(unix:\/.+|(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|localhost):\d{1,5})$/;
 
 /** Reads and checks a daemon config file; throws one ConfigError naming file, key and problem. */
-export function loadConfigFile(file: string): DaemonConfig {
+export function loadConfigFile(file: string, sections: readonly ConfigSection[] = []): DaemonConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -33,11 +33,11 @@ export function loadConfigFile(file: string): DaemonConfig {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
     throw new ConfigError(file, '', `cannot read the file (${code})`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, sections);
 }
 
-/** Parses config text; `file` is only used in messages. */
-export function parseConfig(text: string, file: string): DaemonConfig {
+/** Parses config text; `file` is only used in messages; `sections` are the plugins' (their keys are allowed). */
+export function parseConfig(text: string, file: string, sections: readonly ConfigSection[] = []): DaemonConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
@@ -47,13 +47,11 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'vttif', 'fastpath', 'plugins']);
+  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'plugins', ...sections.map((s) => s.key)]);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen', 'tokens']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes', 'offload']);
   r.onlyKeys(['log'], ['level']);
-  r.onlyKeys(['vttif'], ['enabled', 'updateRateHz', 'smoothingMs', 'threshold']);
-  r.onlyKeys(['fastpath'], ['enabled', 'maxLinksPerHost', 'maxLinks', 'removeAfterMs', 'addAfterMs']);
 
   const config: DaemonConfig = {
     name: r.string(['name'], { pattern: NAME, patternText: NAME_TEXT }),
@@ -67,7 +65,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
         pattern: LISTEN,
         patternText: '"ADDRESS:PORT" or "unix:/path"',
       }),
-      tokens: readApiTokens(r),
+      tokens: readApiTokens(r, sections),
     },
     switch: {
       macIdleTimeS: r.integer(['switch', 'macIdleTimeS'], { default: 300, min: 1, max: 86_400 }),
@@ -77,16 +75,11 @@ export function parseConfig(text: string, file: string): DaemonConfig {
     },
     ports: readPorts(r),
     log: { level: r.string(['log', 'level'], { default: 'info', oneOf: ['debug', 'info', 'warn', 'error'] }) as DaemonConfig['log']['level'] },
-    vttif: readVttif(r),
-    fastpath: {
-      enabled: r.boolean(['fastpath', 'enabled'], { default: false }),
-      maxLinksPerHost: r.integer(['fastpath', 'maxLinksPerHost'], { default: 7, min: 0, max: 1000 }),
-      maxLinks: r.integer(['fastpath', 'maxLinks'], { default: 1000, min: 0, max: 100_000 }),
-      removeAfterMs: r.integer(['fastpath', 'removeAfterMs'], { default: 10_000, min: 0, max: 3_600_000 }),
-      addAfterMs: r.integer(['fastpath', 'addAfterMs'], { default: 0, min: 0, max: 3_600_000 }),
-    },
-    plugins: readPlugins(r, file),
+    sections: new Map(),
+    plugins: readPlugins(r, file, sections),
   };
+  const role = config.role;
+  config.sections = new Map(sections.map((s) => [s.key, s.read(r, role)]));
   if (config.plugins.length > 0 && config.role !== 'proxy') r.fail(['plugins'], 'plugins run on the Proxy: remove this key, or set role: proxy');
   checkListenPort(r, config.api.listen);
   if (config.api.tokens.length === 0 && !isLoopbackListen(config.api.listen)) {
@@ -103,7 +96,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
 }
 
 /** `plugins: [{ name, module, enabled?, options? }]`: in-process plugin modules (Proxy), paths relative to the file. */
-function readPlugins(r: ConfigReader, file: string): PluginModuleConfig[] {
+function readPlugins(r: ConfigReader, file: string, sections: readonly ConfigSection[]): PluginModuleConfig[] {
   const plugins: PluginModuleConfig[] = [];
   const names = new Map<string, number>();
   const count = r.sequence(['plugins']);
@@ -111,7 +104,7 @@ function readPlugins(r: ConfigReader, file: string): PluginModuleConfig[] {
     const at = ['plugins', i];
     r.onlyKeys(at, ['name', 'module', 'enabled', 'options']);
     const name = r.string([...at, 'name'], { pattern: NAME, patternText: NAME_TEXT });
-    if (RESERVED_ACTORS.includes(name)) r.fail([...at, 'name'], `"${name}" is a built-in plugin's name: choose another`);
+    if (RESERVED_ACTORS.includes(name) || sections.some((s) => s.key === name)) r.fail([...at, 'name'], `"${name}" is a built-in plugin's name: choose another`);
     if (names.has(name)) r.fail([...at, 'name'], `"${name}" is already the name of plugins[${names.get(name)}]`);
     names.set(name, i);
     const module = r.string([...at, 'module']);
@@ -127,16 +120,6 @@ function readPlugins(r: ConfigReader, file: string): PluginModuleConfig[] {
   return plugins;
 }
 
-/** Ranges as plugins/vttif/parameters.ts checks them (1..20 Hz, ≥ 100 ms, 0..1). */
-function readVttif(r: ConfigReader): VttifConfig {
-  const vttif: VttifConfig = {
-    enabled: r.boolean(['vttif', 'enabled'], { default: true }),
-    updateRateHz: r.number(['vttif', 'updateRateHz'], { default: 20, min: 1, max: 20 }),
-    threshold: r.number(['vttif', 'threshold'], { default: 0.1, min: 0, max: 1 }),
-  };
-  if (r.has(['vttif', 'smoothingMs'])) vttif.smoothingMs = r.integer(['vttif', 'smoothingMs'], { default: 1000, min: 100, max: 3_600_000 });
-  return vttif;
-}
 
 function readPorts(r: ConfigReader): PortConfig[] {
   const ports: PortConfig[] = [];
@@ -270,12 +253,12 @@ export function isLoopbackListen(listen: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** Actor names of the Proxy's own plugins and its clean-up: a token named so could pass for them. */
-const RESERVED_ACTORS = ['fastpath', 'vttif', 'plugins', 'star', 'config'];
+/** Actor names of the Proxy's clean-up and config (and every plugin section's key): a token named so could pass for them. */
+const RESERVED_ACTORS = ['plugins', 'star', 'config'];
 
 const TOKEN = /^[\x21-\x7e]{16,256}$/;
 
-function readApiTokens(r: ConfigReader): ApiTokenConfig[] {
+function readApiTokens(r: ConfigReader, sections: readonly ConfigSection[]): ApiTokenConfig[] {
   const tokens: ApiTokenConfig[] = [];
   const names = new Map<string, number>();
   const values = new Map<string, number>();
@@ -284,7 +267,7 @@ function readApiTokens(r: ConfigReader): ApiTokenConfig[] {
     const at = ['api', 'tokens', i];
     r.onlyKeys(at, ['name', 'token', 'readOnly']);
     const name = r.string([...at, 'name'], { pattern: NAME, patternText: NAME_TEXT });
-    if (RESERVED_ACTORS.includes(name)) r.fail([...at, 'name'], `"${name}" is the name the Proxy's own plugins act under: choose another`);
+    if (RESERVED_ACTORS.includes(name) || sections.some((s) => s.key === name)) r.fail([...at, 'name'], `"${name}" is the name the Proxy's own plugins act under: choose another`);
     if (names.has(name)) r.fail([...at, 'name'], `"${name}" is already the name of api.tokens[${names.get(name)}]`);
     names.set(name, i);
     const token = r.string([...at, 'token'], { pattern: TOKEN, patternText: '16 to 256 printable characters without spaces' });

@@ -1,11 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
+import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
+import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
 import { apiRequest } from '../../api/cli/client.js';
 import { readPackageFile } from '../../api/package-files.js';
 import type { Status } from '../../api/wire/schemas.js';
-import { parseConfig } from '../../switch/config/load-config.js';
+import { parseDaemonConfig } from '../../daemon/config.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { VswitchError } from '../../switch/errors.js';
 import { createLogger } from '../../switch/log.js';
@@ -14,7 +17,7 @@ import { arpRequest, mac } from '../support/frames.js';
 
 function setup(opts: { failOn?: string } = {}) {
   const socket = join(mkdtempSync(join(tmpdir(), 'vswitch-daemon-')), 'api.sock');
-  const config = parseConfig(
+  const config = parseDaemonConfig(
     `name: h1\napi: { listen: "unix:${socket}" }\nports:\n  - { name: p1, type: tap }\n  - { name: p2, type: tap }\n`,
     'test.yaml',
   );
@@ -69,6 +72,27 @@ describe('Daemon', () => {
     expect([...opened.values()].every((p) => p.stats().readFrames === 0)).toBe(true);
     opened.get('p1')!.inject([new Uint8Array(64)]);
     expect(opened.get('p1')!.stats().readFrames).toBe(0);
+  });
+
+  it('a start that fails after its links are up leaves no overlay heartbeat or control channel running', async () => {
+    const network = new MemoryNetwork();
+    const peerKey = encodeKeyBase64(publicKey(generatePrivateKey((n) => new Uint8Array(randomBytes(n)))));
+    const key = encodeKeyBase64(generatePrivateKey((n) => new Uint8Array(randomBytes(n))));
+    const config = parseDaemonConfig(
+      `name: h1\nprivateKey: "${key}"\nproxy: proxy\npeers:\n  - { name: proxy, publicKey: "${peerKey}", endpoint: "198.18.0.1:51820", transport: udp }\napi: { listen: "unix:/nonexistent-dir/vswitch.sock" }\nports:\n  - { name: p1, type: tap }\n`,
+      'test.yaml',
+    );
+    const { deps } = setup();
+    // Only intervals are faked: the overlay's heartbeat is one, and a failed start must leave none behind.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      await expect(
+        Daemon.start(config, { ...deps, createTransport: (kind, listen) => network.createTransport({ kind, listen: { host: '198.18.0.2', port: listen?.port ?? 51820 } }) }),
+      ).rejects.toMatchObject({ code: 'api-listen' });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stops cleanly: the API is gone and the ports are closed', async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPackageFile } from '../../api/package-files.js';
-import { parseConfig } from '../../switch/config/load-config.js';
+import { parseDaemonConfig } from '../../daemon/config.js';
 import { Daemon, type DaemonDeps } from '../../daemon/daemon.js';
 import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../switch/link/noise/crypto.js';
 import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
@@ -81,7 +81,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
   };
   try {
     const proxy = await Daemon.start(
-      parseConfig(
+      parseDaemonConfig(
         `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys['proxy']!)}"\napi: { listen: "unix:${dir}/proxy.sock"${tokensYaml(options.proxyTokens)} }\n${options.proxyYaml ?? ''}\n` +
           `peers:\n${hostNames.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}", endpoint: "${address(h)}:51820" }\n`).join('')}`,
         join(dir, 'proxy.yaml'),
@@ -92,7 +92,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
     const hosts = new Map<string, Daemon>();
     for (const [i, h] of hostNames.entries()) {
       const host = await Daemon.start(
-        parseConfig(
+        parseDaemonConfig(
           `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${(typeof options.hostYaml === 'function' ? options.hostYaml(h) : options.hostYaml) ?? ''}\n` +
             `ports:\n  - { name: ${options.portName ? options.portName(h, i) : `tap-${h}v1`}, type: tap }\n` +
             `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820"${options.proxyPeerYaml ? `, ${options.proxyPeerYaml(h)}` : ''} }\n`,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../api/cli/common.js';
 import { createProgram } from '../../../api/cli/program.js';
-import { parseConfig } from '../../../switch/config/load-config.js';
+import { parseDaemonConfig } from '../../../daemon/config.js';
 import { Daemon } from '../../../daemon/daemon.js';
 import { createLogger } from '../../../switch/log.js';
 import { MemoryPort } from '../../../switch/port/memory-port.js';
@@ -16,7 +16,7 @@ let api: string;
 
 beforeAll(async () => {
   const socket = join(mkdtempSync(join(tmpdir(), 'vswitch-cli-')), 'api.sock');
-  const config = parseConfig(
+  const config = parseDaemonConfig(
     [
       'name: h1',
       `api: { listen: "unix:${socket}", tokens: [{ name: ops, token: ${TOKEN} }, { name: view, token: ${VIEWER}, readOnly: true }] }`,

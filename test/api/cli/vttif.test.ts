@@ -2,13 +2,14 @@
  * VTTIF's API and CLI on a Proxy daemon (no links: updates are fed to its VttifService directly, on a manual
  * clock): `topology app` in every format, `--watch` over the SSE stream, `vttif params`.
  */
+import { vttifServiceOf } from '../../../plugins/vttif/daemon-plugin.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../../api/cli/program.js';
 import type { CliIo } from '../../../api/cli/common.js';
-import { parseConfig } from '../../../switch/config/load-config.js';
+import { parseDaemonConfig } from '../../../daemon/config.js';
 import { Daemon } from '../../../daemon/daemon.js';
 import { parseMac } from '../../../switch/frame/mac.js';
 import { createLogger } from '../../../switch/log.js';
@@ -21,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vswitch-vttif-cli-'));
 const RING = ['02:00:c6:13:01:01', '02:00:c6:13:02:01', '02:00:c6:13:03:01', '02:00:c6:13:04:01'];
 
 beforeAll(async () => {
-  const config = parseConfig(`name: proxy\nrole: proxy\napi: { listen: "unix:${dir}/api.sock" }\nvttif: { smoothingMs: 1000 }\n`, 'proxy.yaml');
+  const config = parseDaemonConfig(`name: proxy\nrole: proxy\napi: { listen: "unix:${dir}/api.sock" }\nvttif: { smoothingMs: 1000 }\n`, 'proxy.yaml');
   daemon = await Daemon.start(config, {
     clock: { now: () => nowMs },
     log: createLogger({ write: () => {} }),
@@ -38,8 +39,8 @@ function feedRing(ms: number): void {
   for (let t = 0; t < ms; t += 50) {
     nowMs += 50;
     const entries = RING.map((a, i) => ({ src: parseMac(a)!, dst: parseMac(RING[(i + 1) % 4]!)!, frames: 10, bytes: i === 0 ? 20_000 : 10_000 }));
-    daemon.vttif!.ingest({ host: 'h', atMs: nowMs, entries });
-    daemon.vttif!.tick(nowMs);
+    vttifServiceOf(daemon)!.ingest({ host: 'h', atMs: nowMs, entries });
+    vttifServiceOf(daemon)!.tick(nowMs);
   }
 }
 

@@ -4,6 +4,8 @@
  * MemoryNetwork, and `app.request()` to talk to it. `daemons(2)` gives two
  * such daemons on one network, so an added link really handshakes.
  */
+import { BUILTIN_PLUGINS } from '../../../plugins/builtin.js';
+import { registerPluginRoutes } from '../../../plugins/host/routes.js';
 import { readFileSync } from 'node:fs';
 import type { Hono } from 'hono';
 import { createApp, type ApiDeps } from '../../../api/http/app.js';
@@ -73,6 +75,8 @@ export async function daemons(count: number, options: FixtureOptions = {}): Prom
       specText: options.specText ?? SPEC_TEXT,
       auth: { tokens: options.tokens ?? [], requireToken: options.requireToken ?? (options.tokens ?? []).length > 0 },
       log,
+      // A host's view of every plugin's routes (they answer 404 not-proxy here), as the daemon mounts them.
+      mounts: [...BUILTIN_PLUGINS.map((plugin) => (app: Hono<ApiEnv>) => plugin.routes?.(app, () => undefined, { isProxy: false })), (app: Hono<ApiEnv>) => registerPluginRoutes(app, () => undefined)],
       ...options.overrides,
     };
     all.push({ name, address, publicKeyBase64: encodeKeyBase64(publicKey(privateKey)), primitives, datapath, links, ports, logs, app: createApp(deps), deps });

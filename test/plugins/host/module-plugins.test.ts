@@ -11,7 +11,7 @@ import { apiRequest } from '../../../api/cli/client.js';
 import type { components } from '../../../api/generated/openapi.js';
 import { loadPluginModule } from '../../../plugins/host/module-loader.js';
 import { MAX_CONSECUTIVE_ERRORS } from '../../../plugins/host/in-process-entry.js';
-import { parseConfig } from '../../../switch/config/load-config.js';
+import { parseDaemonConfig } from '../../../daemon/config.js';
 import { startMemoryOverlay, until, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
 
 type Plugin = components['schemas']['Plugin'];
@@ -100,11 +100,11 @@ describe('plugin modules', () => {
   });
 
   it('reads plugins from the config: paths relative to the file, Proxy only, names checked', () => {
-    const config = parseConfig('name: p\nrole: proxy\nplugins:\n  - { name: rec, module: ./rec.mjs, options: { a: [1, 2] } }\n', '/etc/vswitch/proxy.yaml');
+    const config = parseDaemonConfig('name: p\nrole: proxy\nplugins:\n  - { name: rec, module: ./rec.mjs, options: { a: [1, 2] } }\n', '/etc/vswitch/proxy.yaml');
     expect(config.plugins).toEqual([{ name: 'rec', module: '/etc/vswitch/rec.mjs', enabled: true, options: { a: [1, 2] } }]);
-    expect(() => parseConfig('name: h\nplugins:\n  - { name: rec, module: ./rec.mjs }\n', 'h.yaml')).toThrow(/plugins: plugins run on the Proxy/);
-    expect(() => parseConfig('name: p\nrole: proxy\nplugins:\n  - { name: fastpath, module: ./x.mjs }\n', 'p.yaml')).toThrow(/built-in plugin's name/);
-    expect(() => parseConfig('name: p\nrole: proxy\nplugins:\n  - { name: a, module: ./x.mjs, options: 3 }\n', 'p.yaml')).toThrow(/options: must be a mapping/);
-    expect(() => parseConfig('name: p\nrole: proxy\nplugins:\n  - { name: a, modul: ./x.mjs }\n', 'p.yaml')).toThrow(/modul/);
+    expect(() => parseDaemonConfig('name: h\nplugins:\n  - { name: rec, module: ./rec.mjs }\n', 'h.yaml')).toThrow(/plugins: plugins run on the Proxy/);
+    expect(() => parseDaemonConfig('name: p\nrole: proxy\nplugins:\n  - { name: fastpath, module: ./x.mjs }\n', 'p.yaml')).toThrow(/built-in plugin's name/);
+    expect(() => parseDaemonConfig('name: p\nrole: proxy\nplugins:\n  - { name: a, module: ./x.mjs, options: 3 }\n', 'p.yaml')).toThrow(/options: must be a mapping/);
+    expect(() => parseDaemonConfig('name: p\nrole: proxy\nplugins:\n  - { name: a, modul: ./x.mjs }\n', 'p.yaml')).toThrow(/modul/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../switch/config/load-config.js';
+import { parseDaemonConfig } from '../../../daemon/config.js';
 import { stringify } from 'yaml';
 import { configsFor } from '../../../switch/topology/configs.js';
 import { parseTopology } from '../../../switch/topology/parser.js';
@@ -25,7 +25,7 @@ describe('configsFor', () => {
     expect(configs.proxy!.role).toBe('proxy');
     expect(configs.proxy!.peers.map((p) => p.name)).toEqual(['h1', 'h2', 'h3']);
     // What it makes is a config the daemon accepts.
-    for (const c of Object.values(configs)) expect(() => parseConfig(stringify(c), `${c.name}.yaml`)).not.toThrow();
+    for (const c of Object.values(configs)) expect(() => parseDaemonConfig(stringify(c), `${c.name}.yaml`)).not.toThrow();
   });
 
   it('refuses an invalid overlay and a missing private key', () => {

@@ -4,6 +4,7 @@
  * parameters work through the Proxy's API (and the rate reaches the hosts); malformed matrix messages are
  * rejected, counted, and change nothing; `vttif.enabled: false` installs no counter.
  */
+import { vttifServiceOf, type VttifParts } from '../../../plugins/vttif/daemon-plugin.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../../api/cli/client.js';
 import type { MemoryPort } from '../../../switch/port/memory-port.js';
@@ -48,7 +49,7 @@ describe('VTTIF in the daemons', () => {
     const { proxy, h1, ports, api } = await star();
     expect(h1.datapath.counter).toBeDefined();
     await traffic(ports, 700);
-    const topology = proxy.vttif!.topology();
+    const topology = vttifServiceOf(proxy)!.topology();
     expect(edgesOf(topology)).toEqual([`${A}-${B}`, `${C}-${B}`].sort());
     expect(topology.shape).toBe('bus');
     expect(topology.detectedAt).not.toBeNull();
@@ -61,18 +62,18 @@ describe('VTTIF in the daemons', () => {
     const viaApi = await apiRequest<{ edges: unknown[]; shape: string }>(api, 'GET', '/v1/vttif/topology');
     expect(edgesOf(viaApi as never)).toEqual(edgesOf(topology));
     expect(await apiRequest(api, 'GET', '/v1/topology/app')).toMatchObject({ shape: 'bus' });
-    expect(proxy.vttif!.events().at(-1)).toMatchObject({ reason: 'settled', shape: 'bus' });
+    expect(vttifServiceOf(proxy)!.events().at(-1)).toMatchObject({ reason: 'settled', shape: 'bus' });
   });
 
   it('sets the parameters through the API; the rate reaches the hosts; bad values are 400 and change nothing', async () => {
     const { proxy, h1, h2, api, hostApi } = await star();
     const set = await apiRequest<{ updateRateHz: number; threshold: number; smoothingMs: number }>(api, 'PUT', '/v1/vttif/parameters', { updateRateHz: 10, threshold: 0.3 });
     expect(set).toMatchObject({ updateRateHz: 10, threshold: 0.3, smoothingMs: 200 });
-    await until(() => h1.vttifReporter!.updateRateHz === 10 && h2.vttifReporter!.updateRateHz === 10, 1000);
+    await until(() => vttifReporterOf(h1)!.updateRateHz === 10 && vttifReporterOf(h2)!.updateRateHz === 10, 1000);
     await expect(apiRequest(api, 'PUT', '/v1/vttif/parameters', { threshold: 2 })).rejects.toMatchObject({ status: 400 });
     await expect(apiRequest(api, 'PUT', '/v1/vttif/parameters', { smoothingMs: 50 })).rejects.toMatchObject({ status: 400 });
     await expect(apiRequest(api, 'PUT', '/v1/vttif/parameters', { rate: 5 })).rejects.toMatchObject({ status: 400 });
-    expect(proxy.vttif!.settings()).toMatchObject({ updateRateHz: 10, threshold: 0.3, smoothingMs: 200 });
+    expect(vttifServiceOf(proxy)!.settings()).toMatchObject({ updateRateHz: 10, threshold: 0.3, smoothingMs: 200 });
     // Back to a derived window: it follows the Proxy's config-time bound (default 2000 ms → 4000 ms).
     expect(await apiRequest(api, 'PUT', '/v1/vttif/parameters', { smoothingMs: null })).toMatchObject({ smoothingMs: 4000, isSmoothingDerived: true });
     await apiRequest(api, 'PUT', '/v1/config-time', { upperBoundMs: 3000 });
@@ -83,7 +84,7 @@ describe('VTTIF in the daemons', () => {
 
   it('rejects malformed matrix messages, counts them, and changes nothing', async () => {
     const { proxy, h1 } = await star();
-    const before = proxy.vttif!.matrix();
+    const before = vttifServiceOf(proxy)!.matrix();
     const bodies = [
       { t: 'matrix' },
       { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: 'nonsense', dst: B, frames: 1, bytes: 1 }] } },
@@ -95,23 +96,28 @@ describe('VTTIF in the daemons', () => {
     for (const body of bodies) h1.links!.sendControl('proxy', new TextEncoder().encode(JSON.stringify(body)));
     await new Promise((r) => setTimeout(r, 50));
     expect(Object.values(proxy.overlay!.channel.malformed).reduce((a, b) => a + b, 0)).toBe(6);
-    expect(proxy.vttif!.matrix().pairs).toEqual(before.pairs);
-    expect(proxy.vttif!.matrix().stats.updatesAccepted).toBe(0);
+    expect(vttifServiceOf(proxy)!.matrix().pairs).toEqual(before.pairs);
+    expect(vttifServiceOf(proxy)!.matrix().stats.updatesAccepted).toBe(0);
   });
 
   it('a host cannot report under another name: the link names it', async () => {
     const { proxy, h1 } = await star();
     const update = { host: 'h2', atMs: 1, entries: [{ src: A, dst: B, frames: 1, bytes: 100 }] };
     h1.links!.sendControl('proxy', new TextEncoder().encode(JSON.stringify({ t: 'matrix', update })));
-    await until(() => proxy.vttif!.matrix().stats.updatesAccepted === 1, 500);
-    expect(proxy.vttif!.matrix().pairs).toEqual([{ a: A, b: B, bytes: 100, frames: 1 }]);
+    await until(() => vttifServiceOf(proxy)!.matrix().stats.updatesAccepted === 1, 500);
+    expect(vttifServiceOf(proxy)!.matrix().pairs).toEqual([{ a: A, b: B, bytes: 100, frames: 1 }]);
   });
 
   it('vttif.enabled: false counts nothing and the Proxy answers 409', async () => {
     const { proxy, h1, ports, api } = await star('vttif: { enabled: false }');
     expect(h1.datapath.counter).toBeUndefined();
-    expect(proxy.vttif).toBeUndefined();
+    expect(vttifServiceOf(proxy)).toBeUndefined();
     await traffic(ports, 50);
     await expect(apiRequest(api, 'GET', '/v1/vttif/topology')).rejects.toMatchObject({ status: 409, problem: { code: 'vttif-disabled' } });
   });
 });
+
+
+function vttifReporterOf(daemon: { pluginExports(name: string): unknown }) {
+  return (daemon.pluginExports('vttif') as VttifParts | undefined)?.reporter;
+}

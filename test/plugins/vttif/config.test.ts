@@ -1,21 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../switch/config/load-config.js';
+import { parseDaemonConfig } from '../../../daemon/config.js';
+import type { VttifConfig } from '../../../plugins/vttif/config.js';
 
 const base = 'name: h1\n';
 
 describe('config: vttif', () => {
   it('defaults to enabled, 20 Hz, threshold 0.1, smoothing derived (absent)', () => {
-    expect(parseConfig(base, 'c.yaml').vttif).toEqual({ enabled: true, updateRateHz: 20, threshold: 0.1 });
+    expect(parseDaemonConfig(base, 'c.yaml').sections.get('vttif')).toEqual({ enabled: true, updateRateHz: 20, threshold: 0.1 });
   });
 
   it('reads all three parameters, and enabled: false', () => {
-    expect(parseConfig(`${base}vttif: { updateRateHz: 2.5, smoothingMs: 500, threshold: 0.25 }\n`, 'c.yaml').vttif).toEqual({
+    expect(parseDaemonConfig(`${base}vttif: { updateRateHz: 2.5, smoothingMs: 500, threshold: 0.25 }\n`, 'c.yaml').sections.get('vttif')).toEqual({
       enabled: true,
       updateRateHz: 2.5,
       smoothingMs: 500,
       threshold: 0.25,
     });
-    expect(parseConfig(`${base}vttif: { enabled: false }\n`, 'c.yaml').vttif.enabled).toBe(false);
+    expect((parseDaemonConfig(`${base}vttif: { enabled: false }\n`, 'c.yaml').sections.get('vttif') as VttifConfig).enabled).toBe(false);
   });
 
   it.each([
@@ -30,7 +31,7 @@ describe('config: vttif', () => {
   ])('refuses %s, naming the key', (line, keyPath) => {
     let error: unknown;
     try {
-      parseConfig(`${base}vttif: { ${line} }\n`, 'c.yaml');
+      parseDaemonConfig(`${base}vttif: { ${line} }\n`, 'c.yaml');
     } catch (err) {
       error = err;
     }

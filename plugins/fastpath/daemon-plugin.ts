@@ -1,0 +1,43 @@
+/**
+ * The fast-path plugin as a daemon plugin (plugins/plugin.ts): on a Proxy where VTTIF runs, it takes VTTIF's
+ * `app-topology` events through the plugin registry and adds direct links and rules between the hosts whose VMs
+ * talk; its settings are its config section and PUT /v1/plugins/fastpath/settings.
+ */
+import { fastpathConfigSection, type FastPathConfig } from './config.js';
+import type { FastPath } from './fastpath.js';
+import { FastPathPlugin } from './plugin.js';
+import { registerFastPathRoutes } from './routes.js';
+import type { VttifParts } from '../vttif/daemon-plugin.js';
+import type { DaemonPlugin, PluginParts, PluginStartContext } from '../plugin.js';
+
+export const fastpathPlugin: DaemonPlugin<FastPathConfig, FastPath> = {
+  name: 'fastpath',
+  description: 'Direct links and rules between the hosts whose VMs talk, heaviest first; the star stays.',
+  config: fastpathConfigSection,
+  routes: (app, running, where) => registerFastPathRoutes(app, running, where),
+  start: startFastPath,
+};
+
+function startFastPath(ctx: PluginStartContext, config: FastPathConfig): PluginParts<FastPath> | undefined {
+  const proxy = ctx.proxy;
+  const vttif = (ctx.exportsOf('vttif') as VttifParts | undefined)?.service;
+  if (proxy === undefined || vttif === undefined) return undefined; // it adapts to what VTTIF infers, on the Proxy
+  const plugin = new FastPathPlugin(
+    {
+      clock: ctx.clock,
+      log: ctx.log,
+      currentEdges: () => vttif.topology().edges,
+      host: (name) => proxy.host(name),
+      proxyLinks: () => proxy.proxyLinks(),
+      listenPorts: (name) => proxy.listenPorts(name),
+      proxyMacs: () => proxy.proxyMacs(),
+    },
+    config,
+  );
+  return {
+    exports: plugin.fastpath,
+    adaptation: { plugin, enabled: plugin.isEnabled(), actor: 'fastpath', isEnabled: () => plugin.isEnabled() },
+    // The registry closes the adaptation part (its watch ends; fast links stay while the Proxy restarts).
+    stop() {},
+  };
+}

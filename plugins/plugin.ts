@@ -1,0 +1,113 @@
+/**
+ * The one interface through which a plugin brings all of its parts to a daemon (VTTIF and the fast-path plugin are
+ * built in this way; plugins/builtin.ts lists them). The composition root (daemon/) loops over the list and names
+ * none of them:
+ *   - `config`: its section of the daemon's config file, read with the switch's reader (file:line:col errors);
+ *   - `controlMessages`: message types it adds to the control channel, checked by the channel on arrival;
+ *   - `routes`: its HTTP routes (described in openapi.yaml), mounted on every daemon — the handlers ask `running()`
+ *     for the started parts and answer with the plugin's own error where it does not run;
+ *   - `start`: its parts on one daemon (host or Proxy), or undefined where it has nothing to do: a datapath hook
+ *     (the frame counter), control-message and primitive-change handlers, housekeeping, metrics, and on the Proxy
+ *     its adaptation part and the events it makes for other plugins (plugins/host/registry.ts).
+ * The adaptation part (VswitchPlugin, plugins/host/plugin.ts) is the same interface config modules and HTTP policies
+ * use: events in, primitives out, under the plugin's own actor.
+ */
+import type { Hono } from 'hono';
+import type { ApiEnv } from '../api/http/primitive-routes.js';
+import type { Clock } from '../switch/clock.js';
+import type { ConfigSection } from '../switch/config/config-section.js';
+import type { Role } from '../switch/config/config.js';
+import type { FrameCounter } from '../switch/datapath.js';
+import type { LinkStatus, ListenPorts } from '../switch/link/link-manager.js';
+import type { Logger } from '../switch/log.js';
+import type { ControlExtension } from '../switch/overlay/control-messages.js';
+import type { HostSummary } from '../switch/overlay/overlay.js';
+import type { MacView, Primitives } from '../switch/overlay/primitives.js';
+import type { VswitchPlugin } from './host/plugin.js';
+import type { PluginEventSource } from './host/registry.js';
+
+/** Where a control message came from: the Proxy (on a host), or a host (on the Proxy). */
+export interface ControlSender {
+  readonly fromProxy: boolean;
+  readonly fromHost: boolean;
+}
+
+/** The Proxy's view of the overlay, for plugins that adapt it. */
+export interface ProxyView {
+  /** The relayed primitives of a host (undefined: no such host). */
+  host(name: string): Primitives | undefined;
+  hosts(): HostSummary[];
+  /** The Proxy's own links: one per host, with its key and underlay endpoint. */
+  proxyLinks(): LinkStatus[];
+  proxyMacs(): MacView[];
+  /** The ports a host last reported listening on. */
+  listenPorts(host: string): ListenPorts | undefined;
+}
+
+/** What a daemon gives a plugin that starts on it. */
+export interface PluginStartContext {
+  /** The daemon's name and role. */
+  readonly name: string;
+  readonly role: Role;
+  /** The daemon has VM ports (TAP or capture), not only links. */
+  readonly hasLocalPorts: boolean;
+  /** A host with a Proxy to report to. */
+  readonly hasProxy: boolean;
+  readonly clock: Clock;
+  readonly wallClock: () => number;
+  readonly log: Logger;
+  /** This daemon's own primitives. */
+  readonly primitives: Primitives;
+  /** Sends a control message of one of the plugin's types; undefined on a daemon without links. */
+  readonly control: { toProxy(type: string, body: unknown): boolean; toHosts(type: string, body: unknown): void } | undefined;
+  /** The datapath's per-frame counter hook (VTTIF's); undefined takes it off. */
+  setFrameCounter(counter: FrameCounter | undefined): void;
+  /** The flow offload reads its counters back at least this often (twice per report); a no-op without offload. */
+  followReportRate(updateRateHz: () => number | undefined): void;
+  /** On the Proxy: its view of the overlay; undefined on hosts. */
+  readonly proxy: ProxyView | undefined;
+  /** The `exports` of a plugin started before this one on the same daemon (undefined: not started). */
+  exportsOf(plugin: string): unknown;
+}
+
+/** The adaptation part a plugin registers with the Proxy's plugin registry. */
+export interface AdaptationPart {
+  readonly plugin: VswitchPlugin;
+  /** Enabled at start. */
+  readonly enabled: boolean;
+  /** Its actor name (default "policy:" + name). */
+  readonly actor?: string;
+  isEnabled?(): boolean;
+}
+
+/** A plugin's parts on one daemon. */
+export interface PluginParts<TExports = unknown> {
+  /** What other plugins, its routes and tests use of it. */
+  readonly exports: TExports;
+  /** A control message of one of its types (already checked by the channel). */
+  onControl?(peer: string, type: string, body: unknown, from: ControlSender): void;
+  /** A primitive changed on this daemon ("config-time", "link", "rule"). */
+  onPrimitiveChange?(what: string): void | Promise<void>;
+  /** Once a second, off the data path; `seconds` counts the calls. */
+  housekeeping?(nowMs: number, seconds: number): void;
+  /** Proxy: its adaptation part and the events it makes for other plugins. */
+  readonly adaptation?: AdaptationPart;
+  readonly eventSources?: readonly PluginEventSource[];
+  /** Prometheus text lines of its own series (with HELP and TYPE). */
+  metrics?(): string;
+  stop(): void | Promise<void>;
+}
+
+export interface DaemonPlugin<TConfig = unknown, TExports = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly config?: ConfigSection<TConfig>;
+  readonly controlMessages?: readonly ControlExtension[];
+  /** Mounts its routes; `running` is its parts on this daemon (undefined where it did not start). */
+  routes?(app: Hono<ApiEnv>, running: () => TExports | undefined, where: { readonly isProxy: boolean }): void;
+  start(ctx: PluginStartContext, config: TConfig): PluginParts<TExports> | undefined | Promise<PluginParts<TExports> | undefined>;
+}
+
+/** A plugin of any config and exports type, as the root holds them in a list. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDaemonPlugin = DaemonPlugin<any, any>;

@@ -16,7 +16,7 @@
  * only while someone watches, and at most once per `minIntervalMs` however
  * many pages watch (SnapshotSource shares the one in flight).
  */
-import type { ApiDeps } from '../http/app.js';
+import type { ApiDeps } from '../http/deps.js';
 import type { Status } from '../wire/schemas.js';
 import type { InterfaceView, MacView, Primitives, RuleView } from '../../switch/overlay/primitives.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';

@@ -14,45 +14,16 @@
  * paths must be the same set (test/api/http/routes-match-spec.test.ts).
  */
 import { Hono } from 'hono';
-import type { Logger } from '../../switch/log.js';
-import type { Primitives } from '../../switch/overlay/primitives.js';
-import { authenticate, type ApiAuth } from './auth.js';
+import { authenticate } from './auth.js';
 import { renderDocsPage } from './docs-page.js';
 import { errorToResponse, notFoundResponse } from './errors.js';
 import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } from './primitive-routes.js';
 import { createRequestValidator, validateRequests } from './request-validator.js';
 import { registerTopologyRoutes } from './topology-routes.js';
-import type { HostSummary, MacEntry, Status } from '../wire/schemas.js';
-import { registerDashboardRoutes, type DashboardOptions } from './dashboard-routes.js';
-import type { EventLog } from '../../switch/event-log.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
+import type { ApiDeps } from './deps.js';
 
-/** Registers routes on the app: how a plugin brings its own without the API knowing it. */
-export type RouteMount = (app: Hono<ApiEnv>) => void;
-
-export interface ApiDeps {
-  /** The primitives acting on this daemon. */
-  local: Primitives;
-  status(): Status;
-  macs(): MacEntry[];
-  /** Proxy only: the relayed primitives of a named host (undefined = unknown host). */
-  host?(name: string): Primitives | undefined;
-  /** Proxy only: the hosts the Proxy knows. */
-  hosts?(): HostSummary[];
-  /** Base64 public key of this daemon (the topology tools show it for the Proxy). */
-  publicKey?: string;
-  /** Routes the daemon's plugins bring (plugins/plugin.ts), each described in openapi.yaml; mounted after the core's. */
-  mounts?: readonly RouteMount[];
-  /** The daemon's event ring (switch/event-log.ts): replayed and streamed by GET /v1/events. */
-  events?: EventLog;
-  /** Tests: the dashboard's snapshot interval, script, clocks (api/http/dashboard-routes.ts). */
-  dashboard?: DashboardOptions;
-  /** Prometheus text exposition of this daemon's counters (api/http/metrics.ts). */
-  metrics?(): Promise<string>;
-  /** The text of openapi.yaml: served, rendered at /docs, and what requests are validated against. */
-  specText: string;
-  auth: ApiAuth;
-  log: Logger;
-}
+export type { ApiDeps, RouteMount } from './deps.js';
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const validator = createRequestValidator(deps.specText);

@@ -23,6 +23,7 @@ import { loadDashboardClient } from '../dashboard/client-script.js';
 import { buildDashboardPage } from '../dashboard/page.js';
 import { SnapshotSource, type SnapshotDeps } from '../dashboard/snapshot.js';
 import type { ApiEnv } from './primitive-routes.js';
+import type { DashboardOptions } from './deps.js';
 
 export const SNAPSHOT_INTERVAL_MS = 1000;
 
@@ -32,13 +33,6 @@ export interface DashboardDeps extends SnapshotDeps {
   log: Logger;
 }
 
-export interface DashboardOptions {
-  snapshotIntervalMs?: number;
-  /** The page's script (compiled api/dashboard/client.ts); read from the build when not given. */
-  clientJs?: string;
-  clock?: { now(): number };
-  wallClock?: () => number;
-}
 
 export function registerDashboardRoutes(app: Hono<ApiEnv>, deps: DashboardDeps, options: DashboardOptions = {}): void {
   const intervalMs = options.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS;

@@ -20,7 +20,7 @@ import { formatTopology } from '../../switch/topology/format.js';
 import { applyTopology, planTopology, type TopologyPlan } from '../../switch/topology/reconcile.js';
 import { traceRoute } from '../../switch/topology/route.js';
 import { toOverlay } from '../../switch/topology/state.js';
-import type { ApiDeps } from './app.js';
+import type { ApiDeps } from './deps.js';
 import { NotProxyError, type ApiEnv } from './primitive-routes.js';
 import { isPolicyActor } from '../../switch/overlay/local-primitives.js';
 import type { Actor } from '../../switch/overlay/primitives.js';

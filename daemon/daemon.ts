@@ -21,16 +21,13 @@ import { LinkManager, type LinkStatus } from '../switch/link/link-manager.js';
 import { interfaceViews, LocalPrimitives } from '../switch/overlay/local-primitives.js';
 import { Overlay } from '../switch/overlay/overlay.js';
 import type { Transport } from '../switch/link/transport/transport.js';
-import { createUdpTransport } from '../switch/link/transport/udp-transport.js';
-import { createNativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
-import { createTcpTransport } from '../switch/link/transport/tcp-transport.js';
-import { aeadProvider, encodeKeyBase64, nodeAeadProvider, publicKey, setAeadProvider } from '../switch/link/noise/crypto.js';
-import { createNativeAead, loadAddon, type NativeAddon } from '../switch/port/addon.js';
+import { encodeKeyBase64, publicKey } from '../switch/link/noise/crypto.js';
+import { realTransports, type NativeEdge } from './native.js';
 import { VswitchError } from '../switch/errors.js';
 // ---- flow offload (switch/offload/) ----
 import { FlowOffload, type OffloadStats } from '../switch/offload/flow-offload.js';
 import { createNativeKeypairSlots } from '../switch/offload/native-keypair-slots.js';
-import { keypairSlotProvider, jsKeypairSlots, setKeypairSlotProvider } from '../switch/link/noise/keypair.js';
+import { jsKeypairSlots, jsKeypairSlotsWith, type KeypairSlotProvider } from '../switch/link/noise/keypair.js';
 import type { NativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
 // ---- end flow offload ----
 import { EventLog, teeEvents } from '../switch/event-log.js';
@@ -47,44 +44,14 @@ export interface DaemonDeps {
   openPort(config: PortConfig): Port;
   specText: string;
   version: string;
-  /** Link transports; real sockets unless a test passes memory twins. */
+  /** Link transports; real sockets (daemon/native.ts realTransports) unless a test passes memory twins. */
   createTransport?: (kind: 'udp' | 'tcp', listen?: { host: string; port: number }) => Transport;
+  /** The addon, loaded once by the root (daemon/native.ts); absent: Node's own I/O and crypto, no flow offload. */
+  native?: NativeEdge;
   wallClock?: () => number;
   randomBytes?: (n: number) => Uint8Array;
   /** The plugins to run (default: the built-in ones, plugins/builtin.ts); their config sections must be in the config. */
   plugins?: readonly AnyDaemonPlugin[];
-}
-
-/**
- * Real sockets. UDP goes through the addon (recvmmsg/sendmmsg batches) when it
- * loads, else through Node's dgram; VSWITCH_NATIVE_UDP=0 forces dgram.
- */
-function createRealTransport(kind: 'udp' | 'tcp', listen?: { host: string; port: number }): Transport {
-  if (kind === 'udp') {
-    const udpListen = listen ?? { host: '0.0.0.0', port: 0 };
-    const addon = process.env['VSWITCH_NATIVE_UDP'] === '0' ? undefined : optionalAddon();
-    return addon ? createNativeUdpTransport({ listen: udpListen }, addon) : createUdpTransport({ listen: udpListen });
-  }
-  return createTcpTransport(listen ? { listen } : {});
-}
-
-/** The addon, or undefined when it is not built (the daemon then runs on Node's own I/O and crypto). */
-function optionalAddon(): NativeAddon | undefined {
-  try {
-    return loadAddon();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * With real sockets, the link's ChaCha20-Poly1305 runs in the addon (reused
- * OpenSSL contexts) when it loads; VSWITCH_NATIVE_AEAD=0 keeps node:crypto.
- */
-function installLinkAead(): string {
-  const addon = process.env['VSWITCH_NATIVE_AEAD'] === '0' ? undefined : optionalAddon();
-  if (addon && aeadProvider() === nodeAeadProvider) setAeadProvider(createNativeAead(addon, nodeAeadProvider));
-  return aeadProvider().name;
 }
 
 export class Daemon {
@@ -165,8 +132,9 @@ export class Daemon {
   private async startLinks(): Promise<void> {
     const { config, deps } = this;
     if (config.peers.length === 0 || !config.privateKey) return;
-    const create = deps.createTransport ?? createRealTransport;
-    if (deps.createTransport === undefined) deps.log.info('link cipher', { aead: installLinkAead() });
+    const create = deps.createTransport ?? realTransports(deps.native);
+    const keypairSlots = this.keypairSlots();
+    deps.log.info('link keypairs', { slots: keypairSlots.name });
     const needsTcp = config.listen.tcp !== undefined || config.peers.some((p) => p.transport !== 'udp');
     const udp = create('udp', config.listen.udp);
     if (this.offload && 'nativeHandle' in udp) this.offload.setLinkTransport(udp as NativeUdpTransport);
@@ -179,6 +147,7 @@ export class Daemon {
       wallClock: deps.wallClock ?? Date.now,
       randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
       log: deps.log.child({ component: 'links' }),
+      keypairSlots,
       onControl: (peer, body) => this.overlay?.onControl(peer, body),
     });
     this.links = links;
@@ -346,14 +315,19 @@ export class Daemon {
    */
   private startOffload(): FlowOffload | undefined {
     const { config, deps } = this;
-    if (!config.switch.offload || deps.createTransport !== undefined || process.env['VSWITCH_OFFLOAD'] === '0') return undefined;
-    const addon = optionalAddon();
-    if (addon === undefined || typeof addon.offloadPoll !== 'function') return undefined;
-    const offload = FlowOffload.start({ addon, datapath: this.datapath, clock: deps.clock, log: deps.log.child({ component: 'offload' }) });
+    const native = deps.native;
+    if (!config.switch.offload || native === undefined || !native.allowOffload) return undefined;
+    const offload = FlowOffload.start({ addon: native.addon, datapath: this.datapath, clock: deps.clock, log: deps.log.child({ component: 'offload' }) });
     if (offload === undefined) return undefined;
-    if (keypairSlotProvider() === jsKeypairSlots) setKeypairSlotProvider(createNativeKeypairSlots(addon, deps.clock));
-    deps.log.info('flow offload on', { keypairSlots: keypairSlotProvider().name });
+    deps.log.info('flow offload on');
     return offload;
+  }
+
+  /** With offload, keypairs live in the addon's slots (the fast paths seal with them); else in JS with the edge's AEAD. */
+  private keypairSlots(): KeypairSlotProvider {
+    const native = this.deps.native;
+    if (this.offload && native) return createNativeKeypairSlots(native.addon, this.deps.clock);
+    return native ? jsKeypairSlotsWith(native.aead) : jsKeypairSlots;
   }
 
   offloadStats(): OffloadStats | { enabled: false } {

@@ -22,7 +22,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { NoiseAction } from './noise/actions.js';
 import { NoiseDevice, type OffloadedTraffic } from './noise/device.js';
-import type { Keypair } from './noise/keypair.js';
+import type { Keypair, KeypairSlotProvider } from './noise/keypair.js';
 import type { PeerHandle } from './noise/peer.js';
 import { decodePayload, encodeControl, encodeEthernet, ethernetPayloadBytes } from './link-payload.js';
 import { LinkPort } from './link-port.js';
@@ -79,6 +79,8 @@ export interface LinkManagerOptions {
   onIp?: (peer: string, packet: Uint8Array) => void;
   /** Mirrors each link's binding after every change (flow offload); absent: nothing leaves JS. */
   offload?: LinkOffload;
+  /** Where keypairs keep their state (the addon's slots with offload; default: in JS). */
+  keypairSlots?: KeypairSlotProvider;
 }
 
 export interface LinkStatus {
@@ -153,7 +155,7 @@ export class LinkManager {
   };
 
   constructor(private readonly options: LinkManagerOptions) {
-    this.device = new NoiseDevice({ staticPrivateKey: options.privateKey, randomBytes: options.randomBytes });
+    this.device = new NoiseDevice({ staticPrivateKey: options.privateKey, randomBytes: options.randomBytes, ...(options.keypairSlots ? { keypairSlots: options.keypairSlots } : {}) });
   }
 
   async start(): Promise<void> {

@@ -30,7 +30,8 @@ import { createNativeKeypairSlots } from '../switch/offload/native-keypair-slots
 import { jsKeypairSlots, jsKeypairSlotsWith, type KeypairSlotProvider } from '../switch/link/noise/keypair.js';
 import type { NativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
 // ---- end flow offload ----
-import { EventLog, teeEvents } from '../switch/event-log.js';
+import { EventLog } from '../switch/event-log.js';
+import { EventBus, eventName } from '../switch/events.js';
 import { controlExtensions } from '../switch/overlay/control-messages.js';
 import { startPluginHost, type PluginHost } from '../plugins/host/on-proxy.js';
 import { registerPluginRoutes } from '../plugins/host/routes.js';
@@ -72,8 +73,10 @@ export class Daemon {
     readonly config: DaemonConfig,
     private readonly deps: DaemonDeps,
     readonly datapath: Datapath,
-    /** The last 200 events (links, transports, ports, rules…) for the dashboard; fed by the teed logger. */
+    /** The last 200 events (links, transports, ports, rules…) for the dashboard; it follows `bus`. */
     readonly events: EventLog,
+    /** Where the switch, the plugins and the root raise their events (switch/events.ts). */
+    readonly bus: EventBus,
   ) {
     this.startedAtMs = deps.clock.now();
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
@@ -87,21 +90,23 @@ export class Daemon {
       },
       macs: () => this.macEntries(),
       linkFloods: (name) => this.linkFloods(name),
+      events: bus,
     });
   }
 
-  static async start(config: DaemonConfig, rawDeps: DaemonDeps): Promise<Daemon> {
-    // Every log record that is an event (switch/event-log.ts) is also kept in the ring the dashboard streams.
-    const events = new EventLog({ wallClock: rawDeps.wallClock ?? Date.now });
-    const deps: DaemonDeps = { ...rawDeps, log: teeEvents(rawDeps.log, events) };
+  static async start(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
     const log = deps.log;
+    // Every event (switch/events.ts) is raised on one bus; the ring the dashboard streams follows it.
+    const bus = new EventBus({ onDropped: (err, event) => log.warn('event subscriber failed: dropped', { event: eventName(event), err }) });
+    const events = new EventLog({ wallClock: deps.wallClock ?? Date.now });
+    events.follow(bus);
     const core = new SwitchCore({
       macIdleTimeMs: config.switch.macIdleTimeS * 1000,
       macMaxEntries: config.switch.macMaxEntries,
       maxFrameBytes: config.switch.maxFrameBytes,
     });
-    const datapath = new Datapath({ core, clock: deps.clock, log });
-    const daemon = new Daemon(config, deps, datapath, events);
+    const datapath = new Datapath({ core, clock: deps.clock, log, events: bus });
+    const daemon = new Daemon(config, deps, datapath, events, bus);
     daemon.offload = daemon.startOffload();
     try {
       for (const portConfig of config.ports) {
@@ -125,6 +130,7 @@ export class Daemon {
     }
     daemon.startHousekeeping();
     log.info('daemon up', { name: config.name, role: config.role, ports: config.ports.length });
+    bus.emit({ type: 'daemon-up', name: config.name, role: config.role, ports: config.ports.length });
     return daemon;
   }
 
@@ -148,6 +154,7 @@ export class Daemon {
       randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
       log: deps.log.child({ component: 'links' }),
       keypairSlots,
+      events: this.bus,
       onControl: (peer, body) => this.overlay?.onControl(peer, body),
     });
     this.links = links;
@@ -163,6 +170,7 @@ export class Daemon {
       log: deps.log.child({ component: 'overlay' }),
       extensions: controlExtensions(this.pluginList.flatMap((p) => p.controlMessages ?? [])),
       onPluginMessage: (peer, type, body, from) => this.onPluginMessage(peer, type, body, from),
+      events: this.bus,
     });
     for (const peer of config.peers) {
       const port = links.addPeer({
@@ -212,6 +220,7 @@ export class Daemon {
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: plugin.name }),
+      events: this.bus,
       primitives: this.primitives,
       control: overlay
         ? {
@@ -249,9 +258,7 @@ export class Daemon {
    */
   private async startPluginHost(): Promise<void> {
     const { config, deps } = this;
-    this.events.subscribe((e) => {
-      if (e.event === 'link-up' || e.event === 'link-down') this.overlay?.changed();
-    });
+    this.bus.on(['link-up', 'link-down'], () => this.overlay?.changed());
     const overlay = this.overlay;
     if (config.role !== 'proxy' || overlay === undefined) return;
     this.plugins = await startPluginHost({
@@ -268,6 +275,7 @@ export class Daemon {
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'plugins' }),
+      events: this.bus,
     });
   }
 

@@ -18,6 +18,7 @@ import type { Clock } from '../switch/clock.js';
 import type { ConfigSection } from '../switch/config/config-section.js';
 import type { Role } from '../switch/config/config.js';
 import type { FrameCounter } from '../switch/datapath.js';
+import type { EventSink } from '../switch/events.js';
 import type { LinkStatus, ListenPorts } from '../switch/link/link-manager.js';
 import type { Logger } from '../switch/log.js';
 import type { ControlExtension } from '../switch/overlay/control-messages.js';
@@ -56,6 +57,11 @@ export interface PluginStartContext {
   readonly clock: Clock;
   readonly wallClock: () => number;
   readonly log: Logger;
+  /**
+   * Where the plugin raises its own events (`pluginEvent(name, …)`, switch/events.ts): the daemon's bus, which the
+   * dashboard's event log follows. The log is for people; only what is raised here is an event.
+   */
+  readonly events: EventSink;
   /** This daemon's own primitives. */
   readonly primitives: Primitives;
   /** Sends a control message of one of the plugin's types; undefined on a daemon without links. */

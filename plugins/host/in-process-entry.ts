@@ -4,6 +4,7 @@
  * within EVENT_TIMEOUT_MS is given up on, and after MAX_CONSECUTIVE_ERRORS failures in a row the plugin is marked
  * `failed` and gets nothing more until it is disabled and enabled again.
  */
+import { pluginEvent, type EventSink } from '../../switch/events.js';
 import type { Logger } from '../../switch/log.js';
 import { newCounters, type EntryCounters, type PluginEntry } from './entry.js';
 import { EventQueue } from './event-queue.js';
@@ -19,6 +20,8 @@ export interface InProcessEntryOptions {
   context: PluginContext;
   enabled: boolean;
   log: Logger;
+  /** Where `plugin-failed` is raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
   /** When the plugin keeps its own on/off switch (the fast-path plugin's settings), it is the truth. */
   isEnabled?: () => boolean;
 }
@@ -118,11 +121,9 @@ export class InProcessEntry implements PluginEntry {
           this.consecutiveErrors = 0;
         } else if (++this.consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
           this.failed = true;
-          this.options.log.warn('plugin failed: too many errors in a row, no more events until re-enabled', {
-            event: 'plugin-failed',
-            plugin: this.name,
-            errors: this.consecutiveErrors,
-          });
+          const failed = { plugin: this.name, errors: this.consecutiveErrors };
+          this.options.log.warn('plugin failed: too many errors in a row, no more events until re-enabled', failed);
+          this.options.events?.emit(pluginEvent('plugin-failed', 'warn', `plugin ${this.name} failed: ${failed.errors} errors in a row, no more events until re-enabled`, failed));
         }
       }
     } finally {

@@ -4,6 +4,7 @@
  * The daemon calls this once, after its links and plugins started.
  */
 import type { Clock } from '../../switch/clock.js';
+import { pluginEvent, type EventSink } from '../../switch/events.js';
 import type { PluginModuleConfig } from '../../switch/config/config.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
@@ -37,6 +38,8 @@ export interface PluginHostParts {
   clock: Clock;
   wallClock: () => number;
   log: Logger;
+  /** Where the registry and the host raise their events (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 export interface BuiltinParts {
@@ -56,6 +59,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
     clock: parts.clock,
     wallClock: parts.wallClock,
     log,
+    ...(parts.events ? { events: parts.events } : {}),
     context: (name, actor) => ({
       name,
       actor,
@@ -82,7 +86,8 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
   for (const module of parts.modules) {
     const plugin = await loadPluginModule(module);
     await registry.addInProcess(module.name, 'module', plugin, { enabled: module.enabled });
-    log.info('plugin module loaded', { event: 'plugin-loaded', plugin: module.name, module: module.module });
+    log.info('plugin module loaded', { plugin: module.name, module: module.module });
+    parts.events?.emit(pluginEvent('plugin-loaded', 'info', `plugin module ${module.name} loaded from ${module.module}`, { plugin: module.name, module: module.module }));
   }
   registry.start();
   return { registry, stop: () => registry.stop() };

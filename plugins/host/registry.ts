@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../switch/clock.js';
+import { NO_EVENTS, pluginEvent, type EventSink } from '../../switch/events.js';
 import type { Logger } from '../../switch/log.js';
 import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/primitives.js';
 import type { PluginEntry } from './entry.js';
@@ -49,6 +50,8 @@ export interface PluginRegistryOptions {
   clock: Clock;
   wallClock: () => number;
   log: Logger;
+  /** Where the registry's events are raised (plugin-registered, -unregistered, -enabled, -disabled, -expired, -failed); absent: nowhere. */
+  events?: EventSink;
   /** The context a plugin acting as `actor` gets. */
   context(name: string, actor: Actor): PluginContext;
   /** Where plugins' belongings live: the Proxy and its hosts. */
@@ -70,7 +73,11 @@ export class PluginRegistry {
   private readonly sources: PluginEventSource[] = [];
   private readonly unsubscribes: (() => void)[] = [];
 
-  constructor(private readonly options: PluginRegistryOptions) {}
+  private readonly events: EventSink;
+
+  constructor(private readonly options: PluginRegistryOptions) {
+    this.events = options.events ?? NO_EVENTS;
+  }
 
   /** Adds a built-in or config-module plugin and starts it if enabled. */
   async addInProcess(name: string, kind: 'builtin' | 'module', plugin: VswitchPlugin, opts: { enabled: boolean; actor?: string; isEnabled?: () => boolean }): Promise<void> {
@@ -83,6 +90,7 @@ export class PluginRegistry {
       context: this.options.context(name, actor),
       enabled: opts.enabled,
       log: this.options.log,
+      events: this.events,
       ...(opts.isEnabled ? { isEnabled: opts.isEnabled } : {}),
     });
     this.entries.set(name, entry);
@@ -202,7 +210,9 @@ export class PluginRegistry {
     this.entries.set(entry.name, entry);
     this.byDigest.set(digestOf(token), entry);
     for (const event of this.currentEventsFor(entry.events)) if (entry.delivery.type === 'webhook') entry.deliver(event);
-    this.options.log.info('policy registered', { event: 'plugin-registered', plugin: entry.name, by: by.name, events: entry.events.join(','), delivery: entry.delivery.type });
+    const registered = { plugin: entry.name, by: by.name, events: entry.events.join(','), delivery: entry.delivery.type };
+    this.options.log.info('policy registered', registered);
+    this.events.emit(pluginEvent('plugin-registered', 'info', `policy ${entry.name} registered by ${by.name}`, registered));
     return { view: await this.viewOf(entry), token };
   }
 
@@ -213,7 +223,9 @@ export class PluginRegistry {
     this.forget(entry);
     this.entries.delete(name);
     const removed = await this.removeOwned(entry);
-    this.options.log.info('policy unregistered', { event: 'plugin-unregistered', plugin: name, linksRemoved: removed.links, rulesRemoved: removed.rules });
+    const unregistered = { plugin: name, linksRemoved: removed.links, rulesRemoved: removed.rules };
+    this.options.log.info('policy unregistered', unregistered);
+    this.events.emit(pluginEvent('plugin-unregistered', 'info', `policy ${name} unregistered`, unregistered));
     return removed;
   }
 
@@ -226,7 +238,8 @@ export class PluginRegistry {
       // An SSE policy gets the current state when it opens its stream again (disabling closed it).
       for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
     }
-    this.options.log.info(enabled ? 'plugin enabled' : 'plugin disabled', { event: enabled ? 'plugin-enabled' : 'plugin-disabled', plugin: name });
+    this.options.log.info(enabled ? 'plugin enabled' : 'plugin disabled', { plugin: name });
+    this.events.emit(pluginEvent(enabled ? 'plugin-enabled' : 'plugin-disabled', 'info', `plugin ${name} ${enabled ? 'enabled' : 'disabled'}`, { plugin: name }));
     return this.viewOf(entry);
   }
 
@@ -247,11 +260,9 @@ export class PluginRegistry {
   private async expire(entry: HttpPolicyEntry): Promise<void> {
     entry.expire();
     this.forget(entry);
-    this.options.log.warn('policy expired: nothing heard within its lease, removing what it owns', {
-      event: 'plugin-expired',
-      plugin: entry.name,
-      leaseSeconds: entry.leaseMs / 1000,
-    });
+    const expired = { plugin: entry.name, leaseSeconds: entry.leaseMs / 1000 };
+    this.options.log.warn('policy expired: nothing heard within its lease, removing what it owns', expired);
+    this.events.emit(pluginEvent('plugin-expired', 'warn', `policy ${entry.name}: nothing heard within its lease, removing what it owns`, expired));
     await this.removeOwned(entry);
   }
 

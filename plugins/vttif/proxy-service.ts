@@ -11,6 +11,7 @@
  * Views are JSON-ready (MACs in colon form, wall-clock times as ISO strings).
  */
 import type { Clock } from '../../switch/clock.js';
+import { pluginEvent, type EventSink } from '../../switch/events.js';
 import { formatMac, type Mac } from '../../switch/frame/mac.js';
 import type { Logger } from '../../switch/log.js';
 import { topologyToJson, type TopologyJson } from './infer.js';
@@ -40,6 +41,8 @@ export interface VttifServiceOptions {
   readonly clock: Clock;
   readonly wallClock: () => number;
   readonly log: Logger;
+  /** Where `topology-change` is raised (switch/events.ts); absent: nowhere. */
+  readonly events?: EventSink;
   /** The update rate changed (API): tell the hosts (and the Proxy's own reporter). */
   onUpdateRate?(updateRateHz: number): void;
   readonly maxEvents?: number;
@@ -106,14 +109,15 @@ export class VttifService {
       added: change.added.map(pairJson),
       removed: change.removed.map(pairJson),
     };
-    this.options.log.info('vttif: topology change', {
-      event: 'topology-change',
+    const fields = {
       reason: change.reason,
       shape: event.shape,
       edges: event.edges.length,
       added: event.added.map((e) => `${e.a}-${e.b}`),
       removed: event.removed.map((e) => `${e.a}-${e.b}`),
-    });
+    };
+    this.options.log.info('vttif: topology change', fields);
+    this.options.events?.emit(pluginEvent('topology-change', 'info', `application topology: ${event.shape ?? 'no shape'}, ${fields.edges} edges (${change.reason})`, fields));
     this.#events.push(event);
     if (this.#events.length > (this.options.maxEvents ?? DEFAULT_MAX_EVENTS)) this.#events.shift();
     for (const listener of this.#listeners) listener(event);

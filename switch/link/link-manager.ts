@@ -19,6 +19,7 @@
  * UDP for 4 s → TCP, re-initiated at once; on TCP a UDP probe every 12 s.
  */
 import type { Clock } from '../clock.js';
+import { NO_EVENTS, type EventSink } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NoiseAction } from './noise/actions.js';
 import { NoiseDevice, type OffloadedTraffic } from './noise/device.js';
@@ -29,7 +30,7 @@ import { LinkPort } from './link-port.js';
 import { formatEndpoint, type Endpoint } from './transport/endpoint.js';
 import type { BatchTransportSink } from './transport/native-udp-transport.js';
 import type { Transport } from './transport/transport.js';
-import { TransportSelector, type SelectedTransport, type TransportMode } from './transport/transport-selector.js';
+import { TransportSelector, type SelectedTransport, type TransportMode, type TransportSwitch } from './transport/transport-selector.js';
 
 const MESSAGE_INITIATION = 1;
 const MESSAGE_RESPONSE = 2;
@@ -81,6 +82,8 @@ export interface LinkManagerOptions {
   offload?: LinkOffload;
   /** Where keypairs keep their state (the addon's slots with offload; default: in JS). */
   keypairSlots?: KeypairSlotProvider;
+  /** Where link-up, link-down and transport-switch are raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 export interface LinkStatus {
@@ -154,7 +157,10 @@ export class LinkManager {
     batchEnd: () => this.endReceiveBatch(),
   };
 
+  private readonly events: EventSink;
+
   constructor(private readonly options: LinkManagerOptions) {
+    this.events = options.events ?? NO_EVENTS;
     this.device = new NoiseDevice({ staticPrivateKey: options.privateKey, randomBytes: options.randomBytes, ...(options.keypairSlots ? { keypairSlots: options.keypairSlots } : {}) });
   }
 
@@ -358,7 +364,9 @@ export class LinkManager {
           const peer = this.byHandle.get(a.peer);
           if (peer && !peer.isUp) {
             peer.isUp = true;
-            this.options.log.info('link up', { link: peer.config.name, via: from ? formatEndpoint(from) : undefined });
+            const via = from ? formatEndpoint(from) : undefined;
+            this.options.log.info('link up', { link: peer.config.name, via });
+            this.events.emit({ type: 'link-up', link: peer.config.name, ...(via === undefined ? {} : { via }) });
           }
           break;
         }
@@ -367,6 +375,7 @@ export class LinkManager {
           if (peer?.isUp) {
             peer.isUp = false;
             this.options.log.warn('link down', { link: peer.config.name, reason: 'session expired' });
+            this.events.emit({ type: 'link-down', link: peer.config.name, reason: 'session expired' });
           }
           break;
         }
@@ -477,11 +486,12 @@ export class LinkManager {
   }
 
   /** Runs a selector input; a transport switch re-initiates the handshake on the new transport at once. */
-  private selected(peer: LinkPeer | undefined, input: (p: LinkPeer) => { from: string; to: string; reason: string } | undefined): void {
+  private selected(peer: LinkPeer | undefined, input: (p: LinkPeer) => TransportSwitch | undefined): void {
     if (!peer) return;
     const change = input(peer);
     if (!change) return;
     this.options.log.info('link transport', { link: peer.config.name, from: change.from, to: change.to, reason: change.reason });
+    this.events.emit({ type: 'transport-switch', link: peer.config.name, from: change.from, to: change.to, reason: change.reason });
     // Only a fallback needs a new handshake at once: the old transport's attempt cannot succeed.
     if (change.reason !== 'udp-unanswered') return;
     // Both ends usually fall back at once; two crossing initiations would cancel each other out (each side's

@@ -4,6 +4,7 @@
  * primitives (Proxy). Hosts answer primitive requests from their Proxy only.
  */
 import type { Clock } from '../clock.js';
+import type { EventSink } from '../events.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
 import { ControlChannel } from './control-channel.js';
@@ -45,6 +46,8 @@ export interface OverlayOptions {
    * the link names the sender, never the message; `fromProxy` says it came over a host's star link.
    */
   onPluginMessage?(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void;
+  /** Where star-silent is raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 interface HostRecord {
@@ -151,6 +154,7 @@ export class Overlay {
       this.channel.send(proxyPeer, heartbeat);
       if (this.liveness?.shouldReconnect(now)) {
         this.options.log.info('star link silent: re-handshaking with the proxy', { link: proxyPeer, retry: this.liveness.retries });
+        this.options.events?.emit({ type: 'star-silent', link: proxyPeer, retry: this.liveness.retries });
         links.connectPeer(proxyPeer, { force: true });
       }
       if (this.reportSoon || now - this.lastReportMs >= REPORT_EVERY_MS) void this.sendReport(now);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SwitchEvent } from '../../../switch/events.js';
 import { LinkManager } from '../../../switch/link/link-manager.js';
 import { generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
 import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
@@ -14,6 +15,7 @@ function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
   const clock = { now: () => Date.now() };
   const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
   const hosts = ['198.18.0.1', '198.18.0.2'];
+  const events: SwitchEvent[][] = [[], []];
   const managers = keys.map(
     (key, i) =>
       new LinkManager({
@@ -24,6 +26,7 @@ function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
         wallClock: () => Date.now(),
         randomBytes,
         log: createLogger({ write: () => {} }),
+        events: { emit: (e) => events[i]!.push(e) },
       }),
   );
   const received: Uint8Array[][] = [[], []];
@@ -40,7 +43,7 @@ function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
     port.start(sink);
     return port;
   });
-  return { network, managers, ports, received };
+  return { network, managers, ports, received, events };
 }
 
 const frame = ethernetFrame({ dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01', payloadBytes: 100 });
@@ -106,5 +109,43 @@ describe('LinkManager', () => {
     ports[0]!.send([frame]);
     await vi.advanceTimersByTimeAsync(10);
     expect(received[1]).toEqual([frame]);
+  });
+
+  it('raises link-up when the session comes up, transport-switch on each move, link-down when the session expires', async () => {
+    const { network, managers, events } = pair();
+    network.block('udp');
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(events[0]).toEqual([
+      { type: 'transport-switch', link: 'h2', from: 'udp', to: 'tcp', reason: 'udp-unanswered' },
+      { type: 'link-up', link: 'h2', via: expect.stringMatching(/^tcp:198\.18\.0\.2:/) },
+    ]);
+    network.block('udp', false);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(events[0]!.filter((e) => e.type === 'transport-switch').at(-1)).toMatchObject({ from: 'tcp', to: 'udp' });
+    events[0]!.length = 0;
+    // The peer goes away: no new session, and after 3 × Reject-After-Time its keys are zeroed.
+    await managers[1]!.stop();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(events[0]!.filter((e) => e.type !== 'transport-switch')).toEqual([{ type: 'link-down', link: 'h2', reason: 'session expired' }]);
+  });
+
+  it('raises nothing, and runs the same, with no sink', async () => {
+    const network = new MemoryNetwork();
+    const key = generatePrivateKey(randomBytes);
+    const manager = new LinkManager({
+      privateKey: key,
+      udp: network.createTransport({ kind: 'udp', listen: { host: '198.18.0.9', port: 51820 } }),
+      clock: { now: () => Date.now() },
+      wallClock: () => Date.now(),
+      randomBytes,
+      log: createLogger({ write: () => {} }),
+    });
+    manager.addPeer({ name: 'x', publicKey: publicKey(generatePrivateKey(randomBytes)), transport: 'udp', udpEndpoint: { transport: 'udp', host: '198.18.0.8', port: 51820 } });
+    await manager.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await manager.stop();
+    expect(manager.status()[0]!.state).toBe('connecting');
   });
 });

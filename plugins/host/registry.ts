@@ -152,7 +152,9 @@ export class PluginRegistry {
       if (body) bodies.push(body);
     }
     if (types.includes('host') || types.includes('link')) {
-      for (const change of currentEvents(this.options.snapshot())) if (types.includes(change.type)) bodies.push(watchBody(change));
+      // The state already published (`last`), not a fresh snapshot: the next tick's diff starts from it, so a newcomer
+      // never hears a host join twice (once as current, once as the diff of a tick that had not run yet).
+      for (const change of currentEvents(this.last)) if (types.includes(change.type)) bodies.push(watchBody(change));
     }
     const at = new Date(this.options.wallClock()).toISOString();
     return bodies.map((b) => ({ seq: ++this.seq, at, ...b }) as PluginEvent);

@@ -26,11 +26,13 @@
  *             "VTTIF: no data yet".
  * The pure parts (layoutOverlay, edgesOf, formatRate) and the element
  * builders are exported for unit tests; the page starts only where there is
- * a document. The SSE parser is shared with the CLI
- * (api/wire/sse-parser.ts); client-script.ts links the compiled modules
- * into the one inline script the page carries.
+ * a document. Two modules are shared with the CLI: the SSE parser
+ * (api/wire/sse-parser.ts) and the application-topology drawing
+ * (api/wire/app-topology-layout.ts); client-script.ts links the compiled
+ * modules into the one inline script the page carries.
  */
 import type { LoggedEvent } from '../../switch/event-log.js';
+import { layoutAppTopology, topologyEdges, type AppTopologyInput, type SceneNode, type ScenePalette } from '../wire/app-topology-layout.js';
 import { SseParser, type SseEvent } from '../wire/sse-parser.js';
 import type { DashboardHost, DashboardLink, DashboardSnapshot } from './snapshot.js';
 
@@ -594,10 +596,8 @@ export function pluginLine(p: PluginView): HTMLElement {
 
 // ---- VTTIF ---------------------------------------------------------------------------------------
 
-interface AppTopology {
-  edges: { a: string; b: string; intensity: number }[];
-  shape?: unknown;
-}
+/** What /v1/vttif/topology sends: read defensively by the layout, as it comes from the network. */
+type AppTopology = AppTopologyInput;
 
 async function followVttif(state: PageState, api: ApiFetch): Promise<void> {
   void followVttifEvents(state, api);
@@ -629,50 +629,21 @@ function drawNoVttif(): void {
   el('app-topology').replaceChildren(h('p', { class: 'empty' }, 'VTTIF: no data yet'));
 }
 
-/** The application topology panel's content: VMs on a circle (named by their VM when the MAC is known), edges with width ∝ intensity. */
+/** The dashboard's colours for the shared drawing: its stylesheet's (texts take theirs from CSS). */
+const APP_PALETTE: ScenePalette = { edge: 'var(--fast)', node: 'var(--vm)' };
+
+/**
+ * The application topology panel's content: the drawing the CLI prints too (api/wire/app-topology-layout.ts),
+ * VMs named by their VM where the MAC is known, built as DOM by sceneElement().
+ */
 export function appTopologyElements(t: AppTopology, macNames: ReadonlyMap<string, string>): Element[] {
-  const edges = (Array.isArray(t.edges) ? t.edges : []).map((e) => ({ a: text(e.a), b: text(e.b), intensity: finite(e.intensity) }));
-  if (edges.length === 0) return [h('p', { class: 'empty' }, 'VTTIF: no data yet')];
-  const names = [...new Set(edges.flatMap((e) => [e.a, e.b]))];
-  const w = 420;
-  const ht = 300;
-  const pos = new Map(
-    names.map((n, i) => {
-      const angle = -Math.PI / 2 + (2 * Math.PI * i) / names.length;
-      return [n, { x: w / 2 + 140 * Math.cos(angle), y: ht / 2 + 105 * Math.sin(angle) }];
-    }),
-  );
-  const max = Math.max(...edges.map((e) => e.intensity), 1e-9);
-  const lines = edges.flatMap((e) => {
-    const a = pos.get(e.a);
-    const b = pos.get(e.b);
-    if (!a || !b) return [];
-    const width = 1.5 + (10 * Math.max(0, e.intensity)) / max;
-    return [
-      svg('line', {
-        class: 'app-edge',
-        'data-intensity': e.intensity,
-        x1: a.x,
-        y1: a.y,
-        x2: b.x,
-        y2: b.y,
-        stroke: 'var(--fast)',
-        'stroke-opacity': 0.85,
-        'stroke-linecap': 'round',
-        'stroke-width': Math.round(width * 10) / 10,
-      }),
-    ];
-  });
-  const dots = names.flatMap((n) => {
-    const p = pos.get(n)!;
-    return [
-      svg('circle', { cx: p.x, cy: p.y, r: 9, fill: 'var(--vm)' }),
-      svg('text', { x: p.x, y: p.y - 14, 'text-anchor': 'middle', 'font-size': 13 }, macNames.get(n) ?? n),
-    ];
-  });
-  const shape = typeof t.shape === 'string' ? t.shape : '';
-  const picture = svg('svg', { viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': 'application topology' }, ...lines, ...dots);
-  return shape ? [picture, h('p', { class: 'dim' }, 'shape: ', h('b', {}, shape), ` · ${edges.length} edge(s), width ∝ intensity`)] : [picture];
+  if (topologyEdges(t).length === 0) return [h('p', { class: 'empty' }, 'VTTIF: no data yet')];
+  return [sceneElement(layoutAppTopology(t, { palette: APP_PALETTE, label: (mac) => macNames.get(mac) ?? mac }))];
+}
+
+/** A scene (a tree of SVG elements, attribute values and text) as DOM, through svg(): text stays text. */
+export function sceneElement(node: SceneNode): SVGElement {
+  return svg(node.tag, node.attrs, ...node.children.map((c) => (typeof c === 'string' ? c : sceneElement(c))));
 }
 
 function drawAppTopology(t: AppTopology, state: PageState): void {

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../../api/cli/program.js';
+import { PRINT_PALETTE, sceneToSvg } from '../../../api/wire/app-topology-format.js';
+import { layoutAppTopology } from '../../../api/wire/app-topology-layout.js';
 import type { CliIo } from '../../../api/cli/common.js';
 import { parseDaemonConfig } from '../../../daemon/config.js';
 import { Daemon } from '../../../daemon/daemon.js';
@@ -87,6 +89,9 @@ describe('vswitch topology app / vttif params', () => {
     const svg = (await vswitch('topology', 'app', '--format', 'svg')).out;
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<line /g)).toHaveLength(4);
+    // The drawing the dashboard shows too (api/wire/app-topology-layout.ts), serialised as text.
+    expect(svg).toBe(sceneToSvg(layoutAppTopology(json, { palette: PRINT_PALETTE })));
+    expect(svg.match(/stroke-width="8"/g)).toHaveLength(1); // the heaviest pair
   });
 
   it('vttif params shows and sets; a bad value is a 400 that changes nothing', async () => {

@@ -10,7 +10,7 @@ import { createApp } from '../api/http/app.js';
 import type { MacEntry, PortStatus, Status } from '../api/wire/schemas.js';
 import { serveApi, type ApiServer } from '../api/http/server.js';
 import { renderMetrics } from '../api/http/metrics.js';
-import type { Clock } from '../switch/clock.js';
+import type { Timer, TimerClock } from '../switch/clock.js';
 import type { DaemonConfig, PortConfig } from '../switch/config/config.js';
 import { Datapath } from '../switch/datapath.js';
 import { formatMac } from '../switch/frame/mac.js';
@@ -40,7 +40,7 @@ import type { AnyDaemonPlugin, PluginParts, PluginStartContext } from '../plugin
 import type { RouteMount } from '../api/http/app.js';
 
 export interface DaemonDeps {
-  clock: Clock;
+  clock: TimerClock;
   log: Logger;
   openPort(config: PortConfig): Port;
   specText: string;
@@ -343,22 +343,21 @@ export class Daemon {
   }
   // ---- end flow offload ----
 
-  private housekeeping: NodeJS.Timeout | undefined;
+  private housekeeping: Timer | undefined;
 
   /** MAC aging and port recovery run once a second, off the data path. */
   private startHousekeeping(): void {
     let seconds = 0;
-    this.housekeeping = setInterval(() => {
+    this.housekeeping = this.deps.clock.every(1000, () => {
       this.datapath.core.expire(this.deps.clock.now());
       this.datapath.recover();
       seconds++;
       for (const parts of this.started.values()) parts.housekeeping?.(this.deps.clock.now(), seconds);
-    }, 1000);
-    this.housekeeping.unref();
+    });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.housekeeping);
+    this.housekeeping?.cancel();
     await this.plugins?.stop();
     await this.stopDaemonPlugins();
     this.offload?.stop();

@@ -12,9 +12,9 @@
  * The adaptation part (VswitchPlugin, plugins/host/plugin.ts) is the same interface config modules and HTTP policies
  * use: events in, primitives out, under the plugin's own actor.
  */
+import type { TimerClock } from '../switch/clock.js';
 import type { Hono } from 'hono';
 import type { ApiEnv } from '../api/http/primitive-routes.js';
-import type { Clock } from '../switch/clock.js';
 import type { ConfigSection } from '../switch/config/config-section.js';
 import type { Role } from '../switch/config/config.js';
 import type { FrameCounter } from '../switch/datapath.js';
@@ -54,7 +54,7 @@ export interface PluginStartContext {
   readonly hasLocalPorts: boolean;
   /** A host with a Proxy to report to. */
   readonly hasProxy: boolean;
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly wallClock: () => number;
   readonly log: Logger;
   /**

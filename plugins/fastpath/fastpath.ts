@@ -14,7 +14,7 @@
  * The star is never touched: what no rule claims goes to the Proxy, so removing a rule is always safe.
  * Timings: time to adapt = from the VTTIF report that asked for new links to the last of them up with its rules.
  */
-import type { Clock } from '../../switch/clock.js';
+import type { Timer, TimerClock } from '../../switch/clock.js';
 import { pluginEvent, type EventLevel, type EventSink, type PluginEventFields } from '../../switch/events.js';
 import type { LinkStatus, ListenPorts } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
@@ -46,7 +46,7 @@ const KEEPALIVE_S = 1;
 const DEFAULT_LINK_PORT = 51820;
 
 export interface FastPathComponents {
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly log: Logger;
   /** Where its events are raised (fastpath-link-added, -up, -failed, -refused, -removed, adaptation); absent: nowhere. */
   readonly events?: EventSink;
@@ -149,7 +149,7 @@ export class FastPath {
   readonly #installed = new Map<string, Installed>();
   readonly #counters: FastPathCounters = { reconciles: 0, linksAdded: 0, linksRemoved: 0, rulesAdded: 0, rulesRemoved: 0, linkFailures: 0, errors: 0 };
   #queue: Promise<void> = Promise.resolve();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #unsubscribe: (() => void) | undefined;
   #lastReportAtMs: number | null = null;
   #awaiting: { fromMs: number; pairs: Set<string> } | undefined;
@@ -168,13 +168,12 @@ export class FastPath {
       this.#lastReportAtMs = this.components.clock.now();
       void this.reconcile();
     });
-    this.#timer = setInterval(() => void this.tick(), WATCH_INTERVAL_MS);
-    this.#timer.unref();
+    this.#timer = this.components.clock.every(WATCH_INTERVAL_MS, () => void this.tick());
   }
 
   /** Stops watching; fast links stay (call setSettings({ enabled: false }) first to remove them). */
   stop(): void {
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#unsubscribe?.();
   }
 

@@ -10,8 +10,8 @@
  * run on their own. Lease: a policy shows signs of life (open stream, answered webhook, any request with its token)
  * at least every leaseSeconds, or the registry expires it.
  */
+import type { TimerClock } from '../../switch/clock.js';
 import { createHmac } from 'node:crypto';
-import type { Clock } from '../../switch/clock.js';
 import type { Logger } from '../../switch/log.js';
 import { newCounters, type EntryCounters, type PluginEntry } from './entry.js';
 import { EventQueue } from './event-queue.js';
@@ -52,7 +52,7 @@ export interface HttpPolicyOptions {
   actor: string;
   token: string;
   registeredBy: string;
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
   post?: WebhookPoster;
@@ -150,7 +150,7 @@ export class HttpPolicyEntry implements PluginEntry {
   /** The policy's SSE stream; a previous one is closed. */
   openStream(initial: readonly PluginEvent[]): PolicyStream {
     this.stream?.close();
-    const stream = new StreamImpl(this.queue, () => this.seen(), (n) => (this.counters.delivered += n));
+    const stream = new StreamImpl(this.queue, () => this.seen(), (n) => (this.counters.delivered += n), this.options.clock);
     // The current state supersedes whatever queued while no stream was open.
     this.queue.clear();
     for (const event of initial) this.queue.push(event);
@@ -279,6 +279,7 @@ class StreamImpl implements PolicyStream {
     private readonly queue: EventQueue,
     private readonly onRead: () => void,
     private readonly onDelivered: (n: number) => void,
+    private readonly clock: TimerClock,
   ) {}
 
   take(): { dropped: number; events: PluginEvent[] } {
@@ -294,12 +295,12 @@ class StreamImpl implements PolicyStream {
     if (this.closed || this.queue.length > 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (woken: boolean): void => {
-        clearTimeout(timer);
+        timer.cancel();
         if (this.waker === wake) this.waker = undefined;
         resolve(woken);
       };
       const wake = (): void => finish(true);
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const timer = this.clock.after(timeoutMs, () => finish(false));
       this.waker = wake;
     });
   }

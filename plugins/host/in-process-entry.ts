@@ -4,6 +4,7 @@
  * within EVENT_TIMEOUT_MS is given up on, and after MAX_CONSECUTIVE_ERRORS failures in a row the plugin is marked
  * `failed` and gets nothing more until it is disabled and enabled again.
  */
+import type { Timer } from '../../switch/clock.js';
 import { pluginEvent, type EventSink } from '../../switch/events.js';
 import type { Logger } from '../../switch/log.js';
 import { newCounters, type EntryCounters, type PluginEntry } from './entry.js';
@@ -133,15 +134,14 @@ export class InProcessEntry implements PluginEntry {
 
   /** Runs one call into the plugin: never throws, never waits longer than EVENT_TIMEOUT_MS. */
   private async guard(what: string, call: () => void | Promise<void>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     try {
       const result = call();
       if (result instanceof Promise) {
         await Promise.race([
           result,
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`${what} did not finish within ${EVENT_TIMEOUT_MS} ms`)), EVENT_TIMEOUT_MS);
-            timer.unref();
+            timer = this.options.context.clock.after(EVENT_TIMEOUT_MS, () => reject(new Error(`${what} did not finish within ${EVENT_TIMEOUT_MS} ms`)));
           }),
         ]);
       }
@@ -152,7 +152,7 @@ export class InProcessEntry implements PluginEntry {
       this.options.log.warn('plugin error', { plugin: this.name, what, err });
       return false;
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 

@@ -3,7 +3,7 @@
  * adaptation parts and event sources (plugins/plugin.ts), then the config's modules.
  * The daemon calls this once, after its links and plugins started.
  */
-import type { Clock } from '../../switch/clock.js';
+import type { TimerClock } from '../../switch/clock.js';
 import { pluginEvent, type EventSink } from '../../switch/events.js';
 import type { PluginModuleConfig } from '../../switch/config/config.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
@@ -35,7 +35,7 @@ export interface PluginHostParts {
   /** The built-in plugins' adaptation parts and event sources (plugins/plugin.ts), in start order. */
   builtins: readonly BuiltinParts[];
   modules: readonly PluginModuleConfig[];
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
   /** Where the registry and the host raise their events (switch/events.ts); absent: nowhere. */
@@ -119,7 +119,7 @@ async function countOwned(parts: PluginHostParts, actors: readonly string[]): Pr
       const fallback = { links: report?.links ?? [], rules: report?.rules ?? [] };
       if (!primitives || h.state !== 'up') return fallback;
       const live = Promise.all([primitives.links(), primitives.rules()]).then(([l, r]) => ({ links: l, rules: r }));
-      return Promise.race([live, new Promise<typeof fallback>((resolve) => setTimeout(() => resolve(fallback), 1000).unref())]).catch(() => fallback);
+      return Promise.race([live, new Promise<typeof fallback>((resolve) => parts.clock.after(1000, () => resolve(fallback)))]).catch(() => fallback);
     }),
   );
   // On hosts what the Proxy's plugins add carries the relayed owner ("proxy:" + actor); anything else is not theirs.

@@ -8,8 +8,8 @@
  *     removes what it owns, found by owner on the daemons themselves (ownership.ts);
  *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts).
  */
+import type { Timer, TimerClock } from '../../switch/clock.js';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../../switch/clock.js';
 import { NO_EVENTS, pluginEvent, type EventSink } from '../../switch/events.js';
 import type { Logger } from '../../switch/log.js';
 import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/primitives.js';
@@ -47,7 +47,7 @@ export interface PluginEventSource {
 }
 
 export interface PluginRegistryOptions {
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
   /** Where the registry's events are raised (plugin-registered, -unregistered, -enabled, -disabled, -expired, -failed); absent: nowhere. */
@@ -69,7 +69,7 @@ export class PluginRegistry {
   private readonly byDigest = new Map<string, HttpPolicyEntry>();
   private seq = 0;
   private last: OverlaySnapshot = EMPTY_SNAPSHOT;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private readonly sources: PluginEventSource[] = [];
   private readonly unsubscribes: (() => void)[] = [];
 
@@ -107,12 +107,11 @@ export class PluginRegistry {
 
   start(): void {
     this.last = this.options.snapshot();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.timer = this.options.clock.every(TICK_MS, () => this.tick());
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const entry of this.entries.values()) await entry.close();
   }

@@ -10,7 +10,7 @@
  *     only governs that host's local changes and is not consulted.
  * Views are JSON-ready (MACs in colon form, wall-clock times as ISO strings).
  */
-import type { Clock } from '../../switch/clock.js';
+import type { Timer, TimerClock } from '../../switch/clock.js';
 import { pluginEvent, type EventSink } from '../../switch/events.js';
 import { formatMac, type Mac } from '../../switch/frame/mac.js';
 import type { Logger } from '../../switch/log.js';
@@ -38,7 +38,7 @@ export interface MatrixView {
 
 export interface VttifServiceOptions {
   readonly vttif: Vttif;
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly wallClock: () => number;
   readonly log: Logger;
   /** Where `topology-change` is raised (switch/events.ts); absent: nowhere. */
@@ -54,7 +54,7 @@ const DEFAULT_MAX_EVENTS = 100;
 
 export class VttifService {
   readonly vttif: Vttif;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #detectedAtWallMs: number | undefined;
   readonly #events: TopologyEventView[] = [];
   readonly #listeners = new Set<TopologyListener>();
@@ -70,7 +70,7 @@ export class VttifService {
 
   /** Stops inference ticks, keeps subscribers (the plugin registry's "disable"). */
   pause(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
@@ -81,15 +81,13 @@ export class VttifService {
   start(): void {
     const run = (): void => {
       this.tick(this.options.clock.now());
-      this.#timer = setTimeout(run, this.vttif.tickIntervalMs());
-      this.#timer.unref();
+      this.#timer = this.options.clock.after(this.vttif.tickIntervalMs(), run);
     };
-    this.#timer = setTimeout(run, this.vttif.tickIntervalMs());
-    this.#timer.unref();
+    this.#timer = this.options.clock.after(this.vttif.tickIntervalMs(), run);
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#listeners.clear();
   }

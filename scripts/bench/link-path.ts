@@ -10,6 +10,7 @@
  * Run: `npx tsc -p tsconfig.build.json && node dist/scripts/bench/link-path.js [--json]`
  * Cases: AEAD provider (node:crypto, and the addon's when it is built) × frame size.
  */
+import { systemClock } from '../../switch/clock.js';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { LinkManager } from '../../switch/link/link-manager.js';
 import { generatePrivateKey, nodeAeadProvider, publicKey, type AeadProvider } from '../../switch/link/noise/crypto.js';
@@ -37,7 +38,7 @@ async function measure(frameBytes: number, aead: AeadProvider): Promise<number> 
   const network = new MemoryNetwork();
   const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
   const hosts = ['198.18.0.1', '198.18.0.2'] as const;
-  const clock = { now: () => performance.now() };
+  const clock = systemClock;
   const managers = keys.map(
     (privateKey, i) =>
       new LinkManager({

@@ -18,7 +18,7 @@
  * Handshake initiations for a peer in `auto` mode are watched: unanswered over
  * UDP for 4 s → TCP, re-initiated at once; on TCP a UDP probe every 12 s.
  */
-import type { Clock } from '../clock.js';
+import type { Timer, TimerClock } from '../clock.js';
 import { NO_EVENTS, type EventSink } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NoiseAction } from './noise/actions.js';
@@ -72,7 +72,7 @@ export interface LinkManagerOptions {
   privateKey: Uint8Array;
   udp: Transport;
   tcp?: Transport;
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   randomBytes: (n: number) => Uint8Array;
   log: Logger;
@@ -133,7 +133,7 @@ export class LinkManager {
    */
   private readonly endpointKeys = new WeakMap<Endpoint, string>();
   private readonly scratch = new Uint8Array(65_536);
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
   private initiationsThisSecond = 0;
   private secondStartMs = 0;
@@ -173,7 +173,7 @@ export class LinkManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     for (const peer of this.peers.values()) peer.port.close();
     await Promise.all([this.options.udp.close(), this.options.tcp?.close()]);
   }
@@ -274,10 +274,10 @@ export class LinkManager {
     // follows if no handshake completed meanwhile (or the first one reached it before it knew this peer).
     if (compareBytes(this.device.publicKey, peer.config.publicKey) < 0) return this.connect(peer);
     const completedBefore = peer.handle.stats.handshakesCompleted;
-    setTimeout(() => {
+    this.options.clock.after(SECOND_INITIATOR_DELAY_MS, () => {
       if (this.stopped || this.peers.get(name) !== peer) return;
       if (peer.handle.stats.handshakesCompleted === completedBefore) this.connect(peer);
-    }, SECOND_INITIATOR_DELAY_MS).unref();
+    });
   }
 
   private connect(peer: LinkPeer, force = false): void {
@@ -507,7 +507,7 @@ export class LinkManager {
       this.flushBatch();
     };
     if (isFirst) queueMicrotask(retry);
-    else setTimeout(retry, SECOND_INITIATOR_DELAY_MS).unref();
+    else this.options.clock.after(SECOND_INITIATOR_DELAY_MS, retry);
   }
 
   private noteInitiation(now: number): void {
@@ -524,9 +524,9 @@ export class LinkManager {
     let at = this.device.nextDeadlineMs() ?? Number.POSITIVE_INFINITY;
     for (const p of this.peers.values()) at = Math.min(at, p.selector.nextDeadlineMs() ?? Number.POSITIVE_INFINITY);
     if (at >= this.timerAtMs || at === Number.POSITIVE_INFINITY) return;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerAtMs = at;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, at - this.options.clock.now()));
+    this.timer = this.options.clock.after(Math.max(0, at - this.options.clock.now()), () => this.onTimer());
   }
 
   private onTimer(): void {

@@ -6,6 +6,7 @@
  */
 import { VswitchError, type FieldProblem } from '../errors.js';
 import type { Logger } from '../log.js';
+import { systemClock, type Timer, type TimerClock } from '../clock.js';
 import {
   encodeControlMessage,
   parseControlMessage,
@@ -38,6 +39,8 @@ export interface ControlChannelOptions {
   /** Sends an encoded control message to a peer; false when there is no such link. */
   send(peer: string, body: Uint8Array): boolean;
   log: Logger;
+  /** Runs the answer timeouts (default: real time). */
+  clock?: TimerClock;
   timeoutMs?: number;
   /** Runs a request from `peer` (the daemon decides who may ask). */
   onRequest?(peer: string, request: RequestMessage): Promise<unknown>;
@@ -49,7 +52,7 @@ export interface ControlChannelOptions {
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 export class ControlChannel {
@@ -66,13 +69,13 @@ export class ControlChannel {
   request(peer: string, op: PrimitiveOp, args: unknown[], actor: string): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = (this.options.clock ?? systemClock).after(this.options.timeoutMs ?? 5000, () => {
         this.pending.delete(id);
         reject(new RelayError('host-timeout', `host ${peer} did not answer ${op} within ${this.options.timeoutMs ?? 5000} ms`));
-      }, this.options.timeoutMs ?? 5000);
+      });
       this.pending.set(id, { resolve, reject, timer });
       if (!this.send(peer, { t: 'req', id, op, args, actor })) {
-        clearTimeout(timer);
+        timer.cancel();
         this.pending.delete(id);
         reject(new RelayError('host-unreachable', `no link to host ${peer}`));
       }
@@ -94,7 +97,7 @@ export class ControlChannel {
 
   close(): void {
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      p.timer.cancel();
       p.reject(new RelayError('host-unreachable', 'the daemon is stopping'));
       this.pending.delete(id);
     }
@@ -103,7 +106,7 @@ export class ControlChannel {
   private settle(message: ResponseMessage): void {
     const p = this.pending.get(message.id);
     if (!p) return; // late answer after a timeout: nothing waits for it
-    clearTimeout(p.timer);
+    p.timer.cancel();
     this.pending.delete(message.id);
     if (message.ok) p.resolve(message.result);
     else p.reject(new RemotePrimitiveError(message.error!.code, message.error!.message, message.error!.field, message.error!.status));

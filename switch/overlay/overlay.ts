@@ -3,7 +3,7 @@
  * resilient star's liveness (hosts), the hosts' reports and the relayed
  * primitives (Proxy). Hosts answer primitive requests from their Proxy only.
  */
-import type { Clock } from '../clock.js';
+import type { Timer, TimerClock } from '../clock.js';
 import type { EventSink } from '../events.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
@@ -36,7 +36,7 @@ export interface OverlayOptions {
   primitives: LocalPrimitives;
   /** On a host: the name of its link to the Proxy. */
   proxyPeer?: string;
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
   /** Message types plugins add to the control channel (VTTIF's matrix and rate). */
@@ -61,7 +61,7 @@ export class Overlay {
   readonly channel: ControlChannel;
   private readonly liveness: StarLiveness | undefined;
   private readonly hostRecords = new Map<string, HostRecord>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private lastReportMs = Number.NEGATIVE_INFINITY;
   private reportSoon = false;
 
@@ -69,6 +69,7 @@ export class Overlay {
     this.channel = new ControlChannel({
       send: (peer, body) => options.links.sendControl(peer, body),
       log: options.log,
+      clock: options.clock,
       onRequest: (peer, request) => this.onRequest(peer, request),
       onMessage: (peer, message) => this.onMessage(peer, message),
       ...(options.extensions ? { extensions: options.extensions } : {}),
@@ -77,12 +78,11 @@ export class Overlay {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), HEARTBEAT_MS);
-    this.timer.unref();
+    this.timer = this.options.clock.every(HEARTBEAT_MS, () => this.tick());
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     this.channel.close();
   }
 

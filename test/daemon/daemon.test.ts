@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { systemClock } from '../../switch/clock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +26,7 @@ function setup(opts: { failOn?: string } = {}) {
   );
   const opened = new Map<string, MemoryPort>();
   const deps = {
-    clock: { now: () => 0 },
+    clock: { ...systemClock, now: () => 0 },
     log: createLogger({ write: () => {} }),
     specText: readPackageFile('openapi.yaml'),
     version: '0.0.0-test',

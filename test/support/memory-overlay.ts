@@ -4,6 +4,7 @@
  * (plugins, policies, relayed primitives) start one with `startMemoryOverlay` and stop it with `stop()`.
  */
 import { mkdtempSync } from 'node:fs';
+import { systemClock } from '../../switch/clock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPackageFile } from '../../api/package-files.js';
@@ -60,7 +61,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
   const running: Daemon[] = [];
   const transports = new Map<string, Transport[]>();
   const deps = (n: string): DaemonDeps => ({
-    clock: { now: () => performance.now() },
+    clock: { ...systemClock, now: () => performance.now() },
     log: createLogger({ write: () => {} }),
     specText: readPackageFile('openapi.yaml'),
     version: 'test',

@@ -3,6 +3,7 @@
  * clock): `topology app` in every format, `--watch` over the SSE stream, `vttif params`.
  */
 import { vttifServiceOf } from '../../../plugins/vttif/daemon-plugin.js';
+import { systemClock } from '../../../switch/clock.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ const RING = ['02:00:c6:13:01:01', '02:00:c6:13:02:01', '02:00:c6:13:03:01', '02
 beforeAll(async () => {
   const config = parseDaemonConfig(`name: proxy\nrole: proxy\napi: { listen: "unix:${dir}/api.sock" }\nvttif: { smoothingMs: 1000 }\n`, 'proxy.yaml');
   daemon = await Daemon.start(config, {
-    clock: { now: () => nowMs },
+    clock: { ...systemClock, now: () => nowMs },
     log: createLogger({ write: () => {} }),
     specText: readFileSync(new URL('../../../openapi.yaml', import.meta.url), 'utf8'),
     version: '0.0.0-test',

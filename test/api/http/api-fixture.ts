@@ -5,6 +5,7 @@
  * such daemons on one network, so an added link really handshakes.
  */
 import { BUILTIN_PLUGINS } from '../../../plugins/builtin.js';
+import { systemClock } from '../../../switch/clock.js';
 import { registerPluginRoutes } from '../../../plugins/host/routes.js';
 import { readFileSync } from 'node:fs';
 import type { Hono } from 'hono';
@@ -54,14 +55,14 @@ export async function daemons(count: number, options: FixtureOptions = {}): Prom
     const logs: TestDaemon['logs'] = [];
     const log = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as TestDaemon['logs'][number]), pretty: false });
     const core = new SwitchCore({});
-    const datapath = new Datapath({ core, clock: { now: () => performance.now() }, log });
+    const datapath = new Datapath({ core, clock: { ...systemClock, now: () => performance.now() }, log });
     const ports = ['vm1', 'vm2'].map((p) => new MemoryPort(p));
     for (const p of ports) datapath.attach(p, { floods: true });
     const privateKey = generatePrivateKey(randomBytes);
     const links = new LinkManager({
       privateKey,
       udp: network.createTransport({ kind: 'udp', listen: { host: address, port: 51820 } }),
-      clock: { now: () => performance.now() },
+      clock: { ...systemClock, now: () => performance.now() },
       wallClock: () => Date.now(),
       randomBytes,
       log,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
 import { Datapath } from '../../../switch/datapath.js';
 import { EVENT_LOG_CAPACITY, EventLog, type LoggedEvent } from '../../../switch/event-log.js';
 import { EventBus, pluginEvent } from '../../../switch/events.js';
@@ -116,7 +117,7 @@ describe('rewording a log message changes no event', () => {
         new LinkManager({
           privateKey: key,
           udp: network.createTransport({ kind: 'udp', listen: { host: hosts[i]!, port: 51820 } }),
-          clock: { now: () => Date.now() },
+          clock: { ...systemClock, now: () => Date.now() },
           wallClock: () => Date.now(),
           randomBytes,
           log,
@@ -125,7 +126,7 @@ describe('rewording a log message changes no event', () => {
     );
     const [a, b] = managers as [LinkManager, LinkManager];
     b.addPeer({ name: 'h1', publicKey: publicKey(keys[0]), transport: 'udp', udpEndpoint: { transport: 'udp', host: hosts[0]!, port: 51820 } });
-    const datapath = new Datapath({ core: new SwitchCore({}), clock: { now: () => Date.now() }, log, events: bus });
+    const datapath = new Datapath({ core: new SwitchCore({}), clock: { ...systemClock, now: () => Date.now() }, log, events: bus });
     const vm = new MemoryPort('vm1');
     datapath.attach(vm, { floods: true });
     const primitives = new LocalPrimitives({ datapath, links: () => a, log, events: bus });

@@ -5,6 +5,7 @@
  * not to 51820.
  */
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
 import { FastPath, underlayEndpoint, type FastPathComponents } from '../../../plugins/fastpath/fastpath.js';
 import type { LinkStatus, ListenPorts } from '../../../switch/link/link-manager.js';
 import { createLogger } from '../../../switch/log.js';
@@ -44,7 +45,7 @@ function harness(listen: Record<string, ListenPorts | undefined>) {
       deleteRule: async () => undefined,
     }) as unknown as Primitives;
   const components: FastPathComponents = {
-    clock: { now: () => 1000 },
+    clock: { ...systemClock, now: () => 1000 },
     log: createLogger({ write: () => {} }),
     subscribe: () => () => {},
     currentEdges: () => [{ a: MAC1, b: MAC2, intensity: 1 }],

@@ -3,6 +3,7 @@
  * given: a link added, up (with the adaptation it completes), failed, refused. Manual time, primitives faked.
  */
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
 import { FastPath, type FastPathComponents } from '../../../plugins/fastpath/fastpath.js';
 import type { PluginOwnEvent, SwitchEvent } from '../../../switch/events.js';
 import type { LinkStatus } from '../../../switch/link/link-manager.js';
@@ -46,7 +47,7 @@ function harness(opts: { refuse?: boolean } = {}) {
       deleteRule: async () => undefined,
     }) as unknown as Primitives;
   const components: FastPathComponents = {
-    clock: { now: () => nowMs },
+    clock: { ...systemClock, now: () => nowMs },
     log: createLogger({ write: () => {} }),
     events: { emit: (e) => events.push(e) },
     subscribe: () => () => {},

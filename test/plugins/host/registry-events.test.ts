@@ -3,6 +3,7 @@
  * -expired, -unregistered, -failed, and plugin-loaded from the plugin host) on the sink it is given. Manual time.
  */
 import { join } from 'node:path';
+import { systemClock } from '../../../switch/clock.js';
 import { describe, expect, it } from 'vitest';
 import { startPluginHost } from '../../../plugins/host/on-proxy.js';
 import { PluginRegistry } from '../../../plugins/host/registry.js';
@@ -20,7 +21,7 @@ function registry() {
   let nowMs = 0;
   const events: SwitchEvent[] = [];
   const log = createLogger({ write: () => {} });
-  const clock = { now: () => nowMs };
+  const clock = { ...systemClock, now: () => nowMs };
   const r = new PluginRegistry({
     clock,
     wallClock: () => 1_700_000_000_000 + nowMs,
@@ -88,7 +89,7 @@ describe('the plugin registry raises its events', () => {
       proxyRuleOwners: () => [],
       builtins: [],
       modules: [{ name: 'log-events', module, enabled: true, options: {} }],
-      clock: { now: () => 0 },
+      clock: { ...systemClock, now: () => 0 },
       wallClock: () => 0,
       log: createLogger({ write: () => {} }),
       events: { emit: (e) => events.push(e) },

@@ -3,6 +3,7 @@
  * the number of edges and what was added and removed. Manual time: the test ingests and ticks.
  */
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
 import { VttifService } from '../../../plugins/vttif/proxy-service.js';
 import { TrafficCounter } from '../../../plugins/vttif/traffic-counter.js';
 import { createVttif } from '../../../plugins/vttif/vttif.js';
@@ -16,7 +17,7 @@ describe('VttifService raises topology-change', () => {
     const events: SwitchEvent[] = [];
     const service = new VttifService({
       vttif: createVttif({ updateRateHz: 10 }),
-      clock: { now: () => nowMs },
+      clock: { ...systemClock, now: () => nowMs },
       wallClock: () => 1_700_000_000_000 + nowMs,
       log: createLogger({ write: () => {} }),
       events: { emit: (e) => events.push(e) },

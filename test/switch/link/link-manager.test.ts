@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
 import type { SwitchEvent } from '../../../switch/events.js';
 import { LinkManager } from '../../../switch/link/link-manager.js';
 import { generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
@@ -12,7 +13,7 @@ const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, ()
 
 function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
   const network = new MemoryNetwork();
-  const clock = { now: () => Date.now() };
+  const clock = { ...systemClock, now: () => Date.now() };
   const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
   const hosts = ['198.18.0.1', '198.18.0.2'];
   const events: SwitchEvent[][] = [[], []];
@@ -137,7 +138,7 @@ describe('LinkManager', () => {
     const manager = new LinkManager({
       privateKey: key,
       udp: network.createTransport({ kind: 'udp', listen: { host: '198.18.0.9', port: 51820 } }),
-      clock: { now: () => Date.now() },
+      clock: { ...systemClock, now: () => Date.now() },
       wallClock: () => Date.now(),
       randomBytes,
       log: createLogger({ write: () => {} }),

@@ -3,6 +3,7 @@
  * a LinkManager on a MemoryNetwork, fake timers only.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
 import { Datapath } from '../../../switch/datapath.js';
 import type { SwitchEvent } from '../../../switch/events.js';
 import { LinkManager } from '../../../switch/link/link-manager.js';
@@ -17,7 +18,7 @@ import { MemoryPort } from '../../../switch/port/memory-port.js';
 let seed = 11;
 const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
 const log = createLogger({ write: () => {} });
-const clock = { now: () => Date.now() };
+const clock = { ...systemClock, now: () => Date.now() };
 
 async function aSwitch(opts: { proxyPeer?: string } = {}) {
   const events: SwitchEvent[] = [];

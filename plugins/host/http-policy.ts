@@ -26,10 +26,11 @@ const WEBHOOK_FIRST_DELAY_MS = 500;
 const WEBHOOK_BACKOFF_MAX_MS = 30_000;
 
 /** Sends one webhook POST; resolves with the HTTP status, rejects on a network error or timeout. */
-export type WebhookPoster = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<number>;
+/** Posts one webhook body; `signal` aborts it (with a TimeoutError reason when it ran out of time). */
+export type WebhookPoster = (url: string, body: string, headers: Record<string, string>, signal: AbortSignal) => Promise<number>;
 
-export const fetchPoster: WebhookPoster = async (url, body, headers, timeoutMs) => {
-  const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+export const fetchPoster: WebhookPoster = async (url, body, headers, signal) => {
+  const res = await fetch(url, { method: 'POST', body, headers, signal, redirect: 'manual' });
   await res.body?.cancel();
   return res.status;
 };
@@ -239,7 +240,10 @@ export class HttpPolicyEntry implements PluginEntry {
     const headers = { 'content-type': 'application/json', 'x-vswitch-signature': signBody(this.token, body), 'x-vswitch-plugin': this.name };
     this.webhookBusy = true;
     this.heartbeatDue = false;
-    (this.options.post ?? fetchPoster)(url, body, headers, WEBHOOK_TIMEOUT_MS)
+    // The timeout runs on the daemon's clock (a test's manual clock too), not on a timer of fetch's own.
+    const abort = new AbortController();
+    const timeout = this.options.clock.after(WEBHOOK_TIMEOUT_MS, () => abort.abort(new DOMException(`no answer within ${WEBHOOK_TIMEOUT_MS} ms`, 'TimeoutError')));
+    (this.options.post ?? fetchPoster)(url, body, headers, abort.signal)
       .then(
         (status) => {
           if (status >= 200 && status < 300) {
@@ -256,6 +260,7 @@ export class HttpPolicyEntry implements PluginEntry {
         (err: Error) => this.failWebhook(`webhook: ${err.name === 'TimeoutError' ? `no answer within ${WEBHOOK_TIMEOUT_MS} ms` : err.message}`),
       )
       .finally(() => {
+        timeout.cancel();
         this.webhookBusy = false;
         this.pumpWebhook();
       });

@@ -66,6 +66,7 @@ describe('vswitch topology app / vttif params', () => {
 
   it('--watch prints the current topology, then each change (SSE)', async () => {
     const watching = vswitch('topology', 'app', '--watch', '--events', '2', '--format', 'json');
+    // Real time: the CLI's SSE client runs over a real socket; let it connect before the ring is fed.
     await new Promise((r) => setTimeout(r, 100));
     feedRing(3000);
     const { out, error } = await watching;

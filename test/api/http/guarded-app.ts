@@ -1,0 +1,33 @@
+/**
+ * Until app.ts wires them, the request guard, the body limit and the
+ * event-stream limits are put in front of a createApp app here, in the order
+ * the wiring will have: requestGuard → bodyLimit → (createApp: authenticate →
+ * validateRequests) → limitEventStreams → routes. (In createApp the stream
+ * limits go after validateRequests; here they run before authenticate, which
+ * only means a refused token would take a slot for the length of its 401.)
+ *
+ * VSWITCH_GUARD_BASELINE=1 returns the app unguarded: the guard tests then
+ * run against today's createApp and fail, which is what shows they test
+ * something. Once app.ts wires the middleware, `guarded` should return `app`.
+ */
+import { Hono } from 'hono';
+import type { ApiDeps } from '../../../api/http/app.js';
+import { errorToResponse } from '../../../api/http/errors.js';
+import type { ApiEnv } from '../../../api/http/primitive-routes.js';
+import { requestGuard } from '../../../api/http/request-guard.js';
+
+export interface GuardWiring {
+  listen?: string;
+  allowedHosts?: readonly string[];
+}
+
+export const IS_BASELINE = process.env.VSWITCH_GUARD_BASELINE === '1';
+
+export function guarded(app: Hono<ApiEnv>, deps: ApiDeps, wiring: GuardWiring = {}): Hono<ApiEnv> {
+  if (IS_BASELINE) return app;
+  const outer = new Hono<ApiEnv>();
+  outer.use('*', requestGuard({ listen: wiring.listen ?? '127.0.0.1:0', ...(wiring.allowedHosts ? { allowedHosts: wiring.allowedHosts } : {}), log: deps.log }));
+  outer.all('*', (c) => app.fetch(c.req.raw, c.env));
+  outer.onError((err, c) => errorToResponse(err, c, deps.log));
+  return outer;
+}

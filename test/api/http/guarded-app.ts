@@ -12,6 +12,7 @@
  */
 import { Hono } from 'hono';
 import type { ApiDeps } from '../../../api/http/app.js';
+import { bodyLimit } from '../../../api/http/body-limit.js';
 import { errorToResponse } from '../../../api/http/errors.js';
 import type { ApiEnv } from '../../../api/http/primitive-routes.js';
 import { requestGuard } from '../../../api/http/request-guard.js';
@@ -19,6 +20,7 @@ import { requestGuard } from '../../../api/http/request-guard.js';
 export interface GuardWiring {
   listen?: string;
   allowedHosts?: readonly string[];
+  maxBodyBytes?: number;
 }
 
 export const IS_BASELINE = process.env.VSWITCH_GUARD_BASELINE === '1';
@@ -27,6 +29,7 @@ export function guarded(app: Hono<ApiEnv>, deps: ApiDeps, wiring: GuardWiring = 
   if (IS_BASELINE) return app;
   const outer = new Hono<ApiEnv>();
   outer.use('*', requestGuard({ listen: wiring.listen ?? '127.0.0.1:0', ...(wiring.allowedHosts ? { allowedHosts: wiring.allowedHosts } : {}), log: deps.log }));
+  outer.use('*', bodyLimit(wiring.maxBodyBytes === undefined ? {} : { maxBytes: wiring.maxBodyBytes }));
   outer.all('*', (c) => app.fetch(c.req.raw, c.env));
   outer.onError((err, c) => errorToResponse(err, c, deps.log));
   return outer;

@@ -16,21 +16,28 @@ import { bodyLimit } from '../../../api/http/body-limit.js';
 import { errorToResponse } from '../../../api/http/errors.js';
 import type { ApiEnv } from '../../../api/http/primitive-routes.js';
 import { requestGuard } from '../../../api/http/request-guard.js';
+import { createRequestValidator } from '../../../api/http/request-validator.js';
+import { limitEventStreams, SseGate, specEventStreams, type EventStreamBounds } from '../../../api/http/sse-limits.js';
 
 export interface GuardWiring {
   listen?: string;
   allowedHosts?: readonly string[];
   maxBodyBytes?: number;
+  sseGate?: SseGate;
+  streamBounds?: EventStreamBounds;
 }
 
 export const IS_BASELINE = process.env.VSWITCH_GUARD_BASELINE === '1';
 
 export function guarded(app: Hono<ApiEnv>, deps: ApiDeps, wiring: GuardWiring = {}): Hono<ApiEnv> {
   if (IS_BASELINE) return app;
+  const validator = createRequestValidator(deps.specText);
   const outer = new Hono<ApiEnv>();
   outer.use('*', requestGuard({ listen: wiring.listen ?? '127.0.0.1:0', ...(wiring.allowedHosts ? { allowedHosts: wiring.allowedHosts } : {}), log: deps.log }));
   outer.use('*', bodyLimit(wiring.maxBodyBytes === undefined ? {} : { maxBytes: wiring.maxBodyBytes }));
-  outer.all('*', (c) => app.fetch(c.req.raw, c.env));
+  outer.use('*', limitEventStreams(wiring.sseGate ?? new SseGate(), specEventStreams(validator, deps.specText), { ...wiring.streamBounds, log: deps.log }));
+  // Hono answers HEAD by running GET and dropping the body; inside createApp the middleware sees that body, so here too.
+  outer.all('*', (c) => app.fetch(c.req.method === 'HEAD' ? new Request(c.req.raw, { method: 'GET' }) : c.req.raw, c.env));
   outer.onError((err, c) => errorToResponse(err, c, deps.log));
   return outer;
 }

@@ -6,9 +6,14 @@
  * limits go after validateRequests; here they run before authenticate, which
  * only means a refused token would take a slot for the length of its 401.)
  *
+ * The tests also hand createApp the deps the wiring adds (`wiringDeps`:
+ * listen, allowedHosts, sseGate, sseBounds); today it ignores them. Once
+ * app.ts wires the middleware, `guarded` returns `app` and the cast in
+ * `wiringDeps` goes.
+ *
  * VSWITCH_GUARD_BASELINE=1 returns the app unguarded: the guard tests then
  * run against today's createApp and fail, which is what shows they test
- * something. Once app.ts wires the middleware, `guarded` should return `app`.
+ * something.
  */
 import { Hono } from 'hono';
 import type { ApiDeps } from '../../../api/http/app.js';
@@ -20,22 +25,27 @@ import { createRequestValidator } from '../../../api/http/request-validator.js';
 import { limitEventStreams, SseGate, specEventStreams, type EventStreamBounds } from '../../../api/http/sse-limits.js';
 
 export interface GuardWiring {
+  /** ApiDeps.listen (config api.listen); default: loopback, the port a connection came to. */
   listen?: string;
   allowedHosts?: readonly string[];
-  maxBodyBytes?: number;
   sseGate?: SseGate;
-  streamBounds?: EventStreamBounds;
+  sseBounds?: EventStreamBounds;
 }
 
 export const IS_BASELINE = process.env.VSWITCH_GUARD_BASELINE === '1';
+
+/** The deps the wiring adds to ApiDeps, for the fixture's `overrides`. */
+export function wiringDeps(wiring: GuardWiring): Partial<ApiDeps> {
+  return { ...wiring } as Partial<ApiDeps>;
+}
 
 export function guarded(app: Hono<ApiEnv>, deps: ApiDeps, wiring: GuardWiring = {}): Hono<ApiEnv> {
   if (IS_BASELINE) return app;
   const validator = createRequestValidator(deps.specText);
   const outer = new Hono<ApiEnv>();
   outer.use('*', requestGuard({ listen: wiring.listen ?? '127.0.0.1:0', ...(wiring.allowedHosts ? { allowedHosts: wiring.allowedHosts } : {}), log: deps.log }));
-  outer.use('*', bodyLimit(wiring.maxBodyBytes === undefined ? {} : { maxBytes: wiring.maxBodyBytes }));
-  outer.use('*', limitEventStreams(wiring.sseGate ?? new SseGate(), specEventStreams(validator, deps.specText), { ...wiring.streamBounds, log: deps.log }));
+  outer.use('*', bodyLimit());
+  outer.use('*', limitEventStreams(wiring.sseGate ?? new SseGate(), specEventStreams(validator, deps.specText), { ...wiring.sseBounds, log: deps.log }));
   // Hono answers HEAD by running GET and dropping the body; inside createApp the middleware sees that body, so here too.
   outer.all('*', (c) => app.fetch(c.req.method === 'HEAD' ? new Request(c.req.raw, { method: 'GET' }) : c.req.raw, c.env));
   outer.onError((err, c) => errorToResponse(err, c, deps.log));

@@ -5,7 +5,7 @@ import { CrossOriginError, HostNotAllowedError, requestGuard, UnsupportedMediaTy
 import { createLogger } from '../../../switch/log.js';
 import { VswitchError } from '../../../switch/errors.js';
 import { daemons, type TestDaemon } from './api-fixture.js';
-import { guarded } from './guarded-app.js';
+import { guarded, wiringDeps } from './guarded-app.js';
 
 const RULE = JSON.stringify({ src: '02:00:00:00:00:0a', dst: 'any', target: 'vm2' });
 const LOCAL = 'localhost:7000';
@@ -18,7 +18,8 @@ afterEach(async () => stop());
 
 /** A createApp daemon (api-fixture) behind the guard, listening (as far as the guard knows) on 127.0.0.1:7000. */
 async function daemon(options: { tokens?: boolean } = {}): Promise<{ h: TestDaemon; app: App }> {
-  const d = await daemons(1, options.tokens ? { tokens: [{ name: 'admin', token: 'admin-token-0123456789', readOnly: false }] } : {});
+  const overrides = wiringDeps({ listen: '127.0.0.1:7000' });
+  const d = await daemons(1, options.tokens ? { tokens: [{ name: 'admin', token: 'admin-token-0123456789', readOnly: false }], overrides } : { overrides });
   stop = d.stop;
   const h = d.all[0]!;
   return { h, app: guarded(h.app, h.deps, { listen: '127.0.0.1:7000' }) };

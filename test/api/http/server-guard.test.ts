@@ -7,7 +7,7 @@ import { MAX_BODY_BYTES } from '../../../api/http/body-limit.js';
 import { groupId, serveApi, type ApiServer } from '../../../api/http/server.js';
 import { EventLog } from '../../../switch/event-log.js';
 import { daemons, type TestDaemon } from './api-fixture.js';
-import { guarded, type GuardWiring } from './guarded-app.js';
+import { guarded, wiringDeps, type GuardWiring } from './guarded-app.js';
 
 const MiB = 1024 * 1024;
 const RULE = JSON.stringify({ src: '02:00:00:00:00:0a', dst: 'any', target: 'vm2' });
@@ -28,7 +28,7 @@ interface Served {
 
 async function served(listen: string, wiring: GuardWiring = {}, socketGroup?: number): Promise<Served> {
   const events = new EventLog({ wallClock: () => 0 });
-  const d = await daemons(1, { overrides: { events, dashboard: { clientJs: '', snapshotIntervalMs: 600_000 } } });
+  const d = await daemons(1, { overrides: { ...wiringDeps({ listen, ...wiring }), events, dashboard: { clientJs: '', snapshotIntervalMs: 600_000 } } });
   cleanups.push(d.stop);
   const h = d.all[0]!;
   const server = await serveApi(guarded(h.app, h.deps, { listen, ...wiring }), listen, socketGroup === undefined ? {} : { socketGroup });
@@ -127,7 +127,7 @@ describe('the guarded API on a real loopback socket (serveApi on 127.0.0.1, port
   });
 
   it('drops an event-stream client that stops reading: its subscription ends and the daemon closes the connection', async () => {
-    const s = await served('127.0.0.1:0', { streamBounds: { maxQueuedBytes: 64 * 1024 } });
+    const s = await served('127.0.0.1:0', { sseBounds: { maxQueuedBytes: 64 * 1024 } });
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest({ ...s.target, path: '/v1/events', agent: false, headers: { host: `localhost:${(s.target as { port: number }).port}`, connection: 'keep-alive' } }, resolve);
       req.on('error', reject);

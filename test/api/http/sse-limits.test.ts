@@ -4,7 +4,7 @@ import { boundEventStream, MAX_EVENT_STREAMS, SseGate, TooManyStreamsError, type
 import { EventLog } from '../../../switch/event-log.js';
 import { VswitchError } from '../../../switch/errors.js';
 import { daemons, type TestDaemon } from './api-fixture.js';
-import { guarded, type GuardWiring } from './guarded-app.js';
+import { guarded, wiringDeps, type GuardWiring } from './guarded-app.js';
 
 let stop: () => Promise<void> = async () => {};
 let open: Response[] = [];
@@ -20,11 +20,12 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 /** A createApp daemon with an event ring, behind the guard and the stream limits. */
 async function daemon(wiring: GuardWiring = {}): Promise<{ h: TestDaemon; events: EventLog; gate: SseGate; request: (path: string, init?: RequestInit) => Promise<Response> }> {
   const events = new EventLog({ wallClock: () => 0 });
-  const d = await daemons(1, { overrides: { events, dashboard: { clientJs: '', snapshotIntervalMs: 600_000 } } });
+  const all = { ...wiring, sseGate: wiring.sseGate ?? new SseGate() };
+  const d = await daemons(1, { overrides: { ...wiringDeps(all), events, dashboard: { clientJs: '', snapshotIntervalMs: 600_000 } } });
   stop = d.stop;
   const h = d.all[0]!;
-  const gate = wiring.sseGate ?? new SseGate();
-  const app = guarded(h.app, h.deps, { ...wiring, sseGate: gate });
+  const gate = all.sseGate;
+  const app = guarded(h.app, h.deps, all);
   return { h, events, gate, request: async (path, init) => app.request(`http://localhost${path}`, init) };
 }
 
@@ -83,7 +84,7 @@ describe('event streams through createApp', () => {
   });
 
   it('drops a subscriber that reads nothing once its queue passes the bound: it unsubscribes, its slot is free, its body ends', async () => {
-    const { events, gate, request } = await daemon({ streamBounds: { maxQueuedBytes: 16 * 1024 } });
+    const { events, gate, request } = await daemon({ sseBounds: { maxQueuedBytes: 16 * 1024 } });
     const res = await request('/v1/events');
     expect(res.status).toBe(200);
     open.push(res);
@@ -102,7 +103,7 @@ describe('event streams through createApp', () => {
   });
 
   it('keeps a subscriber that reads, however much passes through it in all', async () => {
-    const { events, request } = await daemon({ streamBounds: { maxQueuedBytes: 16 * 1024 } });
+    const { events, request } = await daemon({ sseBounds: { maxQueuedBytes: 16 * 1024 } });
     const res = await request('/v1/events');
     open.push(res);
     const reader = res.body!.getReader();

@@ -424,6 +424,7 @@ export class Daemon {
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       events: this.events,
       specText: this.deps.specText,
+      listen: this.config.api.listen,
       auth: {
         tokens: this.config.api.tokens,
         requireToken: this.config.api.tokens.length > 0,

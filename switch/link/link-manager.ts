@@ -355,6 +355,8 @@ export class LinkManager {
           const peer = this.byHandle.get(a.peer);
           const endpoint = this.endpoints.get(a.endpoint);
           if (!peer || !endpoint) break;
+          // The first authenticated packet on a TCP connection moves the peer there: its handshake deadline ends.
+          if (endpoint.transport === 'tcp') this.options.tcp?.authenticated?.(endpoint);
           if (endpoint.transport === 'udp') peer.udpEndpoint = endpoint;
           else peer.tcpEndpoint = endpoint;
           this.selected(peer, (p) => p.selector.authenticatedPacket(endpoint.transport, now));

@@ -3,6 +3,7 @@ import { systemClock } from '../../../switch/clock.js';
 import type { SwitchEvent } from '../../../switch/events.js';
 import { LinkManager } from '../../../switch/link/link-manager.js';
 import { generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
+import type { Endpoint } from '../../../switch/link/transport/endpoint.js';
 import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
 import { createLogger } from '../../../switch/log.js';
 import type { PortSink } from '../../../switch/port/port.js';
@@ -11,7 +12,7 @@ import { ethernetFrame } from '../../support/frames.js';
 let seed = 1;
 const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
 
-function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
+function pair(opts: { mode?: 'udp' | 'tcp' | 'auto'; onAuthenticated?: (side: number, from: Endpoint) => void } = {}) {
   const network = new MemoryNetwork();
   const clock = { ...systemClock, now: () => Date.now() };
   const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
@@ -22,7 +23,9 @@ function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
       new LinkManager({
         privateKey: key,
         udp: network.createTransport({ kind: 'udp', listen: { host: hosts[i]!, port: 51820 } }),
-        tcp: network.createTransport({ kind: 'tcp', listen: { host: hosts[i]!, port: 51820 } }),
+        tcp: Object.assign(network.createTransport({ kind: 'tcp', listen: { host: hosts[i]!, port: 51820 } }), {
+          authenticated: (from: Endpoint) => opts.onAuthenticated?.(i, from),
+        }),
         clock,
         wallClock: () => Date.now(),
         randomBytes,
@@ -148,5 +151,17 @@ describe('LinkManager', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await manager.stop();
     expect(manager.status()[0]!.state).toBe('connecting');
+  });
+
+  it('tells the TCP transport which connection carried an authenticated packet (it ends that one\'s handshake deadline)', async () => {
+    const calls: [number, Endpoint][] = [];
+    const { managers } = pair({ mode: 'tcp', onAuthenticated: (side, from) => calls.push([side, from]) });
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers.map((m) => m.status()[0]!.state)).toEqual(['up', 'up']);
+    // Each side saw the other's first authenticated message on a connection it reports with its id.
+    expect(calls.map(([side]) => side).sort()).toEqual([0, 1]);
+    for (const [, from] of calls) expect(from).toMatchObject({ transport: 'tcp', connectionId: expect.any(Number) });
   });
 });

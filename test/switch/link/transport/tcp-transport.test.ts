@@ -227,3 +227,99 @@ describe('TcpTransport', () => {
     await sink.waitFor(1);
   });
 });
+
+describe('TcpTransport: what one source may hold', () => {
+  const open: Transport[] = [];
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close()));
+    for (const s of sockets.splice(0)) s.destroy();
+  });
+
+  async function start(options: TcpTransportOptions = {}) {
+    const transport = createTcpTransport({ listen: { host: '127.0.0.1', port: 0 }, ...options });
+    open.push(transport);
+    const sink = new MessageCollector();
+    await transport.start(sink);
+    return { transport, sink, endpoint: transport.localEndpoint()! };
+  }
+
+  async function rawClient(to: Endpoint): Promise<{ socket: Socket; isClosed: () => boolean }> {
+    const socket = connect({ host: to.host, port: to.port });
+    sockets.push(socket);
+    let closed = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed = true;
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return { socket, isClosed: () => closed };
+  }
+
+  it('refuses accepted connections from one address beyond maxConnectionsPerIp, and counts them', async () => {
+    const b = await start({ maxConnectionsPerIp: 2 });
+    const first = await rawClient(b.endpoint);
+    const second = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 2);
+    const third = await rawClient(b.endpoint);
+    await eventually(() => third.isClosed());
+    expect(first.isClosed() || second.isClosed()).toBe(false);
+    expect(b.transport.stats().drops['tcp-per-ip-limit']).toBe(1);
+    // A slot that frees up can be taken again.
+    first.socket.destroy();
+    await eventually(() => b.transport.stats().connections?.open === 1);
+    const fourth = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 2);
+    expect(fourth.isClosed()).toBe(false);
+  });
+
+  it('holds 8 connections per address by default', async () => {
+    const b = await start();
+    const clients: { isClosed: () => boolean }[] = [];
+    for (let i = 0; i < 9; i++) clients.push(await rawClient(b.endpoint));
+    await eventually(() => clients.filter((c) => c.isClosed()).length === 1);
+    expect(b.transport.stats().drops['tcp-per-ip-limit']).toBe(1);
+    expect(b.transport.stats().connections?.open).toBe(8);
+  });
+
+  it('closes an accepted connection that has not delivered an authenticated message by the deadline', async () => {
+    let now = 0;
+    const b = await start({ clock: { now: () => now }, handshakeDeadlineMs: 5000 });
+    const silent = await rawClient(b.endpoint);
+    const talker = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 2);
+    // The talker's first message is one the link layer authenticates; the silent one sends nothing.
+    talker.socket.write(encodeFrames([testMessage(32, 1)]));
+    const [m] = await b.sink.waitFor(1);
+    b.transport.authenticated?.(m!.from);
+
+    now = 4999;
+    await rawClient(b.endpoint); // every accept closes what is past its deadline
+    await eventually(() => b.transport.stats().connections?.open === 3);
+    expect(silent.isClosed()).toBe(false);
+
+    now = 5001;
+    await rawClient(b.endpoint);
+    await eventually(() => silent.isClosed());
+    expect(talker.isClosed()).toBe(false);
+    expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(1);
+    // A slowloris that sends a plausible frame but nothing the link layer accepts is closed all the same.
+    const slow = await rawClient(b.endpoint);
+    slow.socket.write(encodeFrames([testMessage(148, 2)]));
+    await b.sink.waitFor(2);
+    now = 20_000;
+    await rawClient(b.endpoint);
+    await eventually(() => slow.isClosed());
+    expect(talker.isClosed()).toBe(false);
+  });
+
+  it('checks the deadline on its own timer too, without new connections', async () => {
+    let now = 0;
+    const b = await start({ clock: { now: () => now }, handshakeDeadlineMs: 100, deadlineCheckMs: 20 });
+    const silent = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 1);
+    now = 101;
+    await eventually(() => silent.isClosed());
+    expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(1);
+  });
+});

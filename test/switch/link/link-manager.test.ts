@@ -164,4 +164,31 @@ describe('LinkManager', () => {
     expect(calls.map(([side]) => side).sort()).toEqual([0, 1]);
     for (const [, from] of calls) expect(from).toMatchObject({ transport: 'tcp', connectionId: expect.any(Number) });
   });
+
+  it('counts what reaches it from no link by fixed reason, apart from the links', async () => {
+    const { network, managers } = pair({ mode: 'udp' });
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    const stranger = network.createTransport({ kind: 'udp', listen: { host: '198.18.0.9', port: 51820 } });
+    await stranger.start({ message: () => {} });
+    const to = { transport: 'udp' as const, host: '198.18.0.2', port: 51820 };
+    const initiation = new Uint8Array(148);
+    initiation[0] = 1; // an initiation whose mac1 is not for this host's key
+    const transport = new Uint8Array(48);
+    transport[0] = 4; // a session packet for a receiver index nobody has
+    transport[4] = 0xaa;
+    stranger.send(initiation, to);
+    stranger.send(transport, to);
+    stranger.send(Uint8Array.from({ length: 20 }, () => 9), to);
+    managers[1]!.sendIp('nobody', Uint8Array.of(0x45)); // no such link: nothing sent, nothing counted
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers[1]!.underlayDrops()).toEqual({ 'bad-mac1': 1, 'unknown-receiver': 1, 'unknown-type': 1 });
+    expect(managers[1]!.status()[0]!.drops).toEqual({});
+    // The transports' drops come along, by transport.
+    network.block('udp');
+    managers[1]!.sendIp('h1', Uint8Array.of(0x45, 0, 0, 20, ...new Array<number>(16).fill(0)));
+    expect(managers[1]!.underlayDrops()).toEqual({ 'bad-mac1': 1, 'unknown-receiver': 1, 'unknown-type': 1, 'udp:blocked': 1 });
+    await stranger.close();
+  });
 });

@@ -27,21 +27,9 @@
  */
 import type { InterfaceView, RuleView } from './primitives.js';
 import type { LinkStatus, ListenPorts } from '../link/link-manager.js';
-import { checkShape, interfaceList, linkList, PRIMITIVE_RESULTS, ruleList, SHAPE_LIMITS } from './control-schemas.js';
+import { checkShape, interfaceList, linkList, PRIMITIVE_OPS, PRIMITIVE_RESULTS, ruleList, SHAPE_LIMITS, type PrimitiveOp } from './control-schemas.js';
 
-export const PRIMITIVE_OPS = [
-  'interfaces',
-  'links',
-  'addLink',
-  'deleteLink',
-  'rules',
-  'addRule',
-  'deleteRule',
-  'configTimeBound',
-  'setConfigTimeBound',
-  'macs',
-] as const;
-export type PrimitiveOp = (typeof PRIMITIVE_OPS)[number];
+export { PRIMITIVE_OPS, type PrimitiveOp } from './control-schemas.js';
 
 export interface HeartbeatMessage {
   t: 'hb';

@@ -11,7 +11,21 @@
  */
 import type { LinkStatus } from '../link/link-manager.js';
 import type { InterfaceView, MacView, RuleView } from './primitives.js';
-import type { PrimitiveOp } from './control-messages.js';
+
+/** The primitives a Proxy may relay to a host (the `op` of a request). */
+export const PRIMITIVE_OPS = [
+  'interfaces',
+  'links',
+  'addLink',
+  'deleteLink',
+  'rules',
+  'addRule',
+  'deleteRule',
+  'configTimeBound',
+  'setConfigTimeBound',
+  'macs',
+] as const;
+export type PrimitiveOp = (typeof PRIMITIVE_OPS)[number];
 
 export const SHAPE_LIMITS = {
   /** Names of ports, links, hosts. */

@@ -1,5 +1,5 @@
 import { createServer, isIP, Socket, type Server } from 'node:net';
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Timer, type TimerClock } from '../../clock.js';
 import { addressKey } from './address-key.js';
 import { unmapIpv4, type Endpoint } from './endpoint.js';
 import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
@@ -72,8 +72,8 @@ export interface TcpTransportOptions {
   handshakeDeadlineMs?: number;
   /** How often the deadline is checked besides on every accept. Default 1000. */
   deadlineCheckMs?: number;
-  /** Monotonic time for the handshake deadline. Default: performance.now. */
-  clock?: Clock;
+  /** Time and the timer of the handshake deadline. Default: systemClock. */
+  clock?: TimerClock;
 }
 
 const DEFAULTS = {
@@ -113,12 +113,12 @@ class TcpTransport implements Transport, TcpConnectionOwner {
   private readonly maxConnectionsPerIp: number;
   private readonly handshakeDeadlineMs: number;
   private readonly deadlineCheckMs: number;
-  private readonly clock: Clock;
+  private readonly clock: TimerClock;
   /** Open accepted connections per source address key. */
   private readonly acceptedPerAddress = new Map<string, number>();
   /** Accepted connections nothing was authenticated on yet → their deadline; in accept order, so deadline order. */
   private readonly unauthenticated = new Map<TcpConnection, number>();
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: Timer | undefined;
   private server: Server | undefined;
   private sink: TransportSink | undefined;
   private bound: Endpoint | undefined;
@@ -177,8 +177,7 @@ class TcpTransport implements Transport, TcpConnectionOwner {
         server.on('error', () => countDrop(this.counters.drops, 'tcp-socket-error'));
         server.on('connection', this.onAccept);
         server.on('drop', () => countDrop(this.counters.drops, 'tcp-too-many-connections'));
-        this.deadlineTimer = setInterval(this.closeExpired, this.deadlineCheckMs);
-        this.deadlineTimer.unref();
+        this.deadlineTimer = this.clock.every(this.deadlineCheckMs, this.closeExpired);
         const address = server.address();
         const port = typeof address === 'object' && address !== null ? address.port : listen.port;
         this.bound = { transport: 'tcp', host: unmapIpv4(listen.host), port };
@@ -237,7 +236,7 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     if (this.isClosed) return;
     this.isClosed = true;
     this.sink = undefined;
-    clearInterval(this.deadlineTimer);
+    this.deadlineTimer?.cancel();
     const server = this.server;
     this.server = undefined;
     const serverClosed =

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../../../switch/link/transport/endpoint.js';
 import { encodeFrames } from '../../../../switch/link/transport/stream-framing.js';
+import { ManualClock } from '../../../../switch/clock.js';
 import { createTcpTransport, type TcpTransportOptions } from '../../../../switch/link/transport/tcp-transport.js';
 import type { Transport } from '../../../../switch/link/transport/transport.js';
 import { eventually, MessageCollector, runTransportSuite, testMessage } from '../../../support/transport-suite.js';
@@ -283,8 +284,8 @@ describe('TcpTransport: what one source may hold', () => {
   });
 
   it('closes an accepted connection that has not delivered an authenticated message by the deadline', async () => {
-    let now = 0;
-    const b = await start({ clock: { now: () => now }, handshakeDeadlineMs: 5000 });
+    const clock = new ManualClock();
+    const b = await start({ clock, handshakeDeadlineMs: 5000 });
     const silent = await rawClient(b.endpoint);
     const talker = await rawClient(b.endpoint);
     await eventually(() => b.transport.stats().connections?.open === 2);
@@ -293,32 +294,31 @@ describe('TcpTransport: what one source may hold', () => {
     const [m] = await b.sink.waitFor(1);
     b.transport.authenticated?.(m!.from);
 
-    now = 4999;
-    await rawClient(b.endpoint); // every accept closes what is past its deadline
-    await eventually(() => b.transport.stats().connections?.open === 3);
+    await clock.advance(4999);
     expect(silent.isClosed()).toBe(false);
-
-    now = 5001;
-    await rawClient(b.endpoint);
+    await clock.advance(1001); // the once-a-second check after the deadline
     await eventually(() => silent.isClosed());
     expect(talker.isClosed()).toBe(false);
     expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(1);
+
     // A slowloris that sends a plausible frame but nothing the link layer accepts is closed all the same.
     const slow = await rawClient(b.endpoint);
     slow.socket.write(encodeFrames([testMessage(148, 2)]));
     await b.sink.waitFor(2);
-    now = 20_000;
-    await rawClient(b.endpoint);
+    await clock.advance(6000);
     await eventually(() => slow.isClosed());
     expect(talker.isClosed()).toBe(false);
+    expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(2);
   });
 
-  it('checks the deadline on its own timer too, without new connections', async () => {
-    let now = 0;
-    const b = await start({ clock: { now: () => now }, handshakeDeadlineMs: 100, deadlineCheckMs: 20 });
+  it('also closes what is past its deadline when a new connection arrives', async () => {
+    const clock = new ManualClock();
+    const b = await start({ clock, handshakeDeadlineMs: 5000, deadlineCheckMs: 60_000 });
     const silent = await rawClient(b.endpoint);
     await eventually(() => b.transport.stats().connections?.open === 1);
-    now = 101;
+    await clock.advance(5001); // no check of its own runs before 60 s
+    expect(silent.isClosed()).toBe(false);
+    await rawClient(b.endpoint);
     await eventually(() => silent.isClosed());
     expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(1);
   });

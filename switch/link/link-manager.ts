@@ -264,6 +264,21 @@ export class LinkManager {
     });
   }
 
+  /**
+   * Drops of the link layer that belong to no link, by fixed reason: the noise device's peerless drops (bare
+   * reasons: 'bad-mac1', 'unknown-receiver', 'cookie-required', 'rate-limited', …; NoiseDevice.underlayDrops)
+   * and the transports' drops as "udp:<reason>" / "tcp:<reason>" ('tcp:tcp-per-ip-limit',
+   * 'tcp:tcp-handshake-timeout', 'tcp:tcp-too-many-connections', 'udp:too-short', …). Only reasons seen appear.
+   */
+  underlayDrops(): Record<string, number> {
+    const out = this.device.underlayDrops();
+    for (const transport of [this.options.udp, this.options.tcp]) {
+      if (transport === undefined) continue;
+      for (const [reason, n] of Object.entries(transport.stats().drops)) if (n) out[`${transport.kind}:${reason}`] = n;
+    }
+    return out;
+  }
+
   /** Handshakes with a peer added at run time (the add-link primitive), so its link comes up before traffic needs it. */
   connectPeer(name: string, options: { force?: boolean } = {}): void {
     const peer = this.peers.get(name);
@@ -355,6 +370,8 @@ export class LinkManager {
           const peer = this.byHandle.get(a.peer);
           const endpoint = this.endpoints.get(a.endpoint);
           if (!peer || !endpoint) break;
+          // The first authenticated packet on a TCP connection moves the peer there: its handshake deadline ends.
+          if (endpoint.transport === 'tcp') this.options.tcp?.authenticated?.(endpoint);
           if (endpoint.transport === 'udp') peer.udpEndpoint = endpoint;
           else peer.tcpEndpoint = endpoint;
           this.selected(peer, (p) => p.selector.authenticatedPacket(endpoint.transport, now));

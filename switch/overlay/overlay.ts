@@ -41,6 +41,8 @@ export interface OverlayOptions {
   log: Logger;
   /** Message types plugins add to the control channel (VTTIF's matrix and rate). */
   extensions?: ControlExtensions;
+  /** Source of the control channel's request ids; default node:crypto. */
+  randomBytes?: (n: number) => Uint8Array;
   /**
    * A plugin's message arrived, already decoded and checked by its extension. `peer` is the link it came over:
    * the link names the sender, never the message; `fromProxy` says it came over a host's star link.
@@ -73,6 +75,7 @@ export class Overlay {
       onRequest: (peer, request) => this.onRequest(peer, request),
       onMessage: (peer, message) => this.onMessage(peer, message),
       ...(options.extensions ? { extensions: options.extensions } : {}),
+      ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
     });
     if (options.role === 'host' && options.proxyPeer) this.liveness = new StarLiveness(options.clock.now());
   }

@@ -218,6 +218,20 @@ export class NoiseDevice {
     return total;
   }
 
+  /**
+   * Drops that belong to no peer, by reason (only reasons seen): garbage ('truncated', 'oversized',
+   * 'unknown-type'), 'bad-mac1', 'unknown-peer', 'unknown-receiver', 'handshake-decrypt-failed', and under load
+   * 'cookie-required' (one per cookie reply sent) and 'rate-limited'.
+   */
+  underlayDrops(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const reason of Object.keys(this.peerlessStats.drops) as DropReason[]) {
+      const n = this.peerlessStats.drops[reason];
+      if (n > 0) out[reason] = n;
+    }
+    return out;
+  }
+
   // ---- inputs ----------------------------------------------------------------------
 
   /**

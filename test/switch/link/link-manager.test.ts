@@ -3,6 +3,7 @@ import { systemClock } from '../../../switch/clock.js';
 import type { SwitchEvent } from '../../../switch/events.js';
 import { LinkManager } from '../../../switch/link/link-manager.js';
 import { generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
+import type { Endpoint } from '../../../switch/link/transport/endpoint.js';
 import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
 import { createLogger } from '../../../switch/log.js';
 import type { PortSink } from '../../../switch/port/port.js';
@@ -11,7 +12,7 @@ import { ethernetFrame } from '../../support/frames.js';
 let seed = 1;
 const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
 
-function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
+function pair(opts: { mode?: 'udp' | 'tcp' | 'auto'; onAuthenticated?: (side: number, from: Endpoint) => void } = {}) {
   const network = new MemoryNetwork();
   const clock = { ...systemClock, now: () => Date.now() };
   const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
@@ -22,7 +23,9 @@ function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
       new LinkManager({
         privateKey: key,
         udp: network.createTransport({ kind: 'udp', listen: { host: hosts[i]!, port: 51820 } }),
-        tcp: network.createTransport({ kind: 'tcp', listen: { host: hosts[i]!, port: 51820 } }),
+        tcp: Object.assign(network.createTransport({ kind: 'tcp', listen: { host: hosts[i]!, port: 51820 } }), {
+          authenticated: (from: Endpoint) => opts.onAuthenticated?.(i, from),
+        }),
         clock,
         wallClock: () => Date.now(),
         randomBytes,
@@ -148,5 +151,44 @@ describe('LinkManager', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await manager.stop();
     expect(manager.status()[0]!.state).toBe('connecting');
+  });
+
+  it('tells the TCP transport which connection carried an authenticated packet (it ends that one\'s handshake deadline)', async () => {
+    const calls: [number, Endpoint][] = [];
+    const { managers } = pair({ mode: 'tcp', onAuthenticated: (side, from) => calls.push([side, from]) });
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers.map((m) => m.status()[0]!.state)).toEqual(['up', 'up']);
+    // Each side saw the other's first authenticated message on a connection it reports with its id.
+    expect(calls.map(([side]) => side).sort()).toEqual([0, 1]);
+    for (const [, from] of calls) expect(from).toMatchObject({ transport: 'tcp', connectionId: expect.any(Number) });
+  });
+
+  it('counts what reaches it from no link by fixed reason, apart from the links', async () => {
+    const { network, managers } = pair({ mode: 'udp' });
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    const stranger = network.createTransport({ kind: 'udp', listen: { host: '198.18.0.9', port: 51820 } });
+    await stranger.start({ message: () => {} });
+    const to = { transport: 'udp' as const, host: '198.18.0.2', port: 51820 };
+    const initiation = new Uint8Array(148);
+    initiation[0] = 1; // an initiation whose mac1 is not for this host's key
+    const transport = new Uint8Array(48);
+    transport[0] = 4; // a session packet for a receiver index nobody has
+    transport[4] = 0xaa;
+    stranger.send(initiation, to);
+    stranger.send(transport, to);
+    stranger.send(Uint8Array.from({ length: 20 }, () => 9), to);
+    managers[1]!.sendIp('nobody', Uint8Array.of(0x45)); // no such link: nothing sent, nothing counted
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers[1]!.underlayDrops()).toEqual({ 'bad-mac1': 1, 'unknown-receiver': 1, 'unknown-type': 1 });
+    expect(managers[1]!.status()[0]!.drops).toEqual({});
+    // The transports' drops come along, by transport.
+    network.block('udp');
+    managers[1]!.sendIp('h1', Uint8Array.of(0x45, 0, 0, 20, ...new Array<number>(16).fill(0)));
+    expect(managers[1]!.underlayDrops()).toEqual({ 'bad-mac1': 1, 'unknown-receiver': 1, 'unknown-type': 1, 'udp:blocked': 1 });
+    await stranger.close();
   });
 });

@@ -167,6 +167,7 @@ export class Daemon {
       ...(config.proxy ? { proxyPeer: config.proxy } : {}),
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
+      ...(deps.randomBytes ? { randomBytes: deps.randomBytes } : {}),
       log: deps.log.child({ component: 'overlay' }),
       extensions: controlExtensions(this.pluginList.flatMap((p) => p.controlMessages ?? [])),
       onPluginMessage: (peer, type, body, from) => this.onPluginMessage(peer, type, body, from),
@@ -378,6 +379,10 @@ export class Daemon {
       ports: this.portStatuses(),
       links: this.linkStatuses(),
       offload: this.offloadStats(),
+      refused: {
+        underlay: this.links?.underlayDrops() ?? {},
+        control: { ...(this.overlay?.channel.malformed ?? {}) },
+      },
       macTable: {
         entries: mac.size,
         learned: mac.totalLearned,

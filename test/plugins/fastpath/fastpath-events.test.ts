@@ -9,25 +9,13 @@ import type { PluginOwnEvent, SwitchEvent } from '../../../switch/events.js';
 import type { LinkStatus } from '../../../switch/link/link-manager.js';
 import { createLogger } from '../../../switch/log.js';
 import type { LinkInput, Primitives } from '../../../switch/overlay/primitives.js';
+import { linkStatus } from '../../support/link-status.js';
 
 const MAC1 = '02:00:c6:13:01:01';
 const MAC2 = '02:00:c6:13:02:01';
 const key = (c: string) => `${c.repeat(42)}A=`;
 
-const link = (name: string, state: 'up' | 'connecting', publicKey = key('B'), endpoint = 'udp:198.18.0.1:51820'): LinkStatus => ({
-  name,
-  publicKey,
-  state,
-  mode: 'auto',
-  transport: 'udp',
-  endpoint,
-  rxBytes: 0,
-  txBytes: 0,
-  rxPackets: 0,
-  txPackets: 0,
-  transportSwitches: 0,
-  drops: {},
-});
+const link = (name: string, state: 'up' | 'connecting', publicKey = key('B'), endpoint = 'udp:198.18.0.1:51820'): LinkStatus => linkStatus({ name, state, publicKey, endpoint });
 
 function harness(opts: { refuse?: boolean } = {}) {
   let nowMs = 1000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkPrimitiveResult, controlExtensions, encodeControlMessage, parseControlMessage, type ControlExtension } from '../../../switch/overlay/control-messages.js';
+import { linkStatus } from '../../support/link-status.js';
 
 const counter: ControlExtension = {
   type: 'count',
@@ -54,21 +55,7 @@ describe('the report message', () => {
   });
 });
 
-const link = {
-  name: 'proxy',
-  publicKey: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
-  state: 'up',
-  mode: 'auto',
-  transport: 'udp',
-  endpoint: 'udp:198.18.1.1:51820',
-  rxBytes: 1,
-  txBytes: 2,
-  rxPackets: 3,
-  txPackets: 4,
-  transportSwitches: 0,
-  drops: { 'bad-packet-auth': 1 },
-  owner: 'config',
-};
+const link = { ...linkStatus({ name: 'proxy', endpoint: 'udp:198.18.1.1:51820', rxBytes: 1, txBytes: 2, rxPackets: 3, txPackets: 4, drops: { 'bad-packet-auth': 1 } }), owner: 'config' };
 const iface = { name: 'tap-h1v1', kind: 'tap', state: 'up', rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, drops: {} };
 const rule = { id: 1, src: 'any', dst: 'none', target: 'proxy', priority: 0, owner: 'star', hitFrames: 0, hitBytes: 0 };
 const report = (over: Record<string, unknown> = {}) => ({ t: 'report', name: 'h1', interfaces: [iface], links: [link], rules: [rule], ...over });

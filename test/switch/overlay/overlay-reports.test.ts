@@ -8,6 +8,7 @@ import { ManualClock } from '../../../switch/clock.js';
 import { createLogger } from '../../../switch/log.js';
 import type { LocalPrimitives } from '../../../switch/overlay/local-primitives.js';
 import { Overlay } from '../../../switch/overlay/overlay.js';
+import { linkStatus } from '../../support/link-status.js';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
@@ -28,19 +29,7 @@ function proxyOverlay(hosts: string[]) {
   });
 }
 
-const link = {
-  name: 'proxy',
-  publicKey: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
-  state: 'up',
-  mode: 'auto',
-  transport: 'udp',
-  rxBytes: 1,
-  txBytes: 2,
-  rxPackets: 3,
-  txPackets: 4,
-  transportSwitches: 0,
-  drops: {},
-};
+const link = linkStatus({ name: 'proxy', rxBytes: 1, txBytes: 2, rxPackets: 3, txPackets: 4 });
 const good = { t: 'report', name: 'h1', interfaces: [], links: [link], rules: [] };
 
 describe('Overlay (Proxy): hosts reports', () => {

@@ -126,12 +126,3 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
 function tokensYaml(tokens: { name: string; token: string }[] | undefined): string {
   return tokens ? `, tokens: [${tokens.map((t) => `{ name: ${t.name}, token: ${t.token} }`).join(', ')}]` : '';
 }
-
-/** Polls on real time: only for what runs outside a memory overlay's clock (a child process, a real server). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`${what}: not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

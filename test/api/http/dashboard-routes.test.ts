@@ -141,6 +141,7 @@ describe('GET /v1/events', () => {
     const after = await readEvents(app, 2, { 'last-event-id': '1' });
     expect(after.filter((m) => m.event === 'log').map((m) => m.id)).toEqual(['2']);
 
+    // Real time: the event must arrive while Hono's real stream is open (its loop sleeps on a real timer).
     setTimeout(() => events.record('info', 'transport-switch', 'link transport', { link: 'proxy', to: 'tcp' }), 50);
     const live = await readEvents(app, 4);
     expect(live.filter((m) => m.event === 'log').map((m) => (JSON.parse(m.data) as LoggedEvent).event)).toEqual(['link-up', 'link-down', 'transport-switch']);

@@ -88,7 +88,7 @@ export function formatPlan(plan: Plan, verb: 'diff' | 'apply'): string {
 export function formatRoute(route: Route): string {
   const lines = route.hops.map((h, i) => {
     const how = h.rule ? `${h.step} #${h.rule.id} (src ${h.rule.src} dst ${h.rule.dst} priority ${h.rule.priority}, owner ${h.rule.owner})` : h.step;
-    const out = h.outPort ? ` → ${h.outPort}` : '';
+    const out = h.outPort ? ` → ${h.outPort}${h.next && h.next !== h.outPort ? ` (to ${h.next})` : ''}` : '';
     return `${i + 1}. ${h.host} (in ${h.inPort}): ${how}${out}${h.reason ? ` — ${h.reason}` : ''}`;
   });
   return [`${route.src} → ${route.dst}: ${route.outcome}`, ...lines].join('\n');

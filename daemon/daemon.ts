@@ -91,6 +91,7 @@ export class Daemon {
       macs: () => this.macEntries(),
       linkFloods: (name) => this.linkFloods(name),
       events: bus,
+      isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) : name === config.proxy),
     });
   }
 

@@ -843,7 +843,7 @@ export interface components {
             src: string;
             /** @description A MAC, "any", or "none" (the source's default rule). */
             dst: string;
-            /** @description The port or link the frame leaves by. */
+            /** @description The port or link the frame leaves by; it must exist when the rule is added (else 400 `invalid-input` naming `target`). */
             target: string;
             /** @description Larger wins; absent means 0. */
             priority?: number;
@@ -1336,7 +1336,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The change conflicts with what exists (a name taken, an equal rule). */
+        /** @description The change conflicts with what exists (a name taken, an equal rule; `conflict`), would delete what another actor owns (a policy: `conflict` naming the owner), or would remove the star — a host's link to its Proxy or its default rule, which only a config change removes (`star-protected`). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1682,6 +1682,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1758,6 +1759,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1926,6 +1928,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
@@ -2019,6 +2022,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];

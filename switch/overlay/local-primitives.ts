@@ -13,6 +13,13 @@
  * owner (HTTP 409). Everyone else is an operator ("local", a token's name,
  * "cli", the topology tool applying an operator's description) and may delete
  * anything: the operator is the last word, a policy adapts around it.
+ *
+ * The star. A host's link to its Proxy (and the Proxy's end of it) and the
+ * host's default rule (owner "star") are the control path: no actor may
+ * delete them through the primitives (StarProtectedError, HTTP 409); they
+ * come from the daemons' configs and go only with a config change. A rule
+ * must leave by a port or link that exists when it is added (else 400 naming
+ * `target`): a rule toward nowhere would be kept and silently skipped.
  */
 import type { Datapath } from '../datapath.js';
 import { NO_EVENTS, type EventSink, type SwitchEvent } from '../events.js';
@@ -26,6 +33,7 @@ import {
   ConflictError,
   InvalidInputError,
   NotFoundError,
+  StarProtectedError,
   type Actor,
   type InterfaceView,
   type LinkInput,
@@ -49,6 +57,11 @@ export interface LocalPrimitivesOptions {
   macs?: () => MacView[];
   /** Where link-added, link-deleted, rule-added and rule-deleted are raised (switch/events.ts); absent: nowhere. */
   events?: EventSink;
+  /**
+   * Whether link `name` is of the star (a host's link to its Proxy; on the Proxy, its link to a host), which the
+   * primitives never delete. Absent: the link the default rule (owner "star") leaves by.
+   */
+  isStarLink?: (name: string) => boolean;
 }
 
 /** Actors that are policies: they may delete only their own links and rules. */
@@ -62,6 +75,9 @@ export function isPolicyActor(name: string): boolean {
   const bare = name.startsWith('proxy:') ? name.slice('proxy:'.length) : name;
   return POLICY_ACTORS.has(bare) || bare.startsWith(POLICY_ACTOR_PREFIX);
 }
+
+/** The owner of a host's default rule toward its Proxy (daemon/daemon.ts installs it from the config). */
+export const STAR_OWNER = 'star';
 
 /** A link with who added it ("config" for the config's peers). */
 export type OwnedLinkStatus = LinkStatus & { owner: string };
@@ -126,6 +142,9 @@ export class LocalPrimitives implements Primitives {
     const links = this.options.links();
     if (!links || !links.status().some((l) => l.name === name)) throw new NotFoundError('link', name);
     checkOwner(actor, 'link', name, this.linkOwners.get(name) ?? 'config');
+    if (this.isStarLink(name)) {
+      throw new StarProtectedError(`link "${name}" is the star, this daemon's control path to the overlay: it comes from the daemons' configs and only a config change removes it`);
+    }
     this.linkOwners.delete(name);
     this.options.datapath.detach(name);
     links.removePeer(name);
@@ -141,6 +160,7 @@ export class LocalPrimitives implements Primitives {
     const src = macField('src', input.src, ['any']);
     const dst = macField('dst', input.dst, ['any', 'none']);
     if (input.target.trim() === '') throw new InvalidInputError('target', 'must name a port or link');
+    if (!this.options.datapath.get(input.target)) throw new InvalidInputError('target', `names no port or link of this daemon ("${input.target}"): add the link first`);
     const table = this.options.datapath.core.rules;
     let rule: Rule;
     try {
@@ -165,6 +185,9 @@ export class LocalPrimitives implements Primitives {
     const rule = this.options.datapath.core.rules.get(id);
     if (rule === undefined) throw new NotFoundError('rule', id);
     checkOwner(actor, 'rule', id, rule.owner ?? 'config');
+    if (rule.owner === STAR_OWNER) {
+      throw new StarProtectedError(`rule ${id} is the star's default rule (owner "${STAR_OWNER}"), the way to the Proxy: it comes from the daemon's config and only a config change removes it`);
+    }
     if (!this.options.datapath.core.rules.remove(id)) throw new NotFoundError('rule', id);
     this.changed('rule', actor, 'rule deleted', { rule: id }, { type: 'rule-deleted', rule: id, by: actor.name });
   }
@@ -184,6 +207,11 @@ export class LocalPrimitives implements Primitives {
     this.configTimeBoundMs = upperBoundMs;
     this.changed('config-time', actor, 'configuration time bound set', { upperBoundMs });
     return { upperBoundMs };
+  }
+
+  private isStarLink(name: string): boolean {
+    if (this.options.isStarLink) return this.options.isStarLink(name);
+    return this.options.datapath.core.rules.list().some((r) => r.owner === STAR_OWNER && r.target === name);
   }
 
   /** Logs a change (for people), raises its event (if it is one) and tells the daemon. */

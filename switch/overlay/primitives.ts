@@ -110,6 +110,16 @@ export class InvalidInputError extends VswitchError {
 }
 
 /**
+ * The change would remove the star — a host's link to its Proxy (either end) or its default rule (owner "star"):
+ * the control path, which nothing may cut through the primitives (change the daemons' configs instead). HTTP 409.
+ */
+export class StarProtectedError extends VswitchError {
+  constructor(message: string) {
+    super('star-protected', message, { httpStatus: 409 });
+  }
+}
+
+/**
  * A relayed primitive could not reach its host, the host did not answer in time, or answered with something that is
  * not what the primitive returns ('host-invalid-answer'). HTTP 502/504.
  */

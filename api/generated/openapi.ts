@@ -845,7 +845,7 @@ export interface components {
             dst: string;
             /** @description The port or link the frame leaves by; it must exist when the rule is added (else 400 `invalid-input` naming `target`). */
             target: string;
-            /** @description Larger wins; absent means 0. */
+            /** @description Larger wins; absent means 0. A policy's token may give only 0..9999, and no more than an operator's rule of the same match (else 403 `policy-forbidden`). */
             priority?: number;
         };
         /** @description The upper bound on configuration time (the paper's VTTIF smoothing interval bound). */
@@ -1318,7 +1318,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The token is read-only and the request would change something. */
+        /** @description The token is read-only and the request would change something; or a policy's token asked for what only an operator may (`policy-forbidden`: beyond the primitives, a rule priority outside the policies' band 0..9999 or above an operator's rule of the same match, a link to a key that is no peer of the overlay — `errors` names the field). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;

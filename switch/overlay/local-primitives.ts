@@ -20,12 +20,22 @@
  * come from the daemons' configs and go only with a config change. A rule
  * must leave by a port or link that exists when it is added (else 400 naming
  * `target`): a rule toward nowhere would be kept and silently skipped.
+ *
+ * What a policy may add (PolicyLimitError, HTTP 403 `policy-forbidden`
+ * naming the field): a rule's priority (absent = 0) must lie in
+ * POLICY_PRIORITY_BAND, below what an operator may give, and the rule must
+ * rank below every operator rule of the same (src, dst) match — the star's
+ * default rule included; a link must lead to a peer of the overlay (a host the
+ * Proxy knows, or the Proxy: overlayKeys). A host cannot tell the overlay's
+ * keys, so for a policy relayed by the Proxy ("proxy:…") the Proxy checks the
+ * key before relaying (relayed-primitives.ts); the rule limits are checked
+ * here, where the rule table is.
  */
 import type { Datapath } from '../datapath.js';
 import { NO_EVENTS, type EventSink, type SwitchEvent } from '../events.js';
 import { formatMac, parseMac, type Mac } from '../frame/mac.js';
 import type { LinkManager, LinkStatus } from '../link/link-manager.js';
-import { decodeKeyBase64 } from '../link/noise/crypto.js';
+import { decodeKeyBase64, encodeKeyBase64 } from '../link/noise/crypto.js';
 import { parseEndpoint, type Endpoint } from '../link/transport/endpoint.js';
 import type { Logger } from '../log.js';
 import type { Rule } from '../rules/rule.js';
@@ -33,6 +43,7 @@ import {
   ConflictError,
   InvalidInputError,
   NotFoundError,
+  PolicyLimitError,
   StarProtectedError,
   type Actor,
   type InterfaceView,
@@ -69,6 +80,13 @@ export const POLICY_ACTORS: ReadonlySet<string> = new Set(['fastpath']);
 
 /** Module and HTTP policies act as "policy:<name>"; API token names cannot contain ":", so no operator can. */
 export const POLICY_ACTOR_PREFIX = 'policy:';
+
+/**
+ * The priorities a policy's rule may have (absent = 0). Operators (tokens, "local", the CLI, the config, the star,
+ * an operator's topology apply) may give any priority the API takes (±1 000 000); policies stay below 10 000 and
+ * under every operator rule of the same match.
+ */
+export const POLICY_PRIORITY_BAND = { min: 0, max: 9999 } as const;
 
 /** "fastpath" and "proxy:fastpath" are the same policy; so are "policy:x" and "proxy:policy:x". */
 export function isPolicyActor(name: string): boolean {
@@ -114,6 +132,7 @@ export class LocalPrimitives implements Primitives {
     const udpEndpoint = input.endpoint === undefined ? undefined : endpointField('endpoint', input.endpoint, 'udp');
     const tcpText = input.tcpEndpoint ?? input.endpoint;
     const tcpEndpoint = tcpText === undefined ? undefined : endpointField(input.tcpEndpoint ? 'tcpEndpoint' : 'endpoint', tcpText, 'tcp');
+    if (isPolicyActor(actor.name) && !isRelayedActor(actor.name)) checkPolicyLink(encodeKeyBase64(publicKey), this.overlayKeys());
     if (this.options.datapath.get(input.name)) throw new ConflictError(`a port or link named "${input.name}" exists`);
     if (links.status().some((l) => l.publicKey === input.publicKey.trim())) {
       throw new ConflictError(`a link to the peer with public key ${input.publicKey.trim()} exists`);
@@ -162,6 +181,7 @@ export class LocalPrimitives implements Primitives {
     if (input.target.trim() === '') throw new InvalidInputError('target', 'must name a port or link');
     if (!this.options.datapath.get(input.target)) throw new InvalidInputError('target', `names no port or link of this daemon ("${input.target}"): add the link first`);
     const table = this.options.datapath.core.rules;
+    if (isPolicyActor(actor.name)) checkPolicyRule(table.list(), src as Mac | 'any', dst as Mac | 'any' | 'none', input.priority ?? 0);
     let rule: Rule;
     try {
       rule = table.insert({
@@ -209,6 +229,18 @@ export class LocalPrimitives implements Primitives {
     return { upperBoundMs };
   }
 
+  /**
+   * The public keys a policy may link to from this daemon: its own and those of the links no policy made — on the
+   * Proxy, every host it knows (its star links and the links operators added).
+   */
+  overlayKeys(): Set<string> {
+    const links = this.options.links();
+    if (!links) return new Set();
+    const keys = new Set([encodeKeyBase64(links.device.publicKey)]);
+    for (const l of this.linksNow()) if (!isPolicyActor(l.owner)) keys.add(l.publicKey);
+    return keys;
+  }
+
   private isStarLink(name: string): boolean {
     if (this.options.isStarLink) return this.options.isStarLink(name);
     return this.options.datapath.core.rules.list().some((r) => r.owner === STAR_OWNER && r.target === name);
@@ -226,6 +258,30 @@ export class LocalPrimitives implements Primitives {
 function checkOwner(actor: Actor, what: 'link' | 'rule', name: string | number, owner: string): void {
   if (owner === actor.name || !isPolicyActor(actor.name)) return;
   throw new ConflictError(`${what} ${JSON.stringify(name)} is owned by "${owner}": ${actor.name} may delete only its own`);
+}
+
+/** An actor the Proxy relayed ("proxy:" + its actor on the Proxy). */
+function isRelayedActor(name: string): boolean {
+  return name.startsWith('proxy:');
+}
+
+/** A policy links only to a peer of the overlay (`overlay`: overlayKeys of the daemon that knows them). */
+export function checkPolicyLink(publicKey: string, overlay: ReadonlySet<string>): void {
+  if (overlay.has(publicKey)) return;
+  throw new PolicyLimitError('publicKey', `a policy may link only to peers of the overlay (a host the Proxy knows, or the Proxy), and ${publicKey} is none`);
+}
+
+/** A policy's rule: priority in the band, and below every operator rule of the same match. */
+function checkPolicyRule(rules: readonly Rule[], src: Mac | 'any', dst: Mac | 'any' | 'none', priority: number): void {
+  const { min, max } = POLICY_PRIORITY_BAND;
+  if (priority < min || priority > max) {
+    throw new PolicyLimitError('priority', `a policy's rule priority must be between ${min} and ${max} (found ${priority}): higher ones are for operators`);
+  }
+  for (const r of rules) {
+    const owner = r.owner ?? 'config';
+    if (r.src !== src || r.dst !== dst || isPolicyActor(owner) || (r.priority ?? 0) >= priority) continue;
+    throw new PolicyLimitError('priority', `priority ${priority} would outrank rule ${r.id} of "${owner}" (same match, priority ${r.priority ?? 0}): a policy's rule must rank below an operator's`);
+  }
 }
 
 /** Every port and link of the datapath with its counters (the status view and the list-interfaces primitive). */

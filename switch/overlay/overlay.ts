@@ -111,7 +111,7 @@ export class Overlay {
   host(name: string): Primitives | undefined {
     if (this.options.role !== 'proxy') return undefined;
     if (!this.options.links.status().some((l) => l.name === name)) return undefined;
-    return new RelayedPrimitives(this.channel, name);
+    return new RelayedPrimitives(this.channel, name, { policyLinkKeys: () => this.options.primitives.overlayKeys() });
   }
 
   hosts(): HostSummary[] {

@@ -120,6 +120,23 @@ export class StarProtectedError extends VswitchError {
 }
 
 /**
+ * A policy asked for what only an operator may (a priority above the policies' band, a link to a key that is not a
+ * peer of the overlay): HTTP 403 naming the field.
+ */
+export class PolicyLimitError extends VswitchError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super('policy-forbidden', `${field}: ${problem}`, { httpStatus: 403 });
+  }
+
+  override fieldErrors(): FieldProblem[] {
+    return [{ field: `/body/${this.field}`, message: this.message }];
+  }
+}
+
+/**
  * A relayed primitive could not reach its host, the host did not answer in time, or answered with something that is
  * not what the primitive returns ('host-invalid-answer'). HTTP 502/504.
  */

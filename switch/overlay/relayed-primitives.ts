@@ -2,15 +2,28 @@
  * The Proxy's view of one host's primitives: each call becomes a control
  * request over the star link to that host, and the host's own
  * LocalPrimitives runs it. Errors come back with their codes.
+ *
+ * A host cannot tell which keys are the overlay's, so the Proxy checks a
+ * policy's link here before relaying it (local-primitives.ts checkPolicyLink):
+ * `guard` says which keys the Proxy knows; without one, no policy may add a
+ * link through this relay.
  */
 import type { LinkStatus } from '../link/link-manager.js';
+import { decodeKeyBase64, encodeKeyBase64 } from '../link/noise/crypto.js';
 import type { ControlChannel } from './control-channel.js';
+import { checkPolicyLink, isPolicyActor } from './local-primitives.js';
 import type { Actor, InterfaceView, LinkInput, MacView, Primitives, RuleInput, RuleView } from './primitives.js';
+
+export interface RelayGuard {
+  /** The keys a policy may link to: the Proxy's and its hosts' (LocalPrimitives.overlayKeys on the Proxy). */
+  policyLinkKeys(): ReadonlySet<string>;
+}
 
 export class RelayedPrimitives implements Primitives {
   constructor(
     private readonly channel: ControlChannel,
     readonly host: string,
+    private readonly guard?: RelayGuard,
   ) {}
 
   interfaces(): Promise<InterfaceView[]> {
@@ -19,7 +32,8 @@ export class RelayedPrimitives implements Primitives {
   links(): Promise<LinkStatus[]> {
     return this.call('links', [], { name: 'proxy' }) as Promise<LinkStatus[]>;
   }
-  addLink(input: LinkInput, actor: Actor): Promise<LinkStatus> {
+  async addLink(input: LinkInput, actor: Actor): Promise<LinkStatus> {
+    if (isPolicyActor(actor.name)) checkPolicyLink(canonicalKey(input.publicKey), this.guard?.policyLinkKeys() ?? new Set());
     return this.call('addLink', [input], actor) as Promise<LinkStatus>;
   }
   async deleteLink(name: string, actor: Actor): Promise<void> {
@@ -46,5 +60,14 @@ export class RelayedPrimitives implements Primitives {
 
   private call(op: Parameters<ControlChannel['request']>[1], args: unknown[], actor: Actor): Promise<unknown> {
     return this.channel.request(this.host, op, args, actor.name);
+  }
+}
+
+/** A key as the link manager lists it (a key that does not decode is left as it is: the host refuses it, naming the field). */
+function canonicalKey(text: string): string {
+  try {
+    return encodeKeyBase64(decodeKeyBase64(text));
+  } catch {
+    return text;
   }
 }

@@ -457,6 +457,7 @@ export interface paths {
          *     (owner "topology", "proxy:topology" on hosts); rules of other owners are never deleted. 409 `topology-conflict`:
          *     something apply does not own stands in the way, nothing changed. 409 `topology-apply-failed`: a daemon refused
          *     mid-way and every change applied before it was undone (the detail says so, or names an undo that failed).
+         *     409 `topology-busy`: another apply is running on this Proxy (applies run one at a time); nothing changed.
          */
         post: operations["applyTopology"];
         delete?: never;

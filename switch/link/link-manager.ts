@@ -279,6 +279,11 @@ export class LinkManager {
     return out;
   }
 
+  /** How peer `name` was added (its keys, endpoints, transport and keepalive): what re-creates it as it was. */
+  peerConfig(name: string): Readonly<LinkPeerConfig> | undefined {
+    return this.peers.get(name)?.config;
+  }
+
   /** Handshakes with a peer added at run time (the add-link primitive), so its link comes up before traffic needs it. */
   connectPeer(name: string, options: { force?: boolean } = {}): void {
     const peer = this.peers.get(name);

@@ -34,7 +34,7 @@
 import type { Datapath } from '../datapath.js';
 import { NO_EVENTS, type EventSink, type SwitchEvent } from '../events.js';
 import { formatMac, parseMac, type Mac } from '../frame/mac.js';
-import type { LinkManager, LinkStatus } from '../link/link-manager.js';
+import type { LinkManager, LinkPeerConfig, LinkStatus } from '../link/link-manager.js';
 import { decodeKeyBase64, encodeKeyBase64 } from '../link/noise/crypto.js';
 import { parseEndpoint, type Endpoint } from '../link/transport/endpoint.js';
 import type { Logger } from '../log.js';
@@ -94,6 +94,9 @@ export function isPolicyActor(name: string): boolean {
   return POLICY_ACTORS.has(bare) || bare.startsWith(POLICY_ACTOR_PREFIX);
 }
 
+/** How many deleted links a daemon remembers for `restore` (LinkInput.restore): the newest, one per name. */
+export const MAX_DELETED_LINKS = 64;
+
 /** The owner of a host's default rule toward its Proxy (daemon/daemon.ts installs it from the config). */
 export const STAR_OWNER = 'star';
 
@@ -104,6 +107,8 @@ export class LocalPrimitives implements Primitives {
   private configTimeBoundMs: number;
   /** Links added through addLink, by name → the actor that added them. */
   private readonly linkOwners = new Map<string, string>();
+  /** The last links deleted, by name (at most MAX_DELETED_LINKS, oldest dropped first): what `restore` re-creates. */
+  private readonly deletedLinks = new Map<string, { config: Readonly<LinkPeerConfig>; owner: string }>();
 
   private readonly events: EventSink;
 
@@ -137,17 +142,21 @@ export class LocalPrimitives implements Primitives {
     if (links.status().some((l) => l.publicKey === input.publicKey.trim())) {
       throw new ConflictError(`a link to the peer with public key ${input.publicKey.trim()} exists`);
     }
-    const port = links.addPeer({
-      name: input.name,
-      publicKey,
-      transport: input.transport ?? 'auto',
-      ...(udpEndpoint ? { udpEndpoint } : {}),
-      ...(tcpEndpoint ? { tcpEndpoint } : {}),
-      ...(input.persistentKeepaliveS ? { persistentKeepaliveS: input.persistentKeepaliveS } : {}),
-    });
+    const restored = input.restore ? this.restorable(input.name, encodeKeyBase64(publicKey), actor) : undefined;
+    const port = links.addPeer(
+      restored?.config ?? {
+        name: input.name,
+        publicKey,
+        transport: input.transport ?? 'auto',
+        ...(udpEndpoint ? { udpEndpoint } : {}),
+        ...(tcpEndpoint ? { tcpEndpoint } : {}),
+        ...(input.persistentKeepaliveS ? { persistentKeepaliveS: input.persistentKeepaliveS } : {}),
+      },
+    );
+    if (restored) this.deletedLinks.delete(input.name);
     this.options.datapath.attach(port, { floods: this.options.linkFloods?.(input.name) ?? true });
     links.connectPeer(input.name);
-    this.linkOwners.set(input.name, actor.name);
+    this.linkOwners.set(input.name, restored?.owner ?? actor.name);
     this.changed('link', actor, 'link added', { link: input.name, endpoint: input.endpoint }, {
       type: 'link-added',
       link: input.name,
@@ -164,6 +173,8 @@ export class LocalPrimitives implements Primitives {
     if (this.isStarLink(name)) {
       throw new StarProtectedError(`link "${name}" is the star, this daemon's control path to the overlay: it comes from the daemons' configs and only a config change removes it`);
     }
+    const config = links.peerConfig(name);
+    if (config) this.rememberDeleted(name, config, this.linkOwners.get(name) ?? 'config');
     this.linkOwners.delete(name);
     this.options.datapath.detach(name);
     links.removePeer(name);
@@ -239,6 +250,22 @@ export class LocalPrimitives implements Primitives {
     const keys = new Set([encodeKeyBase64(links.device.publicKey)]);
     for (const l of this.linksNow()) if (!isPolicyActor(l.owner)) keys.add(l.publicKey);
     return keys;
+  }
+
+  /** The deleted link `restore` re-creates: the last one deleted under `name`, to the same key (else none). */
+  private restorable(name: string, publicKey: string, actor: Actor): { config: Readonly<LinkPeerConfig>; owner: string } | undefined {
+    const deleted = this.deletedLinks.get(name);
+    if (!deleted || encodeKeyBase64(deleted.config.publicKey) !== publicKey) return undefined;
+    if (isPolicyActor(actor.name) && deleted.owner !== actor.name) {
+      throw new PolicyLimitError('restore', `link "${name}" was owned by "${deleted.owner}": a policy may restore only a link it owned`);
+    }
+    return deleted;
+  }
+
+  private rememberDeleted(name: string, config: Readonly<LinkPeerConfig>, owner: string): void {
+    this.deletedLinks.delete(name);
+    this.deletedLinks.set(name, { config, owner });
+    if (this.deletedLinks.size > MAX_DELETED_LINKS) this.deletedLinks.delete(this.deletedLinks.keys().next().value!);
   }
 
   private isStarLink(name: string): boolean {

@@ -23,6 +23,10 @@ export function linkInput(value: unknown): LinkInput {
     input.transport = t;
   }
   if (v.persistentKeepaliveS !== undefined) input.persistentKeepaliveS = integer(v, 'persistentKeepaliveS');
+  if (v.restore !== undefined) {
+    if (typeof v.restore !== 'boolean') throw new InvalidInputError('restore', 'must be a boolean');
+    input.restore = v.restore;
+  }
   return input;
 }
 

@@ -60,6 +60,13 @@ export interface LinkInput {
   tcpEndpoint?: string;
   transport?: 'udp' | 'tcp' | 'auto';
   persistentKeepaliveS?: number;
+  /**
+   * Re-create the link this daemon last deleted under this name, to the same key, exactly as it was — pre-shared
+   * key, keepalive, endpoints, transport mode and owner (topology apply's undo). Without such a deleted link, the
+   * input is added as given. Not in the HTTP API (in-process callers and the Proxy's relay only); a policy may
+   * restore only a link it owned.
+   */
+  restore?: boolean;
 }
 
 export interface Actor {

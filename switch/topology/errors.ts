@@ -82,6 +82,15 @@ export class ApplyFailedError extends VswitchError {
   }
 }
 
+/** Another apply is running on this Proxy: applies run one at a time (their steps would interleave). Nothing changed. */
+export class TopologyBusyError extends VswitchError {
+  constructor(running: { file: string; actor: string }) {
+    super('topology-busy', `another topology apply (${running.file}, by ${running.actor}) is running on this Proxy: applies run one at a time; try again when it is done`, {
+      httpStatus: 409,
+    });
+  }
+}
+
 /** configsFor was not given the private key of a described host. */
 export class MissingPrivateKeyError extends VswitchError {
   constructor(readonly host: string) {

@@ -46,6 +46,8 @@ export interface MemoryOverlayOptions {
   hostYaml?: string | ((host: string) => string);
   /** Extra fields of a host's peer entry for the Proxy, e.g. `transport: tcp` for a star over TCP. */
   proxyPeerYaml?: (host: string) => string;
+  /** Extra peer entries of a host's config (YAML list items after its Proxy's), e.g. a configured link to another host. */
+  hostPeersYaml?: (host: string, pub: (name: string) => string) => string;
   /** API tokens of the Proxy: `{ name, token }` pairs. */
   proxyTokens?: { name: string; token: string }[];
   seed?: number;
@@ -107,7 +109,8 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
         parseDaemonConfig(
           `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${(typeof options.hostYaml === 'function' ? options.hostYaml(h) : options.hostYaml) ?? ''}\n` +
             `ports:\n  - { name: ${options.portName ? options.portName(h, i) : `tap-${h}v1`}, type: tap }\n` +
-            `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820"${options.proxyPeerYaml ? `, ${options.proxyPeerYaml(h)}` : ''} }\n`,
+            `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820"${options.proxyPeerYaml ? `, ${options.proxyPeerYaml(h)}` : ''} }\n` +
+            (options.hostPeersYaml?.(h, pub) ?? ''),
           join(dir, `${h}.yaml`),
         ),
         deps(h),

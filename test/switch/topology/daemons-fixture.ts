@@ -6,7 +6,7 @@
 import type { Daemon } from '../../../daemon/daemon.js';
 import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import type { TopologySource } from '../../../switch/topology/fetch.js';
-import { startMemoryOverlay } from '../../support/memory-overlay.js';
+import { startMemoryOverlay, type MemoryOverlayOptions } from '../../support/memory-overlay.js';
 
 export interface Overlay3 {
   proxy: Daemon;
@@ -23,9 +23,9 @@ export interface Overlay3 {
   stop(): Promise<void>;
 }
 
-export async function startOverlay(hostCount: number): Promise<Overlay3> {
+export async function startOverlay(hostCount: number, options: Pick<MemoryOverlayOptions, 'hostPeersYaml'> = {}): Promise<Overlay3> {
   const names = Array.from({ length: hostCount }, (_, i) => `h${i + 1}`);
-  const overlay = await startMemoryOverlay({ hosts: names, seed: 99, portName: (_, i) => `vm${i + 1}` });
+  const overlay = await startMemoryOverlay({ hosts: names, seed: 99, portName: (_, i) => `vm${i + 1}`, ...options });
   const { proxy } = overlay;
   const hosts = names.map((n) => overlay.hosts.get(n)!);
   const keys = Object.fromEntries(['proxy', ...names].map((n) => [n, overlay.pub(n)]));

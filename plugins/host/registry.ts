@@ -5,7 +5,10 @@
  *   - produces the overlay's own events: every second a snapshot of hosts and links (overlay-watch.ts), the traffic
  *     matrix when someone takes it; VTTIF's topology changes are published by the daemon through publish();
  *   - registers, enables, disables and unregisters plugins; turning one off (disable, unregister, lease expiry)
- *     removes what it owns, found by owner on the daemons themselves (ownership.ts);
+ *     removes what it owns, found by owner on the daemons themselves (ownership.ts). A daemon that does not answer
+ *     keeps a pending cleanup, retried on the tick with backoff (CLEANUP_BACKOFF) and at once when that host comes
+ *     back; at most MAX_PENDING_CLEANUPS are kept (the oldest is dropped, and logged); enabling or registering the
+ *     plugin again calls its pending cleanups off (it owns those links and rules again);
  *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts).
  */
 import type { Timer, TimerClock } from '../../switch/clock.js';
@@ -17,7 +20,7 @@ import type { PluginEntry } from './entry.js';
 import { HttpPolicyEntry, type WebhookPoster } from './http-policy.js';
 import { InProcessEntry } from './in-process-entry.js';
 import { currentEvents, diffSnapshots, EMPTY_SNAPSHOT, type OverlaySnapshot, type WatchEvent } from './overlay-watch.js';
-import { removeOwned, type OwnedPlaces, type RemovedCount } from './ownership.js';
+import { removeOwned, removeOwnedAt, type OwnedPlaces, type RemovedCount } from './ownership.js';
 import {
   policyActorName,
   type PluginContext,
@@ -32,6 +35,23 @@ import type { RateLimitSettings } from './rate-limit.js';
 export const MAX_HTTP_POLICIES = 32;
 const NOTHING_OWNED = { links: 0, rules: 0 } as const;
 const TICK_MS = 1000;
+
+/** How long a failed cleanup waits before its next try: firstMs, doubling on each failure, at most maxMs. */
+export const CLEANUP_BACKOFF = { firstMs: 1000, maxMs: 60_000 } as const;
+/** How many (plugin, place) cleanups may wait for a retry at once; beyond, the oldest is given up (and logged). */
+export const MAX_PENDING_CLEANUPS = 256;
+
+/** A cleanup that failed on one place ("proxy" or a host) and waits for its next try. */
+export interface PendingCleanup {
+  plugin: string;
+  actor: string;
+  host: string;
+  attempts: number;
+  /** Clock time (ms) of the first failure. */
+  sinceMs: number;
+  nextAttemptMs: number;
+  lastError: string;
+}
 
 export type EventBody = Omit<PluginEvent, 'seq' | 'at'>;
 
@@ -72,6 +92,9 @@ export class PluginRegistry {
   private timer: Timer | undefined;
   private readonly sources: PluginEventSource[] = [];
   private readonly unsubscribes: (() => void)[] = [];
+  /** By `${actor} ${host}`, oldest first. */
+  private readonly pending = new Map<string, PendingCleanup & { running: boolean }>();
+  private readonly cleaning = new Set<Promise<unknown>>();
 
   private readonly events: EventSink;
 
@@ -114,6 +137,7 @@ export class PluginRegistry {
     this.timer?.cancel();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const entry of this.entries.values()) await entry.close();
+    this.pending.clear();
   }
 
   /** Stamps and hands out one event. */
@@ -127,18 +151,22 @@ export class PluginRegistry {
   /** One housekeeping step (the timer's; tests call it): overlay diff, matrix, webhooks, leases. */
   tick(): void {
     const next = this.options.snapshot();
-    for (const change of diffSnapshots(this.last, next)) this.publish(watchBody(change));
+    const now = this.options.clock.now();
+    for (const change of diffSnapshots(this.last, next)) {
+      this.publish(watchBody(change));
+      if (change.type === 'host' && change.host.change === 'joined') this.cleanupDue(change.host.name, now);
+    }
     this.last = next;
+    this.retryCleanups(now);
     for (const source of this.sources) {
       if (!source.periodic || !this.anyoneTakes(source.type)) continue;
       const body = source.periodic();
       if (body) this.publish(body);
     }
-    const now = this.options.clock.now();
     for (const entry of this.entries.values()) {
       if (!(entry instanceof HttpPolicyEntry)) continue;
       entry.tick();
-      if (entry.leaseExpired(now)) void this.expire(entry);
+      if (entry.leaseExpired(now)) this.track(this.expire(entry));
     }
   }
 
@@ -195,6 +223,7 @@ export class PluginRegistry {
     if (!existing && policies >= MAX_HTTP_POLICIES) throw new ConflictError(`at most ${MAX_HTTP_POLICIES} policies may be registered`);
     const wasEnabled = existing instanceof HttpPolicyEntry && !existing.isExpired ? existing.enabled : true;
     if (existing instanceof HttpPolicyEntry) this.forget(existing);
+    this.callOffCleanups(policyActorName(registration.name));
     const token = randomBytes(32).toString('base64url');
     const entry = new HttpPolicyEntry({
       registration,
@@ -234,6 +263,7 @@ export class PluginRegistry {
     const entry = this.entry(name);
     if (entry instanceof HttpPolicyEntry && entry.isExpired) throw new ConflictError(`policy "${name}" has expired: register it again`);
     await entry.setEnabled(enabled);
+    if (enabled) this.callOffCleanups(entry.actor);
     if (!enabled) await this.removeOwned(entry);
     else if (!(entry instanceof HttpPolicyEntry && entry.delivery.type === 'sse')) {
       // An SSE policy gets the current state when it opens its stream again (disabling closed it).
@@ -274,8 +304,90 @@ export class PluginRegistry {
 
   private async removeOwned(entry: PluginEntry): Promise<RemovedCount> {
     const removed = await removeOwned(entry.actor, this.options.places);
-    if (removed.errors.length > 0) this.options.log.warn('plugin cleanup incomplete', { plugin: entry.name, errors: removed.errors.join('; ') });
+    const now = this.options.clock.now();
+    for (const { where, error } of removed.failed) this.notePending(entry.name, entry.actor, where, error, now);
+    if (removed.errors.length > 0) {
+      this.options.log.warn('plugin cleanup incomplete: will retry', { event: 'plugin-cleanup-pending', plugin: entry.name, errors: removed.errors.join('; ') });
+    }
     return removed;
+  }
+
+  /** The cleanups waiting for a retry, oldest first. */
+  pendingCleanups(): PendingCleanup[] {
+    return [...this.pending.values()].map(({ running: _running, ...p }) => p);
+  }
+
+  /** Resolves when every cleanup under way (a lease expiry's, a retry) has finished: tests tick, then wait for this. */
+  async cleanupsSettled(): Promise<void> {
+    while (this.cleaning.size > 0) await Promise.allSettled([...this.cleaning]);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const p = work.catch((err: unknown) => this.options.log.warn('plugin cleanup failed', { err })).finally(() => this.cleaning.delete(p));
+    this.cleaning.add(p);
+  }
+
+  private notePending(plugin: string, actor: string, host: string, error: string, now: number): void {
+    const key = `${actor} ${host}`;
+    const known = this.pending.get(key);
+    const attempts = (known?.attempts ?? 0) + 1;
+    const wait = Math.min(CLEANUP_BACKOFF.maxMs, CLEANUP_BACKOFF.firstMs * 2 ** Math.min(attempts - 1, 30));
+    const next = { plugin, actor, host, attempts, sinceMs: known?.sinceMs ?? now, nextAttemptMs: now + wait, lastError: error, running: false };
+    if (known) {
+      Object.assign(known, { ...next, running: known.running });
+      return;
+    }
+    this.pending.set(key, next);
+    while (this.pending.size > MAX_PENDING_CLEANUPS) {
+      const [oldestKey, oldest] = this.pending.entries().next().value!;
+      this.pending.delete(oldestKey);
+      this.options.log.warn('plugin cleanup given up: too many pending, what it owned stays there', {
+        event: 'plugin-cleanup-dropped',
+        plugin: oldest.plugin,
+        host: oldest.host,
+        attempts: oldest.attempts,
+        pendingForMs: now - oldest.sinceMs,
+        lastError: oldest.lastError,
+      });
+    }
+  }
+
+  /** A host came back: its pending cleanups run on this tick. */
+  private cleanupDue(host: string, now: number): void {
+    for (const p of this.pending.values()) if (p.host === host) p.nextAttemptMs = Math.min(p.nextAttemptMs, now);
+  }
+
+  private retryCleanups(now: number): void {
+    for (const [key, p] of this.pending) {
+      if (p.running || p.nextAttemptMs > now) continue;
+      if (this.isActive(p.actor)) {
+        this.pending.delete(key);
+        continue;
+      }
+      p.running = true;
+      this.track(
+        removeOwnedAt(p.actor, p.host, this.options.places).then((done) => {
+          p.running = false;
+          if (this.pending.get(key) !== p) return; // called off meanwhile
+          if (done.error === undefined) {
+            this.pending.delete(key);
+            this.options.log.info('plugin cleanup done', { event: 'plugin-cleanup-done', plugin: p.plugin, host: p.host, attempts: p.attempts + 1, linksRemoved: done.links, rulesRemoved: done.rules });
+          } else {
+            this.notePending(p.plugin, p.actor, p.host, done.error, this.options.clock.now());
+          }
+        }),
+      );
+    }
+  }
+
+  /** The plugin acting as `actor` is on again: what it owned is its own again, nothing to clean. */
+  private callOffCleanups(actor: string): void {
+    for (const [key, p] of this.pending) if (p.actor === actor) this.pending.delete(key);
+  }
+
+  private isActive(actor: string): boolean {
+    for (const e of this.entries.values()) if (e.actor === actor && e.enabled && !(e instanceof HttpPolicyEntry && e.isExpired)) return true;
+    return false;
   }
 
   private async viewOf(entry: PluginEntry): Promise<PluginView> {

@@ -45,16 +45,17 @@ async function main(): Promise<void> {
     add('list interfaces', await timed(() => call('GET', '/interfaces')));
     add('list links', await timed(() => call('GET', '/links')));
     add('list rules', await timed(() => call('GET', '/rules')));
+    // A rule must leave by a port or link that exists: the link first, then a rule by it.
+    const key = encodeKeyBase64(publicKey(generatePrivateKey((n) => new Uint8Array(randomBytes(n)))));
+    add('add link', await timed(() => call('POST', '/links', { name: `bench${i}`, publicKey: key, transport: 'udp' })));
     let id = 0;
     add(
       'add rule',
       await timed(async () => {
-        id = (await call<{ id: number }>('POST', '/rules', { src: '02:00:00:00:be:01', dst: `02:00:00:00:be:${(i % 200 + 16).toString(16)}`, target: 'bench' })).id;
+        id = (await call<{ id: number }>('POST', '/rules', { src: '02:00:00:00:be:01', dst: `02:00:00:00:be:${(i % 200 + 16).toString(16)}`, target: `bench${i}` })).id;
       }),
     );
     add('delete rule', await timed(() => call('DELETE', `/rules/${id}`)));
-    const key = encodeKeyBase64(publicKey(generatePrivateKey((n) => new Uint8Array(randomBytes(n)))));
-    add('add link', await timed(() => call('POST', '/links', { name: `bench${i}`, publicKey: key, transport: 'udp' })));
     add('delete link', await timed(() => call('DELETE', `/links/bench${i}`)));
     add('set config-time bound', await timed(() => call('PUT', '/config-time', { upperBoundMs: 2000 + i })));
   }

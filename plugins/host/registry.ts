@@ -307,7 +307,9 @@ export class PluginRegistry {
     const now = this.options.clock.now();
     for (const { where, error } of removed.failed) this.notePending(entry.name, entry.actor, where, error, now);
     if (removed.errors.length > 0) {
-      this.options.log.warn('plugin cleanup incomplete: will retry', { event: 'plugin-cleanup-pending', plugin: entry.name, errors: removed.errors.join('; ') });
+      const pending = { plugin: entry.name, errors: removed.errors.join('; ') };
+      this.options.log.warn('plugin cleanup incomplete: will retry', pending);
+      this.events.emit(pluginEvent('plugin-cleanup-pending', 'warn', `plugin ${entry.name}: cleanup incomplete, will retry (${pending.errors})`, pending));
     }
     return removed;
   }
@@ -341,14 +343,9 @@ export class PluginRegistry {
     while (this.pending.size > MAX_PENDING_CLEANUPS) {
       const [oldestKey, oldest] = this.pending.entries().next().value!;
       this.pending.delete(oldestKey);
-      this.options.log.warn('plugin cleanup given up: too many pending, what it owned stays there', {
-        event: 'plugin-cleanup-dropped',
-        plugin: oldest.plugin,
-        host: oldest.host,
-        attempts: oldest.attempts,
-        pendingForMs: now - oldest.sinceMs,
-        lastError: oldest.lastError,
-      });
+      const dropped = { plugin: oldest.plugin, host: oldest.host, attempts: oldest.attempts, pendingForMs: now - oldest.sinceMs, lastError: oldest.lastError };
+      this.options.log.warn('plugin cleanup given up: too many pending, what it owned stays there', dropped);
+      this.events.emit(pluginEvent('plugin-cleanup-dropped', 'warn', `plugin ${oldest.plugin}: cleanup on ${oldest.host} given up (too many pending), what it owned stays there`, dropped));
     }
   }
 
@@ -371,7 +368,9 @@ export class PluginRegistry {
           if (this.pending.get(key) !== p) return; // called off meanwhile
           if (done.error === undefined) {
             this.pending.delete(key);
-            this.options.log.info('plugin cleanup done', { event: 'plugin-cleanup-done', plugin: p.plugin, host: p.host, attempts: p.attempts + 1, linksRemoved: done.links, rulesRemoved: done.rules });
+            const cleaned = { plugin: p.plugin, host: p.host, attempts: p.attempts + 1, linksRemoved: done.links, rulesRemoved: done.rules };
+            this.options.log.info('plugin cleanup done', cleaned);
+            this.events.emit(pluginEvent('plugin-cleanup-done', 'info', `plugin ${p.plugin}: cleanup on ${p.host} done after ${cleaned.attempts} attempts`, cleaned));
           } else {
             this.notePending(p.plugin, p.actor, p.host, done.error, this.options.clock.now());
           }

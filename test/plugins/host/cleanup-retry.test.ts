@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { snapshotOf } from '../../../plugins/host/overlay-watch.js';
 import type { PluginContext, VswitchPlugin } from '../../../plugins/host/plugin.js';
 import { CLEANUP_BACKOFF, MAX_PENDING_CLEANUPS, PluginRegistry } from '../../../plugins/host/registry.js';
+import { ManualClock } from '../../../switch/clock.js';
 import { createLogger } from '../../../switch/log.js';
+import type { SwitchEvent } from '../../../switch/events.js';
 import { RelayError, type LinkInput, type Primitives, type RuleView } from '../../../switch/overlay/primitives.js';
 
 /** A daemon's primitives as a plain list of links and rules; `down` makes every call fail as an unreachable host. */
@@ -62,15 +64,16 @@ class FakeDaemon {
 const plugin: VswitchPlugin = { events: [], start: () => {}, stop: () => {} };
 
 function setup(hostNames = ['h1', 'h2']) {
-  const clock = { ms: 0, now() { return this.ms; } };
-  const logs: { msg: string; event?: string; plugin?: string; host?: string }[] = [];
+  const clock = new ManualClock();
+  const events: SwitchEvent[] = [];
   const proxy = new FakeDaemon('proxy');
   const hosts = new Map(hostNames.map((n) => [n, new FakeDaemon(n)]));
   const hostState = new Map(hostNames.map((n) => [n, 'up' as 'up' | 'down']));
   const registry = new PluginRegistry({
     clock,
     wallClock: () => 0,
-    log: createLogger({ write: (line) => void logs.push(JSON.parse(line) as (typeof logs)[number]) }),
+    log: createLogger({ write: () => {} }),
+    events: { emit: (e) => void events.push(e) },
     context: (name, actor) => ({ name, actor }) as unknown as PluginContext,
     places: { proxy: proxy.primitives(), hostNames: () => [...hosts.keys()], host: (n) => hosts.get(n)?.primitives() },
     countOwned: async (actors) => new Map(actors.map((a) => [a, { links: 0, rules: 0 }])),
@@ -83,16 +86,18 @@ function setup(hostNames = ['h1', 'h2']) {
   };
   /** One housekeeping step at `ms`, and whatever cleanup it started, settled. */
   const tickAt = async (ms: number) => {
-    clock.ms = ms;
+    await clock.advance(ms - clock.now());
     registry.tick();
     await registry.cleanupsSettled();
   };
-  return { clock, logs, proxy, hosts, registry, setDown, tickAt };
+  /** The registry's own events of `name`, with their fields. */
+  const raised = (name: string) => events.flatMap((e) => (e.type === 'plugin-event' && e.name === name ? [e.fields] : []));
+  return { clock, raised, proxy, hosts, registry, setDown, tickAt };
 }
 
 describe('plugin cleanup on a host that does not answer', () => {
   it('is retried with backoff, and at once when the host comes back: what the plugin owned goes there too', async () => {
-    const { hosts, registry, setDown, tickAt } = setup();
+    const { hosts, raised, registry, setDown, tickAt } = setup();
     const [h1, h2] = [hosts.get('h1')!.own('proxy:policy:mod').own('proxy:ops'), hosts.get('h2')!.own('proxy:policy:mod')];
     await registry.addInProcess('mod', 'module', plugin, { enabled: true });
     setDown('h1', true);
@@ -115,6 +120,7 @@ describe('plugin cleanup on a host that does not answer', () => {
     await tickAt(CLEANUP_BACKOFF.firstMs * 3 + 10);
     expect(h1.owners()).toEqual(['rule proxy:ops', 'link proxy:ops']);
     expect(registry.pendingCleanups()).toEqual([]);
+    expect(raised('plugin-cleanup-done')).toEqual([{ plugin: 'mod', host: 'h1', attempts: 4, linksRemoved: 1, rulesRemoved: 1 }]);
   });
 
   it('keeps what is pending visible, oldest first, with its attempts and last error; backoff is capped', async () => {
@@ -164,9 +170,9 @@ describe('plugin cleanup on a host that does not answer', () => {
     expect(h1.owners()).toEqual(['rule proxy:policy:mod', 'link proxy:policy:mod']);
   });
 
-  it(`holds at most ${MAX_PENDING_CLEANUPS} pending cleanups: the oldest is dropped, and the log says which`, async () => {
+  it(`holds at most ${MAX_PENDING_CLEANUPS} pending cleanups: the oldest is dropped, and an event says which`, async () => {
     const names = Array.from({ length: MAX_PENDING_CLEANUPS + 2 }, (_, i) => `h${i + 1}`);
-    const { hosts, logs, registry, setDown, tickAt } = setup(names);
+    const { hosts, raised, registry, setDown, tickAt } = setup(names);
     for (const n of names) hosts.get(n)!.own('proxy:policy:mod');
     await registry.addInProcess('mod', 'module', plugin, { enabled: true });
     for (const n of names) setDown(n, true);
@@ -174,7 +180,7 @@ describe('plugin cleanup on a host that does not answer', () => {
     await registry.setEnabled('mod', false);
     const pending = registry.pendingCleanups();
     expect(pending).toHaveLength(MAX_PENDING_CLEANUPS);
-    const dropped = logs.filter((l) => l.event === 'plugin-cleanup-dropped');
+    const dropped = raised('plugin-cleanup-dropped');
     expect(dropped).toHaveLength(2);
     expect(new Set([...pending.map((p) => p.host), ...dropped.map((d) => d.host)])).toEqual(new Set(names));
   });

@@ -292,10 +292,13 @@ export class NativeIo {
     return this.handle.counters();
   }
 
-  /** Flow offload on this handle, in `native`'s flow table under the port's id (-1, or no `native`: off). */
+  /**
+   * Flow offload on this handle, in `native`'s flow table under the port's id (-1, no `native`, or a closed one:
+   * off, so that a port reopened after its switch stopped never throws for it).
+   */
   setOffloadPort(portId: number, native?: NativeOffload): void {
     if (this.isClosed) return;
-    if (native === undefined || portId < 0) this.handle.setOffloadPort(null, -1);
+    if (native === undefined || native.isClosed || portId < 0) this.handle.setOffloadPort(null, -1);
     else this.handle.setOffloadPort(native, portId);
   }
 

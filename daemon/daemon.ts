@@ -10,7 +10,7 @@ import { createApp } from '../api/http/app.js';
 import type { MacEntry, PortStatus, Status } from '../api/wire/schemas.js';
 import { serveApi, type ApiServer } from '../api/http/server.js';
 import { renderMetrics } from '../api/http/metrics.js';
-import type { Clock } from '../switch/clock.js';
+import type { Timer, TimerClock } from '../switch/clock.js';
 import type { DaemonConfig, PortConfig } from '../switch/config/config.js';
 import { Datapath } from '../switch/datapath.js';
 import { formatMac } from '../switch/frame/mac.js';
@@ -21,19 +21,17 @@ import { LinkManager, type LinkStatus } from '../switch/link/link-manager.js';
 import { interfaceViews, LocalPrimitives } from '../switch/overlay/local-primitives.js';
 import { Overlay } from '../switch/overlay/overlay.js';
 import type { Transport } from '../switch/link/transport/transport.js';
-import { createUdpTransport } from '../switch/link/transport/udp-transport.js';
-import { createNativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
-import { createTcpTransport } from '../switch/link/transport/tcp-transport.js';
-import { aeadProvider, encodeKeyBase64, nodeAeadProvider, publicKey, setAeadProvider } from '../switch/link/noise/crypto.js';
-import { createNativeAead, loadAddon, type NativeAddon } from '../switch/port/addon.js';
+import { encodeKeyBase64, publicKey } from '../switch/link/noise/crypto.js';
+import { realTransports, type NativeEdge } from './native.js';
 import { VswitchError } from '../switch/errors.js';
 // ---- flow offload (switch/offload/) ----
 import { FlowOffload, type OffloadStats } from '../switch/offload/flow-offload.js';
 import { createNativeKeypairSlots } from '../switch/offload/native-keypair-slots.js';
-import { keypairSlotProvider, jsKeypairSlots, setKeypairSlotProvider } from '../switch/link/noise/keypair.js';
+import { jsKeypairSlots, jsKeypairSlotsWith, type KeypairSlotProvider } from '../switch/link/noise/keypair.js';
 import type { NativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
 // ---- end flow offload ----
-import { EventLog, teeEvents } from '../switch/event-log.js';
+import { EventLog } from '../switch/event-log.js';
+import { EventBus, eventName } from '../switch/events.js';
 import { controlExtensions } from '../switch/overlay/control-messages.js';
 import { startPluginHost, type PluginHost } from '../plugins/host/on-proxy.js';
 import { registerPluginRoutes } from '../plugins/host/routes.js';
@@ -42,49 +40,19 @@ import type { AnyDaemonPlugin, PluginParts, PluginStartContext } from '../plugin
 import type { RouteMount } from '../api/http/app.js';
 
 export interface DaemonDeps {
-  clock: Clock;
+  clock: TimerClock;
   log: Logger;
   openPort(config: PortConfig): Port;
   specText: string;
   version: string;
-  /** Link transports; real sockets unless a test passes memory twins. */
+  /** Link transports; real sockets (daemon/native.ts realTransports) unless a test passes memory twins. */
   createTransport?: (kind: 'udp' | 'tcp', listen?: { host: string; port: number }) => Transport;
+  /** The addon, loaded once by the root (daemon/native.ts); absent: Node's own I/O and crypto, no flow offload. */
+  native?: NativeEdge;
   wallClock?: () => number;
   randomBytes?: (n: number) => Uint8Array;
   /** The plugins to run (default: the built-in ones, plugins/builtin.ts); their config sections must be in the config. */
   plugins?: readonly AnyDaemonPlugin[];
-}
-
-/**
- * Real sockets. UDP goes through the addon (recvmmsg/sendmmsg batches) when it
- * loads, else through Node's dgram; VSWITCH_NATIVE_UDP=0 forces dgram.
- */
-function createRealTransport(kind: 'udp' | 'tcp', listen?: { host: string; port: number }): Transport {
-  if (kind === 'udp') {
-    const udpListen = listen ?? { host: '0.0.0.0', port: 0 };
-    const addon = process.env['VSWITCH_NATIVE_UDP'] === '0' ? undefined : optionalAddon();
-    return addon ? createNativeUdpTransport({ listen: udpListen }, addon) : createUdpTransport({ listen: udpListen });
-  }
-  return createTcpTransport(listen ? { listen } : {});
-}
-
-/** The addon, or undefined when it is not built (the daemon then runs on Node's own I/O and crypto). */
-function optionalAddon(): NativeAddon | undefined {
-  try {
-    return loadAddon();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * With real sockets, the link's ChaCha20-Poly1305 runs in the addon (reused
- * OpenSSL contexts) when it loads; VSWITCH_NATIVE_AEAD=0 keeps node:crypto.
- */
-function installLinkAead(): string {
-  const addon = process.env['VSWITCH_NATIVE_AEAD'] === '0' ? undefined : optionalAddon();
-  if (addon && aeadProvider() === nodeAeadProvider) setAeadProvider(createNativeAead(addon, nodeAeadProvider));
-  return aeadProvider().name;
 }
 
 export class Daemon {
@@ -105,8 +73,10 @@ export class Daemon {
     readonly config: DaemonConfig,
     private readonly deps: DaemonDeps,
     readonly datapath: Datapath,
-    /** The last 200 events (links, transports, ports, rules…) for the dashboard; fed by the teed logger. */
+    /** The last 200 events (links, transports, ports, rules…) for the dashboard; it follows `bus`. */
     readonly events: EventLog,
+    /** Where the switch, the plugins and the root raise their events (switch/events.ts). */
+    readonly bus: EventBus,
   ) {
     this.startedAtMs = deps.clock.now();
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
@@ -120,21 +90,23 @@ export class Daemon {
       },
       macs: () => this.macEntries(),
       linkFloods: (name) => this.linkFloods(name),
+      events: bus,
     });
   }
 
-  static async start(config: DaemonConfig, rawDeps: DaemonDeps): Promise<Daemon> {
-    // Every log record that is an event (switch/event-log.ts) is also kept in the ring the dashboard streams.
-    const events = new EventLog({ wallClock: rawDeps.wallClock ?? Date.now });
-    const deps: DaemonDeps = { ...rawDeps, log: teeEvents(rawDeps.log, events) };
+  static async start(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
     const log = deps.log;
+    // Every event (switch/events.ts) is raised on one bus; the ring the dashboard streams follows it.
+    const bus = new EventBus({ onDropped: (err, event) => log.warn('event subscriber failed: dropped', { event: eventName(event), err }) });
+    const events = new EventLog({ wallClock: deps.wallClock ?? Date.now });
+    events.follow(bus);
     const core = new SwitchCore({
       macIdleTimeMs: config.switch.macIdleTimeS * 1000,
       macMaxEntries: config.switch.macMaxEntries,
       maxFrameBytes: config.switch.maxFrameBytes,
     });
-    const datapath = new Datapath({ core, clock: deps.clock, log });
-    const daemon = new Daemon(config, deps, datapath, events);
+    const datapath = new Datapath({ core, clock: deps.clock, log, events: bus });
+    const daemon = new Daemon(config, deps, datapath, events, bus);
     daemon.offload = daemon.startOffload();
     try {
       for (const portConfig of config.ports) {
@@ -158,6 +130,7 @@ export class Daemon {
     }
     daemon.startHousekeeping();
     log.info('daemon up', { name: config.name, role: config.role, ports: config.ports.length });
+    bus.emit({ type: 'daemon-up', name: config.name, role: config.role, ports: config.ports.length });
     return daemon;
   }
 
@@ -165,8 +138,9 @@ export class Daemon {
   private async startLinks(): Promise<void> {
     const { config, deps } = this;
     if (config.peers.length === 0 || !config.privateKey) return;
-    const create = deps.createTransport ?? createRealTransport;
-    if (deps.createTransport === undefined) deps.log.info('link cipher', { aead: installLinkAead() });
+    const create = deps.createTransport ?? realTransports(deps.native);
+    const keypairSlots = this.keypairSlots();
+    deps.log.info('link keypairs', { slots: keypairSlots.name });
     const needsTcp = config.listen.tcp !== undefined || config.peers.some((p) => p.transport !== 'udp');
     const udp = create('udp', config.listen.udp);
     if (this.offload && 'nativeHandle' in udp) this.offload.setLinkTransport(udp as NativeUdpTransport);
@@ -179,6 +153,8 @@ export class Daemon {
       wallClock: deps.wallClock ?? Date.now,
       randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
       log: deps.log.child({ component: 'links' }),
+      keypairSlots,
+      events: this.bus,
       onControl: (peer, body) => this.overlay?.onControl(peer, body),
     });
     this.links = links;
@@ -191,9 +167,11 @@ export class Daemon {
       ...(config.proxy ? { proxyPeer: config.proxy } : {}),
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
+      ...(deps.randomBytes ? { randomBytes: deps.randomBytes } : {}),
       log: deps.log.child({ component: 'overlay' }),
       extensions: controlExtensions(this.pluginList.flatMap((p) => p.controlMessages ?? [])),
       onPluginMessage: (peer, type, body, from) => this.onPluginMessage(peer, type, body, from),
+      events: this.bus,
     });
     for (const peer of config.peers) {
       const port = links.addPeer({
@@ -243,6 +221,7 @@ export class Daemon {
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: plugin.name }),
+      events: this.bus,
       primitives: this.primitives,
       control: overlay
         ? {
@@ -280,9 +259,7 @@ export class Daemon {
    */
   private async startPluginHost(): Promise<void> {
     const { config, deps } = this;
-    this.events.subscribe((e) => {
-      if (e.event === 'link-up' || e.event === 'link-down') this.overlay?.changed();
-    });
+    this.bus.on(['link-up', 'link-down'], () => this.overlay?.changed());
     const overlay = this.overlay;
     if (config.role !== 'proxy' || overlay === undefined) return;
     this.plugins = await startPluginHost({
@@ -299,6 +276,7 @@ export class Daemon {
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'plugins' }),
+      events: this.bus,
     });
   }
 
@@ -346,14 +324,19 @@ export class Daemon {
    */
   private startOffload(): FlowOffload | undefined {
     const { config, deps } = this;
-    if (!config.switch.offload || deps.createTransport !== undefined || process.env['VSWITCH_OFFLOAD'] === '0') return undefined;
-    const addon = optionalAddon();
-    if (addon === undefined || typeof addon.offloadPoll !== 'function') return undefined;
-    const offload = FlowOffload.start({ addon, datapath: this.datapath, clock: deps.clock, log: deps.log.child({ component: 'offload' }) });
+    const native = deps.native;
+    if (!config.switch.offload || native === undefined || !native.allowOffload) return undefined;
+    const offload = FlowOffload.start({ addon: native.addon, datapath: this.datapath, clock: deps.clock, log: deps.log.child({ component: 'offload' }) });
     if (offload === undefined) return undefined;
-    if (keypairSlotProvider() === jsKeypairSlots) setKeypairSlotProvider(createNativeKeypairSlots(addon, deps.clock));
-    deps.log.info('flow offload on', { keypairSlots: keypairSlotProvider().name });
+    deps.log.info('flow offload on');
     return offload;
+  }
+
+  /** With offload, keypairs live in the addon's slots (the fast paths seal with them); else in JS with the edge's AEAD. */
+  private keypairSlots(): KeypairSlotProvider {
+    const native = this.deps.native;
+    if (this.offload && native) return createNativeKeypairSlots(native.addon, this.deps.clock);
+    return native ? jsKeypairSlotsWith(native.aead) : jsKeypairSlots;
   }
 
   offloadStats(): OffloadStats | { enabled: false } {
@@ -361,22 +344,21 @@ export class Daemon {
   }
   // ---- end flow offload ----
 
-  private housekeeping: NodeJS.Timeout | undefined;
+  private housekeeping: Timer | undefined;
 
   /** MAC aging and port recovery run once a second, off the data path. */
   private startHousekeeping(): void {
     let seconds = 0;
-    this.housekeeping = setInterval(() => {
+    this.housekeeping = this.deps.clock.every(1000, () => {
       this.datapath.core.expire(this.deps.clock.now());
       this.datapath.recover();
       seconds++;
       for (const parts of this.started.values()) parts.housekeeping?.(this.deps.clock.now(), seconds);
-    }, 1000);
-    this.housekeeping.unref();
+    });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.housekeeping);
+    this.housekeeping?.cancel();
     await this.plugins?.stop();
     await this.stopDaemonPlugins();
     this.offload?.stop();
@@ -397,6 +379,10 @@ export class Daemon {
       ports: this.portStatuses(),
       links: this.linkStatuses(),
       offload: this.offloadStats(),
+      refused: {
+        underlay: this.links?.underlayDrops() ?? {},
+        control: { ...(this.overlay?.channel.malformed ?? {}) },
+      },
       macTable: {
         entries: mac.size,
         learned: mac.totalLearned,
@@ -443,6 +429,7 @@ export class Daemon {
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       events: this.events,
       specText: this.deps.specText,
+      listen: this.config.api.listen,
       auth: {
         tokens: this.config.api.tokens,
         requireToken: this.config.api.tokens.length > 0,

@@ -6,7 +6,9 @@
 import { loadDaemonConfigFile } from './config.js';
 import { systemClock } from '../switch/clock.js';
 import { Daemon } from './daemon.js';
-import { createLogger } from '../switch/log.js';
+import { loadNativeEdge, type NativeEdge } from './native.js';
+import type { DaemonConfig } from '../switch/config/config.js';
+import { createLogger, type Logger } from '../switch/log.js';
 import { openPort } from '../switch/port/open-port.js';
 import { packageVersion, readPackageFile } from '../api/package-files.js';
 
@@ -15,10 +17,12 @@ export async function runUp(configFile: string, options: { offload?: boolean } =
   if (options.offload === false) config.switch.offload = false; // --no-offload
 
   const log = createLogger({ level: config.log.level }, { daemon: config.name });
+  const native = nativeOf(config, log);
   const daemon = await Daemon.start(config, {
     clock: systemClock,
     log,
-    openPort,
+    ...native,
+    openPort: (portConfig) => openPort(portConfig, native.native?.addon),
     specText: readPackageFile('openapi.yaml'),
     version: packageVersion(),
   });
@@ -37,4 +41,11 @@ export async function runUp(configFile: string, options: { offload?: boolean } =
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The addon, loaded once here and injected (daemon/native.ts). */
+function nativeOf(config: DaemonConfig, log: Logger): { native?: NativeEdge } {
+  const native = loadNativeEdge(process.env, log.child({ component: 'native' }));
+  if (native && !config.switch.offload) log.info('flow offload off by config');
+  return native ? { native } : {};
 }

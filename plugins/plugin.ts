@@ -12,12 +12,13 @@
  * The adaptation part (VswitchPlugin, plugins/host/plugin.ts) is the same interface config modules and HTTP policies
  * use: events in, primitives out, under the plugin's own actor.
  */
+import type { TimerClock } from '../switch/clock.js';
 import type { Hono } from 'hono';
 import type { ApiEnv } from '../api/http/primitive-routes.js';
-import type { Clock } from '../switch/clock.js';
 import type { ConfigSection } from '../switch/config/config-section.js';
 import type { Role } from '../switch/config/config.js';
 import type { FrameCounter } from '../switch/datapath.js';
+import type { EventSink } from '../switch/events.js';
 import type { LinkStatus, ListenPorts } from '../switch/link/link-manager.js';
 import type { Logger } from '../switch/log.js';
 import type { ControlExtension } from '../switch/overlay/control-messages.js';
@@ -53,9 +54,14 @@ export interface PluginStartContext {
   readonly hasLocalPorts: boolean;
   /** A host with a Proxy to report to. */
   readonly hasProxy: boolean;
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly wallClock: () => number;
   readonly log: Logger;
+  /**
+   * Where the plugin raises its own events (`pluginEvent(name, …)`, switch/events.ts): the daemon's bus, which the
+   * dashboard's event log follows. The log is for people; only what is raised here is an event.
+   */
+  readonly events: EventSink;
   /** This daemon's own primitives. */
   readonly primitives: Primitives;
   /** Sends a control message of one of the plugin's types; undefined on a daemon without links. */

@@ -10,6 +10,7 @@
  * arrays reused across batches, so the steady state allocates nothing here.
  */
 import type { Clock } from './clock.js';
+import { NO_EVENTS, type EventSink } from './events.js';
 import { readMac, type Mac } from './frame/mac.js';
 import type { Logger } from './log.js';
 import type { Decision } from './pipeline/decision.js';
@@ -34,6 +35,8 @@ export interface DatapathOptions {
   log: Logger;
   /** Called once when a port's device fails; the datapath has already detached its frames. */
   onPortError?: (name: string, err: Error) => void;
+  /** Where port-down and port-up are raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 /** VTTIF's per-(src, dst) counter (plugins/vttif TrafficCounter fits); must not throw. */
@@ -60,8 +63,11 @@ export class Datapath {
   private readonly byName = new Map<string, AttachedPort>();
   private readonly dirty: AttachedPort[] = [];
 
+  private readonly events: EventSink;
+
   constructor(private readonly options: DatapathOptions) {
     this.core = options.core;
+    this.events = options.events ?? NO_EVENTS;
   }
 
   /** Turns the flow offload on (every attached port is offered to it) or off. */
@@ -123,6 +129,7 @@ export class Datapath {
       delete attached.lastError;
       this.offload?.portRecovered(attached);
       this.options.log.info('port recovered', { port: attached.port.name });
+      this.events.emit({ type: 'port-up', port: attached.port.name });
     }
   }
 
@@ -197,6 +204,7 @@ export class Datapath {
     // MACs behind a dead port would black-hole their traffic: forget them so frames flood until relearned.
     this.core.macTable.forgetPort(attached.id);
     this.options.log.warn('port down', { port: attached.port.name, err });
+    this.events.emit({ type: 'port-down', port: attached.port.name, error: err.message });
     this.options.onPortError?.(attached.port.name, err);
   }
 }

@@ -55,6 +55,7 @@ export function formatStatus(s: Status, nowMs: number): string {
     formatInterfaces(s.ports),
   ];
   if (s.links.length > 0) parts.push('', formatLinks(s.links, nowMs));
+  if (s.refused) parts.push('', `refused, from no link: ${formatDrops(s.refused.underlay)}`, `refused control messages: ${formatDrops(s.refused.control)}`);
   return parts.join('\n');
 }
 

@@ -1,7 +1,8 @@
 /**
- * The dashboard's browser script (compiled by tsc, inlined into GET / by
- * api/dashboard/client-script.ts, allowed by the page's CSP by its hash). No
- * framework: it reads the daemon's server-sent events over fetch and redraws
+ * The dashboard's browser script (compiled by tsc, linked with the modules
+ * it imports and inlined into GET / by api/dashboard/client-script.ts,
+ * allowed by the page's CSP by its hash). No framework: it reads the
+ * daemon's server-sent events over fetch and redraws
  * a few panels, building every element with createElement/createElementNS
  * (h() and svg() below): what daemons send is set as text or as attribute
  * values, never parsed as HTML.
@@ -12,7 +13,8 @@
  *             `Authorization: Bearer` on every request. A 401 shows a token
  *             field instead.
  *   stream    GET /v1/events read with fetch (EventSource cannot send the
- *             header) through SseParser; reconnects after 2 s with Last-Event-ID.
+ *             header) through SseParser; reconnects after 2 s (or the stream's
+ *             `retry:`) with Last-Event-ID.
  *   snapshot  → the overlay drawing (layoutOverlay: the Proxy in the centre,
  *             hosts on a circle, each host's VMs outside it; star links solid,
  *             fast-path links between two hosts dashed and coloured, labelled
@@ -22,56 +24,22 @@
  *   VTTIF     GET /v1/vttif/topology every 3 s, and /v1/vttif/events when the
  *             daemon has it: edges drawn with width ∝ intensity; 404/501 →
  *             "VTTIF: no data yet".
- * The pure parts (SseParser, layoutOverlay, edgesOf, formatRate) and the
- * element builders are exported for unit tests; the page starts only where
- * there is a document.
+ * The pure parts (layoutOverlay, edgesOf, formatRate) and the element
+ * builders are exported for unit tests; the page starts only where there is
+ * a document. Two modules are shared with the CLI: the SSE parser
+ * (api/wire/sse-parser.ts) and the application-topology drawing
+ * (api/wire/app-topology-layout.ts); client-script.ts links the compiled
+ * modules into the one inline script the page carries.
  */
 import type { LoggedEvent } from '../../switch/event-log.js';
+import { layoutAppTopology, topologyEdges, type AppTopologyInput, type SceneNode, type ScenePalette } from '../wire/app-topology-layout.js';
+import { SseParser, type SseEvent } from '../wire/sse-parser.js';
 import type { DashboardHost, DashboardLink, DashboardSnapshot } from './snapshot.js';
 
 // ---- server-sent events over fetch ---------------------------------------------------------------
 
-export interface SseMessage {
-  event: string;
-  data: string;
-  id?: string;
-}
-
-/** Incremental text/event-stream parser (WHATWG HTML §9.2.6): feed chunks, get whole messages. */
-export class SseParser {
-  private buffer = '';
-  private event = '';
-  private data: string[] = [];
-  private id: string | undefined;
-
-  push(chunk: string): SseMessage[] {
-    this.buffer += chunk;
-    const out: SseMessage[] = [];
-    for (;;) {
-      const nl = this.buffer.search(/\r\n|\r|\n/);
-      // A CR at the very end may be the first half of a CRLF split across chunks: wait for the next one.
-      if (nl < 0 || (nl === this.buffer.length - 1 && this.buffer[nl] === '\r')) break;
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + (this.buffer.startsWith('\r\n', nl) ? 2 : 1));
-      if (line === '') {
-        if (this.data.length > 0) {
-          out.push({ event: this.event || 'message', data: this.data.join('\n'), ...(this.id !== undefined ? { id: this.id } : {}) });
-        }
-        this.event = '';
-        this.data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') this.event = value;
-      else if (field === 'data') this.data.push(value);
-      else if (field === 'id' && !value.includes('\0')) this.id = value;
-    }
-    return out;
-  }
-}
+// The parser is the CLI's too (api/wire/sse-parser.ts); exported from here as well, for the API's tests.
+export { SseParser };
 
 // ---- layout --------------------------------------------------------------------------------------
 
@@ -347,20 +315,21 @@ function showTokenForm(): void {
   el('token-form').classList.add('shown');
 }
 
-/** Reads one SSE response to its end, calling `on` per message. */
-async function readStream(res: Response, on: (m: SseMessage) => void): Promise<void> {
-  if (!res.body) return;
+/** Reads one SSE response to its end, calling `on` per message; returns the reconnection time the stream asked for, if any. */
+async function readStream(res: Response, on: (m: SseEvent) => void): Promise<number | undefined> {
+  const parser = new SseParser();
+  if (!res.body) return undefined;
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
-  const parser = new SseParser();
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return;
+    if (done) return parser.retryMs;
     for (const m of parser.push(decoder.decode(value, { stream: true }))) on(m);
   }
 }
 
 async function followEvents(state: PageState, api: ApiFetch): Promise<void> {
+  let retryMs = 2000; // until the stream says otherwise (`retry:`), kept within 0.5–60 s
   for (;;) {
     try {
       const headers: Record<string, string> = { accept: 'text/event-stream' };
@@ -374,16 +343,17 @@ async function followEvents(state: PageState, api: ApiFetch): Promise<void> {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       el('banner').textContent = '';
       setLive('live', 'live');
-      await readStream(res, (m) => {
+      const asked = await readStream(res, (m) => {
         if (m.id) state.lastEventId = m.id;
         if (m.event === 'snapshot') onSnapshot(state, JSON.parse(m.data) as DashboardSnapshot);
         else if (m.event === 'log') onLog(JSON.parse(m.data) as LoggedEvent);
       });
+      if (asked !== undefined) retryMs = Math.min(60_000, Math.max(500, asked));
       setLive('down', 'stream ended: reconnecting');
     } catch (err) {
       setLive('down', `reconnecting (${err instanceof Error ? err.message : String(err)})`);
     }
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, retryMs));
   }
 }
 
@@ -626,10 +596,8 @@ export function pluginLine(p: PluginView): HTMLElement {
 
 // ---- VTTIF ---------------------------------------------------------------------------------------
 
-interface AppTopology {
-  edges: { a: string; b: string; intensity: number }[];
-  shape?: unknown;
-}
+/** What /v1/vttif/topology sends: read defensively by the layout, as it comes from the network. */
+type AppTopology = AppTopologyInput;
 
 async function followVttif(state: PageState, api: ApiFetch): Promise<void> {
   void followVttifEvents(state, api);
@@ -661,50 +629,21 @@ function drawNoVttif(): void {
   el('app-topology').replaceChildren(h('p', { class: 'empty' }, 'VTTIF: no data yet'));
 }
 
-/** The application topology panel's content: VMs on a circle (named by their VM when the MAC is known), edges with width ∝ intensity. */
+/** The dashboard's colours for the shared drawing: its stylesheet's (texts take theirs from CSS). */
+const APP_PALETTE: ScenePalette = { edge: 'var(--fast)', node: 'var(--vm)' };
+
+/**
+ * The application topology panel's content: the drawing the CLI prints too (api/wire/app-topology-layout.ts),
+ * VMs named by their VM where the MAC is known, built as DOM by sceneElement().
+ */
 export function appTopologyElements(t: AppTopology, macNames: ReadonlyMap<string, string>): Element[] {
-  const edges = (Array.isArray(t.edges) ? t.edges : []).map((e) => ({ a: text(e.a), b: text(e.b), intensity: finite(e.intensity) }));
-  if (edges.length === 0) return [h('p', { class: 'empty' }, 'VTTIF: no data yet')];
-  const names = [...new Set(edges.flatMap((e) => [e.a, e.b]))];
-  const w = 420;
-  const ht = 300;
-  const pos = new Map(
-    names.map((n, i) => {
-      const angle = -Math.PI / 2 + (2 * Math.PI * i) / names.length;
-      return [n, { x: w / 2 + 140 * Math.cos(angle), y: ht / 2 + 105 * Math.sin(angle) }];
-    }),
-  );
-  const max = Math.max(...edges.map((e) => e.intensity), 1e-9);
-  const lines = edges.flatMap((e) => {
-    const a = pos.get(e.a);
-    const b = pos.get(e.b);
-    if (!a || !b) return [];
-    const width = 1.5 + (10 * Math.max(0, e.intensity)) / max;
-    return [
-      svg('line', {
-        class: 'app-edge',
-        'data-intensity': e.intensity,
-        x1: a.x,
-        y1: a.y,
-        x2: b.x,
-        y2: b.y,
-        stroke: 'var(--fast)',
-        'stroke-opacity': 0.85,
-        'stroke-linecap': 'round',
-        'stroke-width': Math.round(width * 10) / 10,
-      }),
-    ];
-  });
-  const dots = names.flatMap((n) => {
-    const p = pos.get(n)!;
-    return [
-      svg('circle', { cx: p.x, cy: p.y, r: 9, fill: 'var(--vm)' }),
-      svg('text', { x: p.x, y: p.y - 14, 'text-anchor': 'middle', 'font-size': 13 }, macNames.get(n) ?? n),
-    ];
-  });
-  const shape = typeof t.shape === 'string' ? t.shape : '';
-  const picture = svg('svg', { viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': 'application topology' }, ...lines, ...dots);
-  return shape ? [picture, h('p', { class: 'dim' }, 'shape: ', h('b', {}, shape), ` · ${edges.length} edge(s), width ∝ intensity`)] : [picture];
+  if (topologyEdges(t).length === 0) return [h('p', { class: 'empty' }, 'VTTIF: no data yet')];
+  return [sceneElement(layoutAppTopology(t, { palette: APP_PALETTE, label: (mac) => macNames.get(mac) ?? mac }))];
+}
+
+/** A scene (a tree of SVG elements, attribute values and text) as DOM, through svg(): text stays text. */
+export function sceneElement(node: SceneNode): SVGElement {
+  return svg(node.tag, node.attrs, ...node.children.map((c) => (typeof c === 'string' ? c : sceneElement(c))));
 }
 
 function drawAppTopology(t: AppTopology, state: PageState): void {

@@ -13,9 +13,10 @@ export interface paths {
         };
         /**
          * The live dashboard: one self-contained HTML page (no CDN) that draws from GET /v1/events.
-         * @description Needs no token and holds no data. Open it as `/#token=TOKEN` when the daemon requires tokens: the page keeps the
-         *     fragment (never sent to the server) in sessionStorage and sends it as `Authorization: Bearer`; a read-only
-         *     token is enough. On the Proxy it shows the whole overlay.
+         * @description Needs no token and holds no data. Open it as `/#token=TOKEN` when the daemon requires tokens: the page reads the
+         *     fragment (never sent to the server) once, removes it from the address and keeps it in memory only (a reload
+         *     without it asks again), and sends it as `Authorization: Bearer`; a read-only token is enough. Served under a
+         *     strict Content-Security-Policy (its inline script and style allowed by hash). On the Proxy it shows the whole overlay.
          */
         get: operations["getDashboard"];
         put?: never;
@@ -726,6 +727,21 @@ export interface components {
             links: components["schemas"]["Link"][];
             macTable: components["schemas"]["MacTableSummary"];
             offload?: components["schemas"]["OffloadSummary"];
+            /**
+             * @description What arrived and belonged to no link, or was refused before any link saw it, counted by fixed reason:
+             *     `underlay` — datagrams and connections (unknown receiver or key, bad MAC1, malformed, rate-limited,
+             *     cookie replies sent, `udp:…`/`tcp:…` transport drops such as `tcp:tcp-per-ip-limit`,
+             *     `tcp:tcp-handshake-timeout`); `control` — control messages refused by the channel (`report-invalid`,
+             *     `res-wrong-peer`, …). Bounded: the reasons are a fixed set (docs/limits.md).
+             */
+            refused?: {
+                underlay: {
+                    [key: string]: number;
+                };
+                control: {
+                    [key: string]: number;
+                };
+            };
         };
         /** @description A port of the switch (a TAP device, a captured NIC, or a link to a peer) with its counters. */
         Interface: {

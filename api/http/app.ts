@@ -15,6 +15,9 @@
  */
 import { Hono } from 'hono';
 import { authenticate } from './auth.js';
+import { bodyLimit } from './body-limit.js';
+import { requestGuard } from './request-guard.js';
+import { limitEventStreams, SseGate, specEventStreams } from './sse-limits.js';
 import { renderDocsPage } from './docs-page.js';
 import { errorToResponse, notFoundResponse } from './errors.js';
 import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } from './primitive-routes.js';
@@ -29,8 +32,13 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const validator = createRequestValidator(deps.specText);
   const docsHtml = renderDocsPage(deps.specText);
   const app = new Hono<ApiEnv>();
+  // First the guard (Host, Origin, content type) and the body bound, so a cross-origin or oversized request is
+  // refused before anything else reads it; event streams are limited after validation, so a 401 takes no slot.
+  app.use('*', requestGuard({ listen: deps.listen ?? '127.0.0.1:0', ...(deps.allowedHosts ? { allowedHosts: deps.allowedHosts } : {}), log: deps.log }));
+  app.use('*', bodyLimit());
   app.use('*', authenticate(deps.auth, validator, deps.log));
   app.use('*', validateRequests(validator));
+  app.use('*', limitEventStreams(deps.sseGate ?? new SseGate(), specEventStreams(validator, deps.specText), { ...deps.sseBounds, log: deps.log }));
 
   app.get('/openapi.yaml', (c) => c.body(deps.specText, 200, { 'content-type': 'application/yaml; charset=utf-8' }));
   app.get('/docs', (c) => c.html(docsHtml));

@@ -9,6 +9,7 @@ import type { Primitives } from '../../switch/overlay/primitives.js';
 import type { HostSummary, MacEntry, Status } from '../wire/schemas.js';
 import type { ApiAuth } from './auth.js';
 import type { ApiEnv } from './primitive-routes.js';
+import type { EventStreamBounds, SseGate } from './sse-limits.js';
 
 export interface DashboardOptions {
   snapshotIntervalMs?: number;
@@ -22,6 +23,13 @@ export interface DashboardOptions {
 export type RouteMount = (app: Hono<ApiEnv>) => void;
 
 export interface ApiDeps {
+  /** The address the API listens on ("host:port" or "unix:/path"): the Host header must name it (request-guard.ts). */
+  listen?: string;
+  /** More names the Host header may carry (a tunnel, a DNS name): "name" or "name:port". */
+  allowedHosts?: readonly string[];
+  /** Tests: the event-stream gate and bounds (api/http/sse-limits.ts). */
+  sseGate?: SseGate;
+  sseBounds?: EventStreamBounds;
   /** The primitives acting on this daemon. */
   local: Primitives;
   status(): Status;

@@ -84,6 +84,12 @@ export function renderMetrics({ status, rules, nowMs, plugins = [] }: MetricsSna
     }
   }
 
+  for (const [reason, n] of Object.entries(status.refused?.underlay ?? {})) {
+    m.metric('vswitch_underlay_refused_total', 'counter', 'Underlay datagrams and connections that belonged to no link, by reason.', { reason }, n);
+  }
+  for (const [reason, n] of Object.entries(status.refused?.control ?? {})) {
+    m.metric('vswitch_control_refused_total', 'counter', 'Control messages refused by the channel, by reason.', { reason }, n);
+  }
   const offload = status.offload;
   if (offload?.enabled) {
     m.metric('vswitch_offload_flows', 'gauge', "Flows in the addon's flow cache.", {}, offload.flows ?? 0);

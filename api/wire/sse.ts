@@ -1,15 +1,17 @@
 /**
- * A minimal server-sent-events reader for the CLI (`topology app --watch`): GET `path` on the daemon's API and call
- * `onEvent(name, data)` per event (data lines joined by "\n"; comments ignored). Resolves when the stream ends,
- * `signal` aborts, or `onEvent` returns false; rejects with ApiClientError when the daemon answers an error.
+ * A server-sent-events reader for the CLI (`topology app --watch`): GET `path` on the daemon's API and call
+ * `onEvent(name, data, event)` per event, parsed by the shared SseParser (api/wire/sse-parser.ts, the one the
+ * dashboard uses too). Resolves when the stream ends, `signal` aborts, or `onEvent` returns false; rejects with
+ * ApiClientError when the daemon answers an error.
  */
 import { request } from 'node:http';
 import { ApiClientError, type ApiClientOptions } from '../cli/client.js';
+import { SseParser, type SseEvent } from './sse-parser.js';
 
 export function readEventStream(
   opts: ApiClientOptions,
   path: string,
-  onEvent: (name: string, data: string) => boolean | void,
+  onEvent: (name: string, data: string, event: SseEvent) => boolean | void,
   signal?: AbortSignal,
 ): Promise<void> {
   const isUnix = opts.base.startsWith('unix:');
@@ -38,24 +40,13 @@ export function readEventStream(
           return;
         }
         res.setEncoding('utf8');
-        let buffer = '';
-        let name = 'message';
-        let data: string[] = [];
+        const parser = new SseParser();
         res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let newline: number;
-          while ((newline = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, newline).replace(/\r$/, '');
-            buffer = buffer.slice(newline + 1);
-            if (line === '') {
-              if (data.length > 0 && onEvent(name, data.join('\n')) === false) {
-                req.destroy();
-                return resolve();
-              }
-              name = 'message';
-              data = [];
-            } else if (line.startsWith('event:')) name = line.slice(6).trim();
-            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          for (const event of parser.push(chunk)) {
+            if (onEvent(event.event, event.data, event) === false) {
+              req.destroy();
+              return resolve();
+            }
           }
         });
         res.on('end', () => resolve());

@@ -26,6 +26,7 @@ function startFastPath(ctx: PluginStartContext, config: FastPathConfig): PluginP
     {
       clock: ctx.clock,
       log: ctx.log,
+      events: ctx.events,
       currentEdges: () => vttif.topology().edges,
       host: (name) => proxy.host(name),
       proxyLinks: () => proxy.proxyLinks(),

@@ -14,7 +14,8 @@
  * The star is never touched: what no rule claims goes to the Proxy, so removing a rule is always safe.
  * Timings: time to adapt = from the VTTIF report that asked for new links to the last of them up with its rules.
  */
-import type { Clock } from '../../switch/clock.js';
+import type { Timer, TimerClock } from '../../switch/clock.js';
+import { pluginEvent, type EventLevel, type EventSink, type PluginEventFields } from '../../switch/events.js';
 import type { LinkStatus, ListenPorts } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
 import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
@@ -45,8 +46,10 @@ const KEEPALIVE_S = 1;
 const DEFAULT_LINK_PORT = 51820;
 
 export interface FastPathComponents {
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly log: Logger;
+  /** Where its events are raised (fastpath-link-added, -up, -failed, -refused, -removed, adaptation); absent: nowhere. */
+  readonly events?: EventSink;
   /** VTTIF on the Proxy: its change events and current topology. */
   subscribe(listener: (event: { edges: readonly AppEdge[] }) => void): () => void;
   currentEdges(): readonly AppEdge[];
@@ -146,7 +149,7 @@ export class FastPath {
   readonly #installed = new Map<string, Installed>();
   readonly #counters: FastPathCounters = { reconciles: 0, linksAdded: 0, linksRemoved: 0, rulesAdded: 0, rulesRemoved: 0, linkFailures: 0, errors: 0 };
   #queue: Promise<void> = Promise.resolve();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #unsubscribe: (() => void) | undefined;
   #lastReportAtMs: number | null = null;
   #awaiting: { fromMs: number; pairs: Set<string> } | undefined;
@@ -165,13 +168,12 @@ export class FastPath {
       this.#lastReportAtMs = this.components.clock.now();
       void this.reconcile();
     });
-    this.#timer = setInterval(() => void this.tick(), WATCH_INTERVAL_MS);
-    this.#timer.unref();
+    this.#timer = this.components.clock.every(WATCH_INTERVAL_MS, () => void this.tick());
   }
 
   /** Stops watching; fast links stay (call setSettings({ enabled: false }) first to remove them). */
   stop(): void {
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#unsubscribe?.();
   }
 
@@ -265,7 +267,8 @@ export class FastPath {
         await this.#deleteLinkEnds(change.a, change.b);
         this.#watched.delete(hostPairKey(change.a, change.b));
         this.#counters.linksRemoved++;
-        this.components.log.info('fastpath: link removed', { event: 'fastpath-link-removed', a: change.a, b: change.b });
+        this.components.log.info('fastpath: link removed', { a: change.a, b: change.b });
+        this.#raise('fastpath-link-removed', 'info', `fast link ${change.a}–${change.b} removed`, { a: change.a, b: change.b });
         return;
       case 'add-link':
         return this.#addLink(change.a, change.b, nowMs);
@@ -287,13 +290,15 @@ export class FastPath {
       }
     } catch (err) {
       this.#counters.linkFailures++;
-      this.components.log.warn('fastpath: link could not be added; the pair stays on the star', { event: 'fastpath-link-refused', a, b, error: (err as Error).message });
+      this.components.log.warn('fastpath: link could not be added; the pair stays on the star', { a, b, error: (err as Error).message });
+      this.#raise('fastpath-link-refused', 'warn', `fast link ${a}–${b} could not be added; the pair stays on the star`, { a, b, error: (err as Error).message });
       this.#state = markUnreachable(this.#state, a, b, nowMs, this.#settings);
       return;
     }
     this.#watched.set(key, { a, b, addedAtMs: nowMs, ab: newDirection(), ba: newDirection() });
     this.#counters.linksAdded++;
-    this.components.log.info('fastpath: link added', { event: 'fastpath-link-added', a, b });
+    this.components.log.info('fastpath: link added', { a, b });
+    this.#raise('fastpath-link-added', 'info', `fast link ${a}–${b} added`, { a, b });
   }
 
   async #addLinkEnd(host: string, peer: string): Promise<void> {
@@ -364,7 +369,9 @@ export class FastPath {
     this.#lastTimeToAdaptMs = nowMs - awaiting.fromMs;
     this.#lastAdaptedAtMs = nowMs;
     this.#awaiting = undefined;
-    this.components.log.info('fastpath: adapted', { event: 'adaptation', timeToAdaptMs: this.#lastTimeToAdaptMs, links: this.#state.links.size });
+    const adapted = { timeToAdaptMs: this.#lastTimeToAdaptMs, links: this.#state.links.size };
+    this.components.log.info('fastpath: adapted', adapted);
+    this.#raise('adaptation', 'info', `adapted in ${adapted.timeToAdaptMs} ms (${adapted.links} fast links)`, adapted);
   }
 
   /** Polls both ends of every fast link; a failed one loses its rules at once, then its link. */
@@ -395,7 +402,9 @@ export class FastPath {
         if (isUp) {
           w.upAtMs = nowMs;
           w.ab.unansweredSinceMs = w.ba.unansweredSinceMs = undefined;
-          this.components.log.info('fastpath: link up', { event: 'fastpath-link-up', a: w.a, b: w.b, afterMs: nowMs - w.addedAtMs });
+          const up = { a: w.a, b: w.b, afterMs: nowMs - w.addedAtMs };
+          this.components.log.info('fastpath: link up', up);
+          this.#raise('fastpath-link-up', 'info', `fast link ${w.a}–${w.b} up after ${up.afterMs} ms`, up);
         } else if (nowMs - w.addedAtMs >= LINK_UP_TIMEOUT_MS) await this.#fail(key, w, 'not up in time', nowMs);
         continue;
       }
@@ -406,7 +415,8 @@ export class FastPath {
 
   async #fail(key: string, w: Watched, reason: string, nowMs: number): Promise<void> {
     this.#counters.linkFailures++;
-    this.components.log.warn('fastpath: link failed; its traffic goes back to the star', { event: 'fastpath-link-failed', a: w.a, b: w.b, reason });
+    this.components.log.warn('fastpath: link failed; its traffic goes back to the star', { a: w.a, b: w.b, reason });
+    this.#raise('fastpath-link-failed', 'warn', `fast link ${w.a}–${w.b} failed (${reason}); its traffic goes back to the star`, { a: w.a, b: w.b, reason });
     const rules = [...this.#installed].filter(([, r]) => r.pairKey === key);
     await Promise.all(
       rules.map(async ([k, r]) => {
@@ -428,6 +438,10 @@ export class FastPath {
   #learnMacs(): void {
     const hosts = new Set(this.components.proxyLinks().map((l) => l.name));
     for (const entry of this.components.proxyMacs()) if (hosts.has(entry.port)) this.#macToHost.set(entry.mac, entry.port);
+  }
+
+  #raise(name: string, level: EventLevel, message: string, fields: PluginEventFields): void {
+    this.components.events?.emit(pluginEvent(name, level, message, fields));
   }
 
   #countError(what: string, err: unknown): void {

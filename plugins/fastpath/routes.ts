@@ -6,10 +6,14 @@
  */
 import type { Hono } from 'hono';
 import type { FastPath, FastPathSettings } from './fastpath.js';
+import type { components } from '../../api/generated/openapi.js';
 import { VswitchError } from '../../switch/errors.js';
 import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
 
 /** The Proxy runs without VTTIF, so without the fast-path plugin. HTTP 409 (code `vttif-disabled`). */
+/** The API's shapes (openapi.yaml): what these routes answer must be one of them. */
+type Schemas = components['schemas'];
+
 export class FastPathUnavailableError extends VswitchError {
   constructor() {
     super('vttif-disabled', 'the fast-path plugin needs VTTIF, which is disabled on this proxy (config vttif.enabled: false)', { httpStatus: 409 });
@@ -23,7 +27,7 @@ export function registerFastPathRoutes(app: Hono<ApiEnv>, running: () => FastPat
     if (!fastpath) throw new FastPathUnavailableError();
     return fastpath;
   };
-  app.get('/v1/plugins/fastpath/status', (c) => c.json(fastpathOf().status()));
+  app.get('/v1/plugins/fastpath/status', (c) => c.json(fastpathOf().status() satisfies Schemas['FastPathStatus']));
   app.put('/v1/plugins/fastpath/settings', async (c) => {
     const fastpath = fastpathOf();
     await fastpath.setSettings(c.get('request').body as Partial<FastPathSettings>);

@@ -10,8 +10,8 @@
  * run on their own. Lease: a policy shows signs of life (open stream, answered webhook, any request with its token)
  * at least every leaseSeconds, or the registry expires it.
  */
+import type { TimerClock } from '../../switch/clock.js';
 import { createHmac } from 'node:crypto';
-import type { Clock } from '../../switch/clock.js';
 import type { Logger } from '../../switch/log.js';
 import { newCounters, type EntryCounters, type PluginEntry } from './entry.js';
 import { EventQueue } from './event-queue.js';
@@ -26,10 +26,11 @@ const WEBHOOK_FIRST_DELAY_MS = 500;
 const WEBHOOK_BACKOFF_MAX_MS = 30_000;
 
 /** Sends one webhook POST; resolves with the HTTP status, rejects on a network error or timeout. */
-export type WebhookPoster = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<number>;
+/** Posts one webhook body; `signal` aborts it (with a TimeoutError reason when it ran out of time). */
+export type WebhookPoster = (url: string, body: string, headers: Record<string, string>, signal: AbortSignal) => Promise<number>;
 
-export const fetchPoster: WebhookPoster = async (url, body, headers, timeoutMs) => {
-  const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+export const fetchPoster: WebhookPoster = async (url, body, headers, signal) => {
+  const res = await fetch(url, { method: 'POST', body, headers, signal, redirect: 'manual' });
   await res.body?.cancel();
   return res.status;
 };
@@ -52,7 +53,7 @@ export interface HttpPolicyOptions {
   actor: string;
   token: string;
   registeredBy: string;
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
   post?: WebhookPoster;
@@ -150,7 +151,7 @@ export class HttpPolicyEntry implements PluginEntry {
   /** The policy's SSE stream; a previous one is closed. */
   openStream(initial: readonly PluginEvent[]): PolicyStream {
     this.stream?.close();
-    const stream = new StreamImpl(this.queue, () => this.seen(), (n) => (this.counters.delivered += n));
+    const stream = new StreamImpl(this.queue, () => this.seen(), (n) => (this.counters.delivered += n), this.options.clock);
     // The current state supersedes whatever queued while no stream was open.
     this.queue.clear();
     for (const event of initial) this.queue.push(event);
@@ -239,7 +240,10 @@ export class HttpPolicyEntry implements PluginEntry {
     const headers = { 'content-type': 'application/json', 'x-vswitch-signature': signBody(this.token, body), 'x-vswitch-plugin': this.name };
     this.webhookBusy = true;
     this.heartbeatDue = false;
-    (this.options.post ?? fetchPoster)(url, body, headers, WEBHOOK_TIMEOUT_MS)
+    // The timeout runs on the daemon's clock (a test's manual clock too), not on a timer of fetch's own.
+    const abort = new AbortController();
+    const timeout = this.options.clock.after(WEBHOOK_TIMEOUT_MS, () => abort.abort(new DOMException(`no answer within ${WEBHOOK_TIMEOUT_MS} ms`, 'TimeoutError')));
+    (this.options.post ?? fetchPoster)(url, body, headers, abort.signal)
       .then(
         (status) => {
           if (status >= 200 && status < 300) {
@@ -256,6 +260,7 @@ export class HttpPolicyEntry implements PluginEntry {
         (err: Error) => this.failWebhook(`webhook: ${err.name === 'TimeoutError' ? `no answer within ${WEBHOOK_TIMEOUT_MS} ms` : err.message}`),
       )
       .finally(() => {
+        timeout.cancel();
         this.webhookBusy = false;
         this.pumpWebhook();
       });
@@ -279,6 +284,7 @@ class StreamImpl implements PolicyStream {
     private readonly queue: EventQueue,
     private readonly onRead: () => void,
     private readonly onDelivered: (n: number) => void,
+    private readonly clock: TimerClock,
   ) {}
 
   take(): { dropped: number; events: PluginEvent[] } {
@@ -294,12 +300,12 @@ class StreamImpl implements PolicyStream {
     if (this.closed || this.queue.length > 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (woken: boolean): void => {
-        clearTimeout(timer);
+        timer.cancel();
         if (this.waker === wake) this.waker = undefined;
         resolve(woken);
       };
       const wake = (): void => finish(true);
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const timer = this.clock.after(timeoutMs, () => finish(false));
       this.waker = wake;
     });
   }

@@ -4,6 +4,8 @@
  * within EVENT_TIMEOUT_MS is given up on, and after MAX_CONSECUTIVE_ERRORS failures in a row the plugin is marked
  * `failed` and gets nothing more until it is disabled and enabled again.
  */
+import type { Timer } from '../../switch/clock.js';
+import { pluginEvent, type EventSink } from '../../switch/events.js';
 import type { Logger } from '../../switch/log.js';
 import { newCounters, type EntryCounters, type PluginEntry } from './entry.js';
 import { EventQueue } from './event-queue.js';
@@ -19,6 +21,8 @@ export interface InProcessEntryOptions {
   context: PluginContext;
   enabled: boolean;
   log: Logger;
+  /** Where `plugin-failed` is raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
   /** When the plugin keeps its own on/off switch (the fast-path plugin's settings), it is the truth. */
   isEnabled?: () => boolean;
 }
@@ -118,11 +122,9 @@ export class InProcessEntry implements PluginEntry {
           this.consecutiveErrors = 0;
         } else if (++this.consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
           this.failed = true;
-          this.options.log.warn('plugin failed: too many errors in a row, no more events until re-enabled', {
-            event: 'plugin-failed',
-            plugin: this.name,
-            errors: this.consecutiveErrors,
-          });
+          const failed = { plugin: this.name, errors: this.consecutiveErrors };
+          this.options.log.warn('plugin failed: too many errors in a row, no more events until re-enabled', failed);
+          this.options.events?.emit(pluginEvent('plugin-failed', 'warn', `plugin ${this.name} failed: ${failed.errors} errors in a row, no more events until re-enabled`, failed));
         }
       }
     } finally {
@@ -132,15 +134,14 @@ export class InProcessEntry implements PluginEntry {
 
   /** Runs one call into the plugin: never throws, never waits longer than EVENT_TIMEOUT_MS. */
   private async guard(what: string, call: () => void | Promise<void>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     try {
       const result = call();
       if (result instanceof Promise) {
         await Promise.race([
           result,
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`${what} did not finish within ${EVENT_TIMEOUT_MS} ms`)), EVENT_TIMEOUT_MS);
-            timer.unref();
+            timer = this.options.context.clock.after(EVENT_TIMEOUT_MS, () => reject(new Error(`${what} did not finish within ${EVENT_TIMEOUT_MS} ms`)));
           }),
         ]);
       }
@@ -151,7 +152,7 @@ export class InProcessEntry implements PluginEntry {
       this.options.log.warn('plugin error', { plugin: this.name, what, err });
       return false;
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 

@@ -3,7 +3,8 @@
  * adaptation parts and event sources (plugins/plugin.ts), then the config's modules.
  * The daemon calls this once, after its links and plugins started.
  */
-import type { Clock } from '../../switch/clock.js';
+import type { TimerClock } from '../../switch/clock.js';
+import { pluginEvent, type EventSink } from '../../switch/events.js';
 import type { PluginModuleConfig } from '../../switch/config/config.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
@@ -34,9 +35,11 @@ export interface PluginHostParts {
   /** The built-in plugins' adaptation parts and event sources (plugins/plugin.ts), in start order. */
   builtins: readonly BuiltinParts[];
   modules: readonly PluginModuleConfig[];
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
+  /** Where the registry and the host raise their events (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 export interface BuiltinParts {
@@ -56,6 +59,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
     clock: parts.clock,
     wallClock: parts.wallClock,
     log,
+    ...(parts.events ? { events: parts.events } : {}),
     context: (name, actor) => ({
       name,
       actor,
@@ -82,7 +86,8 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
   for (const module of parts.modules) {
     const plugin = await loadPluginModule(module);
     await registry.addInProcess(module.name, 'module', plugin, { enabled: module.enabled });
-    log.info('plugin module loaded', { event: 'plugin-loaded', plugin: module.name, module: module.module });
+    log.info('plugin module loaded', { plugin: module.name, module: module.module });
+    parts.events?.emit(pluginEvent('plugin-loaded', 'info', `plugin module ${module.name} loaded from ${module.module}`, { plugin: module.name, module: module.module }));
   }
   registry.start();
   return { registry, stop: () => registry.stop() };
@@ -114,7 +119,7 @@ async function countOwned(parts: PluginHostParts, actors: readonly string[]): Pr
       const fallback = { links: report?.links ?? [], rules: report?.rules ?? [] };
       if (!primitives || h.state !== 'up') return fallback;
       const live = Promise.all([primitives.links(), primitives.rules()]).then(([l, r]) => ({ links: l, rules: r }));
-      return Promise.race([live, new Promise<typeof fallback>((resolve) => setTimeout(() => resolve(fallback), 1000).unref())]).catch(() => fallback);
+      return Promise.race([live, new Promise<typeof fallback>((resolve) => parts.clock.after(1000, () => resolve(fallback)))]).catch(() => fallback);
     }),
   );
   // On hosts what the Proxy's plugins add carries the relayed owner ("proxy:" + actor); anything else is not theirs.

@@ -10,8 +10,8 @@
  * settles is contained (counted, timed out, the plugin marked failed), a synchronous infinite loop is not — run
  * untrusted logic as an HTTP policy, which cannot stall the switch whatever it does.
  */
+import type { TimerClock } from '../../switch/clock.js';
 import type { components } from '../../api/generated/openapi.js';
-import type { Clock } from '../../switch/clock.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
 import { POLICY_ACTOR_PREFIX } from '../../switch/overlay/local-primitives.js';
@@ -41,7 +41,7 @@ export interface PluginContext {
   /** The Proxy's links: one per host, with its key and underlay endpoint. */
   proxyLinks(): LinkStatus[];
   proxyMacs(): MacView[];
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly log: Logger;
 }
 

@@ -8,8 +8,9 @@
  *     removes what it owns, found by owner on the daemons themselves (ownership.ts);
  *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts).
  */
+import type { Timer, TimerClock } from '../../switch/clock.js';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../../switch/clock.js';
+import { NO_EVENTS, pluginEvent, type EventSink } from '../../switch/events.js';
 import type { Logger } from '../../switch/log.js';
 import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/primitives.js';
 import type { PluginEntry } from './entry.js';
@@ -46,9 +47,11 @@ export interface PluginEventSource {
 }
 
 export interface PluginRegistryOptions {
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
+  /** Where the registry's events are raised (plugin-registered, -unregistered, -enabled, -disabled, -expired, -failed); absent: nowhere. */
+  events?: EventSink;
   /** The context a plugin acting as `actor` gets. */
   context(name: string, actor: Actor): PluginContext;
   /** Where plugins' belongings live: the Proxy and its hosts. */
@@ -66,11 +69,15 @@ export class PluginRegistry {
   private readonly byDigest = new Map<string, HttpPolicyEntry>();
   private seq = 0;
   private last: OverlaySnapshot = EMPTY_SNAPSHOT;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private readonly sources: PluginEventSource[] = [];
   private readonly unsubscribes: (() => void)[] = [];
 
-  constructor(private readonly options: PluginRegistryOptions) {}
+  private readonly events: EventSink;
+
+  constructor(private readonly options: PluginRegistryOptions) {
+    this.events = options.events ?? NO_EVENTS;
+  }
 
   /** Adds a built-in or config-module plugin and starts it if enabled. */
   async addInProcess(name: string, kind: 'builtin' | 'module', plugin: VswitchPlugin, opts: { enabled: boolean; actor?: string; isEnabled?: () => boolean }): Promise<void> {
@@ -83,6 +90,7 @@ export class PluginRegistry {
       context: this.options.context(name, actor),
       enabled: opts.enabled,
       log: this.options.log,
+      events: this.events,
       ...(opts.isEnabled ? { isEnabled: opts.isEnabled } : {}),
     });
     this.entries.set(name, entry);
@@ -99,12 +107,11 @@ export class PluginRegistry {
 
   start(): void {
     this.last = this.options.snapshot();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.timer = this.options.clock.every(TICK_MS, () => this.tick());
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const entry of this.entries.values()) await entry.close();
   }
@@ -144,7 +151,9 @@ export class PluginRegistry {
       if (body) bodies.push(body);
     }
     if (types.includes('host') || types.includes('link')) {
-      for (const change of currentEvents(this.options.snapshot())) if (types.includes(change.type)) bodies.push(watchBody(change));
+      // The state already published (`last`), not a fresh snapshot: the next tick's diff starts from it, so a newcomer
+      // never hears a host join twice (once as current, once as the diff of a tick that had not run yet).
+      for (const change of currentEvents(this.last)) if (types.includes(change.type)) bodies.push(watchBody(change));
     }
     const at = new Date(this.options.wallClock()).toISOString();
     return bodies.map((b) => ({ seq: ++this.seq, at, ...b }) as PluginEvent);
@@ -202,7 +211,9 @@ export class PluginRegistry {
     this.entries.set(entry.name, entry);
     this.byDigest.set(digestOf(token), entry);
     for (const event of this.currentEventsFor(entry.events)) if (entry.delivery.type === 'webhook') entry.deliver(event);
-    this.options.log.info('policy registered', { event: 'plugin-registered', plugin: entry.name, by: by.name, events: entry.events.join(','), delivery: entry.delivery.type });
+    const registered = { plugin: entry.name, by: by.name, events: entry.events.join(','), delivery: entry.delivery.type };
+    this.options.log.info('policy registered', registered);
+    this.events.emit(pluginEvent('plugin-registered', 'info', `policy ${entry.name} registered by ${by.name}`, registered));
     return { view: await this.viewOf(entry), token };
   }
 
@@ -213,7 +224,9 @@ export class PluginRegistry {
     this.forget(entry);
     this.entries.delete(name);
     const removed = await this.removeOwned(entry);
-    this.options.log.info('policy unregistered', { event: 'plugin-unregistered', plugin: name, linksRemoved: removed.links, rulesRemoved: removed.rules });
+    const unregistered = { plugin: name, linksRemoved: removed.links, rulesRemoved: removed.rules };
+    this.options.log.info('policy unregistered', unregistered);
+    this.events.emit(pluginEvent('plugin-unregistered', 'info', `policy ${name} unregistered`, unregistered));
     return removed;
   }
 
@@ -226,7 +239,8 @@ export class PluginRegistry {
       // An SSE policy gets the current state when it opens its stream again (disabling closed it).
       for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
     }
-    this.options.log.info(enabled ? 'plugin enabled' : 'plugin disabled', { event: enabled ? 'plugin-enabled' : 'plugin-disabled', plugin: name });
+    this.options.log.info(enabled ? 'plugin enabled' : 'plugin disabled', { plugin: name });
+    this.events.emit(pluginEvent(enabled ? 'plugin-enabled' : 'plugin-disabled', 'info', `plugin ${name} ${enabled ? 'enabled' : 'disabled'}`, { plugin: name }));
     return this.viewOf(entry);
   }
 
@@ -247,11 +261,9 @@ export class PluginRegistry {
   private async expire(entry: HttpPolicyEntry): Promise<void> {
     entry.expire();
     this.forget(entry);
-    this.options.log.warn('policy expired: nothing heard within its lease, removing what it owns', {
-      event: 'plugin-expired',
-      plugin: entry.name,
-      leaseSeconds: entry.leaseMs / 1000,
-    });
+    const expired = { plugin: entry.name, leaseSeconds: entry.leaseMs / 1000 };
+    this.options.log.warn('policy expired: nothing heard within its lease, removing what it owns', expired);
+    this.events.emit(pluginEvent('plugin-expired', 'warn', `policy ${entry.name}: nothing heard within its lease, removing what it owns`, expired));
     await this.removeOwned(entry);
   }
 

@@ -53,6 +53,7 @@ async function startVttif(ctx: PluginStartContext, config: VttifConfig): Promise
       clock: ctx.clock,
       wallClock: ctx.wallClock,
       log,
+      events: ctx.events,
       onUpdateRate: (updateRateHz) => {
         ctx.control?.toHosts(RATE_MESSAGE, updateRateHz);
         reporter?.setUpdateRate(updateRateHz);

@@ -5,7 +5,7 @@
  * update is not sent: a quiet host costs the star nothing. The rate can change at run time (the Proxy's API sends
  * `vttif-rate` to every host); the next interval uses it.
  */
-import type { Clock } from '../../switch/clock.js';
+import type { Timer, TimerClock } from '../../switch/clock.js';
 import type { MatrixUpdate } from './matrix.js';
 import { checkParameters } from './parameters.js';
 import { TrafficCounter } from './traffic-counter.js';
@@ -13,7 +13,7 @@ import { TrafficCounter } from './traffic-counter.js';
 export interface VttifReporterOptions {
   /** The name the updates carry (the Proxy replaces it by the link's name). */
   readonly host: string;
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly updateRateHz: number;
   /** Sends one non-empty update; never throws. */
   send(update: MatrixUpdate): void;
@@ -22,7 +22,7 @@ export interface VttifReporterOptions {
 export class VttifReporter {
   readonly counter: TrafficCounter;
   #updateRateHz: number;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #updatesSent = 0;
 
   constructor(private readonly options: VttifReporterOptions) {
@@ -43,7 +43,7 @@ export class VttifReporter {
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
@@ -62,10 +62,9 @@ export class VttifReporter {
   }
 
   #schedule(): void {
-    this.#timer = setTimeout(() => {
+    this.#timer = this.options.clock.after(1000 / this.#updateRateHz, () => {
       this.flush();
       this.#schedule();
-    }, 1000 / this.#updateRateHz);
-    this.#timer.unref();
+    });
   }
 }

@@ -10,7 +10,8 @@
  *     only governs that host's local changes and is not consulted.
  * Views are JSON-ready (MACs in colon form, wall-clock times as ISO strings).
  */
-import type { Clock } from '../../switch/clock.js';
+import type { Timer, TimerClock } from '../../switch/clock.js';
+import { pluginEvent, type EventSink } from '../../switch/events.js';
 import { formatMac, type Mac } from '../../switch/frame/mac.js';
 import type { Logger } from '../../switch/log.js';
 import { topologyToJson, type TopologyJson } from './infer.js';
@@ -37,9 +38,11 @@ export interface MatrixView {
 
 export interface VttifServiceOptions {
   readonly vttif: Vttif;
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly wallClock: () => number;
   readonly log: Logger;
+  /** Where `topology-change` is raised (switch/events.ts); absent: nowhere. */
+  readonly events?: EventSink;
   /** The update rate changed (API): tell the hosts (and the Proxy's own reporter). */
   onUpdateRate?(updateRateHz: number): void;
   readonly maxEvents?: number;
@@ -51,7 +54,7 @@ const DEFAULT_MAX_EVENTS = 100;
 
 export class VttifService {
   readonly vttif: Vttif;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #detectedAtWallMs: number | undefined;
   readonly #events: TopologyEventView[] = [];
   readonly #listeners = new Set<TopologyListener>();
@@ -67,7 +70,7 @@ export class VttifService {
 
   /** Stops inference ticks, keeps subscribers (the plugin registry's "disable"). */
   pause(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
@@ -78,15 +81,13 @@ export class VttifService {
   start(): void {
     const run = (): void => {
       this.tick(this.options.clock.now());
-      this.#timer = setTimeout(run, this.vttif.tickIntervalMs());
-      this.#timer.unref();
+      this.#timer = this.options.clock.after(this.vttif.tickIntervalMs(), run);
     };
-    this.#timer = setTimeout(run, this.vttif.tickIntervalMs());
-    this.#timer.unref();
+    this.#timer = this.options.clock.after(this.vttif.tickIntervalMs(), run);
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#listeners.clear();
   }
@@ -106,14 +107,15 @@ export class VttifService {
       added: change.added.map(pairJson),
       removed: change.removed.map(pairJson),
     };
-    this.options.log.info('vttif: topology change', {
-      event: 'topology-change',
+    const fields = {
       reason: change.reason,
       shape: event.shape,
       edges: event.edges.length,
       added: event.added.map((e) => `${e.a}-${e.b}`),
       removed: event.removed.map((e) => `${e.a}-${e.b}`),
-    });
+    };
+    this.options.log.info('vttif: topology change', fields);
+    this.options.events?.emit(pluginEvent('topology-change', 'info', `application topology: ${event.shape ?? 'no shape'}, ${fields.edges} edges (${change.reason})`, fields));
     this.#events.push(event);
     if (this.#events.length > (this.options.maxEvents ?? DEFAULT_MAX_EVENTS)) this.#events.shift();
     for (const listener of this.#listeners) listener(event);

@@ -8,10 +8,14 @@ import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { TopologyEventView, VttifService } from './proxy-service.js';
 import type { VttifParameterChange } from './vttif.js';
+import type { components } from '../../api/generated/openapi.js';
 import { VswitchError } from '../../switch/errors.js';
 import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
 
 /** The Proxy runs without VTTIF (config `vttif.enabled: false`). HTTP 409. */
+/** The API's shapes (openapi.yaml): what these routes answer must be one of them. */
+type Schemas = components['schemas'];
+
 export class VttifDisabledError extends VswitchError {
   constructor() {
     super('vttif-disabled', 'VTTIF is disabled on this proxy (config vttif.enabled: false)', { httpStatus: 409 });
@@ -28,10 +32,10 @@ export function registerVttifRoutes(app: Hono<ApiEnv>, running: () => VttifServi
     return service;
   };
 
-  app.get('/v1/vttif/matrix', (c) => c.json(vttifOf().matrix()));
-  app.get('/v1/vttif/topology', (c) => c.json(vttifOf().topology()));
+  app.get('/v1/vttif/matrix', (c) => c.json(vttifOf().matrix() satisfies Schemas['VttifMatrix']));
+  app.get('/v1/vttif/topology', (c) => c.json(vttifOf().topology() satisfies Schemas['AppTopology']));
   app.get('/v1/topology/app', (c) => c.json(vttifOf().topology()));
-  app.get('/v1/vttif/parameters', (c) => c.json(vttifOf().settings()));
+  app.get('/v1/vttif/parameters', (c) => c.json(vttifOf().settings() satisfies Schemas['VttifSettings']));
   app.put('/v1/vttif/parameters', (c) => {
     const change = c.get('request').body as VttifParameterChange;
     return c.json(vttifOf().setParameters(change));

@@ -10,9 +10,11 @@
  * Run: `npx tsc -p tsconfig.build.json && node dist/scripts/bench/link-path.js [--json]`
  * Cases: AEAD provider (node:crypto, and the addon's when it is built) × frame size.
  */
+import { systemClock } from '../../switch/clock.js';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { LinkManager } from '../../switch/link/link-manager.js';
-import { aeadProvider, generatePrivateKey, nodeAeadProvider, publicKey, setAeadProvider } from '../../switch/link/noise/crypto.js';
+import { generatePrivateKey, nodeAeadProvider, publicKey, type AeadProvider } from '../../switch/link/noise/crypto.js';
+import { jsKeypairSlotsWith } from '../../switch/link/noise/keypair.js';
 import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
 import { createLogger } from '../../switch/log.js';
 import { createNativeAead, loadAddon } from '../../switch/port/addon.js';
@@ -32,16 +34,17 @@ interface Row {
 
 const randomBytes = (n: number): Uint8Array => new Uint8Array(nodeRandomBytes(n));
 
-async function measure(frameBytes: number): Promise<number> {
+async function measure(frameBytes: number, aead: AeadProvider): Promise<number> {
   const network = new MemoryNetwork();
   const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
   const hosts = ['198.18.0.1', '198.18.0.2'] as const;
-  const clock = { now: () => performance.now() };
+  const clock = systemClock;
   const managers = keys.map(
     (privateKey, i) =>
       new LinkManager({
         privateKey,
         udp: network.createTransport({ kind: 'udp', listen: { host: hosts[i]!, port: 51820 } }),
+        keypairSlots: jsKeypairSlotsWith(aead),
         clock,
         wallClock: Date.now,
         randomBytes,
@@ -93,11 +96,10 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   for (const provider of providers) {
-    setAeadProvider(provider);
     for (const frameBytes of FRAME_SIZES) {
-      const micros = await measure(frameBytes);
+      const micros = await measure(frameBytes, provider);
       rows.push({
-        aead: aeadProvider().name,
+        aead: provider.name,
         frameBytes,
         microsPerFrame: micros,
         framesPerSecond: 1e6 / micros,
@@ -105,7 +107,6 @@ async function main(): Promise<void> {
       });
     }
   }
-  setAeadProvider(nodeAeadProvider);
   if (isJson) {
     console.log(JSON.stringify({ node: process.version, batchFrames: BATCH_FRAMES, rows }, null, 2));
     return;

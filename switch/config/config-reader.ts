@@ -3,6 +3,14 @@ import { ConfigError } from './config-error.js';
 
 type Path = readonly (string | number)[];
 
+/** How much of a value or key a message quotes: a config may hold 1 MiB strings, a message must stay one line. */
+const SHOWN_CHARS = 64;
+
+/** `text` for a message: at most SHOWN_CHARS, with "…" and the full length when cut. */
+export function shown(text: string): string {
+  return text.length <= SHOWN_CHARS ? text : `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)`;
+}
+
 /**
  * Typed access to a parsed YAML document that turns every mistake into a
  * ConfigError pointing at the offending node (line and column), so checks read
@@ -47,8 +55,8 @@ export class ConfigReader {
       this.fail(path, 'is required');
     }
     if (typeof v !== 'string') this.fail(path, `must be a string (found ${describe(v)})`);
-    if (opts.oneOf && !opts.oneOf.includes(v)) this.fail(path, `must be one of ${opts.oneOf.join(', ')} (found "${v}")`);
-    if (opts.pattern && !opts.pattern.test(v)) this.fail(path, `must be ${opts.patternText ?? `like ${opts.pattern}`} (found "${v}")`);
+    if (opts.oneOf && !opts.oneOf.includes(v)) this.fail(path, `must be one of ${opts.oneOf.join(', ')} (found "${shown(v)}")`);
+    if (opts.pattern && !opts.pattern.test(v)) this.fail(path, `must be ${opts.patternText ?? `like ${opts.pattern}`} (found "${shown(v)}")`);
     return v;
   }
 
@@ -110,7 +118,7 @@ export class ConfigReader {
 
 export function formatPath(path: Path): string {
   let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? shown(p) : `.${shown(p)}`;
   return out;
 }
 
@@ -118,15 +126,19 @@ function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `"${v}"`;
+  if (typeof v === 'string') return `"${shown(v)}"`;
   return `${typeof v} ${String(v)}`;
 }
 
-/** The allowed key within edit distance 2, to turn "prots" into a useful hint. */
+/**
+ * The allowed key within edit distance 2, to turn "prots" into a useful hint. Keys whose lengths differ by more
+ * than 2 are more than 2 apart: skipped without the O(length × length) distance (a key may be 1 MiB long).
+ */
 function nearest(key: string, allowed: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of allowed) {
+    if (Math.abs(key.length - candidate.length) >= bestDistance) continue;
     const d = editDistance(key, candidate);
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }

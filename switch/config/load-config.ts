@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
-import { ConfigReader } from './config-reader.js';
+import { ConfigReader, shown } from './config-reader.js';
 import type { ConfigSection } from './config-section.js';
 import { isIP } from 'node:net';
 import { decodeKeyBase64 } from '../link/noise/crypto.js';
@@ -83,12 +83,12 @@ export function parseConfig(text: string, file: string, sections: readonly Confi
   if (config.plugins.length > 0 && config.role !== 'proxy') r.fail(['plugins'], 'plugins run on the Proxy: remove this key, or set role: proxy');
   checkListenPort(r, config.api.listen);
   if (config.api.tokens.length === 0 && !isLoopbackListen(config.api.listen)) {
-    r.fail(['api', 'tokens'], `is required when api.listen is not loopback or a unix socket (found "${config.api.listen}"): list at least one { name, token }`);
+    r.fail(['api', 'tokens'], `is required when api.listen is not loopback or a unix socket (found "${shown(config.api.listen)}"): list at least one { name, token }`);
   }
   if (r.has(['proxy'])) {
     const proxy = r.string(['proxy'], { pattern: NAME, patternText: NAME_TEXT });
     if (config.role === 'proxy') r.fail(['proxy'], 'a proxy has no proxy of its own: remove this key, or set role: host');
-    if (!config.peers.some((p) => p.name === proxy)) r.fail(['proxy'], `must name one of the peers (found "${proxy}")`);
+    if (!config.peers.some((p) => p.name === proxy)) r.fail(['proxy'], `must name one of the peers (found "${shown(proxy)}")`);
     config.proxy = proxy;
   }
   if (config.peers.length > 0 && !config.privateKey) r.fail(['privateKey'], 'is required when there are peers (generate one with `vswitch genkey`)');
@@ -197,7 +197,7 @@ function readHostPort(r: ConfigReader, path: (string | number)[], fallback?: str
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
-  if (!match || !host || isIP(host) === 0) r.fail(path, `must be "IP:PORT" with a numeric IP address (found "${text}")`);
+  if (!match || !host || isIP(host) === 0) r.fail(path, `must be "IP:PORT" with a numeric IP address (found "${shown(text)}")`);
   if (port < 1 || port > 65_535) r.fail(path, `port must be between 1 and 65535 (found ${port})`);
   return { host, port };
 }

@@ -18,18 +18,19 @@
  * Handshake initiations for a peer in `auto` mode are watched: unanswered over
  * UDP for 4 s → TCP, re-initiated at once; on TCP a UDP probe every 12 s.
  */
-import type { Clock } from '../clock.js';
+import type { Timer, TimerClock } from '../clock.js';
+import { NO_EVENTS, type EventSink } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NoiseAction } from './noise/actions.js';
 import { NoiseDevice, type OffloadedTraffic } from './noise/device.js';
-import type { Keypair } from './noise/keypair.js';
+import type { Keypair, KeypairSlotProvider } from './noise/keypair.js';
 import type { PeerHandle } from './noise/peer.js';
 import { decodePayload, encodeControl, encodeEthernet, ethernetPayloadBytes } from './link-payload.js';
 import { LinkPort } from './link-port.js';
 import { formatEndpoint, type Endpoint } from './transport/endpoint.js';
 import type { BatchTransportSink } from './transport/native-udp-transport.js';
 import type { Transport } from './transport/transport.js';
-import { TransportSelector, type SelectedTransport, type TransportMode } from './transport/transport-selector.js';
+import { TransportSelector, type SelectedTransport, type TransportMode, type TransportSwitch } from './transport/transport-selector.js';
 
 const MESSAGE_INITIATION = 1;
 const MESSAGE_RESPONSE = 2;
@@ -71,7 +72,7 @@ export interface LinkManagerOptions {
   privateKey: Uint8Array;
   udp: Transport;
   tcp?: Transport;
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   randomBytes: (n: number) => Uint8Array;
   log: Logger;
@@ -79,6 +80,10 @@ export interface LinkManagerOptions {
   onIp?: (peer: string, packet: Uint8Array) => void;
   /** Mirrors each link's binding after every change (flow offload); absent: nothing leaves JS. */
   offload?: LinkOffload;
+  /** Where keypairs keep their state (the addon's slots with offload; default: in JS). */
+  keypairSlots?: KeypairSlotProvider;
+  /** Where link-up, link-down and transport-switch are raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 export interface LinkStatus {
@@ -128,7 +133,7 @@ export class LinkManager {
    */
   private readonly endpointKeys = new WeakMap<Endpoint, string>();
   private readonly scratch = new Uint8Array(65_536);
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
   private initiationsThisSecond = 0;
   private secondStartMs = 0;
@@ -152,8 +157,11 @@ export class LinkManager {
     batchEnd: () => this.endReceiveBatch(),
   };
 
+  private readonly events: EventSink;
+
   constructor(private readonly options: LinkManagerOptions) {
-    this.device = new NoiseDevice({ staticPrivateKey: options.privateKey, randomBytes: options.randomBytes });
+    this.events = options.events ?? NO_EVENTS;
+    this.device = new NoiseDevice({ staticPrivateKey: options.privateKey, randomBytes: options.randomBytes, ...(options.keypairSlots ? { keypairSlots: options.keypairSlots } : {}) });
   }
 
   async start(): Promise<void> {
@@ -165,7 +173,7 @@ export class LinkManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     for (const peer of this.peers.values()) peer.port.close();
     await Promise.all([this.options.udp.close(), this.options.tcp?.close()]);
   }
@@ -256,6 +264,21 @@ export class LinkManager {
     });
   }
 
+  /**
+   * Drops of the link layer that belong to no link, by fixed reason: the noise device's peerless drops (bare
+   * reasons: 'bad-mac1', 'unknown-receiver', 'cookie-required', 'rate-limited', …; NoiseDevice.underlayDrops)
+   * and the transports' drops as "udp:<reason>" / "tcp:<reason>" ('tcp:tcp-per-ip-limit',
+   * 'tcp:tcp-handshake-timeout', 'tcp:tcp-too-many-connections', 'udp:too-short', …). Only reasons seen appear.
+   */
+  underlayDrops(): Record<string, number> {
+    const out = this.device.underlayDrops();
+    for (const transport of [this.options.udp, this.options.tcp]) {
+      if (transport === undefined) continue;
+      for (const [reason, n] of Object.entries(transport.stats().drops)) if (n) out[`${transport.kind}:${reason}`] = n;
+    }
+    return out;
+  }
+
   /** Handshakes with a peer added at run time (the add-link primitive), so its link comes up before traffic needs it. */
   connectPeer(name: string, options: { force?: boolean } = {}): void {
     const peer = this.peers.get(name);
@@ -266,10 +289,10 @@ export class LinkManager {
     // follows if no handshake completed meanwhile (or the first one reached it before it knew this peer).
     if (compareBytes(this.device.publicKey, peer.config.publicKey) < 0) return this.connect(peer);
     const completedBefore = peer.handle.stats.handshakesCompleted;
-    setTimeout(() => {
+    this.options.clock.after(SECOND_INITIATOR_DELAY_MS, () => {
       if (this.stopped || this.peers.get(name) !== peer) return;
       if (peer.handle.stats.handshakesCompleted === completedBefore) this.connect(peer);
-    }, SECOND_INITIATOR_DELAY_MS).unref();
+    });
   }
 
   private connect(peer: LinkPeer, force = false): void {
@@ -347,6 +370,8 @@ export class LinkManager {
           const peer = this.byHandle.get(a.peer);
           const endpoint = this.endpoints.get(a.endpoint);
           if (!peer || !endpoint) break;
+          // The first authenticated packet on a TCP connection moves the peer there: its handshake deadline ends.
+          if (endpoint.transport === 'tcp') this.options.tcp?.authenticated?.(endpoint);
           if (endpoint.transport === 'udp') peer.udpEndpoint = endpoint;
           else peer.tcpEndpoint = endpoint;
           this.selected(peer, (p) => p.selector.authenticatedPacket(endpoint.transport, now));
@@ -356,7 +381,9 @@ export class LinkManager {
           const peer = this.byHandle.get(a.peer);
           if (peer && !peer.isUp) {
             peer.isUp = true;
-            this.options.log.info('link up', { link: peer.config.name, via: from ? formatEndpoint(from) : undefined });
+            const via = from ? formatEndpoint(from) : undefined;
+            this.options.log.info('link up', { link: peer.config.name, via });
+            this.events.emit({ type: 'link-up', link: peer.config.name, ...(via === undefined ? {} : { via }) });
           }
           break;
         }
@@ -365,6 +392,7 @@ export class LinkManager {
           if (peer?.isUp) {
             peer.isUp = false;
             this.options.log.warn('link down', { link: peer.config.name, reason: 'session expired' });
+            this.events.emit({ type: 'link-down', link: peer.config.name, reason: 'session expired' });
           }
           break;
         }
@@ -475,11 +503,12 @@ export class LinkManager {
   }
 
   /** Runs a selector input; a transport switch re-initiates the handshake on the new transport at once. */
-  private selected(peer: LinkPeer | undefined, input: (p: LinkPeer) => { from: string; to: string; reason: string } | undefined): void {
+  private selected(peer: LinkPeer | undefined, input: (p: LinkPeer) => TransportSwitch | undefined): void {
     if (!peer) return;
     const change = input(peer);
     if (!change) return;
     this.options.log.info('link transport', { link: peer.config.name, from: change.from, to: change.to, reason: change.reason });
+    this.events.emit({ type: 'transport-switch', link: peer.config.name, from: change.from, to: change.to, reason: change.reason });
     // Only a fallback needs a new handshake at once: the old transport's attempt cannot succeed.
     if (change.reason !== 'udp-unanswered') return;
     // Both ends usually fall back at once; two crossing initiations would cancel each other out (each side's
@@ -495,7 +524,7 @@ export class LinkManager {
       this.flushBatch();
     };
     if (isFirst) queueMicrotask(retry);
-    else setTimeout(retry, SECOND_INITIATOR_DELAY_MS).unref();
+    else this.options.clock.after(SECOND_INITIATOR_DELAY_MS, retry);
   }
 
   private noteInitiation(now: number): void {
@@ -512,9 +541,9 @@ export class LinkManager {
     let at = this.device.nextDeadlineMs() ?? Number.POSITIVE_INFINITY;
     for (const p of this.peers.values()) at = Math.min(at, p.selector.nextDeadlineMs() ?? Number.POSITIVE_INFINITY);
     if (at >= this.timerAtMs || at === Number.POSITIVE_INFINITY) return;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerAtMs = at;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, at - this.options.clock.now()));
+    this.timer = this.options.clock.after(Math.max(0, at - this.options.clock.now()), () => this.onTimer());
   }
 
   private onTimer(): void {

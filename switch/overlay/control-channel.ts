@@ -3,19 +3,47 @@
  * Requests carry an id; the answer settles the matching promise, or a timeout
  * does (RelayError 'host-timeout'). A malformed message is logged with its
  * reason, counted, and changes nothing.
+ *
+ * Who may answer: a request is settled only by an answer from the peer it was
+ * sent to, with its id. Ids are random 64-bit values from the injected
+ * randomBytes (16 hex digits), so one host can neither answer for another nor
+ * guess what another was asked. An answer from the wrong peer, to an unknown
+ * id, or with a result that is not what its op returns is dropped and counted
+ * (the last one also fails the request at once: 'host-invalid-answer'). A
+ * host's error keeps its HTTP status only when a primitive error has it
+ * (REMOTE_ERROR_STATUSES), else it is a 502.
+ *
+ * What is counted is bounded: `malformed` is keyed by the fixed reasons of
+ * control-messages.ts (CONTROL_DROP_REASONS); logs carry a detail of at most
+ * 200 characters, every refusal for the first 10 of a reason, then the 16th,
+ * 32nd, 64th… (the counters keep the exact number).
  */
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { VswitchError, type FieldProblem } from '../errors.js';
 import type { Logger } from '../log.js';
+import { systemClock, type Timer, type TimerClock } from '../clock.js';
 import {
+  checkPrimitiveResult,
+  CONTROL_ERROR_CODE,
   encodeControlMessage,
   parseControlMessage,
+  type ControlDropReason,
   type ControlExtensions,
   type ControlMessage,
   type PrimitiveOp,
   type RequestMessage,
   type ResponseMessage,
+  truncate,
 } from './control-messages.js';
+import { SHAPE_LIMITS } from './control-schemas.js';
 import { RelayError } from './primitives.js';
+
+/**
+ * The HTTP statuses a host's primitive errors carry that keep their meaning on the Proxy: 400 (invalid input),
+ * 403 (forbidden), 404 (not found), 409 (conflict). Any other status a host sends — 401, 429, … — becomes 502:
+ * a host must not make the Proxy's API ask the operator to log in again, or to back off, on its behalf.
+ */
+export const REMOTE_ERROR_STATUSES: ReadonlySet<number> = new Set([400, 403, 404, 409]);
 
 /** An error a host answered with, keeping its code (and field) so the API maps it like a local one. */
 export class RemotePrimitiveError extends VswitchError {
@@ -38,41 +66,55 @@ export interface ControlChannelOptions {
   /** Sends an encoded control message to a peer; false when there is no such link. */
   send(peer: string, body: Uint8Array): boolean;
   log: Logger;
+  /** Runs the answer timeouts (default: real time). */
+  clock?: TimerClock;
   timeoutMs?: number;
   /** Runs a request from `peer` (the daemon decides who may ask). */
   onRequest?(peer: string, request: RequestMessage): Promise<unknown>;
   onMessage?(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void;
   /** Message types plugins add (control-messages.ts ControlExtension). */
   extensions?: ControlExtensions;
+  /** Source of request ids (8 bytes each); default node:crypto. */
+  randomBytes?: (n: number) => Uint8Array;
 }
 
 interface Pending {
+  /** The peer the request went to: the only one whose answer settles it. */
+  peer: string;
+  op: PrimitiveOp;
   resolve(value: unknown): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
+const ID_BYTES = 8;
+/** Refusals of one reason logged one by one; after that only the 16th, 32nd, 64th, … */
+const LOG_EVERY_REFUSAL_UP_TO = 10;
+
 export class ControlChannel {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly randomBytes: (n: number) => Uint8Array;
+  /** Refused messages by reason (a fixed set: CONTROL_DROP_REASONS and "<extension>-invalid"). */
   readonly malformed: Record<string, number> = {};
 
-  constructor(private readonly options: ControlChannelOptions) {}
+  constructor(private readonly options: ControlChannelOptions) {
+    this.randomBytes = options.randomBytes ?? ((n) => new Uint8Array(cryptoRandomBytes(n)));
+  }
 
   send(peer: string, message: ControlMessage): boolean {
     return this.options.send(peer, encodeControlMessage(message, this.options.extensions));
   }
 
   request(peer: string, op: PrimitiveOp, args: unknown[], actor: string): Promise<unknown> {
-    const id = this.nextId++;
+    const id = this.newId();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = (this.options.clock ?? systemClock).after(this.options.timeoutMs ?? 5000, () => {
         this.pending.delete(id);
         reject(new RelayError('host-timeout', `host ${peer} did not answer ${op} within ${this.options.timeoutMs ?? 5000} ms`));
-      }, this.options.timeoutMs ?? 5000);
-      this.pending.set(id, { resolve, reject, timer });
+      });
+      this.pending.set(id, { peer, op, resolve, reject, timer });
       if (!this.send(peer, { t: 'req', id, op, args, actor })) {
-        clearTimeout(timer);
+        timer.cancel();
         this.pending.delete(id);
         reject(new RelayError('host-unreachable', `no link to host ${peer}`));
       }
@@ -81,32 +123,59 @@ export class ControlChannel {
 
   receive(peer: string, body: Uint8Array): void {
     const parsed = parseControlMessage(body, this.options.extensions);
-    if (!parsed.ok) {
-      this.malformed[parsed.reason] = (this.malformed[parsed.reason] ?? 0) + 1;
-      this.options.log.warn('control message rejected', { peer, reason: parsed.reason });
-      return;
-    }
+    if (!parsed.ok) return this.refuse(peer, parsed.reason, parsed.detail);
     const message = parsed.message;
-    if (message.t === 'res') return this.settle(message);
+    if (message.t === 'res') return this.settle(peer, message);
     if (message.t === 'req') return void this.answer(peer, message);
     this.options.onMessage?.(peer, message);
   }
 
   close(): void {
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      p.timer.cancel();
       p.reject(new RelayError('host-unreachable', 'the daemon is stopping'));
       this.pending.delete(id);
     }
   }
 
-  private settle(message: ResponseMessage): void {
-    const p = this.pending.get(message.id);
-    if (!p) return; // late answer after a timeout: nothing waits for it
-    clearTimeout(p.timer);
-    this.pending.delete(message.id);
-    if (message.ok) p.resolve(message.result);
-    else p.reject(new RemotePrimitiveError(message.error!.code, message.error!.message, message.error!.field, message.error!.status));
+  private settle(peer: string, message: ResponseMessage): void {
+    const key = typeof message.id === 'string' ? message.id : '';
+    const p = this.pending.get(key);
+    // A late answer after a timeout lands here too: nothing waits for it.
+    if (!p) return this.refuse(peer, 'res-unknown-id', 'an answer to no pending request');
+    if (p.peer !== peer) return this.refuse(peer, 'res-wrong-peer', `an answer to a request sent to ${p.peer}`);
+    p.timer.cancel();
+    this.pending.delete(key);
+    if (!message.ok) {
+      const { code, message: text, field, status } = message.error!;
+      p.reject(new RemotePrimitiveError(code, text, field, status !== undefined && REMOTE_ERROR_STATUSES.has(status) ? status : undefined));
+      return;
+    }
+    const checked = checkPrimitiveResult(p.op, message.result);
+    if (!checked.ok) {
+      this.refuse(peer, 'res-result-invalid', `${p.op}: ${checked.problem}`);
+      p.reject(new RelayError('host-invalid-answer', `host ${peer} answered ${p.op} with a malformed result`));
+      return;
+    }
+    p.resolve(checked.value);
+  }
+
+  private refuse(peer: string, reason: ControlDropReason, detail: string): void {
+    const n = (this.malformed[reason] ?? 0) + 1;
+    this.malformed[reason] = n;
+    if (n <= LOG_EVERY_REFUSAL_UP_TO || (n & (n - 1)) === 0) {
+      this.options.log.warn('control message rejected', { peer, reason, detail: truncate(detail), count: n });
+    }
+  }
+
+  /** A fresh random id, 16 hex digits (64 bits), not pending already. */
+  private newId(): string {
+    for (;;) {
+      const bytes = this.randomBytes(ID_BYTES);
+      if (bytes.length < ID_BYTES) throw new VswitchError('internal', `randomBytes returned ${bytes.length} bytes, wanted ${ID_BYTES}`);
+      const id = Buffer.from(bytes.buffer, bytes.byteOffset, ID_BYTES).toString('hex');
+      if (!this.pending.has(id)) return id;
+    }
   }
 
   private async answer(peer: string, request: RequestMessage): Promise<void> {
@@ -122,7 +191,13 @@ export class ControlChannel {
         t: 'res',
         id: request.id,
         ok: false,
-        error: { code: e.code ?? 'internal', message: e.message ?? String(err), ...(e.field ? { field: e.field } : {}), ...status },
+        // Cut to what the other end accepts (control-messages.ts), so a long message still arrives as an error.
+        error: {
+          code: typeof e.code === 'string' && CONTROL_ERROR_CODE.test(e.code) ? e.code : 'internal',
+          message: truncate(e.message ?? String(err), SHAPE_LIMITS.textChars),
+          ...(typeof e.field === 'string' ? { field: truncate(e.field, SHAPE_LIMITS.ownerChars) } : {}),
+          ...status,
+        },
       };
     }
     this.send(peer, response);

@@ -12,6 +12,14 @@
  *            dials fast paths there; its star link may run over TCP from an
  *            ephemeral port, which says nothing about the host's UDP port)
  *
+ * A refusal carries one of a fixed set of reasons (CONTROL_DROP_REASONS, or "<extension type>-invalid" for the
+ * extensions the daemon was built with), so counting refusals by reason cannot grow with what a sender writes, and
+ * a detail of at most 200 characters for the log. Reports are checked element by element, and the result of a
+ * relayed primitive against what that op returns (control-schemas.ts).
+ *
+ * Request ids are numbers (older Proxies) or strings of up to 32 hex digits (a random 64-bit id: control-channel.ts);
+ * an answer echoes the id it answers, in its type.
+ *
  * Plugins add message types of their own (ControlExtension: VTTIF's `matrix` and `vttif-rate`,
  * plugins/vttif/control-extensions.ts): the switch knows only that such a message is a JSON object with that `t`;
  * the plugin's decoder checks the rest, whole, here on arrival — so a malformed one is still refused and counted
@@ -19,36 +27,28 @@
  */
 import type { InterfaceView, RuleView } from './primitives.js';
 import type { LinkStatus, ListenPorts } from '../link/link-manager.js';
+import { checkShape, interfaceList, linkList, PRIMITIVE_OPS, PRIMITIVE_RESULTS, ruleList, SHAPE_LIMITS, type PrimitiveOp } from './control-schemas.js';
 
-export const PRIMITIVE_OPS = [
-  'interfaces',
-  'links',
-  'addLink',
-  'deleteLink',
-  'rules',
-  'addRule',
-  'deleteRule',
-  'configTimeBound',
-  'setConfigTimeBound',
-  'macs',
-] as const;
-export type PrimitiveOp = (typeof PRIMITIVE_OPS)[number];
+export { PRIMITIVE_OPS, type PrimitiveOp } from './control-schemas.js';
 
 export interface HeartbeatMessage {
   t: 'hb';
   name: string;
   role: 'host' | 'proxy';
 }
+/** A request id: a random 64-bit value as 16 hex digits; numbers from older Proxies are answered too. */
+export type ControlId = number | string;
+
 export interface RequestMessage {
   t: 'req';
-  id: number;
+  id: ControlId;
   op: PrimitiveOp;
   args: unknown[];
   actor: string;
 }
 export interface ResponseMessage {
   t: 'res';
-  id: number;
+  id: ControlId;
   ok: boolean;
   result?: unknown;
   /** `status`: the HTTP status of the host's error (4xx), so the Proxy answers as the host would. */
@@ -97,9 +97,40 @@ export function controlExtensions(list: readonly ControlExtension[]): ControlExt
   return map;
 }
 
-export type ControlParseResult = { ok: true; message: ControlMessage } | { ok: false; reason: string };
+/** Why a control message was refused: a fixed set (plus "<extension>-invalid"), never text from the sender. */
+export const CONTROL_DROP_REASONS = [
+  /** Over MAX_CONTROL_BYTES. */
+  'too-large',
+  /** Not UTF-8, or not JSON. */
+  'not-json',
+  /** JSON, but not an object. */
+  'not-object',
+  /** A `t` that is neither the switch's nor a known extension's. */
+  'unknown-type',
+  'hb-invalid',
+  'req-invalid',
+  'res-invalid',
+  'report-invalid',
+  /** An answer from a peer other than the one the request went to (control-channel.ts). */
+  'res-wrong-peer',
+  /** An answer to no pending request: an id never sent, or one that already timed out. */
+  'res-unknown-id',
+  /** An answer whose result is not what its op returns. */
+  'res-result-invalid',
+  /** Anything else (a reason this list forgot). */
+  'other',
+] as const;
+export type ControlDropReason = (typeof CONTROL_DROP_REASONS)[number] | `${string}-invalid`;
 
-const MAX_CONTROL_BYTES = 60_000;
+export type ControlParseResult = { ok: true; message: ControlMessage } | { ok: false; reason: ControlDropReason; detail: string };
+
+export const MAX_CONTROL_BYTES = 60_000;
+/** How much of a refusal's detail is kept for the log. */
+export const MAX_DETAIL_CHARS = 200;
+const MAX_ACTOR_CHARS = 256;
+const MAX_ID_HEX_DIGITS = 32;
+/** What an error code in an answer looks like. */
+export const CONTROL_ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeControlMessage(message: ControlMessage, extensions: ControlExtensions = NO_EXTENSIONS): Uint8Array {
@@ -113,54 +144,54 @@ export function encodeControlMessage(message: ControlMessage, extensions: Contro
 }
 
 export function parseControlMessage(body: Uint8Array, extensions: ControlExtensions = NO_EXTENSIONS): ControlParseResult {
-  if (body.length > MAX_CONTROL_BYTES) return { ok: false, reason: `too large (${body.length} bytes)` };
+  if (body.length > MAX_CONTROL_BYTES) return refuse('too-large', `${body.length} bytes, at most ${MAX_CONTROL_BYTES}`);
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(body));
   } catch {
-    return { ok: false, reason: 'not UTF-8 JSON' };
+    return refuse('not-json', 'not UTF-8 JSON');
   }
-  if (!isObject(value)) return { ok: false, reason: 'not a JSON object' };
+  if (!isObject(value)) return refuse('not-object', 'not a JSON object');
   switch (value.t) {
     case 'hb':
-      if (typeof value.name !== 'string' || (value.role !== 'host' && value.role !== 'proxy')) return bad('hb', 'name, role');
+      if (!isShortString(value.name, SHAPE_LIMITS.nameChars) || (value.role !== 'host' && value.role !== 'proxy')) return bad('hb', 'name, role');
       return { ok: true, message: { t: 'hb', name: value.name, role: value.role } };
     case 'req':
       if (!isId(value.id)) return bad('req', 'id');
       if (typeof value.op !== 'string' || !(PRIMITIVE_OPS as readonly string[]).includes(value.op)) return bad('req', 'op');
       if (!Array.isArray(value.args) || value.args.length > 4) return bad('req', 'args');
-      if (typeof value.actor !== 'string') return bad('req', 'actor');
+      if (!isShortString(value.actor, MAX_ACTOR_CHARS)) return bad('req', 'actor');
       return { ok: true, message: { t: 'req', id: value.id, op: value.op as PrimitiveOp, args: value.args, actor: value.actor } };
     case 'res': {
       if (!isId(value.id) || typeof value.ok !== 'boolean') return bad('res', 'id, ok');
       if (value.ok) return { ok: true, message: { t: 'res', id: value.id, ok: true, result: value.result } };
       const e = value.error;
-      if (!isObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string') return bad('res', 'error');
+      if (!isObject(e) || typeof e.code !== 'string' || !CONTROL_ERROR_CODE.test(e.code) || !isShortString(e.message, SHAPE_LIMITS.textChars)) {
+        return bad('res', 'error { code, message }');
+      }
+      if (e.field !== undefined && !isShortString(e.field, SHAPE_LIMITS.ownerChars)) return bad('res', 'error.field');
       const status = typeof e.status === 'number' && Number.isInteger(e.status) && e.status >= 400 && e.status < 500 ? { status: e.status } : {};
       const error = { code: e.code, message: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}), ...status };
       return { ok: true, message: { t: 'res', id: value.id, ok: false, error } };
     }
     case 'report': {
-      if (typeof value.name !== 'string' || !Array.isArray(value.interfaces) || !Array.isArray(value.links) || !Array.isArray(value.rules)) {
-        return bad('report', 'name, interfaces, links, rules');
-      }
+      if (!isShortString(value.name, SHAPE_LIMITS.nameChars)) return bad('report', 'name');
+      const interfaces = checkShape(interfaceList, value.interfaces, 'interfaces');
+      if (!interfaces.ok) return refuse('report-invalid', interfaces.problem);
+      const links = checkShape(linkList, value.links, 'links');
+      if (!links.ok) return refuse('report-invalid', links.problem);
+      const rules = checkShape(ruleList, value.rules, 'rules');
+      if (!rules.ok) return refuse('report-invalid', rules.problem);
       const listen = value.listen === undefined ? undefined : listenPorts(value.listen);
       if (listen === null) return bad('report', 'listen { udp?, tcp? } (ports 1..65535)');
       return {
         ok: true,
-        message: {
-          t: 'report',
-          name: value.name,
-          interfaces: value.interfaces as InterfaceView[],
-          links: value.links as LinkStatus[],
-          rules: value.rules as RuleView[],
-          ...(listen ? { listen } : {}),
-        },
+        message: { t: 'report', name: value.name, interfaces: interfaces.value, links: links.value, rules: rules.value, ...(listen ? { listen } : {}) },
       };
     }
     default: {
       const ext = typeof value.t === 'string' && !OWN_TYPES.has(value.t) ? extensions.get(value.t) : undefined;
-      if (!ext) return { ok: false, reason: `unknown message type ${JSON.stringify(value.t)}` };
+      if (!ext) return refuse('unknown-type', `unknown message type ${JSON.stringify(value.t)}`);
       const { t: _t, ...fields } = value;
       let decoded: unknown;
       try {
@@ -174,8 +205,26 @@ export function parseControlMessage(body: Uint8Array, extensions: ControlExtensi
   }
 }
 
+/**
+ * The result of a relayed primitive, checked against what `op` returns and rebuilt from the known fields;
+ * `problem` (at most MAX_DETAIL_CHARS) says where it went wrong.
+ */
+export function checkPrimitiveResult(op: PrimitiveOp, result: unknown): { ok: true; value: unknown } | { ok: false; problem: string } {
+  const checked = checkShape(PRIMITIVE_RESULTS[op], result, 'result');
+  return checked.ok ? checked : { ok: false, problem: truncate(checked.problem) };
+}
+
+/** Text for a log, cut to MAX_DETAIL_CHARS. */
+export function truncate(text: string, maxChars = MAX_DETAIL_CHARS): string {
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
+}
+
+function refuse(reason: ControlDropReason, detail: string): ControlParseResult {
+  return { ok: false, reason, detail: truncate(detail) };
+}
+
 function bad(type: string, fields: string): ControlParseResult {
-  return { ok: false, reason: `malformed ${type}: needs ${fields}` };
+  return refuse(`${type}-invalid`, `malformed ${type}: needs ${fields}`);
 }
 
 /** `{ udp?, tcp? }` with ports 1..65535 and nothing else; null when malformed. */
@@ -195,10 +244,17 @@ function isPort(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65_535;
 }
 
+function isShortString(v: unknown, maxChars: number): v is string {
+  return typeof v === 'string' && v.length <= maxChars;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isId(v: unknown): v is number {
+const HEX_ID = new RegExp(`^[0-9a-f]{1,${MAX_ID_HEX_DIGITS}}$`);
+
+function isId(v: unknown): v is ControlId {
+  if (typeof v === 'string') return HEX_ID.test(v);
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
 }

@@ -15,6 +15,7 @@
  * anything: the operator is the last word, a policy adapts around it.
  */
 import type { Datapath } from '../datapath.js';
+import { NO_EVENTS, type EventSink, type SwitchEvent } from '../events.js';
 import { formatMac, parseMac, type Mac } from '../frame/mac.js';
 import type { LinkManager, LinkStatus } from '../link/link-manager.js';
 import { decodeKeyBase64 } from '../link/noise/crypto.js';
@@ -46,6 +47,8 @@ export interface LocalPrimitivesOptions {
   onChange?: (what: 'link' | 'rule' | 'config-time', actor: Actor) => void;
   /** The MAC learning table with ages (the daemon reads its clock); absent = empty. */
   macs?: () => MacView[];
+  /** Where link-added, link-deleted, rule-added and rule-deleted are raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 /** Actors that are policies: they may delete only their own links and rules. */
@@ -68,8 +71,11 @@ export class LocalPrimitives implements Primitives {
   /** Links added through addLink, by name → the actor that added them. */
   private readonly linkOwners = new Map<string, string>();
 
+  private readonly events: EventSink;
+
   constructor(private readonly options: LocalPrimitivesOptions) {
     this.configTimeBoundMs = options.configTimeBoundMs ?? 2000;
+    this.events = options.events ?? NO_EVENTS;
   }
 
   async interfaces(): Promise<InterfaceView[]> {
@@ -107,7 +113,12 @@ export class LocalPrimitives implements Primitives {
     this.options.datapath.attach(port, { floods: this.options.linkFloods?.(input.name) ?? true });
     links.connectPeer(input.name);
     this.linkOwners.set(input.name, actor.name);
-    this.changed('link', actor, 'link added', { link: input.name, endpoint: input.endpoint });
+    this.changed('link', actor, 'link added', { link: input.name, endpoint: input.endpoint }, {
+      type: 'link-added',
+      link: input.name,
+      ...(input.endpoint === undefined ? {} : { endpoint: input.endpoint }),
+      by: actor.name,
+    });
     return links.status().find((l) => l.name === input.name)!;
   }
 
@@ -118,7 +129,7 @@ export class LocalPrimitives implements Primitives {
     this.linkOwners.delete(name);
     this.options.datapath.detach(name);
     links.removePeer(name);
-    this.changed('link', actor, 'link deleted', { link: name });
+    this.changed('link', actor, 'link deleted', { link: name }, { type: 'link-deleted', link: name, by: actor.name });
   }
 
   async rules(): Promise<RuleView[]> {
@@ -145,7 +156,8 @@ export class LocalPrimitives implements Primitives {
       if ((err as { code?: string }).code === 'rule-invalid') throw new InvalidInputError((err as { field?: string }).field ?? 'rule', (err as Error).message);
       throw err;
     }
-    this.changed('rule', actor, 'rule added', { rule: rule.id, src: input.src, dst: input.dst, target: input.target });
+    const fields = { rule: rule.id, src: input.src, dst: input.dst, target: input.target };
+    this.changed('rule', actor, 'rule added', fields, { type: 'rule-added', ...fields, by: actor.name });
     return ruleView(rule, table.entry(rule.id));
   }
 
@@ -154,7 +166,7 @@ export class LocalPrimitives implements Primitives {
     if (rule === undefined) throw new NotFoundError('rule', id);
     checkOwner(actor, 'rule', id, rule.owner ?? 'config');
     if (!this.options.datapath.core.rules.remove(id)) throw new NotFoundError('rule', id);
-    this.changed('rule', actor, 'rule deleted', { rule: id });
+    this.changed('rule', actor, 'rule deleted', { rule: id }, { type: 'rule-deleted', rule: id, by: actor.name });
   }
 
   async macs(): Promise<MacView[]> {
@@ -174,8 +186,10 @@ export class LocalPrimitives implements Primitives {
     return { upperBoundMs };
   }
 
-  private changed(what: 'link' | 'rule' | 'config-time', actor: Actor, msg: string, fields: Record<string, unknown>): void {
+  /** Logs a change (for people), raises its event (if it is one) and tells the daemon. */
+  private changed(what: 'link' | 'rule' | 'config-time', actor: Actor, msg: string, fields: Record<string, unknown>, event?: SwitchEvent): void {
     this.options.log.info(msg, { ...fields, actor: actor.name });
+    if (event) this.events.emit(event);
     this.options.onChange?.(what, actor);
   }
 }

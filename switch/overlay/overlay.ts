@@ -3,7 +3,8 @@
  * resilient star's liveness (hosts), the hosts' reports and the relayed
  * primitives (Proxy). Hosts answer primitive requests from their Proxy only.
  */
-import type { Clock } from '../clock.js';
+import type { Timer, TimerClock } from '../clock.js';
+import type { EventSink } from '../events.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
 import { ControlChannel } from './control-channel.js';
@@ -35,16 +36,20 @@ export interface OverlayOptions {
   primitives: LocalPrimitives;
   /** On a host: the name of its link to the Proxy. */
   proxyPeer?: string;
-  clock: Clock;
+  clock: TimerClock;
   wallClock: () => number;
   log: Logger;
   /** Message types plugins add to the control channel (VTTIF's matrix and rate). */
   extensions?: ControlExtensions;
+  /** Source of the control channel's request ids; default node:crypto. */
+  randomBytes?: (n: number) => Uint8Array;
   /**
    * A plugin's message arrived, already decoded and checked by its extension. `peer` is the link it came over:
    * the link names the sender, never the message; `fromProxy` says it came over a host's star link.
    */
   onPluginMessage?(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void;
+  /** Where star-silent is raised (switch/events.ts); absent: nowhere. */
+  events?: EventSink;
 }
 
 interface HostRecord {
@@ -58,7 +63,7 @@ export class Overlay {
   readonly channel: ControlChannel;
   private readonly liveness: StarLiveness | undefined;
   private readonly hostRecords = new Map<string, HostRecord>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private lastReportMs = Number.NEGATIVE_INFINITY;
   private reportSoon = false;
 
@@ -66,20 +71,21 @@ export class Overlay {
     this.channel = new ControlChannel({
       send: (peer, body) => options.links.sendControl(peer, body),
       log: options.log,
+      clock: options.clock,
       onRequest: (peer, request) => this.onRequest(peer, request),
       onMessage: (peer, message) => this.onMessage(peer, message),
       ...(options.extensions ? { extensions: options.extensions } : {}),
+      ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
     });
     if (options.role === 'host' && options.proxyPeer) this.liveness = new StarLiveness(options.clock.now());
   }
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), HEARTBEAT_MS);
-    this.timer.unref();
+    this.timer = this.options.clock.every(HEARTBEAT_MS, () => this.tick());
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     this.channel.close();
   }
 
@@ -151,6 +157,7 @@ export class Overlay {
       this.channel.send(proxyPeer, heartbeat);
       if (this.liveness?.shouldReconnect(now)) {
         this.options.log.info('star link silent: re-handshaking with the proxy', { link: proxyPeer, retry: this.liveness.retries });
+        this.options.events?.emit({ type: 'star-silent', link: proxyPeer, retry: this.liveness.retries });
         links.connectPeer(proxyPeer, { force: true });
       }
       if (this.reportSoon || now - this.lastReportMs >= REPORT_EVERY_MS) void this.sendReport(now);

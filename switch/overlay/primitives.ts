@@ -109,9 +109,12 @@ export class InvalidInputError extends VswitchError {
   }
 }
 
-/** A relayed primitive could not reach its host, or the host did not answer in time. HTTP 502/504. */
+/**
+ * A relayed primitive could not reach its host, the host did not answer in time, or answered with something that is
+ * not what the primitive returns ('host-invalid-answer'). HTTP 502/504.
+ */
 export class RelayError extends VswitchError {
-  constructor(code: 'host-unreachable' | 'host-timeout', message: string) {
+  constructor(code: 'host-unreachable' | 'host-timeout' | 'host-invalid-answer', message: string) {
     super(code, message, { httpStatus: code === 'host-timeout' ? 504 : 502 });
   }
 }

@@ -224,18 +224,18 @@ const ADDON_FILE = 'build/Release/vswitch_native.node';
 // From switch/port/ (tsx, vitest) or dist/switch/port/ (tsc build).
 const CANDIDATES = ['../../', '../../../'].map((up) => fileURLToPath(new URL(up + ADDON_FILE, import.meta.url)));
 
-let cached: NativeAddon | undefined;
-
-/** Loads the addon once; throws AddonUnavailableError when it is not built. */
-export function loadAddon(): NativeAddon {
-  if (cached) return cached;
-  const path = process.env['VSWITCH_NATIVE_ADDON'] ?? CANDIDATES.find((p) => existsSync(p)) ?? CANDIDATES[0]!;
+/**
+ * Loads the addon from `file` (default: VSWITCH_NATIVE_ADDON, else the build); throws AddonUnavailableError naming
+ * the file and the reason when it cannot. Node's require cache makes a second load of one file the same module:
+ * the addon keeps no per-process state of its own that a caller could see (daemon/native.ts is the one caller).
+ */
+export function loadAddon(file?: string): NativeAddon {
+  const path = file ?? process.env['VSWITCH_NATIVE_ADDON'] ?? CANDIDATES.find((p) => existsSync(p)) ?? CANDIDATES[0]!;
   try {
-    cached = createRequire(import.meta.url)(path) as NativeAddon;
+    return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (err) {
     throw new AddonUnavailableError(path, err);
   }
-  return cached;
 }
 
 export interface NativeIoCounters {

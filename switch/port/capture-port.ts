@@ -19,7 +19,7 @@
  * and resumes delivery to the same sink. Counters survive reopen().
  */
 import { closeSync } from 'node:fs';
-import { NativeIo, loadAddon, type BpfInstruction } from './addon.js';
+import { NativeIo, loadAddon, type BpfInstruction, type NativeAddon } from './addon.js';
 import type { Port, PortIoStats, PortSink } from './port.js';
 import {
   DeviceGoneError,
@@ -36,6 +36,8 @@ import {
 export interface CapturePortOptions {
   /** The Linux interface to attach to. */
   interface: string;
+  /** The addon the root loaded (daemon/native.ts); tests and benchmarks may leave it to loadAddon(). */
+  addon?: NativeAddon;
   /** Port name in the switch (default: the interface name). */
   name?: string;
   /** PACKET_MR_PROMISC membership (default true): receive frames for every MAC. */
@@ -212,7 +214,7 @@ export class CapturePort implements Port {
     const init = { device: this.interface, errno: failure.errno, syscall: failure.syscall };
     let info;
     try {
-      info = loadAddon().interfaceInfo(this.interface);
+      info = (this.options.addon ?? loadAddon()).interfaceInfo(this.interface);
     } catch (err) {
       return deviceIoError(failure, this.interface);
     }
@@ -223,7 +225,7 @@ export class CapturePort implements Port {
 }
 
 function openIo(options: CapturePortOptions): { io: NativeIo; ifindex: number } {
-  const addon = loadAddon();
+  const addon = options.addon ?? loadAddon();
   let opened;
   try {
     opened = addon.openPacket(

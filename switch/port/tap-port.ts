@@ -9,13 +9,15 @@
  * the fd, so a TAP this port created disappears with it.
  */
 import { closeSync } from 'node:fs';
-import { NativeIo, loadAddon } from './addon.js';
+import { NativeIo, loadAddon, type NativeAddon } from './addon.js';
 import type { Port, PortIoStats, PortSink } from './port.js';
 import { checkInterfaceName, deviceIoError, isNativeFailure, tapOpenError, type NativeFailure } from './port-errors.js';
 
 export interface TapPortOptions {
   /** Interface name, at most 15 characters. */
   name: string;
+  /** The addon the root loaded (daemon/native.ts); tests and benchmarks may leave it to loadAddon(). */
+  addon?: NativeAddon;
   /** Device MTU in bytes; left as is (1500 for a new TAP) when omitted. */
   mtu?: number;
   /** Create the TAP when missing (default). false: attach to an existing persistent TAP only. */
@@ -48,7 +50,7 @@ export class TapPort implements Port {
   /** Throws TapPermissionError, TapNameTakenError, InvalidInterfaceNameError, InterfaceNotFoundError, PortOpenError. */
   static open(options: TapPortOptions): TapPort {
     checkInterfaceName(options.name);
-    const addon = loadAddon();
+    const addon = options.addon ?? loadAddon();
     let opened;
     try {
       opened = addon.openTap(options.name, options.mtu ?? 0, options.create ?? true);

@@ -5,28 +5,32 @@
  * "file:line:column: expected X, found Y". Shapes are syntax (a name, a MAC,
  * an endpoint, an integer in range); meaning — unknown hosts, duplicates,
  * keys that do not decode, the proxy — is check.ts's job.
+ *
+ * Linear: the lexer hands out one token at a time under its length caps
+ * (lexer.ts), and every shape check is a regular expression without nested
+ * or adjacent unbounded repetition, or a scan (the IPv6 endpoint).
  */
 import type { HostDecl, LinkDecl, LinkTransport, Overlay, RuleDecl, SourcePosition } from './ast.js';
 import { TopologySyntaxError } from './errors.js';
-import { describeToken, tokenize, type Token } from './lexer.js';
+import { describeToken, Lexer, type Token } from './lexer.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const NAME_TEXT = 'a name (lower-case letters, digits and "-", at most 32 characters)';
 const PORT_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,64}$/;
 const MAC_PATTERN = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const IPV4_PORT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
-const IPV6_PORT = /^\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\]:(\d{1,5})$/;
+/** After the closing bracket of an IPv6 endpoint. */
+const PORT_SUFFIX = /^\]:(\d{1,5})$/;
+const IPV6_TEXT = /^[0-9a-fA-F:.]+$/;
 export const MAX_PRIORITY = 1_000_000;
 
 export function parseTopology(source: string, file = 'topology'): Overlay {
-  return new Parser(tokenize(source, file), file).description();
+  return new Parser(new Lexer(source, file), file).description();
 }
 
 class Parser {
-  private i = 0;
-
   constructor(
-    private readonly tokens: Token[],
+    private readonly lexer: Lexer,
     private readonly file: string,
   ) {}
 
@@ -50,7 +54,8 @@ class Parser {
     const key = this.next();
     if (key.kind !== 'string') this.fail(key, 'the public key as a quoted base64 string');
     const host: HostDecl = { name, publicKey: key.text, isProxy: false, at: at(start) };
-    for (const option of this.options(['endpoint', 'proxy'])) {
+    const left = ['endpoint', 'proxy'];
+    for (let option = this.option(left); option !== undefined; option = this.option(left)) {
       if (option === 'proxy') host.isProxy = true;
       else host.endpoint = this.endpoint();
     }
@@ -61,7 +66,8 @@ class Parser {
     const a = this.name();
     const b = this.name();
     const link: LinkDecl = { a, b, transport: 'auto', at: at(start) };
-    for (const _option of this.options(['transport'])) {
+    const left = ['transport'];
+    while (this.option(left) !== undefined) {
       const t = this.next();
       if (t.kind !== 'word' || (t.text !== 'udp' && t.text !== 'tcp' && t.text !== 'auto')) this.fail(t, '"udp", "tcp" or "auto"');
       link.transport = t.text as LinkTransport;
@@ -79,7 +85,8 @@ class Parser {
     const via = this.next();
     if (via.kind !== 'word' || !PORT_PATTERN.test(via.text)) this.fail(via, 'a link (the other host\'s name) or a port name');
     const rule: RuleDecl = { host, src, dst, via: via.text, priority: 0, at: at(start) };
-    for (const _option of this.options(['priority'])) {
+    const left = ['priority'];
+    while (this.option(left) !== undefined) {
       const p = this.next();
       if (p.kind !== 'word' || !/^-?\d{1,7}$/.test(p.text) || Math.abs(Number(p.text)) > MAX_PRIORITY) {
         this.fail(p, `an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}`);
@@ -89,17 +96,17 @@ class Parser {
     return rule;
   }
 
-  /** Optional clauses in any order, each at most once; yields each keyword as it is read. */
-  private *options(words: readonly string[]): Generator<string> {
-    const left = [...words];
-    for (;;) {
-      const token = this.peek();
-      if (token.kind === 'newline' || token.kind === 'eof') return;
-      if (token.kind !== 'word' || !left.includes(token.text)) this.fail(token, [...left.map((w) => `"${w}"`), 'the end of the line'].join(', ').replace(/, ([^,]*)$/, ' or $1'));
-      this.i++;
-      left.splice(left.indexOf(token.text), 1);
-      yield token.text;
-    }
+  /**
+   * Optional clauses in any order, each at most once: reads the next keyword of `left` (and takes it out of
+   * `left`), or undefined at the end of the statement.
+   */
+  private option(left: string[]): string | undefined {
+    const token = this.peek();
+    if (token.kind === 'newline' || token.kind === 'eof') return undefined;
+    if (token.kind !== 'word' || !left.includes(token.text)) this.fail(token, [...left.map((w) => `"${w}"`), 'the end of the line'].join(', ').replace(/, ([^,]*)$/, ' or $1'));
+    this.lexer.next();
+    left.splice(left.indexOf(token.text), 1);
+    return token.text;
   }
 
   private name(): string {
@@ -117,10 +124,8 @@ class Parser {
 
   private endpoint(): string {
     const token = this.next();
-    const v4 = IPV4_PORT.exec(token.text);
-    const port = Number(v4 ? v4[5] : IPV6_PORT.exec(token.text)?.[1]);
-    const isAddressOk = v4 ? v4.slice(1, 5).every((o) => Number(o) <= 255) : IPV6_PORT.test(token.text);
-    if (token.kind !== 'word' || !isAddressOk || !(port >= 1 && port <= 65535)) this.fail(token, 'an endpoint "IP:PORT" (like 198.18.0.1:51820 or [::1]:51820)');
+    const port = token.kind === 'word' ? endpointPort(token.text) : undefined;
+    if (port === undefined || !(port >= 1 && port <= 65535)) this.fail(token, 'an endpoint "IP:PORT" (like 198.18.0.1:51820 or [::1]:51820)');
     return token.text;
   }
 
@@ -135,18 +140,34 @@ class Parser {
   }
 
   private next(): Token {
-    const token = this.tokens[this.i]!;
-    if (token.kind !== 'eof') this.i++;
-    return token;
+    return this.lexer.next();
   }
 
   private peek(): Token {
-    return this.tokens[this.i]!;
+    return this.lexer.peek();
   }
 
   private fail(token: Token, expected: string): never {
     throw new TopologySyntaxError(this.file, token.line, token.column, describeToken(token), expected);
   }
+}
+
+/**
+ * The port of "a.b.c.d:port" (octets ≤ 255) or "[v6]:port" (hex digits, ":" and "." with at least one ":"), or
+ * undefined. One pass: the old single regular expression for IPv6 backtracked quadratically on "[::::…".
+ */
+function endpointPort(text: string): number | undefined {
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0) return undefined;
+    const address = text.slice(1, close);
+    if (!IPV6_TEXT.test(address) || !address.includes(':')) return undefined;
+    const port = PORT_SUFFIX.exec(text.slice(close));
+    return port ? Number(port[1]) : undefined;
+  }
+  const v4 = IPV4_PORT.exec(text);
+  if (!v4 || !v4.slice(1, 5).every((o) => Number(o) <= 255)) return undefined;
+  return Number(v4[5]);
 }
 
 function at(token: Token): SourcePosition {

@@ -127,6 +127,12 @@ describe('import boundaries', () => {
     expect(heavy).toEqual([]);
   });
 
+  it('only the root loads the addon (daemon/native.ts); unit tests never do', () => {
+    const callers = graph.files.filter((f) => !f.startsWith('test/e2e/') && f !== 'test/architecture/imports.test.ts' && !f.startsWith('scripts/bench/') && /\bloadAddon\(/.test(readFileSync(join(ROOT, f), 'utf8')));
+    // The ports fall back to loadAddon() for e2e tests and benchmarks that open a TAP by hand; the daemon injects it.
+    expect(callers.sort()).toEqual(['daemon/native.ts', 'switch/port/addon.ts', 'switch/port/capture-port.ts', 'switch/port/tap-port.ts']);
+  });
+
   it('the checks do see a violation, a circle and a heavy CLI import', () => {
     const bad: Graph = {
       files: ['switch/a.ts', 'api/b.ts', 'api/c.ts', 'plugins/d.ts'],

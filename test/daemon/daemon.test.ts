@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { systemClock } from '../../switch/clock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,8 @@ import type { Status } from '../../api/wire/schemas.js';
 import { parseDaemonConfig } from '../../daemon/config.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { VswitchError } from '../../switch/errors.js';
+import { pluginEvent } from '../../switch/events.js';
+import type { DaemonPlugin } from '../../plugins/plugin.js';
 import { createLogger } from '../../switch/log.js';
 import { MemoryPort } from '../../switch/port/memory-port.js';
 import { arpRequest, mac } from '../support/frames.js';
@@ -23,7 +26,7 @@ function setup(opts: { failOn?: string } = {}) {
   );
   const opened = new Map<string, MemoryPort>();
   const deps = {
-    clock: { now: () => 0 },
+    clock: { ...systemClock, now: () => 0 },
     log: createLogger({ write: () => {} }),
     specText: readPackageFile('openapi.yaml'),
     version: '0.0.0-test',
@@ -102,5 +105,52 @@ describe('Daemon', () => {
     await expect(apiRequest(api, 'GET', '/v1/status')).rejects.toMatchObject({ code: 'api-client' });
     opened.get('p1')!.inject([new Uint8Array(64)]);
     expect(opened.get('p1')!.stats().readFrames).toBe(0);
+  });
+
+  it('keeps its events in the ring from the event bus, its own and its plugins\', whatever its log says', async () => {
+    const { config, deps, opened } = setup(); // its logger discards everything
+    const announcer: DaemonPlugin = {
+      name: 'announcer',
+      description: 'raises one event of its own at start',
+      start: (ctx) => {
+        ctx.events.emit(pluginEvent('announcer-started', 'info', 'announcer started', { on: ctx.name }));
+        return { exports: undefined, stop: () => {} };
+      },
+    };
+    const daemon = await Daemon.start(config, { ...deps, plugins: [announcer] });
+    try {
+      opened.get('p2')!.fail(new Error('ENODEV'));
+      expect(daemon.events.list().map((e) => [e.level, e.event, e.fields])).toEqual([
+        ['info', 'announcer-started', { on: 'h1' }],
+        ['info', 'daemon-up', { name: 'h1', role: 'host', ports: 2 }],
+        ['warn', 'port-down', { port: 'p2', error: 'ENODEV' }],
+      ]);
+      expect(daemon.events.list().map((e) => e.msg)).toEqual(['announcer started', 'daemon h1 up (host, 2 ports)', 'port p2 down: ENODEV']);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('tells the Proxy at once when a link goes up or down: it follows link-up and link-down on the bus, by type', async () => {
+    const network = new MemoryNetwork();
+    const peerKey = encodeKeyBase64(publicKey(generatePrivateKey((n) => new Uint8Array(randomBytes(n)))));
+    const key = encodeKeyBase64(generatePrivateKey((n) => new Uint8Array(randomBytes(n))));
+    const { deps, api } = setup();
+    const config = parseDaemonConfig(
+      `name: h1\nprivateKey: "${key}"\nproxy: proxy\npeers:\n  - { name: proxy, publicKey: "${peerKey}", endpoint: "198.18.0.1:51820", transport: udp }\napi: { listen: "${api.base}" }\nports:\n  - { name: p1, type: tap }\n`,
+      'test.yaml',
+    );
+    const daemon = await Daemon.start(config, { ...deps, createTransport: (kind, listen) => network.createTransport({ kind, listen: { host: '198.18.0.2', port: listen?.port ?? 51820 } }) });
+    try {
+      const changed = vi.spyOn(daemon.overlay!, 'changed');
+      daemon.bus.emit({ type: 'link-up', link: 'proxy', via: 'udp:198.18.0.1:51820' });
+      daemon.bus.emit({ type: 'link-down', link: 'proxy', reason: 'session expired' });
+      daemon.bus.emit({ type: 'port-up', port: 'p1' });
+      // A plugin's event is never mistaken for the switch's, whatever its name.
+      daemon.bus.emit(pluginEvent('link-up', 'info', 'not a link', {}));
+      expect(changed).toHaveBeenCalledTimes(2);
+    } finally {
+      await daemon.stop();
+    }
   });
 });

@@ -90,6 +90,7 @@ describe('two hosts over a link', () => {
 
   it('drops garbage sent to the link port and keeps the session', async () => {
     const before = await link('h1');
+    const refusedBefore = (await labJson<Status>('h1', 'status')).refused?.underlay ?? {};
     const garbage = labExec('h2', [
       'python3',
       '-c',
@@ -101,5 +102,9 @@ describe('two hosts over a link', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const after = await link('h1');
     expect(after.lastHandshakeAt).toBe(before.lastHandshakeAt); // no reset of the good session
+    // What belonged to no link is counted by reason in status (and /metrics), not lost silently.
+    const refusedAfter = (await labJson<Status>('h1', 'status')).refused?.underlay ?? {};
+    const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    expect(total(refusedAfter) - total(refusedBefore)).toBeGreaterThanOrEqual(3);
   });
 });

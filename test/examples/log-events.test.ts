@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../api/cli/client.js';
 import type { components } from '../../api/generated/openapi.js';
 import { loadPluginModule } from '../../plugins/host/module-loader.js';
-import { startMemoryOverlay, until, type MemoryOverlay } from '../support/memory-overlay.js';
+import { startMemoryOverlay, type MemoryOverlay } from '../support/memory-overlay.js';
 
 type Plugin = components['schemas']['Plugin'];
 const MODULE = join(import.meta.dirname, '../../examples/log-events/plugin.mjs');
@@ -28,7 +28,7 @@ describe('examples/log-events', () => {
   it('runs on the Proxy from its config and counts the events it takes', async () => {
     overlay = await startMemoryOverlay({ proxyYaml: `plugins:\n  - { name: log-events, module: ${MODULE} }` });
     const status = async (): Promise<Record<string, unknown>> => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/log-events')).status ?? {};
-    await until(async () => ((await status())['counts'] as Record<string, number>)['host']! >= 2, 4000, 'host events counted');
+    await overlay!.until(async () => ((await status())['counts'] as Record<string, number>)['host']! >= 2, 4000, 'host events counted');
     const view = await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/log-events');
     expect(view).toMatchObject({ kind: 'module', state: 'running', actor: 'policy:log-events', events: ['host', 'link', 'app-topology'] });
     const s = await status();

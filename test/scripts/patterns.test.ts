@@ -155,6 +155,7 @@ describe('scripts/patterns --local', () => {
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('rank 1');
       // Ranks 0 and 2 were left waiting on rank 1 (the blocker accepts but never speaks): the launcher killed them.
+      // Real time: the pattern workers are child processes.
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(processesWith(`127.0.0.1:${base},`)).toEqual([]);
     } finally {

@@ -2,8 +2,12 @@
  * A whole overlay of real Daemons in one process, over in-memory transports and ports: a Proxy and hosts h1..hN,
  * each host with one VM port tap-hHv1 (MAC 02:00:c6:13:0H:01), APIs on unix sockets. Tests of what spans daemons
  * (plugins, policies, relayed primitives) start one with `startMemoryOverlay` and stop it with `stop()`.
+ * Every daemon runs on one ManualClock: a test moves time with `clock.advance(ms)` or waits for a condition with
+ * `until(check, ms)`, which advances the clock — nothing sleeps on real time. (The APIs are real unix sockets:
+ * `until` lets the event loop run between steps, so their I/O completes as it would.)
  */
 import { mkdtempSync } from 'node:fs';
+import { ManualClock } from '../../switch/clock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPackageFile } from '../../api/package-files.js';
@@ -27,6 +31,10 @@ export interface MemoryOverlay {
   /** The transports a daemon created (UDP first), to read their stats. */
   transports(name: string): Transport[];
   dir: string;
+  /** The clock every daemon of this overlay runs on. */
+  clock: ManualClock;
+  /** Advances the clock in small steps until `check()` holds; throws after `timeoutMs` of clock time. */
+  until(check: () => boolean | Promise<boolean>, timeoutMs: number, what?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +60,10 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
   let seed = options.seed ?? 29;
   const random = (n: number) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
   const network = new MemoryNetwork();
+  const clock = new ManualClock();
+  const untilOnClock = async (check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> => {
+    if (!(await clock.advanceUntil(check, timeoutMs))) throw new Error(`${what}: not met within ${timeoutMs} ms (overlay clock)`);
+  };
   const dir = mkdtempSync(join(tmpdir(), 'vswitch-overlay-'));
   const keys = Object.fromEntries(['proxy', ...hostNames].map((n) => [n, generatePrivateKey(random)]));
   const pub = (n: string) => encodeKeyBase64(publicKey(keys[n]!));
@@ -60,7 +72,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
   const running: Daemon[] = [];
   const transports = new Map<string, Transport[]>();
   const deps = (n: string): DaemonDeps => ({
-    clock: { now: () => performance.now() },
+    clock,
     log: createLogger({ write: () => {} }),
     specText: readPackageFile('openapi.yaml'),
     version: 'test',
@@ -103,8 +115,8 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
       running.push(host);
       hosts.set(h, host);
     }
-    await until(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000);
-    return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` }, pub, address, transports: (n) => transports.get(n) ?? [], dir, stop };
+    await untilOnClock(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000, 'every star link up');
+    return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` }, pub, address, transports: (n) => transports.get(n) ?? [], dir, clock, until: untilOnClock, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -115,6 +127,7 @@ function tokensYaml(tokens: { name: string; token: string }[] | undefined): stri
   return tokens ? `, tokens: [${tokens.map((t) => `{ name: ${t.name}, token: ${t.token} }`).join(', ')}]` : '';
 }
 
+/** Polls on real time: only for what runs outside a memory overlay's clock (a child process, a real server). */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {

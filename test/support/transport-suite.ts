@@ -63,6 +63,7 @@ export function testMessage(length: number, seed = 0): Uint8Array {
 
 /** Polls `condition` every 10 ms until true; rejects after `timeoutMs`. */
 export async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  // Real time: the suite runs the real UDP and TCP transports too (kernel sockets), not only the memory twin.
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`test: condition not met within ${timeoutMs} ms`);
@@ -181,6 +182,7 @@ export function runTransportSuite(options: TransportSuiteOptions): void {
       await b.transport.close();
       const c = await started();
       c.transport.send(testMessage(64), b.endpoint);
+      // Real time: a datagram to a closed socket is checked for absence; the kernel gives no event to wait for.
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(b.sink.messages).toHaveLength(0);
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../switch/datapath.js';
+import type { SwitchEvent } from '../../switch/events.js';
 import { createLogger } from '../../switch/log.js';
 import { SwitchCore } from '../../switch/pipeline/forward.js';
 import { MemoryPort } from '../../switch/port/memory-port.js';
@@ -11,10 +12,11 @@ const B = '02:00:00:00:00:0b';
 function threePorts() {
   let nowMs = 0;
   const core = new SwitchCore({});
-  const datapath = new Datapath({ core, clock: { now: () => nowMs }, log: createLogger({ write: () => {} }) });
+  const events: SwitchEvent[] = [];
+  const datapath = new Datapath({ core, clock: { now: () => nowMs }, log: createLogger({ write: () => {} }), events: { emit: (e) => events.push(e) } });
   const ports = ['a', 'b', 'c'].map((n) => new MemoryPort(n));
   for (const p of ports) datapath.attach(p, { floods: true });
-  return { datapath, core, ports: ports as [MemoryPort, MemoryPort, MemoryPort], advance: (ms: number) => (nowMs += ms) };
+  return { datapath, core, events, ports: ports as [MemoryPort, MemoryPort, MemoryPort], advance: (ms: number) => (nowMs += ms) };
 }
 
 describe('Datapath', () => {
@@ -81,6 +83,32 @@ describe('Datapath', () => {
     expect(c.reopenCount).toBe(1);
     a.inject([arpRequest(mac(A), '198.19.0.1', '198.19.0.2')]);
     expect(c.sent.length).toBe(1);
+  });
+
+  it('raises port-down once when a device fails, and port-up when it reopens (not while it still cannot)', () => {
+    const { ports, datapath, events } = threePorts();
+    const c = ports[2];
+    c.fail(new Error('gone'));
+    c.fail(new Error('gone again')); // already down: nothing new
+    c.reopenError = new Error('interface-not-found');
+    datapath.recover();
+    expect(events).toEqual([{ type: 'port-down', port: 'c', error: 'gone' }]);
+    c.reopenError = undefined;
+    datapath.recover();
+    datapath.recover();
+    expect(events).toEqual([
+      { type: 'port-down', port: 'c', error: 'gone' },
+      { type: 'port-up', port: 'c' },
+    ]);
+  });
+
+  it('works the same with no event sink', () => {
+    const datapath = new Datapath({ core: new SwitchCore({}), clock: { now: () => 0 }, log: createLogger({ write: () => {} }) });
+    const port = new MemoryPort('a');
+    datapath.attach(port, { floods: true });
+    port.fail(new Error('gone'));
+    datapath.recover();
+    expect(datapath.get('a')!.state).toBe('up');
   });
 
   it('detaches ports and closes them', () => {

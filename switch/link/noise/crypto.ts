@@ -123,18 +123,6 @@ export interface AeadProvider {
 /** node:crypto, a cipher object per call: the default, and what unit tests use. */
 export const nodeAeadProvider: AeadProvider = { name: 'node:crypto', seal: nodeSeal, open: nodeOpen };
 
-let provider: AeadProvider = nodeAeadProvider;
-
-/** Installs the AEAD implementation every later aeadSeal/aeadOpen uses (process-wide). */
-export function setAeadProvider(next: AeadProvider): void {
-  provider = next;
-}
-
-/** The AEAD implementation in use. */
-export function aeadProvider(): AeadProvider {
-  return provider;
-}
-
 /**
  * ChaCha20-Poly1305 seal of `plaintext` followed by `padBytes` zero bytes (< 16),
  * written to `out` at `outOffset` (ciphertext then 16-byte tag). The counter is
@@ -150,7 +138,7 @@ export function aeadSeal(
   outOffset = 0,
   padBytes = 0,
 ): void {
-  provider.seal(key, counterLo, counterHi, plaintext, ad, out, outOffset, padBytes);
+  nodeSeal(key, counterLo, counterHi, plaintext, ad, out, outOffset, padBytes);
 }
 
 /** Seal into a new array: ciphertext ‖ tag. For handshake fields. */
@@ -168,7 +156,7 @@ export function aeadOpen(
   box: Uint8Array,
   ad: Uint8Array,
 ): Uint8Array | null {
-  return provider.open(key, counterLo, counterHi, box, ad);
+  return nodeOpen(key, counterLo, counterHi, box, ad);
 }
 
 function nodeSeal(

@@ -50,7 +50,7 @@ import {
   type StaticIdentity,
 } from './handshake.js';
 import { IndexTable } from './index-table.js';
-import { Keypair } from './keypair.js';
+import { Keypair, jsKeypairSlots, type KeypairSlotProvider } from './keypair.js';
 import {
   MAX_TRANSPORT_PLAINTEXT_BYTES,
   type MessageCookieReply,
@@ -72,6 +72,8 @@ export interface NoiseDeviceOptions {
   /** Our Curve25519 private key (32 bytes; clamped or not, X25519 clamps). */
   readonly staticPrivateKey: Uint8Array;
   readonly randomBytes: RandomBytes;
+  /** Where new keypairs keep their keys, counters and windows (default: in JS, node:crypto's AEAD). */
+  readonly keypairSlots?: KeypairSlotProvider;
 }
 
 /** What a keypair's slot carried on its own since the last report (NoiseDevice.noteOffloadedTraffic). */
@@ -136,12 +138,15 @@ export class NoiseDevice {
     this.indices.delete(keypair.localIndex);
   };
 
+  private readonly keypairSlots: KeypairSlotProvider;
+
   constructor(options: NoiseDeviceOptions) {
     this.identity = createStaticIdentity(options.staticPrivateKey);
     this.publicKey = this.identity.publicKey;
     this.randomBytes = options.randomBytes;
     this.indices = new IndexTable(options.randomBytes);
     this.cookieChecker = new CookieChecker(this.identity.publicKey);
+    this.keypairSlots = options.keypairSlots ?? jsKeypairSlots;
   }
 
   // ---- configuration ---------------------------------------------------------------
@@ -211,6 +216,20 @@ export class NoiseDevice {
     add(this.peerlessStats);
     for (const peer of this.peersByKey.values()) add(peer.stats);
     return total;
+  }
+
+  /**
+   * Drops that belong to no peer, by reason (only reasons seen): garbage ('truncated', 'oversized',
+   * 'unknown-type'), 'bad-mac1', 'unknown-peer', 'unknown-receiver', 'handshake-decrypt-failed', and under load
+   * 'cookie-required' (one per cookie reply sent) and 'rate-limited'.
+   */
+  underlayDrops(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const reason of Object.keys(this.peerlessStats.drops) as DropReason[]) {
+      const n = this.peerlessStats.drops[reason];
+      if (n > 0) out[reason] = n;
+    }
+    return out;
   }
 
   // ---- inputs ----------------------------------------------------------------------
@@ -573,7 +592,7 @@ export class NoiseDevice {
   private beginSession(peer: Peer, nowMs: number): void {
     const keys = deriveKeypair(peer.handshake);
     if (keys === null) return;
-    const keypair = new Keypair(keys, nowMs);
+    const keypair = new Keypair(keys, nowMs, this.keypairSlots);
     this.indices.bindKeypair(keys.localIndex, keypair);
     if (keys.isInitiator) peer.keypairs.installAsInitiator(keypair);
     else peer.keypairs.installAsResponder(keypair);

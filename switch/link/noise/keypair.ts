@@ -18,7 +18,7 @@
  * checked against the exact limit in replay.ts.
  */
 import { AEAD_TAG_BYTES } from './constants.js';
-import { aeadOpen, aeadSeal } from './crypto.js';
+import { nodeAeadProvider, type AeadProvider } from './crypto.js';
 import type { DerivedKeys } from './handshake.js';
 import { MESSAGE_TRANSPORT_MIN_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, type MessageTransport, writeTransportHeader } from './messages.js';
 import { ReplayFilter, type ReplayVerdict } from './replay.js';
@@ -81,7 +81,10 @@ export class JsKeypairSlot implements KeypairSlot {
   private readonly sendKey: Uint8Array;
   private readonly receiveKey: Uint8Array;
 
-  constructor(keys: DerivedKeys) {
+  constructor(
+    keys: DerivedKeys,
+    private readonly aead: AeadProvider = nodeAeadProvider,
+  ) {
     this.sendKey = keys.sendKey;
     this.receiveKey = keys.receiveKey;
   }
@@ -92,13 +95,13 @@ export class JsKeypairSlot implements KeypairSlot {
     const lo = counter >>> 0;
     const hi = (counter - lo) / TWO_32;
     writeTransportHeader(out, remoteIndex, lo, hi);
-    aeadSeal(this.sendKey, lo, hi, plaintext, EMPTY, out, MESSAGE_TRANSPORT_HEADER_SIZE, padBytes);
+    this.aead.seal(this.sendKey, lo, hi, plaintext, EMPTY, out, MESSAGE_TRANSPORT_HEADER_SIZE, padBytes);
     return out;
   }
 
   open(msg: MessageTransport): Uint8Array | null {
     if (msg.encrypted.length < AEAD_TAG_BYTES) return null;
-    return aeadOpen(this.receiveKey, msg.counterLo, msg.counterHi, msg.encrypted, EMPTY);
+    return this.aead.open(this.receiveKey, msg.counterLo, msg.counterHi, msg.encrypted, EMPTY);
   }
 
   zero(): undefined {
@@ -108,17 +111,13 @@ export class JsKeypairSlot implements KeypairSlot {
   }
 }
 
-export const jsKeypairSlots: KeypairSlotProvider = { name: 'js', create: (keys) => new JsKeypairSlot(keys) };
-let slotProvider: KeypairSlotProvider = jsKeypairSlots;
-
-/** Installs where new keypairs keep their state (the daemon: the addon's slots, when offload is on). */
-export function setKeypairSlotProvider(next: KeypairSlotProvider): void {
-  slotProvider = next;
+/** Slots in JS sealed with `aead` (node:crypto unless the root injects the addon's). */
+export function jsKeypairSlotsWith(aead: AeadProvider): KeypairSlotProvider {
+  return { name: aead === nodeAeadProvider ? 'js' : `js+${aead.name}`, create: (keys) => new JsKeypairSlot(keys, aead) };
 }
 
-export function keypairSlotProvider(): KeypairSlotProvider {
-  return slotProvider;
-}
+/** The default: keys, window and AEAD all in JS (what unit tests use). */
+export const jsKeypairSlots: KeypairSlotProvider = jsKeypairSlotsWith(nodeAeadProvider);
 
 export class Keypair {
   readonly isInitiator: boolean;
@@ -127,12 +126,12 @@ export class Keypair {
   readonly createdMs: number;
   readonly slot: KeypairSlot;
 
-  constructor(keys: DerivedKeys, createdMs: number) {
+  constructor(keys: DerivedKeys, createdMs: number, slots: KeypairSlotProvider = jsKeypairSlots) {
     this.isInitiator = keys.isInitiator;
     this.localIndex = keys.localIndex;
     this.remoteIndex = keys.remoteIndex;
     this.createdMs = createdMs;
-    this.slot = slotProvider.create(keys, createdMs);
+    this.slot = slots.create(keys, createdMs);
   }
 
   /** Next counter to send. */

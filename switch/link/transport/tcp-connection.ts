@@ -27,7 +27,7 @@ export interface TcpConnectionLimits {
 }
 
 /** How a connection ended, for counting. */
-export type TcpConnectionOutcome = 'connect-failed' | 'garbage' | 'error' | 'idle' | 'ended' | 'local-close';
+export type TcpConnectionOutcome = 'connect-failed' | 'garbage' | 'error' | 'idle' | 'ended' | 'local-close' | 'handshake-timeout';
 
 export class TcpConnection implements FrameSink {
   state: 'connecting' | 'open' | 'closed';
@@ -154,7 +154,7 @@ export class TcpConnection implements FrameSink {
     if (outcome === 'connect-failed') countDrop(drops, 'tcp-connect-failed', this.queuedMessages);
     else if (outcome === 'local-close') countDrop(drops, 'closed', this.queuedMessages);
     if (outcome === 'error') countDrop(drops, 'tcp-socket-error');
-    if (outcome !== 'garbage' && outcome !== 'local-close' && this.decoder.hasPartialFrame()) {
+    if (outcome !== 'garbage' && outcome !== 'local-close' && outcome !== 'handshake-timeout' && this.decoder.hasPartialFrame()) {
       countDrop(drops, 'tcp-truncated-frame');
     }
     this.queue = [];

@@ -1,4 +1,6 @@
 import { createServer, isIP, Socket, type Server } from 'node:net';
+import { systemClock, type Timer, type TimerClock } from '../../clock.js';
+import { addressKey } from './address-key.js';
 import { unmapIpv4, type Endpoint } from './endpoint.js';
 import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
 import { encodeFramesInto, FRAME_HEADER_BYTES } from './stream-framing.js';
@@ -33,6 +35,16 @@ import {
  * - Idle connections (no bytes either way for `idleTimeMs`) are closed.
  * - Garbage (a length prefix under 16) closes that connection only; every
  *   end of a connection is counted by reason.
+ * - What one source may hold (a slowloris must not take every slot): at most
+ *   `maxConnectionsPerIp` accepted connections per source address (an IPv6
+ *   address counts by its /64, address-key.ts; beyond: refused,
+ *   'tcp-per-ip-limit'), and an accepted connection must deliver a message the
+ *   link layer authenticates (`authenticated(from)`, called by LinkManager when
+ *   the noise device accepts a handshake or session packet from it) within
+ *   `handshakeDeadlineMs`, else it is closed ('tcp-handshake-timeout'). The
+ *   deadline is checked on every accept and every `deadlineCheckMs`, against
+ *   the injected clock. Dialed connections have no such deadline: we chose
+ *   that peer.
  * TCP_NODELAY is set on every socket; writes within a tick are coalesced, and a
  * `sendBatch` becomes one buffer.
  */
@@ -49,6 +61,19 @@ export interface TcpTransportOptions {
   maxWriteBufferBytes?: number;
   /** Accepted connections beyond this are refused ('tcp-too-many-connections'). Default 1024. */
   maxConnections?: number;
+  /** Accepted connections per source address (IPv6: per /64) beyond this are refused ('tcp-per-ip-limit'). Default 8. */
+  maxConnectionsPerIp?: number;
+  /**
+   * An accepted connection with nothing authenticated on it this long is closed ('tcp-handshake-timeout').
+   * Default 10 000: above WireGuard's Rekey-Timeout (5 s) plus jitter and this check's period, so a peer told
+   * to come back with a cookie (the device under load) can retry once on the same connection — the cookie is
+   * bound to the connection.
+   */
+  handshakeDeadlineMs?: number;
+  /** How often the deadline is checked besides on every accept. Default 1000. */
+  deadlineCheckMs?: number;
+  /** Time and the timer of the handshake deadline. Default: systemClock. */
+  clock?: TimerClock;
 }
 
 const DEFAULTS = {
@@ -57,6 +82,9 @@ const DEFAULTS = {
   maxQueuedMessages: 128,
   maxWriteBufferBytes: 1 << 20,
   maxConnections: 1024,
+  maxConnectionsPerIp: 8,
+  handshakeDeadlineMs: 10_000,
+  deadlineCheckMs: 1000,
 } as const;
 
 /** How many closed dialed connection ids are remembered for redialing. */
@@ -82,6 +110,15 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     maxWriteBufferBytes: number;
   };
   private readonly maxConnections: number;
+  private readonly maxConnectionsPerIp: number;
+  private readonly handshakeDeadlineMs: number;
+  private readonly deadlineCheckMs: number;
+  private readonly clock: TimerClock;
+  /** Open accepted connections per source address key. */
+  private readonly acceptedPerAddress = new Map<string, number>();
+  /** Accepted connections nothing was authenticated on yet → their deadline; in accept order, so deadline order. */
+  private readonly unauthenticated = new Map<TcpConnection, number>();
+  private deadlineTimer: Timer | undefined;
   private server: Server | undefined;
   private sink: TransportSink | undefined;
   private bound: Endpoint | undefined;
@@ -109,6 +146,10 @@ class TcpTransport implements Transport, TcpConnectionOwner {
       maxWriteBufferBytes: positive(options, 'maxWriteBufferBytes'),
     };
     this.maxConnections = positive(options, 'maxConnections');
+    this.maxConnectionsPerIp = positive(options, 'maxConnectionsPerIp');
+    this.handshakeDeadlineMs = positive(options, 'handshakeDeadlineMs');
+    this.deadlineCheckMs = positive(options, 'deadlineCheckMs');
+    this.clock = options.clock ?? systemClock;
   }
 
   start(sink: TransportSink): Promise<void> {
@@ -136,6 +177,7 @@ class TcpTransport implements Transport, TcpConnectionOwner {
         server.on('error', () => countDrop(this.counters.drops, 'tcp-socket-error'));
         server.on('connection', this.onAccept);
         server.on('drop', () => countDrop(this.counters.drops, 'tcp-too-many-connections'));
+        this.deadlineTimer = this.clock.every(this.deadlineCheckMs, this.closeExpired);
         const address = server.address();
         const port = typeof address === 'object' && address !== null ? address.port : listen.port;
         this.bound = { transport: 'tcp', host: unmapIpv4(listen.host), port };
@@ -194,6 +236,7 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     if (this.isClosed) return;
     this.isClosed = true;
     this.sink = undefined;
+    this.deadlineTimer?.cancel();
     const server = this.server;
     this.server = undefined;
     const serverClosed =
@@ -225,8 +268,21 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     sink.message(bytes, from);
   }
 
+  authenticated(from: Endpoint): void {
+    if (from.transport !== 'tcp' || from.connectionId === undefined) return;
+    const connection = this.byId.get(from.connectionId);
+    if (connection !== undefined) this.unauthenticated.delete(connection);
+  }
+
   connectionClosed(connection: TcpConnection, outcome: TcpConnectionOutcome): void {
     this.byId.delete(connection.id);
+    this.unauthenticated.delete(connection);
+    if (!connection.isDialed) {
+      const key = addressKey(connection.from.host);
+      const n = (this.acceptedPerAddress.get(key) ?? 1) - 1;
+      if (n <= 0) this.acceptedPerAddress.delete(key);
+      else this.acceptedPerAddress.set(key, n);
+    }
     this.connectionCounters.closed++;
     if (outcome === 'connect-failed') this.connectionCounters.connectFailures++;
     if (connection.isDialed) {
@@ -305,10 +361,34 @@ class TcpTransport implements Transport, TcpConnectionOwner {
       socket.destroy();
       return;
     }
+    const now = this.clock.now();
+    this.closeExpired();
+    const host = unmapIpv4(address);
+    const key = addressKey(host);
+    const held = this.acceptedPerAddress.get(key) ?? 0;
+    if (held >= this.maxConnectionsPerIp) {
+      countDrop(this.counters.drops, 'tcp-per-ip-limit');
+      socket.destroy();
+      return;
+    }
+    this.acceptedPerAddress.set(key, held + 1);
     const id = this.nextConnectionId++;
-    const from: Endpoint = Object.freeze({ transport: 'tcp', host: unmapIpv4(address), port, connectionId: id });
-    this.byId.set(id, new TcpConnection(id, socket, from, false, this, this.limits));
+    const from: Endpoint = Object.freeze({ transport: 'tcp', host, port, connectionId: id });
+    const connection = new TcpConnection(id, socket, from, false, this, this.limits);
+    this.byId.set(id, connection);
+    this.unauthenticated.set(connection, now + this.handshakeDeadlineMs);
     this.connectionCounters.accepted++;
+  };
+
+  /** Closes the accepted connections past their handshake deadline (the oldest first; stops at the first that is not). */
+  private readonly closeExpired = (): void => {
+    const now = this.clock.now();
+    for (const [connection, deadline] of this.unauthenticated) {
+      if (deadline > now) return;
+      this.unauthenticated.delete(connection);
+      countDrop(this.counters.drops, 'tcp-handshake-timeout');
+      connection.destroy('handshake-timeout');
+    }
   };
 }
 

@@ -40,6 +40,11 @@ export interface Transport {
   sendBatch(messages: readonly Uint8Array[], to: Endpoint): void;
   close(): Promise<void>;
   stats(): TransportStats;
+  /**
+   * The link layer authenticated a message that came from `from` (a handshake or a session packet the noise
+   * device accepted). Stream transports use it to end the handshake deadline of that connection; optional.
+   */
+  authenticated?(from: Endpoint): void;
 }
 
 export type TransportKind = 'udp' | 'tcp';
@@ -98,6 +103,10 @@ export type TransportDropReason =
   | 'tcp-no-connection'
   /** An accepted connection refused because maxConnections is reached. Counted per connection. */
   | 'tcp-too-many-connections'
+  /** An accepted connection refused because its source address holds maxConnectionsPerIp already. Per connection. */
+  | 'tcp-per-ip-limit'
+  /** An accepted connection closed because nothing on it was authenticated within handshakeDeadlineMs. */
+  | 'tcp-handshake-timeout'
   /** A connection failed with a socket error (reset, ...). Counted per connection. */
   | 'tcp-socket-error'
   /** Memory twin: nothing listens at the destination (UDP would lose it silently). */

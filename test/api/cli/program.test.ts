@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { systemClock } from '../../../switch/clock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ beforeAll(async () => {
     'test.yaml',
   );
   daemon = await Daemon.start(config, {
-    clock: { now: () => 0 },
+    clock: { ...systemClock, now: () => 0 },
     log: createLogger({ write: () => {} }),
     specText: readFileSync(new URL('../../../openapi.yaml', import.meta.url), 'utf8'),
     version: '0.0.0-test',

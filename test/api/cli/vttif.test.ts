@@ -3,11 +3,14 @@
  * clock): `topology app` in every format, `--watch` over the SSE stream, `vttif params`.
  */
 import { vttifServiceOf } from '../../../plugins/vttif/daemon-plugin.js';
+import { systemClock } from '../../../switch/clock.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../../api/cli/program.js';
+import { PRINT_PALETTE, sceneToSvg } from '../../../api/wire/app-topology-format.js';
+import { layoutAppTopology } from '../../../api/wire/app-topology-layout.js';
 import type { CliIo } from '../../../api/cli/common.js';
 import { parseDaemonConfig } from '../../../daemon/config.js';
 import { Daemon } from '../../../daemon/daemon.js';
@@ -24,7 +27,7 @@ const RING = ['02:00:c6:13:01:01', '02:00:c6:13:02:01', '02:00:c6:13:03:01', '02
 beforeAll(async () => {
   const config = parseDaemonConfig(`name: proxy\nrole: proxy\napi: { listen: "unix:${dir}/api.sock" }\nvttif: { smoothingMs: 1000 }\n`, 'proxy.yaml');
   daemon = await Daemon.start(config, {
-    clock: { now: () => nowMs },
+    clock: { ...systemClock, now: () => nowMs },
     log: createLogger({ write: () => {} }),
     specText: readFileSync(new URL('../../../openapi.yaml', import.meta.url), 'utf8'),
     version: '0.0.0-test',
@@ -63,6 +66,7 @@ describe('vswitch topology app / vttif params', () => {
 
   it('--watch prints the current topology, then each change (SSE)', async () => {
     const watching = vswitch('topology', 'app', '--watch', '--events', '2', '--format', 'json');
+    // Real time: the CLI's SSE client runs over a real socket; let it connect before the ring is fed.
     await new Promise((r) => setTimeout(r, 100));
     feedRing(3000);
     const { out, error } = await watching;
@@ -87,6 +91,9 @@ describe('vswitch topology app / vttif params', () => {
     const svg = (await vswitch('topology', 'app', '--format', 'svg')).out;
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<line /g)).toHaveLength(4);
+    // The drawing the dashboard shows too (api/wire/app-topology-layout.ts), serialised as text.
+    expect(svg).toBe(sceneToSvg(layoutAppTopology(json, { palette: PRINT_PALETTE })));
+    expect(svg.match(/stroke-width="8"/g)).toHaveLength(1); // the heaviest pair
   });
 
   it('vttif params shows and sets; a bad value is a 400 that changes nothing', async () => {

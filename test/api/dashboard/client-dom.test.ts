@@ -22,7 +22,7 @@ const SVG_BREAK = '</text><svg onload=alert(3)><text>';
 /** Every element the page may hold: the static page and what the script draws. */
 const ALLOWED_TAGS = new Set(
   ['header', 'h1', 'h2', 'h3', 'span', 'form', 'input', 'button', 'main', 'section', 'div', 'i', 'p', 'b', 'ul', 'li', 'table', 'tbody', 'tr', 'th', 'td']
-    .concat(['svg', 'defs', 'filter', 'fegaussianblur', 'femerge', 'femergenode', 'g', 'line', 'rect', 'circle', 'text']),
+    .concat(['svg', 'defs', 'filter', 'fegaussianblur', 'femerge', 'femergenode', 'g', 'line', 'rect', 'circle', 'text', 'title']),
 );
 
 type Route = (path: string, auth: string | null) => Response | undefined;
@@ -236,7 +236,7 @@ describe('the dashboard client on a DOM: host-supplied strings are text, never m
     for (const s of [XSS, BREAK, SVG_BREAK, `owns ${XSS} links`, `at most ${XSS} per host`]) expect(plugins).toContain(s);
     const app = byId(doc, 'app-topology').textContent;
     // BREAK is also a learned MAC (of the VM SVG_BREAK on host XSS): named by its VM there.
-    for (const s of [XSS, SVG_BREAK, `${XSS}/${SVG_BREAK}`, `shape: ${SVG_BREAK}`]) expect(app).toContain(s);
+    for (const s of [XSS, SVG_BREAK, `${XSS}/${SVG_BREAK}`, `${SVG_BREAK} — 2 edges`]) expect(app).toContain(s);
   });
 
   it('puts only numbers in numeric attributes and only known words in classes and states', async () => {
@@ -353,8 +353,11 @@ describe('the dashboard client on a DOM: what it draws', () => {
 
     const app = byId(doc, 'app-topology');
     expect(app.querySelectorAll('line').map((l) => [l.getAttribute('class'), l.getAttribute('data-intensity')])).toEqual([['app-edge', '2']]);
-    expect(app.querySelectorAll('text').map((t) => t.textContent)).toEqual(['h1/tap-h1v1', 'x']); // a learned MAC is named by its VM
-    expect(app.querySelector('p')!.textContent).toBe('shape: ring · 1 edge(s), width ∝ intensity');
+    // The drawing `vswitch topology app --format svg` prints (api/wire/app-topology-layout.ts), in the page's colours.
+    expect(app.querySelector('.app-title')!.textContent).toBe('ring — 1 edge (width ∝ intensity)');
+    expect(app.querySelectorAll('.app-label').map((t) => t.textContent)).toEqual(['h1/tap-h1v1', 'x']); // a learned MAC is named by its VM
+    expect(app.querySelector('title')!.textContent).toBe('h1/tap-h1v1 — x: 2.00');
+    expect(app.querySelector('line')!.getAttribute('stroke')).toBe('var(--fast)');
     expect(byId(doc, 'live').getAttribute('data-state')).toBe('live');
   });
 
@@ -425,9 +428,11 @@ describe('the dashboard client: how it builds the DOM', () => {
     expect([oneOf('up', ['up', 'down'], 'down'), oneOf(XSS, ['up', 'down'], 'down')]).toEqual(['up', 'down']);
   });
 
-  it('client.ts uses no HTML sink and no storage for the token', () => {
-    const src = readFileSync(new URL('../../../api/dashboard/client.ts', import.meta.url), 'utf8');
-    expect(src).not.toMatch(/\.(innerHTML|outerHTML)\s*\+?=|\.insertAdjacentHTML\s*\(|document\.write|createContextualFragment|new DOMParser|setHTMLUnsafe|\beval\s*\(|new Function\b/);
-    expect(src).not.toMatch(/localStorage|sessionStorage\.setItem/);
+  it('client.ts and the modules it shares with the CLI use no HTML sink and no storage for the token', () => {
+    for (const file of ['api/dashboard/client.ts', 'api/wire/sse-parser.ts', 'api/wire/app-topology-layout.ts']) {
+      const src = readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
+      expect(src, file).not.toMatch(/\.(innerHTML|outerHTML)\s*\+?=|\.insertAdjacentHTML\s*\(|document\.write|createContextualFragment|new DOMParser|setHTMLUnsafe|\beval\s*\(|new Function\b/);
+      expect(src, file).not.toMatch(/localStorage|sessionStorage\.setItem/);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { edgesOf, formatRate, layoutOverlay, RING_RX, RING_RY, SseParser } from '../../../api/dashboard/client.js';
+import { edgesOf, formatRate, layoutOverlay, RING_RX, RING_RY } from '../../../api/dashboard/client.js';
 import type { DashboardHost, DashboardLink, DashboardSnapshot } from '../../../api/dashboard/snapshot.js';
 
 const link = (peer: string, extra: Partial<DashboardLink> = {}): DashboardLink => ({
@@ -34,19 +34,8 @@ const proxySnapshot: DashboardSnapshot = {
   truncated: false,
 };
 
+// The SSE parser the client uses is the CLI's too: tested in test/api/wire/sse-parser.test.ts.
 describe('the dashboard client: pure parts', () => {
-  it('SseParser: messages split across chunks, multi-line data, comments, ids, CRLF', () => {
-    const p = new SseParser();
-    expect(p.push('event: snap')).toEqual([]);
-    expect(p.push('shot\ndata: {"a":\ndata: 1}\nid: 7\n')).toEqual([]);
-    expect(p.push('\n: keep-alive\n\r\ndata: x\r\n\r\n')).toEqual([
-      { event: 'snapshot', data: '{"a":\n1}', id: '7' },
-      { event: 'message', data: 'x', id: '7' },
-    ]);
-    expect(p.push('data: y\r')).toEqual([]); // a CRLF split across two chunks is one line end
-    expect(p.push('\n\r\n')).toEqual([{ event: 'message', data: 'y', id: '7' }]);
-  });
-
   it('edgesOf: every link once; links to the centre are star links, host-to-host ones fast paths', () => {
     const edges = edgesOf(proxySnapshot);
     expect(edges).toHaveLength(5);

@@ -5,6 +5,7 @@
  * such daemons on one network, so an added link really handshakes.
  */
 import { BUILTIN_PLUGINS } from '../../../plugins/builtin.js';
+import { ManualClock } from '../../../switch/clock.js';
 import { registerPluginRoutes } from '../../../plugins/host/routes.js';
 import { readFileSync } from 'node:fs';
 import type { Hono } from 'hono';
@@ -45,8 +46,10 @@ export interface FixtureOptions {
   overrides?: Partial<ApiDeps>;
 }
 
-export async function daemons(count: number, options: FixtureOptions = {}): Promise<{ all: TestDaemon[]; stop: () => Promise<void> }> {
+export async function daemons(count: number, options: FixtureOptions = {}): Promise<{ all: TestDaemon[]; clock: ManualClock; until: (check: () => boolean, timeoutMs?: number) => Promise<void>; stop: () => Promise<void> }> {
   const network = new MemoryNetwork();
+  // One manual clock for every daemon: tests advance it (until) instead of sleeping.
+  const clock = new ManualClock();
   const all: TestDaemon[] = [];
   for (let i = 0; i < count; i++) {
     const name = `h${i + 1}`;
@@ -54,14 +57,14 @@ export async function daemons(count: number, options: FixtureOptions = {}): Prom
     const logs: TestDaemon['logs'] = [];
     const log = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as TestDaemon['logs'][number]), pretty: false });
     const core = new SwitchCore({});
-    const datapath = new Datapath({ core, clock: { now: () => performance.now() }, log });
+    const datapath = new Datapath({ core, clock, log });
     const ports = ['vm1', 'vm2'].map((p) => new MemoryPort(p));
     for (const p of ports) datapath.attach(p, { floods: true });
     const privateKey = generatePrivateKey(randomBytes);
     const links = new LinkManager({
       privateKey,
       udp: network.createTransport({ kind: 'udp', listen: { host: address, port: 51820 } }),
-      clock: { now: () => performance.now() },
+      clock,
       wallClock: () => Date.now(),
       randomBytes,
       log,
@@ -83,6 +86,10 @@ export async function daemons(count: number, options: FixtureOptions = {}): Prom
   }
   return {
     all,
+    clock,
+    until: async (check, timeoutMs = 2000) => {
+      if (!(await clock.advanceUntil(check, timeoutMs))) throw new Error('until: condition not met in time (fixture clock)');
+    },
     stop: async () => {
       for (const d of all) {
         await d.links.stop();
@@ -113,10 +120,3 @@ export async function call(
   return { status: res.status, body: text !== '' && type.includes('json') ? JSON.parse(text) : text, headers: res.headers };
 }
 
-export async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > timeoutMs) throw new Error('until: condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { EVENT_LOG_CAPACITY, EventLog, eventOf, teeEvents, type LoggedEvent } from '../../../switch/event-log.js';
-import { createLogger } from '../../../switch/log.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
+import { Datapath } from '../../../switch/datapath.js';
+import { EVENT_LOG_CAPACITY, EventLog, type LoggedEvent } from '../../../switch/event-log.js';
+import { EventBus, pluginEvent } from '../../../switch/events.js';
+import { LinkManager } from '../../../switch/link/link-manager.js';
+import { encodeKeyBase64, generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
+import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
+import { createLogger, type LogFields, type Logger } from '../../../switch/log.js';
+import { LocalPrimitives } from '../../../switch/overlay/local-primitives.js';
+import { SwitchCore } from '../../../switch/pipeline/forward.js';
+import { MemoryPort } from '../../../switch/port/memory-port.js';
 
 const wallClock = (): number => 1_700_000_000_000;
 
@@ -46,31 +55,108 @@ describe('EventLog (the ring the dashboard streams)', () => {
   });
 });
 
-describe('teeEvents (a Logger that copies events into the ring)', () => {
-  it('logs everything through, and copies info/warn records that are events', () => {
-    const lines: string[] = [];
-    const events = new EventLog({ wallClock });
-    const log = teeEvents(createLogger({ write: (l) => lines.push(l), pretty: false, level: 'debug' }), events);
-    const links = log.child({ component: 'links' });
-    links.info('link up', { link: 'proxy', via: '198.18.1.1:51820' });
-    links.warn('link down', { link: 'proxy', reason: 'session expired' });
-    log.info('fast path added', { event: 'fastpath-up', a: 'h1', b: 'h2' });
-    log.info('api listening', { listen: '127.0.0.1:7000' }); // not an event
-    log.debug('link up', { link: 'x' }); // debug is never an event
-    log.error('link down', { link: 'x' }); // nor is error
-    expect(lines).toHaveLength(6);
-    expect(events.list().map((e) => [e.level, e.event])).toEqual([
-      ['info', 'link-up'],
-      ['warn', 'link-down'],
-      ['info', 'fastpath-up'],
+describe('the ring follows the event bus, not the logger', () => {
+  it('records each typed event with its name, level, description (msg) and fields', () => {
+    const bus = new EventBus();
+    const ring = new EventLog({ wallClock });
+    ring.follow(bus);
+    bus.emit({ type: 'link-up', link: 'proxy', via: 'udp:198.18.1.1:51820' });
+    bus.emit({ type: 'port-down', port: 'tap0', error: 'ENODEV' });
+    bus.emit(pluginEvent('topology-change', 'info', 'application topology: ring, 4 edges (settled)', { shape: 'ring', edges: 4, added: ['a-b'], removed: [] }));
+    expect(ring.list().map(({ seq: _seq, ...e }) => e)).toEqual([
+      { at: new Date(wallClock()).toISOString(), level: 'info', event: 'link-up', msg: 'link proxy up via udp:198.18.1.1:51820', fields: { link: 'proxy', via: 'udp:198.18.1.1:51820' } },
+      { at: new Date(wallClock()).toISOString(), level: 'warn', event: 'port-down', msg: 'port tap0 down: ENODEV', fields: { port: 'tap0', error: 'ENODEV' } },
+      {
+        at: new Date(wallClock()).toISOString(),
+        level: 'info',
+        event: 'topology-change',
+        msg: 'application topology: ring, 4 edges (settled)',
+        fields: { shape: 'ring', edges: 4, added: '["a-b"]', removed: '[]' },
+      },
     ]);
-    expect(events.list()[0]!.fields).toEqual({ component: 'links', link: 'proxy', via: '198.18.1.1:51820' });
-    expect(events.list()[2]!.fields).toEqual({ a: 'h1', b: 'h2' }); // the `event` field names the event, it is not repeated
   });
 
-  it('names an event by its `event` field first, else by the known message', () => {
-    expect(eventOf('link transport', undefined)).toBe('transport-switch');
-    expect(eventOf('link up', { event: 'star-up' })).toBe('star-up');
-    expect(eventOf('something else', {})).toBeUndefined();
+  it('stops recording when it unfollows', () => {
+    const bus = new EventBus();
+    const ring = new EventLog({ wallClock });
+    const unfollow = ring.follow(bus);
+    bus.emit({ type: 'port-up', port: 'p1' });
+    unfollow();
+    bus.emit({ type: 'port-up', port: 'p2' });
+    expect(ring.list().map((e) => e.fields['port'])).toEqual(['p1']);
+    expect(bus.subscribers).toBe(0);
+  });
+});
+
+describe('rewording a log message changes no event', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_700_000_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  /** A logger that says everything differently (and loses every field): a rewording of every log line at once. */
+  function rewordingLogger(lines: string[]): Logger {
+    const say = (level: string) => (msg: string, _fields?: LogFields) => lines.push(`${level}: ${[...msg].reverse().join('')}`);
+    const log: Logger = { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error'), child: () => log };
+    return log;
+  }
+
+  /**
+   * A switch on memory twins (a datapath with a VM port, its primitives, a link to a second switch) goes through
+   * rules, links, a port failure and recovery and a handshake; the ring is what comes out, without seq and time.
+   */
+  async function run(log: Logger): Promise<Omit<LoggedEvent, 'seq' | 'at'>[]> {
+    let seed = 3;
+    const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
+    const bus = new EventBus();
+    const ring = new EventLog({ wallClock });
+    ring.follow(bus);
+    const network = new MemoryNetwork();
+    const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
+    const hosts = ['198.18.0.1', '198.18.0.2'];
+    const managers = keys.map(
+      (key, i) =>
+        new LinkManager({
+          privateKey: key,
+          udp: network.createTransport({ kind: 'udp', listen: { host: hosts[i]!, port: 51820 } }),
+          clock: { ...systemClock, now: () => Date.now() },
+          wallClock: () => Date.now(),
+          randomBytes,
+          log,
+          ...(i === 0 ? { events: bus } : {}),
+        }),
+    );
+    const [a, b] = managers as [LinkManager, LinkManager];
+    b.addPeer({ name: 'h1', publicKey: publicKey(keys[0]), transport: 'udp', udpEndpoint: { transport: 'udp', host: hosts[0]!, port: 51820 } });
+    const datapath = new Datapath({ core: new SwitchCore({}), clock: { ...systemClock, now: () => Date.now() }, log, events: bus });
+    const vm = new MemoryPort('vm1');
+    datapath.attach(vm, { floods: true });
+    const primitives = new LocalPrimitives({ datapath, links: () => a, log, events: bus });
+    await a.start();
+    await b.start();
+
+    const link = await primitives.addLink({ name: 'h2', publicKey: encodeKeyBase64(publicKey(keys[1])), endpoint: `${hosts[1]}:51820`, transport: 'udp' }, { name: 'admin' });
+    await vi.advanceTimersByTimeAsync(10);
+    const rule = await primitives.addRule({ src: 'any', dst: '02:00:00:00:00:02', target: link.name }, { name: 'admin' });
+    await primitives.deleteRule(rule.id, { name: 'admin' });
+    vm.fail(new Error('ENODEV'));
+    datapath.recover();
+    await primitives.deleteLink('h2', { name: 'admin' });
+    await a.stop();
+    await b.stop();
+    return ring.list().map(({ seq: _seq, at: _at, ...e }) => e);
+  }
+
+  it('the same events arrive in the ring whether the log is read, discarded or says everything differently', async () => {
+    const json: string[] = [];
+    const reworded: string[] = [];
+    const asLogged = await run(createLogger({ write: (l) => json.push(l), pretty: false, level: 'debug' }));
+    const discarded = await run(createLogger({ write: () => {} }));
+    const asReworded = await run(rewordingLogger(reworded));
+    expect(asLogged.map((e) => e.event)).toEqual(['link-added', 'link-up', 'rule-added', 'rule-deleted', 'port-down', 'port-up', 'link-deleted']);
+    expect(asLogged).toContainEqual({ level: 'warn', event: 'port-down', msg: 'port vm1 down: ENODEV', fields: { port: 'vm1', error: 'ENODEV' } });
+    expect(discarded).toEqual(asLogged);
+    expect(asReworded).toEqual(asLogged);
+    // The logs did say something, each in its own words.
+    expect(json.some((l) => l.includes('"msg":"link up"'))).toBe(true);
+    expect(reworded).toContain('info: pu knil');
   });
 });

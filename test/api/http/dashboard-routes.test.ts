@@ -21,6 +21,7 @@ async function readEvents(app: Hono<ApiEnv>, count: number, headers: Record<stri
   const parser = new SseParser();
   const decoder = new TextDecoder();
   const messages: ReturnType<SseParser['push']> = [];
+  // Real time: the stream is Hono's, whose snapshot loop sleeps with stream.sleep (a real timer) — a bound, not a wait.
   const deadline = performance.now() + timeoutMs;
   while (messages.length < count && performance.now() < deadline) {
     const next = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), deadline - performance.now()))]);

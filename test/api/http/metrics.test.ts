@@ -77,3 +77,20 @@ describe('renderMetrics', () => {
     expect(info.metrics[0]!.labels!.name).toBe('a"b\\c');
   });
 });
+
+describe('refused input in /metrics', () => {
+  it('counts underlay and control refusals by reason', async () => {
+    const text = renderMetrics({
+      status: {
+        name: 'h1', role: 'host', version: 't', uptimeS: 1, ports: [], links: [],
+        macTable: { entries: 0, learned: 0, expired: 0, evicted: 0, moved: 0 },
+        refused: { underlay: { 'bad-mac1': 3, 'tcp:tcp-per-ip-limit': 1 }, control: { 'report-invalid': 2 } },
+      },
+      rules: [],
+      nowMs: 0,
+    });
+    expect(text).toContain('vswitch_underlay_refused_total{reason="bad-mac1"} 3');
+    expect(text).toContain('vswitch_underlay_refused_total{reason="tcp:tcp-per-ip-limit"} 1');
+    expect(text).toContain('vswitch_control_refused_total{reason="report-invalid"} 2');
+  });
+});

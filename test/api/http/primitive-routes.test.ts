@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, daemons, until, type TestDaemon } from './api-fixture.js';
+import { call, daemons, type TestDaemon } from './api-fixture.js';
 
 const A = '02:00:00:00:00:0a';
 const B = '02:00:00:00:00:0b';
@@ -59,7 +59,7 @@ describe('the VNET primitives over HTTP (real LocalPrimitives, real switch core)
     const r1 = await call(h1.app, 'POST', '/v1/links', { name: 'h2', publicKey: h2.publicKeyBase64, endpoint: `${h2.address}:51820`, transport: 'udp' });
     expect(r1.status).toBe(201);
     expect(r1.body).toMatchObject({ name: 'h2', publicKey: h2.publicKeyBase64, mode: 'udp' });
-    await until(() => h1.links.status()[0]?.state === 'up');
+    await d.until(() => h1.links.status()[0]?.state === 'up');
 
     const listed = await call(h1.app, 'GET', '/v1/links');
     expect(listed.body.links).toMatchObject([{ name: 'h2', state: 'up', transport: 'udp' }]);

@@ -5,29 +5,18 @@
  * not to 51820.
  */
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
 import { FastPath, underlayEndpoint, type FastPathComponents } from '../../../plugins/fastpath/fastpath.js';
 import type { LinkStatus, ListenPorts } from '../../../switch/link/link-manager.js';
 import { createLogger } from '../../../switch/log.js';
 import type { LinkInput, Primitives } from '../../../switch/overlay/primitives.js';
+import { linkStatus } from '../../support/link-status.js';
 
 const MAC1 = '02:00:c6:13:01:01';
 const MAC2 = '02:00:c6:13:02:01';
 const key = (c: string) => `${c.repeat(42)}A=`;
 
-const proxyLink = (name: string, publicKey: string, endpoint: string): LinkStatus => ({
-  name,
-  publicKey,
-  state: 'up',
-  mode: 'auto',
-  transport: endpoint.startsWith('tcp:') ? 'tcp' : 'udp',
-  endpoint,
-  rxBytes: 0,
-  txBytes: 0,
-  rxPackets: 0,
-  txPackets: 0,
-  transportSwitches: 0,
-  drops: {},
-});
+const proxyLink = (name: string, publicKey: string, endpoint: string): LinkStatus => linkStatus({ name, publicKey, endpoint });
 
 /** h1's star runs over UDP (default port), h2's over TCP (heard from an ephemeral port); `listen` is what each reported. */
 function harness(listen: Record<string, ListenPorts | undefined>) {
@@ -44,7 +33,7 @@ function harness(listen: Record<string, ListenPorts | undefined>) {
       deleteRule: async () => undefined,
     }) as unknown as Primitives;
   const components: FastPathComponents = {
-    clock: { now: () => 1000 },
+    clock: { ...systemClock, now: () => 1000 },
     log: createLogger({ write: () => {} }),
     subscribe: () => () => {},
     currentEdges: () => [{ a: MAC1, b: MAC2, intensity: 1 }],

@@ -8,9 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../../api/cli/client.js';
 import type { FastPathStatus } from '../../../plugins/fastpath/fastpath.js';
 import type { Daemon } from '../../../daemon/daemon.js';
-import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame } from '../../support/frames.js';
-import { startMemoryOverlay, until, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
+import { startMemoryOverlay, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
 
 const running: MemoryOverlay[] = [];
 afterEach(async () => {
@@ -26,22 +25,23 @@ async function overlay(fastpathYaml = 'fastpath: { enabled: true, removeAfterMs:
 }
 
 /** h1's VM and h2's VM talk both ways; h3 is silent. */
-function talk(ports: Map<string, MemoryPort>): () => void {
-  const timer = setInterval(() => {
-    ports.get('tap-h1v1')!.inject([ethernetFrame({ src: vmMac('h1'), dst: vmMac('h2'), payloadBytes: 1000 })]);
-    ports.get('tap-h2v1')!.inject([ethernetFrame({ src: vmMac('h2'), dst: vmMac('h1'), payloadBytes: 1000 })]);
-  }, 10);
-  return () => clearInterval(timer);
+function talk(o: MemoryOverlay): () => void {
+  const timer = o.clock.every(10, () => {
+    o.ports.get('tap-h1v1')!.inject([ethernetFrame({ src: vmMac('h1'), dst: vmMac('h2'), payloadBytes: 1000 })]);
+    o.ports.get('tap-h2v1')!.inject([ethernetFrame({ src: vmMac('h2'), dst: vmMac('h1'), payloadBytes: 1000 })]);
+  });
+  return () => timer.cancel();
 }
 
 const fastRules = async (d: Daemon) => (await d.primitives.rules()).filter((r) => r.owner === 'proxy:fastpath');
 
 describe('the fast-path plugin in the daemons', () => {
   it('adds a fast link for talking VMs, moves their frames onto it, and falls back to the star when it breaks', async () => {
-    const { proxy, hosts, ports, api } = await overlay();
+    const o = await overlay();
+    const { proxy, hosts, ports, api, until } = o;
     const h1 = hosts.get('h1')!;
     const h2 = hosts.get('h2')!;
-    const stop = talk(ports);
+    const stop = talk(o);
     try {
       await until(async () => (await fastRules(h1)).length === 1 && (await fastRules(h2)).length === 1, 8000);
       expect(await fastRules(h1)).toEqual([expect.objectContaining({ src: vmMac('h1'), dst: vmMac('h2'), target: 'fp-h2' })]);
@@ -55,7 +55,7 @@ describe('the fast-path plugin in the daemons', () => {
       await until(async () => ((await fastRules(h1))[0]?.hitFrames ?? 0) > 20, 2000);
       const proxyRx = () => proxy.portStatuses().find((p) => p.name === 'h1')!.rxFrames;
       const before = proxyRx();
-      await new Promise((r) => setTimeout(r, 300));
+      await o.clock.advance(300);
       expect(proxyRx() - before).toBeLessThan(10); // heartbeats and reports only, ~30 frames of VM traffic went by
 
       // An operator deletes h2's end: the plugin sees it at its next watch, removes the rules, then the link.
@@ -81,13 +81,13 @@ describe('the fast-path plugin in the daemons', () => {
       proxyPeerYaml: (h) => (h === 'h2' ? 'transport: tcp' : 'transport: auto'),
     });
     running.push(started);
-    const { proxy, hosts, ports } = started;
+    const { proxy, hosts, until } = started;
     const h1 = hosts.get('h1')!;
     const h1Udp = started.transports('h1').find((t) => t.kind === 'udp')!;
     expect(proxy.linkStatuses().find((l) => l.name === 'h2')?.endpoint).toMatch(/^tcp:198\.18\.0\.2:/);
     await until(() => proxy.overlay?.report('h2')?.listen?.udp === 51999, 3000, 'h2 reports its listen ports');
     expect(proxy.overlay!.report('h1')!.listen).toEqual({ udp: 51820, tcp: 51820 });
-    const stop = talk(ports);
+    const stop = talk(started);
     try {
       await until(async () => (await fastRules(h1)).length === 1 && (await fastRules(hosts.get('h2')!)).length === 1, 8000);
       expect((await h1.primitives.links()).find((l) => l.name === 'fp-h2')).toMatchObject({ state: 'up', transport: 'udp', endpoint: 'udp:198.18.0.2:51999' });
@@ -100,15 +100,16 @@ describe('the fast-path plugin in the daemons', () => {
   }, 20_000);
 
   it('removes its links once the traffic has gone (hysteresis), and all of them when disabled', async () => {
-    const { hosts, ports, api } = await overlay('fastpath: { enabled: true, removeAfterMs: 500 }');
+    const o = await overlay('fastpath: { enabled: true, removeAfterMs: 500 }');
+    const { hosts, api, until } = o;
     const h1 = hosts.get('h1')!;
-    const stop = talk(ports);
+    const stop = talk(o);
     await until(async () => (await fastRules(h1)).length === 1, 8000);
     stop();
     await until(async () => !(await h1.primitives.links()).some((l) => l.name === 'fp-h2'), 6000);
     expect(await fastRules(h1)).toEqual([]);
 
-    const stop2 = talk(ports);
+    const stop2 = talk(o);
     try {
       await until(async () => (await fastRules(h1)).length === 1, 8000);
       const disabled = await apiRequest<FastPathStatus>(api, 'PUT', '/v1/plugins/fastpath/settings', { enabled: false });

@@ -1,10 +1,11 @@
 /** HttpPolicyEntry on a hand-driven clock: lease, disabled policies, webhook heartbeats and backoff. */
+import { systemClock } from '../../../switch/clock.js';
 import { describe, expect, it } from 'vitest';
 import { HttpPolicyEntry, type WebhookPoster } from '../../../plugins/host/http-policy.js';
 import { createLogger } from '../../../switch/log.js';
 
 function entry(opts: { delivery?: 'sse' | 'webhook'; post?: WebhookPoster; enabled?: boolean } = {}) {
-  const clock = { ms: 0, now() { return this.ms; } };
+  const clock = { ...systemClock, ms: 0, now() { return this.ms; } };
   const policy = new HttpPolicyEntry({
     registration: { name: 'p', events: ['host'], leaseSeconds: 30, ...(opts.delivery === 'webhook' ? { delivery: { type: 'webhook' as const, url: 'http://127.0.0.1:9/x' } } : {}) },
     actor: 'policy:p',

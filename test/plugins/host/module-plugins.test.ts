@@ -12,7 +12,7 @@ import type { components } from '../../../api/generated/openapi.js';
 import { loadPluginModule } from '../../../plugins/host/module-loader.js';
 import { MAX_CONSECUTIVE_ERRORS } from '../../../plugins/host/in-process-entry.js';
 import { parseDaemonConfig } from '../../../daemon/config.js';
-import { startMemoryOverlay, until, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
+import { startMemoryOverlay, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
 
 type Plugin = components['schemas']['Plugin'];
 
@@ -54,11 +54,11 @@ const THROWER = moduleFile('thrower', `export default () => ({ events: ['link', 
 describe('plugin modules', () => {
   it('runs a module from the config, under its own actor, with the events it takes', async () => {
     overlay = await startMemoryOverlay({ proxyYaml: `plugins:\n  - { name: recorder, module: ${RECORDER}, options: { addRule: true } }` });
-    await until(async () => ((await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/recorder')).status?.['seen'] as number) >= 3, 4000, 'events seen');
+    await overlay!.until(async () => ((await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/recorder')).status?.['seen'] as number) >= 3, 4000, 'events seen');
     const view = await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/recorder');
     expect(view).toMatchObject({ kind: 'module', state: 'running', actor: 'policy:recorder', events: ['host', 'link'], description: 'records what it hears' });
     // The rule it added carries its actor, whatever actor it claimed.
-    await until(async () => (await overlay!.hosts.get('h1')!.primitives.rules()).some((r) => r.owner === 'proxy:policy:recorder'), 3000, 'rule owned');
+    await overlay!.until(async () => (await overlay!.hosts.get('h1')!.primitives.rules()).some((r) => r.owner === 'proxy:policy:recorder'), 3000, 'rule owned');
     expect((await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/recorder')).owns.rules).toBe(1);
     // Disabling removes it; the list shows built-ins too.
     await apiRequest(overlay.api, 'PATCH', '/v1/plugins/recorder', { enabled: false });
@@ -75,10 +75,10 @@ describe('plugin modules', () => {
     for (let i = 0; i < 6 && (await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/thrower')).state !== 'failed'; i++) {
       const errors = (await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/thrower')).counters.errors;
       await h1.primitives.addLink({ name: `x${i}`, publicKey: overlay.pub('h2'), endpoint: '198.18.0.2:51820' }, { name: 'local' });
-      await until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/thrower')).counters.errors > errors, 3000, 'an error');
+      await overlay!.until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/thrower')).counters.errors > errors, 3000, 'an error');
       await h1.primitives.deleteLink(`x${i}`, { name: 'local' });
     }
-    await until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/thrower')).state === 'failed', 5000, 'failed');
+    await overlay!.until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/thrower')).state === 'failed', 5000, 'failed');
     const view = await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/thrower');
     expect(view.counters.errors).toBe(MAX_CONSECUTIVE_ERRORS);
     expect(view.lastError).toContain('boom');

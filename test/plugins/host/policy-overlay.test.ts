@@ -11,7 +11,7 @@ import { apiRequest, type ApiClientOptions } from '../../../api/cli/client.js';
 import { readEventStream } from '../../../api/wire/sse.js';
 import type { components } from '../../../api/generated/openapi.js';
 import { ethernetFrame } from '../../support/frames.js';
-import { startMemoryOverlay, until, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
+import { startMemoryOverlay, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
 
 type Plugin = components['schemas']['Plugin'];
 type PluginEvent = components['schemas']['PluginEvent'];
@@ -48,7 +48,7 @@ describe('an HTTP policy', () => {
     expect(view).toMatchObject({ name: 'pin', kind: 'http', state: 'waiting', actor: 'policy:pin', enabled: true });
 
     const { events } = stream(as, 'pin');
-    await until(() => events.filter((e) => e.name === 'host').length === 3, 2000, 'three host joined events');
+    await overlay!.until(() => events.filter((e) => e.name === 'host').length === 3, 2000, 'three host joined events');
     expect(events[0]).toMatchObject({ name: 'hello', data: { name: 'pin', state: 'running' } });
     expect(events.filter((e) => e.name === 'host').map((e) => (e.data as PluginEvent).host)).toEqual(
       expect.arrayContaining([{ name: 'h1', change: 'joined' }, { name: 'h2', change: 'joined' }, { name: 'h3', change: 'joined' }]),
@@ -63,7 +63,7 @@ describe('an HTTP policy', () => {
     expect((await h1.primitives.links()).find((l) => l.name === 'pin-h2')).toMatchObject({ owner: 'proxy:policy:pin' });
 
     // The hosts report the new link, and its coming up, as link events.
-    await until(
+    await overlay!.until(
       () => events.some((e) => e.name === 'link' && (e.data as PluginEvent).link?.host === 'h1' && (e.data as PluginEvent).link?.name === 'pin-h2' && (e.data as PluginEvent).link?.state === 'up'),
       4000,
       'link event for pin-h2 up',
@@ -116,7 +116,7 @@ describe('an HTTP policy', () => {
     expect(await status(apiRequest(overlay.api, 'GET', '/v1/status'))).toBe(200);
     const before = overlay.ports.get('tap-h2v1')!.sent.length;
     overlay.ports.get('tap-h1v1')!.inject([ethernetFrame({ src: vmMac('h1'), dst: 'ff:ff:ff:ff:ff:ff', payloadBytes: 100 })]);
-    await until(() => overlay!.ports.get('tap-h2v1')!.sent.length > before, 2000, 'broadcast reaches h2');
+    await overlay!.until(() => overlay!.ports.get('tap-h2v1')!.sent.length > before, 2000, 'broadcast reaches h2');
   }, 20_000);
 
   it('expires when nothing is heard within its lease, and what it added goes', async () => {
@@ -125,8 +125,8 @@ describe('an HTTP policy', () => {
     await apiRequest(as, 'POST', '/v1/hosts/h1/rules', { src: vmMac('h1'), dst: vmMac('h2'), target: 'proxy', priority: 3 });
     const h1 = overlay.hosts.get('h1')!;
     expect((await h1.primitives.rules()).some((r) => r.owner === 'proxy:policy:brief')).toBe(true);
-    await until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/brief')).state === 'expired', 9000, 'expired');
-    await until(async () => !(await h1.primitives.rules()).some((r) => r.owner === 'proxy:policy:brief'), 3000, 'rule removed');
+    await overlay!.until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/brief')).state === 'expired', 9000, 'expired');
+    await overlay!.until(async () => !(await h1.primitives.rules()).some((r) => r.owner === 'proxy:policy:brief'), 3000, 'rule removed');
     expect(await status(apiRequest(as, 'GET', '/v1/status'))).toBe(401);
     // Registering again (same caller) brings it back with a new token.
     const again = await register({ name: 'brief', events: ['host'] });
@@ -170,19 +170,19 @@ describe('an HTTP policy', () => {
 
     const hook = await register({ name: 'hook', events: ['host'], delivery: { type: 'webhook', url: `http://127.0.0.1:${answerPort}/events` } });
     await register({ name: 'stuck', events: ['host', 'link'], delivery: { type: 'webhook', url: `http://127.0.0.1:${hangPort}/events` } });
-    await until(() => received.length > 0, 3000, 'a webhook delivery');
+    await overlay!.until(() => received.length > 0, 3000, 'a webhook delivery');
     const first = received[0]!;
     expect(first.signature).toBe(`sha256=${createHmac('sha256', hook.token).update(first.body).digest('hex')}`);
     const events = (JSON.parse(first.body) as { events: PluginEvent[] }).events;
     expect(events.map((e) => e.host?.name).sort()).toEqual(['h1', 'h2']);
-    await until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/hook')).state === 'running', 2000, 'hook running');
+    await overlay!.until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/hook')).state === 'running', 2000, 'hook running');
 
     // The stuck webhook: its delivery times out and is counted; meanwhile frames and API calls go on.
     const before = overlay.ports.get('tap-h2v1')!.sent.length;
     overlay.ports.get('tap-h1v1')!.inject([ethernetFrame({ src: vmMac('h1'), dst: 'ff:ff:ff:ff:ff:ff', payloadBytes: 100 })]);
-    await until(() => overlay!.ports.get('tap-h2v1')!.sent.length > before, 1000, 'switching during a hung webhook');
+    await overlay!.until(() => overlay!.ports.get('tap-h2v1')!.sent.length > before, 1000, 'switching during a hung webhook');
     expect(await status(apiRequest(overlay.api, 'GET', '/v1/status'))).toBe(200);
-    await until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/stuck')).counters.errors >= 1, 5000, 'timeout counted');
+    await overlay!.until(async () => (await apiRequest<Plugin>(overlay!.api, 'GET', '/v1/plugins/stuck')).counters.errors >= 1, 5000, 'timeout counted');
     const stuck = await apiRequest<Plugin>(overlay.api, 'GET', '/v1/plugins/stuck');
     expect(stuck).toMatchObject({ state: 'waiting', lastError: expect.stringContaining('no answer within 2000 ms') });
   }, 20_000);

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../../api/cli/client.js';
 import type { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame } from '../../support/frames.js';
-import { startMemoryOverlay, until, type MemoryOverlay } from '../../support/memory-overlay.js';
+import { startMemoryOverlay, type MemoryOverlay } from '../../support/memory-overlay.js';
+import type { ManualClock } from '../../../switch/clock.js';
 
 const running: MemoryOverlay[] = [];
 afterEach(async () => {
@@ -24,21 +25,20 @@ const D = '02:00:c6:13:02:02';
 async function star(vttifYaml = 'vttif: { updateRateHz: 20, smoothingMs: 200, threshold: 0.1 }') {
   const overlay = await startMemoryOverlay({ hosts: ['h1', 'h2'], proxyYaml: vttifYaml, hostYaml: vttifYaml, seed: 11 });
   running.push(overlay);
-  const { proxy, hosts, ports, api, dir } = overlay;
-  return { proxy, h1: hosts.get('h1')!, h2: hosts.get('h2')!, ports, api, hostApi: { base: `unix:${dir}/h1.sock` } };
+  const { proxy, hosts, ports, api, dir, clock, until } = overlay;
+  return { proxy, h1: hosts.get('h1')!, h2: hosts.get('h2')!, ports, api, hostApi: { base: `unix:${dir}/h1.sock` }, clock, until };
 }
 
 const frame = (src: string, dst: string, payloadBytes = 1000) => ethernetFrame({ src, dst, payloadBytes });
 
 /** A talks to B and C talks to B (heavy), A to D a little (~6 %), for `ms`; both directions, like an application. */
-async function traffic(ports: Map<string, MemoryPort>, ms: number): Promise<void> {
+async function traffic(ports: Map<string, MemoryPort>, clock: ManualClock, ms: number): Promise<void> {
   const h1 = ports.get('tap-h1v1')!;
   const h2 = ports.get('tap-h2v1')!;
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
+  for (let t = 0; t < ms; t += 10) {
     h1.inject([frame(A, B), frame(C, B), frame(A, D, 50)]);
     h2.inject([frame(B, A), frame(B, C), frame(D, A, 50)]);
-    await new Promise((r) => setTimeout(r, 10));
+    await clock.advance(10);
   }
 }
 
@@ -46,9 +46,9 @@ const edgesOf = (t: { edges: { a: string; b: string }[] }) => t.edges.map((e) =>
 
 describe('VTTIF in the daemons', () => {
   it('infers the topology at the Proxy from frames on the hosts, pruning the light pair', async () => {
-    const { proxy, h1, ports, api } = await star();
+    const { proxy, h1, ports, api, clock } = await star();
     expect(h1.datapath.counter).toBeDefined();
-    await traffic(ports, 700);
+    await traffic(ports, clock, 700);
     const topology = vttifServiceOf(proxy)!.topology();
     expect(edgesOf(topology)).toEqual([`${A}-${B}`, `${C}-${B}`].sort());
     expect(topology.shape).toBe('bus');
@@ -66,7 +66,7 @@ describe('VTTIF in the daemons', () => {
   });
 
   it('sets the parameters through the API; the rate reaches the hosts; bad values are 400 and change nothing', async () => {
-    const { proxy, h1, h2, api, hostApi } = await star();
+    const { proxy, h1, h2, api, hostApi, until } = await star();
     const set = await apiRequest<{ updateRateHz: number; threshold: number; smoothingMs: number }>(api, 'PUT', '/v1/vttif/parameters', { updateRateHz: 10, threshold: 0.3 });
     expect(set).toMatchObject({ updateRateHz: 10, threshold: 0.3, smoothingMs: 200 });
     await until(() => vttifReporterOf(h1)!.updateRateHz === 10 && vttifReporterOf(h2)!.updateRateHz === 10, 1000);
@@ -83,7 +83,7 @@ describe('VTTIF in the daemons', () => {
   });
 
   it('rejects malformed matrix messages, counts them, and changes nothing', async () => {
-    const { proxy, h1 } = await star();
+    const { proxy, h1, clock } = await star();
     const before = vttifServiceOf(proxy)!.matrix();
     const bodies = [
       { t: 'matrix' },
@@ -94,14 +94,14 @@ describe('VTTIF in the daemons', () => {
       { t: 'vttif-rate', updateRateHz: 99 },
     ];
     for (const body of bodies) h1.links!.sendControl('proxy', new TextEncoder().encode(JSON.stringify(body)));
-    await new Promise((r) => setTimeout(r, 50));
+    await clock.advance(50);
     expect(Object.values(proxy.overlay!.channel.malformed).reduce((a, b) => a + b, 0)).toBe(6);
     expect(vttifServiceOf(proxy)!.matrix().pairs).toEqual(before.pairs);
     expect(vttifServiceOf(proxy)!.matrix().stats.updatesAccepted).toBe(0);
   });
 
   it('a host cannot report under another name: the link names it', async () => {
-    const { proxy, h1 } = await star();
+    const { proxy, h1, until } = await star();
     const update = { host: 'h2', atMs: 1, entries: [{ src: A, dst: B, frames: 1, bytes: 100 }] };
     h1.links!.sendControl('proxy', new TextEncoder().encode(JSON.stringify({ t: 'matrix', update })));
     await until(() => vttifServiceOf(proxy)!.matrix().stats.updatesAccepted === 1, 500);
@@ -109,10 +109,10 @@ describe('VTTIF in the daemons', () => {
   });
 
   it('vttif.enabled: false counts nothing and the Proxy answers 409', async () => {
-    const { proxy, h1, ports, api } = await star('vttif: { enabled: false }');
+    const { proxy, h1, ports, api, clock } = await star('vttif: { enabled: false }');
     expect(h1.datapath.counter).toBeUndefined();
     expect(vttifServiceOf(proxy)).toBeUndefined();
-    await traffic(ports, 50);
+    await traffic(ports, clock, 50);
     await expect(apiRequest(api, 'GET', '/v1/vttif/topology')).rejects.toMatchObject({ status: 409, problem: { code: 'vttif-disabled' } });
   });
 });

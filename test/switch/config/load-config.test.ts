@@ -146,3 +146,40 @@ describe('parseConfig: api.tokens', () => {
     expect(reject(`name: h1\n${yaml}\n`)).toMatchObject({ code: 'config-invalid', keyPath });
   });
 });
+
+describe('parseConfig: 1 MiB values', () => {
+  const MiB = 1 << 20;
+  const bestOf3 = (text: string): number => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 3; run++) {
+      const start = performance.now();
+      try {
+        parseConfig(text, 'big.yaml');
+      } catch {
+        // refused: what is measured is how long it took
+      }
+      best = Math.min(best, performance.now() - start);
+    }
+    return best;
+  };
+
+  it('refuses an unknown key of 1 MiB about as fast as YAML reads it (no edit distance over the whole key)', () => {
+    // The baseline: the same 1 MiB as a value, refused by its pattern. The patterns of load-config.ts are linear
+    // (anchored, no nested repetition): a 1 MiB value for each takes what YAML takes, 50-100 ms here.
+    const baseline = bestOf3(`name: ${'x'.repeat(MiB)}\n`);
+    const unknownKey = bestOf3(`name: a\n? ${'x'.repeat(MiB)}\n: 1\n`);
+    // The old reader took ~400 ms on the key (8x the baseline), spent on its "did you mean" edit distance.
+    expect(unknownKey).toBeLessThan(3 * baseline + 20);
+  });
+
+  it.each([
+    ['an unknown key', `name: a\n? ${'x'.repeat(MiB)}\n: 1\n`],
+    ['a name', `name: ${'a'.repeat(MiB)}\n`],
+    ['a role', `name: a\nrole: "${'a'.repeat(MiB)}"\n`],
+    ['an api listener', `name: a\napi: { listen: "[${':'.repeat(MiB)}" }\n`],
+    ['a UDP listener', `name: a\nlisten: { udp: "${'1.'.repeat(MiB / 2)}" }\n`],
+    ['a token', `name: a\napi: { listen: "127.0.0.1:1", tokens: [{ name: t, token: "${'a'.repeat(MiB)}" }] }\n`],
+  ])('quotes at most a short piece of %s of 1 MiB in its message', (_what, text) => {
+    expect(reject(text).message.length).toBeLessThan(400);
+  });
+});

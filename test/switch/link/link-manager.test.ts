@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../switch/clock.js';
+import type { SwitchEvent } from '../../../switch/events.js';
 import { LinkManager } from '../../../switch/link/link-manager.js';
 import { generatePrivateKey, publicKey } from '../../../switch/link/noise/crypto.js';
+import type { Endpoint } from '../../../switch/link/transport/endpoint.js';
 import { MemoryNetwork } from '../../../switch/link/transport/memory-transport.js';
 import { createLogger } from '../../../switch/log.js';
 import type { PortSink } from '../../../switch/port/port.js';
@@ -9,21 +12,25 @@ import { ethernetFrame } from '../../support/frames.js';
 let seed = 1;
 const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
 
-function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
+function pair(opts: { mode?: 'udp' | 'tcp' | 'auto'; onAuthenticated?: (side: number, from: Endpoint) => void } = {}) {
   const network = new MemoryNetwork();
-  const clock = { now: () => Date.now() };
+  const clock = { ...systemClock, now: () => Date.now() };
   const keys = [generatePrivateKey(randomBytes), generatePrivateKey(randomBytes)] as const;
   const hosts = ['198.18.0.1', '198.18.0.2'];
+  const events: SwitchEvent[][] = [[], []];
   const managers = keys.map(
     (key, i) =>
       new LinkManager({
         privateKey: key,
         udp: network.createTransport({ kind: 'udp', listen: { host: hosts[i]!, port: 51820 } }),
-        tcp: network.createTransport({ kind: 'tcp', listen: { host: hosts[i]!, port: 51820 } }),
+        tcp: Object.assign(network.createTransport({ kind: 'tcp', listen: { host: hosts[i]!, port: 51820 } }), {
+          authenticated: (from: Endpoint) => opts.onAuthenticated?.(i, from),
+        }),
         clock,
         wallClock: () => Date.now(),
         randomBytes,
         log: createLogger({ write: () => {} }),
+        events: { emit: (e) => events[i]!.push(e) },
       }),
   );
   const received: Uint8Array[][] = [[], []];
@@ -40,7 +47,7 @@ function pair(opts: { mode?: 'udp' | 'tcp' | 'auto' } = {}) {
     port.start(sink);
     return port;
   });
-  return { network, managers, ports, received };
+  return { network, managers, ports, received, events };
 }
 
 const frame = ethernetFrame({ dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01', payloadBytes: 100 });
@@ -106,5 +113,82 @@ describe('LinkManager', () => {
     ports[0]!.send([frame]);
     await vi.advanceTimersByTimeAsync(10);
     expect(received[1]).toEqual([frame]);
+  });
+
+  it('raises link-up when the session comes up, transport-switch on each move, link-down when the session expires', async () => {
+    const { network, managers, events } = pair();
+    network.block('udp');
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(events[0]).toEqual([
+      { type: 'transport-switch', link: 'h2', from: 'udp', to: 'tcp', reason: 'udp-unanswered' },
+      { type: 'link-up', link: 'h2', via: expect.stringMatching(/^tcp:198\.18\.0\.2:/) },
+    ]);
+    network.block('udp', false);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(events[0]!.filter((e) => e.type === 'transport-switch').at(-1)).toMatchObject({ from: 'tcp', to: 'udp' });
+    events[0]!.length = 0;
+    // The peer goes away: no new session, and after 3 × Reject-After-Time its keys are zeroed.
+    await managers[1]!.stop();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(events[0]!.filter((e) => e.type !== 'transport-switch')).toEqual([{ type: 'link-down', link: 'h2', reason: 'session expired' }]);
+  });
+
+  it('raises nothing, and runs the same, with no sink', async () => {
+    const network = new MemoryNetwork();
+    const key = generatePrivateKey(randomBytes);
+    const manager = new LinkManager({
+      privateKey: key,
+      udp: network.createTransport({ kind: 'udp', listen: { host: '198.18.0.9', port: 51820 } }),
+      clock: { ...systemClock, now: () => Date.now() },
+      wallClock: () => Date.now(),
+      randomBytes,
+      log: createLogger({ write: () => {} }),
+    });
+    manager.addPeer({ name: 'x', publicKey: publicKey(generatePrivateKey(randomBytes)), transport: 'udp', udpEndpoint: { transport: 'udp', host: '198.18.0.8', port: 51820 } });
+    await manager.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await manager.stop();
+    expect(manager.status()[0]!.state).toBe('connecting');
+  });
+
+  it('tells the TCP transport which connection carried an authenticated packet (it ends that one\'s handshake deadline)', async () => {
+    const calls: [number, Endpoint][] = [];
+    const { managers } = pair({ mode: 'tcp', onAuthenticated: (side, from) => calls.push([side, from]) });
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers.map((m) => m.status()[0]!.state)).toEqual(['up', 'up']);
+    // Each side saw the other's first authenticated message on a connection it reports with its id.
+    expect(calls.map(([side]) => side).sort()).toEqual([0, 1]);
+    for (const [, from] of calls) expect(from).toMatchObject({ transport: 'tcp', connectionId: expect.any(Number) });
+  });
+
+  it('counts what reaches it from no link by fixed reason, apart from the links', async () => {
+    const { network, managers } = pair({ mode: 'udp' });
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    const stranger = network.createTransport({ kind: 'udp', listen: { host: '198.18.0.9', port: 51820 } });
+    await stranger.start({ message: () => {} });
+    const to = { transport: 'udp' as const, host: '198.18.0.2', port: 51820 };
+    const initiation = new Uint8Array(148);
+    initiation[0] = 1; // an initiation whose mac1 is not for this host's key
+    const transport = new Uint8Array(48);
+    transport[0] = 4; // a session packet for a receiver index nobody has
+    transport[4] = 0xaa;
+    stranger.send(initiation, to);
+    stranger.send(transport, to);
+    stranger.send(Uint8Array.from({ length: 20 }, () => 9), to);
+    managers[1]!.sendIp('nobody', Uint8Array.of(0x45)); // no such link: nothing sent, nothing counted
+    await vi.advanceTimersByTimeAsync(10);
+    expect(managers[1]!.underlayDrops()).toEqual({ 'bad-mac1': 1, 'unknown-receiver': 1, 'unknown-type': 1 });
+    expect(managers[1]!.status()[0]!.drops).toEqual({});
+    // The transports' drops come along, by transport.
+    network.block('udp');
+    managers[1]!.sendIp('h1', Uint8Array.of(0x45, 0, 0, 20, ...new Array<number>(16).fill(0)));
+    expect(managers[1]!.underlayDrops()).toEqual({ 'bad-mac1': 1, 'unknown-receiver': 1, 'unknown-type': 1, 'udp:blocked': 1 });
+    await stranger.close();
   });
 });

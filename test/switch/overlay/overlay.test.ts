@@ -15,7 +15,7 @@ afterEach(async () => {
 async function star() {
   const overlay = await startMemoryOverlay({ hosts: ['h1'] });
   running.push(overlay);
-  return { proxy: overlay.proxy, host: overlay.hosts.get('h1')!, ports: overlay.ports };
+  return { proxy: overlay.proxy, host: overlay.hosts.get('h1')!, ports: overlay.ports, clock: overlay.clock };
 }
 
 describe('the overlay between a Proxy and a host', () => {
@@ -27,9 +27,9 @@ describe('the overlay between a Proxy and a host', () => {
   });
 
   it('sends a VM broadcast up the star to the Proxy', async () => {
-    const { host, proxy, ports } = await star();
+    const { host, proxy, ports, clock } = await star();
     ports.get('tap-h1v1')!.inject([arpRequest(mac('02:00:c6:13:01:01'), '198.19.1.1', '198.19.2.1')]);
-    await new Promise((r) => setTimeout(r, 20));
+    await clock.advance(20);
     expect(proxy.macEntries()).toEqual([expect.objectContaining({ mac: '02:00:c6:13:01:01', port: 'h1' })]);
     expect(host.macEntries()).toHaveLength(1);
   });
@@ -56,14 +56,14 @@ describe('the overlay between a Proxy and a host', () => {
   });
 
   it('rejects malformed control messages and changes nothing', async () => {
-    const { host, proxy } = await star();
+    const { host, proxy, clock } = await star();
     const rulesBefore = await host.primitives.rules();
     for (const body of ['not json', '[]', '{"t":"req","id":1,"op":"format-disk","args":[],"actor":"x"}', '{"t":"req","id":-1}', '{"t":"nope"}']) {
       proxy.links!.sendControl('h1', new TextEncoder().encode(body));
     }
     // A request whose argument has the wrong shape reaches the host and is refused there, naming the field.
     await expect(proxy.overlay!.channel.request('h1', 'addRule', [{ src: 1 }], 'test')).rejects.toMatchObject({ field: 'src' });
-    await new Promise((r) => setTimeout(r, 20));
+    await clock.advance(20);
     expect(Object.values(host.overlay!.channel.malformed).reduce((a, b) => a + b, 0)).toBe(5);
     expect(await host.primitives.rules()).toEqual(rulesBefore);
   });

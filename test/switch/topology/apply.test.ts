@@ -11,7 +11,7 @@ import { planTopology, applyTopology } from '../../../switch/topology/reconcile.
 import { traceRoute } from '../../../switch/topology/route.js';
 import { toOverlay } from '../../../switch/topology/state.js';
 import { arpRequest, mac } from '../../support/frames.js';
-import { startOverlay, until, type Overlay3 } from './daemons-fixture.js';
+import { startOverlay, type Overlay3 } from './daemons-fixture.js';
 
 let overlay: Overlay3 | undefined;
 afterEach(async () => {
@@ -65,7 +65,7 @@ describe('topology apply on a running overlay', () => {
     const [h1, h2, h3] = o.hosts as [Daemon, Daemon, Daemon];
     expect((await h1.primitives.rules()).find((r) => r.target === 'h2')).toMatchObject({ owner: 'proxy:topology', priority: 10 });
     expect((await o.proxy.primitives.rules())[0]).toMatchObject({ owner: 'topology', target: 'h3' });
-    await until(() => h1.linkStatuses().every((l) => l.state === 'up') && h2.linkStatuses().every((l) => l.state === 'up'));
+    await overlay!.until(() => h1.linkStatuses().every((l) => l.state === 'up') && h2.linkStatuses().every((l) => l.state === 'up'));
 
     const before = await snapshot(o.all);
     const second = await applyTopology(o.source, describe3(o), 'star.vnet');
@@ -76,7 +76,7 @@ describe('topology apply on a running overlay', () => {
     // The route of a frame h1 → h2 now takes the shortcut, and says which rule sent it there.
     o.ports.get('vm2')!.inject([arpRequest(mac('02:00:c6:13:02:01'), '198.19.2.1', '198.19.1.1')]);
     o.ports.get('vm1')!.inject([arpRequest(mac('02:00:c6:13:01:01'), '198.19.1.1', '198.19.2.1')]);
-    await until(() => h1.macEntries().length > 0 && h2.macEntries().length > 0);
+    await overlay!.until(() => h1.macEntries().length > 0 && h2.macEntries().length > 0);
     const route = traceRoute(await fetchTopology(o.source, { forwarding: true }), { src: '02:00:c6:13:01:01', dst: '02:00:c6:13:02:01' });
     expect(route.outcome).toBe('delivered');
     expect(route.hops.map((h) => `${h.host}:${h.step}:${h.outPort}`)).toEqual(['h1:rule:h2', 'h2:learned:vm2']);
@@ -96,7 +96,7 @@ describe('topology apply on a running overlay', () => {
     const relay = (n: string) => o.proxy.overlay!.host(n)!;
     await relay('h1').addLink({ name: 'fp-h2', publicKey: o.keys.h2!, endpoint: `${o.address.h2}:51820`, persistentKeepaliveS: 1 }, fastpath);
     await relay('h2').addLink({ name: 'fp-h1', publicKey: o.keys.h1!, endpoint: `${o.address.h1}:51820`, persistentKeepaliveS: 1 }, fastpath);
-    await until(() => [h1, h2].every((h) => h.linkStatuses().every((l) => l.state === 'up')));
+    await overlay!.until(() => [h1, h2].every((h) => h.linkStatuses().every((l) => l.state === 'up')));
     await relay('h1').addRule({ src: '02:00:c6:13:01:01', dst: '02:00:c6:13:02:01', target: 'fp-h2' }, fastpath);
     await relay('h2').addRule({ src: '02:00:c6:13:02:01', dst: '02:00:c6:13:01:01', target: 'fp-h1' }, fastpath);
 
@@ -109,7 +109,7 @@ describe('topology apply on a running overlay', () => {
 
     o.ports.get('vm2')!.inject([arpRequest(mac('02:00:c6:13:02:01'), '198.19.2.1', '198.19.1.1')]);
     o.ports.get('vm1')!.inject([arpRequest(mac('02:00:c6:13:01:01'), '198.19.1.1', '198.19.2.1')]);
-    await until(() => h1.macEntries().length > 0 && h2.macEntries().some((m) => m.port === 'vm2'));
+    await overlay!.until(() => h1.macEntries().length > 0 && h2.macEntries().some((m) => m.port === 'vm2'));
     const route = traceRoute(await fetchTopology(o.source, { forwarding: true }), { src: '02:00:c6:13:01:01', dst: '02:00:c6:13:02:01' });
     expect(route.outcome).toBe('delivered');
     expect(route.hops.map((h) => `${h.host}(in ${h.inPort}):${h.step}:${h.outPort}→${h.next ?? ''}`)).toEqual(['h1(in vm1):rule:fp-h2→h2', 'h2(in fp-h1):learned:vm2→']);

@@ -18,6 +18,8 @@ export interface Overlay3 {
   source: TopologySource;
   /** The Proxy's API socket, as --api takes it. */
   proxyApi: string;
+  /** Advances the overlay's clock until `check()` holds (3 s of clock time by default). */
+  until(check: () => boolean, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,13 +37,5 @@ export async function startOverlay(hostCount: number): Promise<Overlay3> {
     host: (name) => proxy.overlay?.host(name),
     hostNames: () => proxy.linkStatuses().map((l) => l.name),
   };
-  return { proxy, hosts, all: [proxy, ...hosts], ports: overlay.ports, keys, address, source, proxyApi: overlay.api.base, stop: overlay.stop };
-}
-
-export async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('until: condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  return { proxy, hosts, all: [proxy, ...hosts], ports: overlay.ports, keys, address, source, proxyApi: overlay.api.base, until: (check, timeoutMs = 3000) => overlay.until(check, timeoutMs), stop: overlay.stop };
 }

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../../../switch/link/transport/endpoint.js';
 import { encodeFrames } from '../../../../switch/link/transport/stream-framing.js';
+import { ManualClock } from '../../../../switch/clock.js';
 import { createTcpTransport, type TcpTransportOptions } from '../../../../switch/link/transport/tcp-transport.js';
 import type { Transport } from '../../../../switch/link/transport/transport.js';
 import { eventually, MessageCollector, runTransportSuite, testMessage } from '../../../support/transport-suite.js';
@@ -225,5 +226,100 @@ describe('TcpTransport', () => {
     const [m] = await b.sink.waitFor(1);
     b.transport.send(testMessage(32, 5), m!.from);
     await sink.waitFor(1);
+  });
+});
+
+describe('TcpTransport: what one source may hold', () => {
+  const open: Transport[] = [];
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close()));
+    for (const s of sockets.splice(0)) s.destroy();
+  });
+
+  async function start(options: TcpTransportOptions = {}) {
+    const transport = createTcpTransport({ listen: { host: '127.0.0.1', port: 0 }, ...options });
+    open.push(transport);
+    const sink = new MessageCollector();
+    await transport.start(sink);
+    return { transport, sink, endpoint: transport.localEndpoint()! };
+  }
+
+  async function rawClient(to: Endpoint): Promise<{ socket: Socket; isClosed: () => boolean }> {
+    const socket = connect({ host: to.host, port: to.port });
+    sockets.push(socket);
+    let closed = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed = true;
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return { socket, isClosed: () => closed };
+  }
+
+  it('refuses accepted connections from one address beyond maxConnectionsPerIp, and counts them', async () => {
+    const b = await start({ maxConnectionsPerIp: 2 });
+    const first = await rawClient(b.endpoint);
+    const second = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 2);
+    const third = await rawClient(b.endpoint);
+    await eventually(() => third.isClosed());
+    expect(first.isClosed() || second.isClosed()).toBe(false);
+    expect(b.transport.stats().drops['tcp-per-ip-limit']).toBe(1);
+    // A slot that frees up can be taken again.
+    first.socket.destroy();
+    await eventually(() => b.transport.stats().connections?.open === 1);
+    const fourth = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 2);
+    expect(fourth.isClosed()).toBe(false);
+  });
+
+  it('holds 8 connections per address by default', async () => {
+    const b = await start();
+    const clients: { isClosed: () => boolean }[] = [];
+    for (let i = 0; i < 9; i++) clients.push(await rawClient(b.endpoint));
+    await eventually(() => clients.filter((c) => c.isClosed()).length === 1);
+    expect(b.transport.stats().drops['tcp-per-ip-limit']).toBe(1);
+    expect(b.transport.stats().connections?.open).toBe(8);
+  });
+
+  it('closes an accepted connection that has not delivered an authenticated message by the deadline', async () => {
+    const clock = new ManualClock();
+    const b = await start({ clock, handshakeDeadlineMs: 5000 });
+    const silent = await rawClient(b.endpoint);
+    const talker = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 2);
+    // The talker's first message is one the link layer authenticates; the silent one sends nothing.
+    talker.socket.write(encodeFrames([testMessage(32, 1)]));
+    const [m] = await b.sink.waitFor(1);
+    b.transport.authenticated?.(m!.from);
+
+    await clock.advance(4999);
+    expect(silent.isClosed()).toBe(false);
+    await clock.advance(1001); // the once-a-second check after the deadline
+    await eventually(() => silent.isClosed());
+    expect(talker.isClosed()).toBe(false);
+    expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(1);
+
+    // A slowloris that sends a plausible frame but nothing the link layer accepts is closed all the same.
+    const slow = await rawClient(b.endpoint);
+    slow.socket.write(encodeFrames([testMessage(148, 2)]));
+    await b.sink.waitFor(2);
+    await clock.advance(6000);
+    await eventually(() => slow.isClosed());
+    expect(talker.isClosed()).toBe(false);
+    expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(2);
+  });
+
+  it('also closes what is past its deadline when a new connection arrives', async () => {
+    const clock = new ManualClock();
+    const b = await start({ clock, handshakeDeadlineMs: 5000, deadlineCheckMs: 60_000 });
+    const silent = await rawClient(b.endpoint);
+    await eventually(() => b.transport.stats().connections?.open === 1);
+    await clock.advance(5001); // no check of its own runs before 60 s
+    expect(silent.isClosed()).toBe(false);
+    await rawClient(b.endpoint);
+    await eventually(() => silent.isClosed());
+    expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(1);
   });
 });

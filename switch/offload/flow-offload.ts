@@ -36,7 +36,7 @@ import type { LinkOffload, LinkOffloadBinding } from '../link/link-manager.js';
 import type { OffloadedTraffic } from '../link/noise/device.js';
 import type { NativeUdpTransport } from '../link/transport/native-udp-transport.js';
 import type { Logger } from '../log.js';
-import type { NativeAddon, NativeOffload, NativeOffloadCounters } from '../port/addon.js';
+import type { NativeOffload, NativeOffloadCounters } from '../port/addon.js';
 import type { RuleEntry } from '../rules/rule-table.js';
 import { nativeSlotId } from './native-keypair-slots.js';
 
@@ -52,16 +52,6 @@ export interface FlowOffloadOptions {
   udp?: NativeUdpTransport;
   /** Where slot traffic goes (LinkManager.noteOffloadedTraffic); set once links exist. */
   onSlotTraffic?: (localIndex: number, traffic: OffloadedTraffic) => void;
-}
-
-/**
- * @deprecated The call before NativeOffload (the addon's tables were per process): start() refuses it and returns
- * undefined (the daemon then runs without offload). Declared only so that daemon/daemon.ts compiles until it passes
- * `native: addon.createOffload()`; delete with that change.
- */
-export interface LegacyFlowOffloadOptions extends Omit<FlowOffloadOptions, 'native'> {
-  addon: NativeAddon;
-  native?: undefined;
 }
 
 /** Counters for `vswitch status --json` and /metrics. */
@@ -89,9 +79,9 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
 
   /**
    * Starts the offload over `datapath` on `options.native`, or returns undefined when that NativeOffload is closed or
-   * another FlowOffload runs on it (or for the legacy call without one).
+   * another FlowOffload runs on it.
    */
-  static start(options: FlowOffloadOptions | LegacyFlowOffloadOptions): FlowOffload | undefined {
+  static start(options: FlowOffloadOptions): FlowOffload | undefined {
     const native = options.native;
     if (native === undefined || native.isClosed || FlowOffload.inUse.has(native)) return undefined;
     const offload = new FlowOffload({ ...options, native });

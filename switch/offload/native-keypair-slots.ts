@@ -21,7 +21,7 @@ import type { DerivedKeys } from '../link/noise/handshake.js';
 import { carveTransportMessage, jsKeypairSlots, type KeypairSlot, type KeypairSlotProvider, type ReplayWindow, type SlotTraffic } from '../link/noise/keypair.js';
 import type { MessageTransport } from '../link/noise/messages.js';
 import type { ReplayVerdict } from '../link/noise/replay.js';
-import type { NativeAddon, NativeOffload } from '../port/addon.js';
+import type { NativeOffload } from '../port/addon.js';
 import { createSlabAllocator } from '../slab.js';
 
 const VERDICTS: readonly ReplayVerdict[] = ['ok', 'replayed-counter', 'out-of-window', 'counter-limit'];
@@ -77,17 +77,7 @@ export function nativeSlotId(slot: KeypairSlot, native?: NativeOffload): number 
 }
 
 /** New keypairs keep their state in `native`'s slots (the NativeOffload its FlowOffload runs on). */
-export function createNativeKeypairSlots(native: NativeOffload, clock: Clock): KeypairSlotProvider;
-/**
- * @deprecated The call before NativeOffload (the addon's slots were per process): throws a TypeError. Declared
- * only so that daemon/daemon.ts compiles (where FlowOffload.start refuses the matching legacy call first, so this
- * one is never reached) until it passes the NativeOffload; delete with that change.
- */
-export function createNativeKeypairSlots(addon: NativeAddon, clock: Clock): KeypairSlotProvider;
-export function createNativeKeypairSlots(native: NativeOffload | NativeAddon, clock: Clock): KeypairSlotProvider {
-  if (!('slotCreate' in native)) {
-    throw new TypeError('createNativeKeypairSlots: pass the NativeOffload the FlowOffload runs on (addon.createOffload()), not the addon');
-  }
+export function createNativeKeypairSlots(native: NativeOffload, clock: Clock): KeypairSlotProvider {
   return {
     name: 'addon',
     create(keys: DerivedKeys, createdMs: number): KeypairSlot {

@@ -212,12 +212,6 @@ export interface NativeAddon {
   aeadInfo(): { openssl: string };
   /** A new, empty flow offload of this environment (offload.h). */
   createOffload(): NativeOffload;
-  /**
-   * @deprecated Gone: the addon has no process-wide flow table any more (createOffload()). Always undefined at run
-   * time; declared only so that the old feature probe in daemon/daemon.ts (`typeof addon.offloadPoll`) compiles until
-   * it probes `createOffload` instead. Until then that probe reads "this addon has no offload". Delete with it.
-   */
-  readonly offloadPoll?: undefined;
 }
 
 const ADDON_FILE = 'build/Release/vswitch_native.node';

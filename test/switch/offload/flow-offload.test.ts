@@ -10,7 +10,7 @@ import type { Mac } from '../../../switch/frame/mac.js';
 import { createLogger } from '../../../switch/log.js';
 import { FlowOffload } from '../../../switch/offload/flow-offload.js';
 import { SwitchCore } from '../../../switch/pipeline/forward.js';
-import type { NativeAddon, NativeOffload, NativeOffloadPoll } from '../../../switch/port/addon.js';
+import type { NativeOffload, NativeOffloadPoll } from '../../../switch/port/addon.js';
 import { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame, testMac } from '../../support/frames.js';
 
@@ -228,13 +228,11 @@ describe('FlowOffload (JS half, fake addon)', () => {
     offload = restarted;
   });
 
-  it('refuses a closed NativeOffload, and the old call without one', () => {
+  it('refuses a closed NativeOffload', () => {
     const log = createLogger({ write: () => {} });
     const datapath = new Datapath({ core: new SwitchCore(), clock: { now: () => 0 }, log });
     const closed = new FakeNative();
     closed.isClosed = true;
     expect(FlowOffload.start({ native: closed.native, datapath, clock: { now: () => 0 }, log })).toBeUndefined();
-    const legacy = { addon: {} as NativeAddon, datapath, clock: { now: () => 0 }, log };
-    expect(FlowOffload.start(legacy)).toBeUndefined();
   });
 });

@@ -127,6 +127,7 @@ export class Daemon {
       daemon.overlay?.stop();
       await daemon.links?.stop();
       datapath.closeAll();
+      daemon.offload?.native.close(); // after the ports and links that used it
       throw err;
     }
     daemon.startHousekeeping();
@@ -327,8 +328,13 @@ export class Daemon {
     const { config, deps } = this;
     const native = deps.native;
     if (!config.switch.offload || native === undefined || !native.allowOffload) return undefined;
-    const offload = FlowOffload.start({ addon: native.addon, datapath: this.datapath, clock: deps.clock, log: deps.log.child({ component: 'offload' }) });
-    if (offload === undefined) return undefined;
+    // This daemon's own flow table, keypair slots and links (the addon has no process-wide ones): closed in stop().
+    const tables = native.addon.createOffload();
+    const offload = FlowOffload.start({ native: tables, datapath: this.datapath, clock: deps.clock, log: deps.log.child({ component: 'offload' }) });
+    if (offload === undefined) {
+      tables.close();
+      return undefined;
+    }
     deps.log.info('flow offload on');
     return offload;
   }
@@ -336,7 +342,7 @@ export class Daemon {
   /** With offload, keypairs live in the addon's slots (the fast paths seal with them); else in JS with the edge's AEAD. */
   private keypairSlots(): KeypairSlotProvider {
     const native = this.deps.native;
-    if (this.offload && native) return createNativeKeypairSlots(native.addon, this.deps.clock);
+    if (this.offload) return createNativeKeypairSlots(this.offload.native, this.deps.clock);
     return native ? jsKeypairSlotsWith(native.aead) : jsKeypairSlots;
   }
 
@@ -367,6 +373,7 @@ export class Daemon {
     this.overlay?.stop();
     await this.links?.stop();
     this.datapath.closeAll();
+    this.offload?.native.close(); // after the ports and links that used it
     this.deps.log.info('daemon down', { name: this.config.name });
   }
 

@@ -38,7 +38,7 @@ export function loadNativeEdge(env: Env, log: Logger, addonFile?: string): Nativ
     addon,
     aead: env['VSWITCH_NATIVE_AEAD'] === '0' ? nodeAeadProvider : createNativeAead(addon, nodeAeadProvider),
     useNativeUdp: env['VSWITCH_NATIVE_UDP'] !== '0',
-    allowOffload: env['VSWITCH_OFFLOAD'] !== '0' && typeof addon.offloadPoll === 'function',
+    allowOffload: env['VSWITCH_OFFLOAD'] !== '0' && typeof addon.createOffload === 'function',
   };
   log.info('native addon loaded', { aead: edge.aead.name, nativeUdp: edge.useNativeUdp, offload: edge.allowOffload });
   return edge;

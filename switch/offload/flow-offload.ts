@@ -23,6 +23,11 @@
  *
  * Link bindings come from the LinkManager (LinkOffload.bind) after every change
  * of endpoint, transport or keypairs.
+ *
+ * It runs on a NativeOffload its caller made (addon.createOffload()), which the
+ * caller closes after stop(): the tables are that object's, not the process's, so two switches
+ * in one process each run their own FlowOffload on their own NativeOffload. One
+ * FlowOffload per NativeOffload (port and link ids are its switch core's).
  */
 import type { Clock } from '../clock.js';
 import type { AttachedPort, Datapath, DatapathOffload } from '../datapath.js';
@@ -31,14 +36,15 @@ import type { LinkOffload, LinkOffloadBinding } from '../link/link-manager.js';
 import type { OffloadedTraffic } from '../link/noise/device.js';
 import type { NativeUdpTransport } from '../link/transport/native-udp-transport.js';
 import type { Logger } from '../log.js';
-import type { NativeAddon, NativeOffloadCounters } from '../port/addon.js';
+import type { NativeOffload, NativeOffloadCounters } from '../port/addon.js';
 import type { RuleEntry } from '../rules/rule-table.js';
 import { nativeSlotId } from './native-keypair-slots.js';
 
 export const POLL_INTERVAL_MS = 100;
 
 export interface FlowOffloadOptions {
-  addon: NativeAddon;
+  /** The addon's tables this offload runs on (addon.createOffload()); the caller closes it after stop(). */
+  native: NativeOffload;
   datapath: Datapath;
   clock: Clock;
   log: Logger;
@@ -68,23 +74,25 @@ interface FlowRecord {
 }
 
 export class FlowOffload implements LinkOffload, DatapathOffload {
-  /**
-   * The addon's tables are per process (port ids are the core's): one FlowOffload at a time. A second daemon
-   * in the same process (tests) runs without offload.
-   */
-  static active: FlowOffload | undefined;
+  /** NativeOffloads a FlowOffload runs on now: its port and link ids are one switch core's, so one at a time. */
+  private static readonly inUse = new WeakSet<NativeOffload>();
 
-  /** Starts the offload over `datapath`, or returns undefined when another one is active in this process. */
+  /**
+   * Starts the offload over `datapath` on `options.native`, or returns undefined when that NativeOffload is closed or
+   * another FlowOffload runs on it.
+   */
   static start(options: FlowOffloadOptions): FlowOffload | undefined {
-    if (FlowOffload.active !== undefined) return undefined;
-    const offload = new FlowOffload(options);
-    FlowOffload.active = offload;
+    const native = options.native;
+    if (native === undefined || native.isClosed || FlowOffload.inUse.has(native)) return undefined;
+    const offload = new FlowOffload({ ...options, native });
+    FlowOffload.inUse.add(native);
     options.datapath.setOffload(offload);
     return offload;
   }
 
   onSlotTraffic: ((localIndex: number, traffic: OffloadedTraffic) => void) | undefined;
-  private readonly addon: NativeAddon;
+  /** The addon's tables this offload runs on (its keypair slots too: createNativeKeypairSlots(offload.native, …)). */
+  readonly native: NativeOffload;
   private readonly flows = new Map<number, FlowRecord>();
   /** Port ids with a native input (TAP/capture handles, bound links) and with a native output. */
   private readonly nativeIn = new Set<number>();
@@ -100,11 +108,11 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   private isUdpOn = false;
 
   private constructor(private readonly options: FlowOffloadOptions) {
-    this.addon = options.addon;
+    this.native = options.native;
     this.udp = options.udp;
     this.onSlotTraffic = options.onSlotTraffic;
-    this.addon.offloadConfigure(options.datapath.core.maxFrameBytes);
-    this.addon.offloadFlush();
+    this.native.configure(options.datapath.core.maxFrameBytes);
+    this.native.flush();
     options.datapath.core.onChange = () => this.flush();
     options.datapath.core.onRead = () => this.poll();
     options.datapath.core.rules.onRead = () => this.poll();
@@ -140,13 +148,16 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
 
   /** The links' UDP transport (the addon's): links are offloaded only over it. */
   setLinkTransport(udp: NativeUdpTransport): void {
+    if (udp === this.udp) return;
+    if (this.isUdpOn) this.udp?.setOffload(undefined);
+    this.isUdpOn = false;
     this.udp = udp;
   }
 
   /** A port was attached: TAP and capture ports get their handle's offload id. */
   portAttached(attached: AttachedPort): void {
-    if (this.isStopped || attached.port.setOffloadPort === undefined) return;
-    attached.port.setOffloadPort(attached.id);
+    if (this.isStopped || this.native.isClosed || attached.port.setOffloadPort === undefined) return;
+    attached.port.setOffloadPort(attached.id, this.native);
     this.nativeIn.add(attached.id);
     this.nativeOut.add(attached.id);
   }
@@ -170,7 +181,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     if (!this.nativeIn.has(from.id) || !this.nativeOut.has(outPort)) return;
     const src = readMac(frame, 6);
     const dst = readMac(frame, 0);
-    const id = this.addon.offloadFlowInstall(from.id, src, dst, outPort);
+    const id = this.native.flowInstall(from.id, src, dst, outPort);
     if (id < 0 || this.flows.has(id)) return;
     const datapath = this.options.datapath;
     const isCounted = from.port.kind !== 'link' || datapath.get(datapath.core.portName(outPort) ?? '')?.port.kind !== 'link';
@@ -179,7 +190,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
 
   /** LinkOffload: the LinkManager's view of one link, mirrored into the addon. */
   bind(name: string, binding: LinkOffloadBinding | undefined): boolean {
-    if (this.isStopped) return true;
+    if (this.isStopped || this.native.isClosed) return true;
     const wasBound = this.boundLinks.get(name);
     const attached = this.options.datapath.get(name);
     const handle = this.udp?.nativeHandle();
@@ -190,13 +201,14 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
       return binding === undefined || attached !== undefined;
     }
     if (wasBound !== undefined && wasBound !== attached.id) this.unbind(name, wasBound);
-    const tx = binding.txKeypair === undefined ? -1 : nativeSlotId(binding.txKeypair.slot) ?? -1;
-    const rx = binding.rxKeypairs.map((k) => nativeSlotId(k.slot) ?? -1);
+    // Only slots of this NativeOffload can be named to it (a keypair in another one's, or in JS, stays in JS).
+    const tx = binding.txKeypair === undefined ? -1 : nativeSlotId(binding.txKeypair.slot, this.native) ?? -1;
+    const rx = binding.rxKeypairs.map((k) => nativeSlotId(k.slot, this.native) ?? -1);
     if (!this.isUdpOn) {
-      handle.setOffload(true);
+      this.udp?.setOffload(this.native);
       this.isUdpOn = true;
     }
-    this.addon.offloadLinkSet(attached.id, handle, sockaddr, tx, rx[0] ?? -1, rx[1] ?? -1);
+    this.native.linkSet(attached.id, handle, sockaddr, tx, rx[0] ?? -1, rx[1] ?? -1);
     this.boundLinks.set(name, attached.id);
     this.nativeIn.add(attached.id);
     this.nativeOut.add(attached.id);
@@ -209,7 +221,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
    */
   poll(): void {
     if (this.isStopped) return;
-    const { flows, slots } = this.addon.offloadPoll();
+    const { flows, slots } = this.native.poll();
     const nowMs = this.options.clock.now();
     const { core } = this.options.datapath;
     const counter = this.options.datapath.counter;
@@ -247,25 +259,25 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     // Every flow the addon holds was installed through install(), which records it: none recorded, none there.
     if (this.isStopped || this.flows.size === 0) return;
     this.poll();
-    this.addon.offloadFlush();
+    this.native.flush();
     this.flows.clear();
   }
 
   stats(): OffloadStats {
     this.poll();
-    return { enabled: true, ...this.addon.offloadCounters(), installedFlows: this.flows.size, boundLinks: this.boundLinks.size };
+    return { enabled: true, ...this.native.counters(), installedFlows: this.flows.size, boundLinks: this.boundLinks.size };
   }
 
   stop(): void {
     if (this.isStopped) return;
     this.poll();
     clearInterval(this.timer);
-    this.addon.offloadFlush();
+    this.native.flush();
     for (const [name, id] of [...this.boundLinks]) this.unbind(name, id);
     this.options.datapath.setOffload(undefined);
     for (const attached of this.options.datapath.ports()) attached.port.setOffloadPort?.(-1);
-    if (this.isUdpOn) this.udp?.nativeHandle()?.setOffload(false);
-    FlowOffload.active = undefined;
+    if (this.isUdpOn) this.udp?.setOffload(undefined);
+    FlowOffload.inUse.delete(this.native);
     this.options.datapath.core.onChange = undefined;
     this.options.datapath.core.onRead = undefined;
     this.options.datapath.core.rules.onRead = undefined;
@@ -275,7 +287,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
 
   private unbind(name: string, id: number): void {
     this.poll();
-    this.addon.offloadLinkRemove(id);
+    this.native.linkRemove(id);
     this.boundLinks.delete(name);
     this.nativeIn.delete(id);
     this.nativeOut.delete(id);

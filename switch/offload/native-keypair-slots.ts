@@ -5,6 +5,11 @@
  * counter or a window bit. The noise core stays pure: this provider is
  * injected (setKeypairSlotProvider) the way crypto.ts's AEAD provider is.
  *
+ * The slots are one NativeOffload's (the one its FlowOffload runs on): a slot id
+ * means nothing to another, so nativeSlotId() names a slot only to its own. Once
+ * that NativeOffload is closed, new keypairs get pure JS slots (jsKeypairSlots)
+ * instead of failing: the link goes on in JS, as with offload off.
+ *
  * Deadlines (Reject-After-Time; for the initiator Rekey-After-Time, and the
  * last-minute rekey on receive) go to the slot as "ms from now": past them the
  * fast paths hand packets to JS, which then does what WireGuard says (refuse,
@@ -13,10 +18,10 @@
 import type { Clock } from '../clock.js';
 import { KEEPALIVE_TIMEOUT_MS, REJECT_AFTER_TIME_MS, REKEY_AFTER_TIME_MS, REKEY_TIMEOUT_MS } from '../link/noise/constants.js';
 import type { DerivedKeys } from '../link/noise/handshake.js';
-import { carveTransportMessage, type KeypairSlot, type KeypairSlotProvider, type ReplayWindow, type SlotTraffic } from '../link/noise/keypair.js';
+import { carveTransportMessage, jsKeypairSlots, type KeypairSlot, type KeypairSlotProvider, type ReplayWindow, type SlotTraffic } from '../link/noise/keypair.js';
 import type { MessageTransport } from '../link/noise/messages.js';
 import type { ReplayVerdict } from '../link/noise/replay.js';
-import type { NativeAddon } from '../port/addon.js';
+import type { NativeOffload } from '../port/addon.js';
 import { createSlabAllocator } from '../slab.js';
 
 const VERDICTS: readonly ReplayVerdict[] = ['ok', 'replayed-counter', 'out-of-window', 'counter-limit'];
@@ -29,50 +34,56 @@ class NativeKeypairSlot implements KeypairSlot {
   private isZeroed = false;
 
   constructor(
-    private readonly addon: NativeAddon,
-    /** The addon's slot id (reused after zero()). */
+    /** The NativeOffload the slot is in. */
+    readonly native: NativeOffload,
+    /** Its slot id there (reused after zero()). */
     readonly id: number,
   ) {
-    this.replay = { validate: (lo, hi) => (this.isZeroed ? 'counter-limit' : VERDICTS[addon.slotReplay(id, lo, hi)] ?? 'counter-limit') };
+    this.replay = { validate: (lo, hi) => (this.isZeroed ? 'counter-limit' : VERDICTS[native.slotReplay(id, lo, hi)] ?? 'counter-limit') };
   }
 
   get sendCounter(): number {
-    return this.isZeroed ? Number.MAX_SAFE_INTEGER : this.addon.slotSendCounter(this.id);
+    return this.isZeroed ? Number.MAX_SAFE_INTEGER : this.native.slotSendCounter(this.id);
   }
 
   seal(plaintext: Uint8Array, _remoteIndex: number): Uint8Array {
     const { out, padBytes } = carveTransportMessage(plaintext.length);
     // -1: zeroed or past the counter limit; the device checked both before sealing, so this cannot happen
     // in order. A message of zeros (type 0) is then sent, which any peer drops as garbage.
-    if (!this.isZeroed) this.addon.slotSeal(this.id, plaintext, out, padBytes);
+    if (!this.isZeroed) this.native.slotSeal(this.id, plaintext, out, padBytes);
     return out;
   }
 
   open(msg: MessageTransport): Uint8Array | null {
     if (this.isZeroed || msg.encrypted.length < AEAD_TAG_BYTES) return null;
     const plaintext = slabView(msg.encrypted.length - AEAD_TAG_BYTES);
-    return this.addon.slotOpen(this.id, msg.counterLo, msg.counterHi, msg.encrypted, plaintext) ? plaintext : null;
+    return this.native.slotOpen(this.id, msg.counterLo, msg.counterHi, msg.encrypted, plaintext) ? plaintext : null;
   }
 
   zero(): SlotTraffic | undefined {
     if (this.isZeroed) return undefined;
     this.isZeroed = true;
-    const [txPackets = 0, txBytes = 0, rxPackets = 0, rxBytes = 0] = this.addon.slotFree(this.id);
+    const [txPackets = 0, txBytes = 0, rxPackets = 0, rxBytes = 0] = this.native.slotFree(this.id);
     return txPackets + rxPackets > 0 ? { txPackets, txBytes, rxPackets, rxBytes } : undefined;
   }
 }
 
-/** The slot's native id, when it is one of the addon's; else undefined. */
-export function nativeSlotId(slot: KeypairSlot): number | undefined {
-  return slot instanceof NativeKeypairSlot ? slot.id : undefined;
+/**
+ * The slot's id in `native`, when it is one of that NativeOffload's slots (without `native`: of any); else
+ * undefined (a JS slot, or another NativeOffload's).
+ */
+export function nativeSlotId(slot: KeypairSlot, native?: NativeOffload): number | undefined {
+  return slot instanceof NativeKeypairSlot && (native === undefined || slot.native === native) ? slot.id : undefined;
 }
 
-export function createNativeKeypairSlots(addon: NativeAddon, clock: Clock): KeypairSlotProvider {
+/** New keypairs keep their state in `native`'s slots (the NativeOffload its FlowOffload runs on). */
+export function createNativeKeypairSlots(native: NativeOffload, clock: Clock): KeypairSlotProvider {
   return {
     name: 'addon',
     create(keys: DerivedKeys, createdMs: number): KeypairSlot {
+      if (native.isClosed) return jsKeypairSlots.create(keys, createdMs);
       const left = createdMs - clock.now();
-      const id = addon.slotCreate(
+      const id = native.slotCreate(
         keys.sendKey,
         keys.receiveKey,
         keys.localIndex,
@@ -85,7 +96,7 @@ export function createNativeKeypairSlots(addon: NativeAddon, clock: Clock): Keyp
       // The handshake's copies of the keys are no longer needed: the slot holds them.
       keys.sendKey.fill(0);
       keys.receiveKey.fill(0);
-      return new NativeKeypairSlot(addon, id);
+      return new NativeKeypairSlot(native, id);
     },
   };
 }

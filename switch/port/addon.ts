@@ -51,10 +51,12 @@ export interface NativeIoHandle {
   takeWriteError(): [errno: number, syscall: string] | null;
   counters(): { outgoingIgnored: number; truncatedFrames: number };
   /**
-   * Offload (offload.h): frames read are first offered to the flow table under this in-port id, and the port is a
-   * flow output; -1: off. Taking an id another handle had flushes the flow table (its flows wrote to that handle).
+   * Offload (offload.h): frames read are first offered to `offload`'s flow table under this in-port id, and the port
+   * is one of its flow outputs; null (or a port id < 0): off. The handle holds `offload` alive while attached; closing
+   * either one first detaches the pair. Taking an id another handle had flushes that offload's flows (they wrote to
+   * that handle). Throws a TypeError when `offload` is not a NativeOffload, an Error when it is closed.
    */
-  setOffloadPort(portId: number): void;
+  setOffloadPort(offload: NativeOffload | null, portId: number): void;
   close(): void;
 }
 
@@ -85,12 +87,16 @@ export interface NativeUdpHandle {
   /** Returns how many messages the kernel took; the rest were dropped (counted in sendFailed). */
   send(messages: readonly Uint8Array[], sockaddr: Uint8Array): number;
   counters(): NativeUdpCounters;
-  /** Offload (offload.h): datagrams are first offered to the fast path. */
-  setOffload(isOn: boolean): void;
+  /**
+   * Offload (offload.h): datagrams are first offered to `offload`'s fast path, and its links may send on this socket
+   * (NativeOffload.linkSet); null: off (its links through this socket go). Same lifetime and errors as
+   * NativeIoHandle.setOffloadPort.
+   */
+  setOffload(offload: NativeOffload | null): void;
   close(): void;
 }
 
-/** offloadPoll(): deltas since the last poll. */
+/** NativeOffload.poll(): deltas since the last poll. */
 export interface NativeOffloadPoll {
   /** [flowId, packets, bytes] per flow that carried traffic. */
   flows: Float64Array;
@@ -112,6 +118,53 @@ export interface NativeOffloadCounters {
   flows: number;
   slots: number;
   links: number;
+}
+
+/**
+ * One switch's flow offload (offload.h), from addon.createOffload(): its own flow table, keypair slots, link
+ * table and port outputs — nothing is shared with another NativeOffload, in this environment or another (a
+ * worker), so two switches in one process each make one. Handles join it with IoHandle.setOffloadPort(offload, id)
+ * and UdpHandle.setOffload(offload).
+ *
+ * Lifetime: an attached handle keeps its offload alive; close() (or the GC, once no handle points at it) detaches
+ * every handle, empties the tables and zeroes the slots' keys. A closed offload answers like an empty one (slotCreate
+ * -1, flowInstall -1, poll() nothing) and refuses to be attached to. Its creator closes it (after FlowOffload.stop()).
+ */
+export interface NativeOffload {
+  readonly isClosed: boolean;
+  /** Keypair slots: id, or -1 when the keys are not 32 bytes (or closed). Deadlines in ms from now (Infinity: none). Ids are this offload's only. */
+  slotCreate(
+    sendKey: Uint8Array,
+    receiveKey: Uint8Array,
+    localIndex: number,
+    remoteIndex: number,
+    rejectInMs: number,
+    txRekeyInMs: number,
+    rxRekeyInMs: number,
+  ): number;
+  /** Zeroes and frees; returns [txPackets, txBytes, rxPackets, rxBytes] the fast paths carried since the last poll. */
+  slotFree(id: number): number[];
+  /** Header + ciphertext + tag into out (exactly 32 + plaintext + padBytes long); the counter used, or -1. */
+  slotSeal(id: number, plaintext: Uint8Array, out: Uint8Array, padBytes: number): number;
+  /** Opens box into out; never touches the replay window. */
+  slotOpen(id: number, counterLo: number, counterHi: number, box: Uint8Array, out: Uint8Array): boolean;
+  /** 0 ok (recorded), 1 replayed, 2 out of window, 3 counter limit; commit false: the verdict only. */
+  slotReplay(id: number, counterLo: number, counterHi: number, commit?: boolean): number;
+  slotSendCounter(id: number): number;
+  /**
+   * A link port's binding. Throws a TypeError when `udp` is not a UdpHandle (checked by Node-API type tag) or
+   * `sockaddr` not a Uint8Array sockaddr, an Error when `udp` is not attached to this offload or this one is closed.
+   */
+  linkSet(linkId: number, udp: NativeUdpHandle, sockaddr: Uint8Array, txSlot: number, rxSlotA: number, rxSlotB: number): void;
+  linkRemove(linkId: number): void;
+  /** A flow's id, or -1 when the out-port has no native output here (or the table is full). */
+  flowInstall(inPort: number, src: number, dst: number, outPort: number): number;
+  flush(): void;
+  configure(maxFrameBytes: number): void;
+  poll(): NativeOffloadPoll;
+  counters(): NativeOffloadCounters;
+  /** Idempotent. */
+  close(): void;
 }
 
 export interface NativeAddon {
@@ -157,34 +210,8 @@ export interface NativeAddon {
     outOffset: number,
   ): boolean;
   aeadInfo(): { openssl: string };
-  /** Keypair slots (offload.h): id, or -1 when the keys are not 32 bytes. Deadlines in ms from now (Infinity: none). */
-  slotCreate(
-    sendKey: Uint8Array,
-    receiveKey: Uint8Array,
-    localIndex: number,
-    remoteIndex: number,
-    rejectInMs: number,
-    txRekeyInMs: number,
-    rxRekeyInMs: number,
-  ): number;
-  /** Zeroes and frees; returns [txPackets, txBytes, rxPackets, rxBytes] the fast paths carried since the last poll. */
-  slotFree(id: number): number[];
-  /** Header + ciphertext + tag into out (exactly 32 + plaintext + padBytes long); the counter used, or -1. */
-  slotSeal(id: number, plaintext: Uint8Array, out: Uint8Array, padBytes: number): number;
-  /** Opens box into out; never touches the replay window. */
-  slotOpen(id: number, counterLo: number, counterHi: number, box: Uint8Array, out: Uint8Array): boolean;
-  /** 0 ok (recorded), 1 replayed, 2 out of window, 3 counter limit; commit false: the verdict only. */
-  slotReplay(id: number, counterLo: number, counterHi: number, commit?: boolean): number;
-  slotSendCounter(id: number): number;
-  /** Throws a TypeError when `udp` is not a UdpHandle (checked by Node-API type tag) or `sockaddr` not a Uint8Array sockaddr. */
-  offloadLinkSet(linkId: number, udp: NativeUdpHandle, sockaddr: Uint8Array, txSlot: number, rxSlotA: number, rxSlotB: number): void;
-  offloadLinkRemove(linkId: number): void;
-  /** A flow's id, or -1 when the out-port has no native output (or the table is full). */
-  offloadFlowInstall(inPort: number, src: number, dst: number, outPort: number): number;
-  offloadFlush(): void;
-  offloadConfigure(maxFrameBytes: number): void;
-  offloadPoll(): NativeOffloadPoll;
-  offloadCounters(): NativeOffloadCounters;
+  /** A new, empty flow offload of this environment (offload.h). */
+  createOffload(): NativeOffload;
 }
 
 const ADDON_FILE = 'build/Release/vswitch_native.node';
@@ -259,9 +286,14 @@ export class NativeIo {
     return this.handle.counters();
   }
 
-  /** Flow offload on this handle under the port's id (-1: off). */
-  setOffloadPort(portId: number): void {
-    if (!this.isClosed) this.handle.setOffloadPort(portId);
+  /**
+   * Flow offload on this handle, in `native`'s flow table under the port's id (-1, no `native`, or a closed one:
+   * off, so that a port reopened after its switch stopped never throws for it).
+   */
+  setOffloadPort(portId: number, native?: NativeOffload): void {
+    if (this.isClosed) return;
+    if (native === undefined || native.isClosed || portId < 0) this.handle.setOffloadPort(null, -1);
+    else this.handle.setOffloadPort(native, portId);
   }
 
   close(): void {

@@ -19,7 +19,7 @@
  * and resumes delivery to the same sink. Counters survive reopen().
  */
 import { closeSync } from 'node:fs';
-import { NativeIo, loadAddon, type BpfInstruction, type NativeAddon } from './addon.js';
+import { NativeIo, loadAddon, type BpfInstruction, type NativeAddon, type NativeOffload } from './addon.js';
 import type { Port, PortIoStats, PortSink } from './port.js';
 import {
   DeviceGoneError,
@@ -73,6 +73,7 @@ export class CapturePort implements Port {
   private isClosed = false;
   private isFailed = false;
   private offloadPort = -1;
+  private offloadNative: NativeOffload | undefined;
   private readonly counters: CapturePortStats = {
     readBatches: 0,
     readFrames: 0,
@@ -141,7 +142,7 @@ export class CapturePort implements Port {
     const opened = openIo(this.options);
     this.retireIo();
     this.io = opened.io;
-    this.io.setOffloadPort(this.offloadPort);
+    this.io.setOffloadPort(this.offloadPort, this.offloadNative);
     this.currentIfindex = opened.ifindex;
     this.isFailed = false;
     this.pendingError = undefined;
@@ -158,9 +159,10 @@ export class CapturePort implements Port {
     if (failure) this.fail(failure);
   }
 
-  setOffloadPort(portId: number): void {
+  setOffloadPort(portId: number, native?: NativeOffload): void {
     this.offloadPort = portId;
-    if (!this.isClosed) this.io?.setOffloadPort(portId);
+    this.offloadNative = native;
+    if (!this.isClosed) this.io?.setOffloadPort(portId, native);
   }
 
   close(): void {

@@ -11,6 +11,8 @@
  *   once through `sink.error`.
  * - After `close()` no more sink calls happen and `send` is a no-op.
  */
+import type { NativeOffload } from './addon.js';
+
 export interface Port {
   readonly name: string;
   readonly kind: PortKind;
@@ -25,11 +27,13 @@ export interface Port {
    */
   reopen?(): void;
   /**
-   * Ports on an addon handle: frames read are first offered to the addon's flow
-   * table under this switch port id (switch/offload/), and the port can be a
-   * flow's output; -1 turns it off. Kept across reopen().
+   * Ports on an addon handle: frames read are first offered to `native`'s flow
+   * table (switch/offload/; the FlowOffload's NativeOffload) under this switch
+   * port id, and the port can be one of its flows' outputs; -1, or no `native`,
+   * turns it off. Both are kept across reopen() (the new handle is attached to
+   * the same NativeOffload).
    */
-  setOffloadPort?(portId: number): void;
+  setOffloadPort?(portId: number, native?: NativeOffload): void;
   /** Set when the port opened with its device not there yet: the datapath starts it down, recovery brings it up. */
   readonly pendingError?: Error | undefined;
 }

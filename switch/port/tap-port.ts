@@ -9,7 +9,7 @@
  * the fd, so a TAP this port created disappears with it.
  */
 import { closeSync } from 'node:fs';
-import { NativeIo, loadAddon, type NativeAddon } from './addon.js';
+import { NativeIo, loadAddon, type NativeAddon, type NativeOffload } from './addon.js';
 import type { Port, PortIoStats, PortSink } from './port.js';
 import { checkInterfaceName, deviceIoError, isNativeFailure, tapOpenError, type NativeFailure } from './port-errors.js';
 
@@ -93,8 +93,8 @@ export class TapPort implements Port {
     if (failure) this.fail(failure);
   }
 
-  setOffloadPort(portId: number): void {
-    if (!this.isClosed) this.io.setOffloadPort(portId);
+  setOffloadPort(portId: number, native?: NativeOffload): void {
+    if (!this.isClosed) this.io.setOffloadPort(portId, native);
   }
 
   close(): void {

@@ -13,17 +13,17 @@ import { createNativeKeypairSlots, nativeSlotId } from '../../switch/offload/nat
 import { loadAddon } from '../../switch/port/addon.js';
 import { runReplaySuite } from '../support/replay-suite.js';
 
-const addon = loadAddon();
+const native = loadAddon().createOffload();
 const VERDICTS: readonly ReplayVerdict[] = ['ok', 'replayed-counter', 'out-of-window', 'counter-limit'];
 const key = (): Uint8Array => new Uint8Array(randomBytes(32));
 const clock = { now: () => 1_000 };
 
 function nativeWindow(): ReplayWindow & { check(lo: number, hi: number): ReplayVerdict; free(): void } {
-  const id = addon.slotCreate(key(), key(), randomBytes(4).readUInt32LE(0), 7, Infinity, Infinity, Infinity);
+  const id = native.slotCreate(key(), key(), randomBytes(4).readUInt32LE(0), 7, Infinity, Infinity, Infinity);
   return {
-    validate: (lo, hi) => VERDICTS[addon.slotReplay(id, lo, hi)]!,
-    check: (lo, hi) => VERDICTS[addon.slotReplay(id, lo, hi, false)]!,
-    free: () => void addon.slotFree(id),
+    validate: (lo, hi) => VERDICTS[native.slotReplay(id, lo, hi)]!,
+    check: (lo, hi) => VERDICTS[native.slotReplay(id, lo, hi, false)]!,
+    free: () => void native.slotFree(id),
   };
 }
 
@@ -53,7 +53,7 @@ describe('native keypair slots', () => {
   });
 
   it('seal and open agree with the pure JS keypair (and both windows)', () => {
-    const provider = createNativeKeypairSlots(addon, clock);
+    const provider = createNativeKeypairSlots(native, clock);
     for (let i = 0; i < 50; i++) {
       const sendKey = key();
       const receiveKey = key();
@@ -88,14 +88,14 @@ describe('native keypair slots', () => {
   });
 
   it('refuses bad argument shapes without throwing', () => {
-    expect(addon.slotCreate(new Uint8Array(31), key(), 1, 2, 1, 1, 1)).toBe(-1);
-    expect(addon.slotSeal(999_999, new Uint8Array(4), new Uint8Array(48), 12)).toBe(-1);
-    expect(addon.slotOpen(999_999, 0, 0, new Uint8Array(32), new Uint8Array(16))).toBe(false);
-    const id = addon.slotCreate(key(), key(), 99, 2, Infinity, Infinity, Infinity);
-    expect(addon.slotSeal(id, new Uint8Array(4), new Uint8Array(10), 12)).toBe(-1); // out too small
-    expect(addon.slotOpen(id, 0, 0, new Uint8Array(8), new Uint8Array(16))).toBe(false); // runt box
-    expect(addon.slotFree(id)).toEqual([0, 0, 0, 0]);
-    expect(addon.offloadFlowInstall(0, 1, 2, 12345)).toBe(-1); // no such out-port
+    expect(native.slotCreate(new Uint8Array(31), key(), 1, 2, 1, 1, 1)).toBe(-1);
+    expect(native.slotSeal(999_999, new Uint8Array(4), new Uint8Array(48), 12)).toBe(-1);
+    expect(native.slotOpen(999_999, 0, 0, new Uint8Array(32), new Uint8Array(16))).toBe(false);
+    const id = native.slotCreate(key(), key(), 99, 2, Infinity, Infinity, Infinity);
+    expect(native.slotSeal(id, new Uint8Array(4), new Uint8Array(10), 12)).toBe(-1); // out too small
+    expect(native.slotOpen(id, 0, 0, new Uint8Array(8), new Uint8Array(16))).toBe(false); // runt box
+    expect(native.slotFree(id)).toEqual([0, 0, 0, 0]);
+    expect(native.flowInstall(0, 1, 2, 12345)).toBe(-1); // no such out-port
   });
 });
 

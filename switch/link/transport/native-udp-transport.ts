@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import type { NativeAddon, NativeUdpCounters, NativeUdpHandle } from '../../port/addon.js';
+import type { NativeAddon, NativeOffload, NativeUdpCounters, NativeUdpHandle } from '../../port/addon.js';
 import type { Endpoint } from './endpoint.js';
 import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
 import {
@@ -68,6 +68,11 @@ export interface NativeUdpTransport extends Transport {
   nativeCounters(): NativeUdpCounters;
   /** The addon handle (after start(), until close()), for the flow offload (switch/offload/). */
   nativeHandle(): NativeUdpHandle | undefined;
+  /**
+   * Offers received datagrams to `native`'s fast path first, and lets its links send on this socket (undefined:
+   * off). Kept for a handle that start() opens later; close() detaches it.
+   */
+  setOffload(native: NativeOffload | undefined): void;
   /** The sockaddr send() would use for `to` (cached per Endpoint object), or null when unreachable. */
   sockaddrOf(to: Endpoint): Uint8Array | null;
 }
@@ -93,6 +98,7 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
   private sockaddrs = new WeakMap<Endpoint, Uint8Array | null>();
   private sockaddrCount = 0;
   private readonly one: Uint8Array[] = [];
+  private offload: NativeOffload | undefined;
 
   constructor(
     private readonly options: NativeUdpTransportOptions,
@@ -133,6 +139,7 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
     this.handle = handle;
     this.bytes = new Uint8Array(handle.buffer);
     this.sink = sink;
+    if (this.offload !== undefined && !this.offload.isClosed) handle.setOffload(this.offload);
     handle.start(this.onMessages, this.onError);
     this.bound = { transport: 'udp', host, port: handle.localPort() };
     return Promise.resolve();
@@ -198,7 +205,8 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
     this.sink = undefined;
     const handle = this.handle;
     this.handle = undefined;
-    handle?.close();
+    this.offload = undefined;
+    handle?.close(); // detaches it from its offload too
     return Promise.resolve();
   }
 
@@ -208,6 +216,12 @@ class NativeUdpSocketTransport implements NativeUdpTransport {
 
   nativeHandle(): NativeUdpHandle | undefined {
     return this.isClosed ? undefined : this.handle;
+  }
+
+  setOffload(native: NativeOffload | undefined): void {
+    if (this.isClosed) return;
+    this.offload = native;
+    this.handle?.setOffload(native === undefined || native.isClosed ? null : native);
   }
 
   sockaddrOf(to: Endpoint): Uint8Array | null {

@@ -7,7 +7,11 @@
 //   new IoHandle(fd, isPacket, batchFrames, maxFrameBytes)   (see io-handle.h)
 //   new UdpHandle(host, port, batchMessages, maxDatagramBytes, rcvbufBytes, sndbufBytes)  (udp-handle.h)
 //   aeadSeal / aeadOpen / aeadInfo                           (ChaCha20-Poly1305, aead.h)
+//   createOffload()                            → NativeOffload (flow table, keypair slots, links: offload.h)
 //
+// Nothing here is per process: what the addon keeps for an environment (a main thread, a worker) is
+// its instance data (AddonData below), what it keeps for one switch a NativeOffload; two environments
+// or two switches never see each other's state.
 // Failures throw an Error carrying `errno` (number) and `syscall` (string);
 // switch/port/port-errors.ts turns them into typed VswitchErrors.
 #include <errno.h>
@@ -25,6 +29,12 @@
 
 namespace vswitch {
 namespace {
+
+// Per Node environment (napi_set_instance_data): freed when the environment goes away.
+struct AddonData {
+  AeadContexts aead;  // aeadSeal / aeadOpen
+  Napi::FunctionReference offloadClass;
+};
 
 Napi::Value ThrowSys(Napi::Env env, SysResult r) {
   std::string syscall = r.syscall != nullptr ? r.syscall : "unknown";
@@ -111,14 +121,29 @@ Napi::Value InterfaceInfoJs(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// createOffload() → a new, empty NativeOffload of this environment.
+Napi::Value CreateOffloadJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (data == nullptr || data->offloadClass.IsEmpty()) {
+    Napi::Error::New(env, "createOffload: the addon is not initialized in this environment").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return data->offloadClass.New({});
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);  // deleted with the environment
+
   exports.Set("openTap", Napi::Function::New<OpenTapJs>(env, "openTap"));
   exports.Set("openPacket", Napi::Function::New<OpenPacketJs>(env, "openPacket"));
   exports.Set("interfaceInfo", Napi::Function::New<InterfaceInfoJs>(env, "interfaceInfo"));
   exports.Set("IoHandle", IoHandle::Define(env));
   exports.Set("UdpHandle", UdpHandle::Define(env));
-  DefineAead(env, exports);
-  offload::Define(env, exports);
+  DefineAead(env, exports, &data->aead);
+  data->offloadClass = Napi::Persistent(NativeOffload::Define(env));
+  exports.Set("createOffload", Napi::Function::New<CreateOffloadJs>(env, "createOffload"));
   return exports;
 }
 

@@ -80,7 +80,8 @@ IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(
 IoHandle* IoHandle::Unwrap(Napi::Object wrapper) { return UnwrapTagged<IoHandle>(wrapper, kIoHandleTag, "IoHandle"); }
 
 IoHandle::~IoHandle() {
-  offload::ForgetIo(this);
+  if (offload_ != nullptr) offload_->DetachIo(this, offloadPort_);  // offloadRef_ goes with the members
+  offload_ = nullptr;
   if (poll_ != nullptr) {
     CloseUvPoll(poll_);
     poll_ = nullptr;
@@ -152,11 +153,11 @@ uint32_t IoHandle::ReadBatch(int* err, const char** syscall) {
       truncated_++;
       continue;
     }
-    if (offloadPort_ >= 0 && offload::TakeFrame(offloadPort_, dst, static_cast<size_t>(n))) continue;
+    if (offload_ != nullptr && offload_->TakeFrame(offloadPort_, dst, static_cast<size_t>(n))) continue;
     lengths_[count++] = static_cast<uint32_t>(n);
     offset += static_cast<size_t>(n);
   }
-  if (offloadPort_ >= 0) offload::FlushSends();
+  if (offload_ != nullptr) offload_->FlushSends();
   return count;
 }
 
@@ -319,16 +320,47 @@ void IoHandle::CloseFd() {
   }
 }
 
-// setOffloadPort(portId): frames read are offered to the flow table under this in-port, and the port is
-// a flow output; -1 turns both off.
+// setOffloadPort(offload, portId): frames read are offered to offload's flow table under this in-port, and the
+// port is one of its flow outputs. offload null/undefined, or a port id < 0, detaches (as does a closed handle);
+// anything else than a NativeOffload is a TypeError, a closed one an Error. Moving to another offload or port id
+// leaves the previous one first.
 Napi::Value IoHandle::SetOffloadPort(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int32_t port = info.Length() >= 1 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
-  int32_t next = fd_ >= 0 && port >= 0 ? port : -1;
-  if (offloadPort_ >= 0 && offloadPort_ != next) offload::ClearPortOutput(offloadPort_, this);
-  offloadPort_ = next;
-  if (offloadPort_ >= 0) offload::SetPortOutput(offloadPort_, this);  // flushes when the id had another handle
+  Napi::Value target = info.Length() >= 1 ? info[0] : env.Undefined();
+  NativeOffload* next = nullptr;
+  if (!target.IsNull() && !target.IsUndefined()) {
+    next = NativeOffload::FromValue(target);  // else a TypeError
+    if (next == nullptr) return env.Undefined();
+    if (next->IsClosed()) {
+      Napi::Error::New(env, "setOffloadPort: the NativeOffload is closed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  int32_t port = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : -1;
+  if (fd_ < 0 || port < 0) next = nullptr;
+  if (next == nullptr) port = -1;
+  if (next == offload_ && port == offloadPort_) return env.Undefined();  // the same again changes nothing
+  LeaveOffload();
+  if (next != nullptr) {
+    next->AttachIo(this, port);  // flushes when the id had another handle
+    offload_ = next;
+    offloadPort_ = port;
+    offloadRef_ = Napi::Persistent(target.As<Napi::Object>());
+  }
   return env.Undefined();
+}
+
+void IoHandle::LeaveOffload() {
+  if (offload_ != nullptr) offload_->DetachIo(this, offloadPort_);
+  offload_ = nullptr;
+  offloadPort_ = -1;
+  offloadRef_.Reset();
+}
+
+void IoHandle::OffloadGone(bool canTouchJs) {
+  offload_ = nullptr;
+  offloadPort_ = -1;
+  if (canTouchJs) offloadRef_.Reset();
 }
 
 bool IoHandle::WriteOne(const uint8_t* data, size_t length) {
@@ -341,9 +373,7 @@ bool IoHandle::WriteOne(const uint8_t* data, size_t length) {
 }
 
 Napi::Value IoHandle::Close(const Napi::CallbackInfo& info) {
-  if (offloadPort_ >= 0) offload::ClearPortOutput(offloadPort_, this);
-  offloadPort_ = -1;
-  offload::ForgetIo(this);
+  LeaveOffload();
   StopPoll();  // libuv requires the poll handle stopped before its fd closes
   if (!isDraining_) {  // else Drain() frees it after the callback returns
     delete asyncContext_;

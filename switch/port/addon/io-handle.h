@@ -12,8 +12,10 @@
 //   drops a frame on a transient error (queue full = a full wire), stops on a
 //   fatal one (device gone) which takeWriteError() then reports.
 // Errors on read stop the poll and are reported once, onError(errno, syscall).
-// Offload (offload.h): with setOffloadPort(id), each frame read is first offered to the flow
-// table; frames it takes never reach JS, and the port becomes a flow output.
+// Offload (offload.h): with setOffloadPort(offload, portId), each frame read is first offered to
+// that NativeOffload's flow table under portId; frames it takes never reach JS, and the port becomes one
+// of its flow outputs. The handle holds a reference to the offload while attached; see offload.h for
+// who detaches whom when either side goes first.
 // close() stops the poll (uv_close, so nothing keeps the process alive) and
 // closes the fd; a non-persistent TAP disappears with it.
 #pragma once
@@ -25,6 +27,8 @@
 #include <cstdint>
 
 namespace vswitch {
+
+class NativeOffload;
 
 class IoHandle : public Napi::ObjectWrap<IoHandle> {
  public:
@@ -38,6 +42,9 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
 
   // Writes one frame now (the offload fast path); false when it was dropped.
   bool WriteOne(const uint8_t* data, size_t length);
+  // Its offload closed or went away (offload.h): the handle runs on without. `canTouchJs` false from a finalizer,
+  // where the reference is left for this handle's own destructor to drop.
+  void OffloadGone(bool canTouchJs);
 
  private:
   Napi::Value GetBuffer(const Napi::CallbackInfo& info);
@@ -56,6 +63,7 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
   uint32_t WritePacket(Napi::Env env, Napi::Array frames);
   void StopPoll();
   void CloseFd();
+  void LeaveOffload();
 
   int fd_ = -1;
   bool isPacket_ = false;
@@ -76,7 +84,11 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
 
   double outgoingIgnored_ = 0;  // frames seen with sll_pkttype == PACKET_OUTGOING
   double truncated_ = 0;        // frames longer than maxFrameBytes, dropped
-  int32_t offloadPort_ = -1;  // the switch port id frames are looked up under (offload.h), or -1
+  // The offload frames are offered to and the switch port id they are looked up under (offload.h): both set, or
+  // nullptr and -1. offloadRef_ keeps the offload's JS object alive while it is set.
+  NativeOffload* offload_ = nullptr;
+  int32_t offloadPort_ = -1;
+  Napi::ObjectReference offloadRef_;
   int writeErrno_ = 0;
   const char* writeSyscall_ = nullptr;
 };

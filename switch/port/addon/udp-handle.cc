@@ -186,7 +186,8 @@ UdpHandle::UdpHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpHandl
 UdpHandle* UdpHandle::Unwrap(Napi::Object wrapper) { return UnwrapTagged<UdpHandle>(wrapper, kUdpHandleTag, "UdpHandle"); }
 
 UdpHandle::~UdpHandle() {
-  offload::ForgetUdp(this);
+  if (offload_ != nullptr) offload_->DetachUdp(this);  // offloadRef_ goes with the members
+  offload_ = nullptr;
   if (poll_ != nullptr) {
     CloseUvPoll(poll_);
     poll_ = nullptr;
@@ -348,7 +349,7 @@ void UdpHandle::Drain(int status) {
   int count = ReceiveBatch(&err);
   if (err == 0 && status < 0) err = -status;
   uint32_t entries = SplitBatch(count);
-  if (isOffload_ && entries > 0) entries = OffloadBatch(entries);
+  if (offload_ != nullptr && entries > 0) entries = OffloadBatch(entries);
   // Every datagram went through the fast path (or none came): JS is not woken at all.
   if (entries == 0 && err == 0) return;
   Napi::Env env = Env();
@@ -541,7 +542,7 @@ uint32_t UdpHandle::OffloadBatch(uint32_t entries) {
   uint32_t kept = 0;
   for (uint32_t i = 0; i < entries; i++) {
     uint32_t* a = addrs_ + i * kAddrWords;
-    if (lengths_[i] <= maxDatagramBytes_ && offload::TakeDatagram(this, data_ + offsets_[i], lengths_[i], a)) continue;
+    if (lengths_[i] <= maxDatagramBytes_ && offload_->TakeDatagram(this, data_ + offsets_[i], lengths_[i], a)) continue;
     if (kept != i) {
       offsets_[kept] = offsets_[i];
       lengths_[kept] = lengths_[i];
@@ -549,15 +550,45 @@ uint32_t UdpHandle::OffloadBatch(uint32_t entries) {
     }
     kept++;
   }
-  offload::FlushSends();
+  offload_->FlushSends();
   return kept;
 }
 
-// setOffload(isOn)
+// setOffload(offload): datagrams are offered to offload's fast path first, and its links may send on this socket
+// (NativeOffload.linkSet); null/undefined detaches (the links through it go). Anything else than a NativeOffload is
+// a TypeError, a closed one an Error; a closed handle stays detached. Moving to another offload leaves the first.
 Napi::Value UdpHandle::SetOffload(const Napi::CallbackInfo& info) {
-  isOffload_ = info.Length() >= 1 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
-  if (!isOffload_) offload::ForgetUdp(this);
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  Napi::Value target = info.Length() >= 1 ? info[0] : env.Undefined();
+  NativeOffload* next = nullptr;
+  if (!target.IsNull() && !target.IsUndefined()) {
+    next = NativeOffload::FromValue(target);  // else a TypeError
+    if (next == nullptr) return env.Undefined();
+    if (next->IsClosed()) {
+      Napi::Error::New(env, "setOffload: the NativeOffload is closed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  if (fd_ < 0) next = nullptr;
+  if (next == offload_) return env.Undefined();
+  LeaveOffload();
+  if (next != nullptr) {
+    next->AttachUdp(this);
+    offload_ = next;
+    offloadRef_ = Napi::Persistent(target.As<Napi::Object>());
+  }
+  return env.Undefined();
+}
+
+void UdpHandle::LeaveOffload() {
+  if (offload_ != nullptr) offload_->DetachUdp(this);
+  offload_ = nullptr;
+  offloadRef_.Reset();
+}
+
+void UdpHandle::OffloadGone(bool canTouchJs) {
+  offload_ = nullptr;
+  if (canTouchJs) offloadRef_.Reset();
 }
 
 void UdpHandle::StopPoll() {
@@ -581,8 +612,7 @@ void UdpHandle::CloseFd() {
 }
 
 Napi::Value UdpHandle::Close(const Napi::CallbackInfo& info) {
-  offload::ForgetUdp(this);
-  isOffload_ = false;
+  LeaveOffload();
   StopPoll();  // libuv requires the poll handle stopped before its fd closes
   if (!isDraining_) {
     delete asyncContext_;

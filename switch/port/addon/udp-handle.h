@@ -29,6 +29,9 @@
 //   syscall. ICMP errors surfacing on recvmmsg (ECONNREFUSED, ...) are counted;
 //   any other receive error stops the poll and is reported once,
 //   onError(errno, syscall).
+// Offload (offload.h): with setOffload(offload), each datagram is first offered to that
+// NativeOffload's fast path, and its links may send on this socket; the handle holds a reference to the
+// offload while attached (see offload.h for who detaches whom when either side goes first).
 // close() stops the poll (uv_close, so nothing keeps the process alive) and
 // closes the socket.
 #pragma once
@@ -45,6 +48,8 @@
 
 namespace vswitch {
 
+class NativeOffload;
+
 class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -57,6 +62,9 @@ class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
 
   // Sends items[0..count) to one destination (GSO runs, sendmmsg chunks); returns how many the kernel took.
   int SendDatagrams(const struct iovec* items, uint32_t count, struct sockaddr* name, socklen_t nameLen);
+  // Its offload closed or went away (offload.h): the handle runs on without. `canTouchJs` false from a finalizer,
+  // where the reference is left for this handle's own destructor to drop.
+  void OffloadGone(bool canTouchJs);
 
  private:
   Napi::Value GetBuffer(const Napi::CallbackInfo& info);
@@ -79,6 +87,7 @@ class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
   uint32_t OffloadBatch(uint32_t entries);
   void StopPoll();
   void CloseFd();
+  void LeaveOffload();
 
   int fd_ = -1;
   bool isIpv6_ = false;
@@ -91,7 +100,10 @@ class UdpHandle : public Napi::ObjectWrap<UdpHandle> {
   uint32_t* offsets_ = nullptr;
   uint32_t* addrs_ = nullptr;
   bool isGro_ = false;
-  bool isOffload_ = false;  // datagrams are offered to the offload fast path (offload.h) first
+  // Datagrams are offered to this offload's fast path first (offload.h), or nullptr; offloadRef_ keeps its JS
+  // object alive while it is set.
+  NativeOffload* offload_ = nullptr;
+  Napi::ObjectReference offloadRef_;
   std::vector<struct iovec> sendItems_;
   size_t gsoRefusedFrom_ = SIZE_MAX;  // segment sizes ≥ this go without GSO
   Napi::Reference<Napi::ArrayBuffer> bufferRef_;

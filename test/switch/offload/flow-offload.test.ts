@@ -1,8 +1,8 @@
 /**
- * FlowOffload's JS half against a fake addon (a JS flow table standing in for offload.cc): what gets
+ * FlowOffload's JS half against a fake NativeOffload (a JS flow table standing in for offload.cc): what gets
  * installed (only 'output' decisions between offloadable ports), what flushes the table (anything that
- * could change a decision, with the counters read back first), and the read-back itself (port and rule
- * counters, MAC refresh, VTTIF, slot traffic).
+ * could change a decision, with the counters read back first), the read-back itself (port and rule
+ * counters, MAC refresh, VTTIF, slot traffic), and that it runs on the NativeOffload it is given.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../../switch/datapath.js';
@@ -10,7 +10,7 @@ import type { Mac } from '../../../switch/frame/mac.js';
 import { createLogger } from '../../../switch/log.js';
 import { FlowOffload } from '../../../switch/offload/flow-offload.js';
 import { SwitchCore } from '../../../switch/pipeline/forward.js';
-import type { NativeAddon, NativeOffloadPoll } from '../../../switch/port/addon.js';
+import type { NativeOffload, NativeOffloadPoll } from '../../../switch/port/addon.js';
 import { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame, testMac } from '../../support/frames.js';
 
@@ -21,14 +21,16 @@ interface FakeFlow {
   bytes: number;
 }
 
-/** The flow-table part of the addon, in JS; `forward` plays a native hit. */
-class FakeAddon {
+/** The flow-table part of a NativeOffload, in JS; `forward` plays a native hit. */
+class FakeNative {
   flows = new Map<string, FakeFlow>();
   outputs = new Map<number, MemoryPort>();
   nextId = 1;
   installs = 0;
   flushes = 0;
   slotRecords: number[] = [];
+  isClosed = false;
+  readonly native = this.asNative();
 
   forward(inPort: number, frame: Uint8Array, src: Mac, dst: Mac): boolean {
     const flow = this.flows.get(`${inPort}/${src}/${dst}`);
@@ -39,14 +41,18 @@ class FakeAddon {
     return true;
   }
 
-  asAddon(): NativeAddon {
+  asNative(): NativeOffload {
+    const self = this;
     const fake = {
-      offloadConfigure: () => {},
-      offloadFlush: () => {
+      get isClosed() {
+        return self.isClosed;
+      },
+      configure: () => {},
+      flush: () => {
         this.flows.clear();
         this.flushes++;
       },
-      offloadFlowInstall: (inPort: number, src: number, dst: number, outPort: number) => {
+      flowInstall: (inPort: number, src: number, dst: number, outPort: number) => {
         if (!this.outputs.has(outPort)) return -1;
         const key = `${inPort}/${src}/${dst}`;
         const existing = this.flows.get(key);
@@ -56,7 +62,7 @@ class FakeAddon {
         this.installs++;
         return flow.id;
       },
-      offloadPoll: (): NativeOffloadPoll => {
+      poll: (): NativeOffloadPoll => {
         const flows: number[] = [];
         for (const f of this.flows.values()) {
           if (f.packets === 0) continue;
@@ -67,25 +73,29 @@ class FakeAddon {
         this.slotRecords = [];
         return { flows: Float64Array.from(flows), slots: Float64Array.from(slots) };
       },
-      offloadCounters: () => ({ txHits: 0, txMisses: 0, txPunts: 0, rxHits: 0, rxPunts: 0, installs: this.installs, flushes: this.flushes, flows: this.flows.size, slots: 0, links: 0 }),
-      offloadLinkRemove: () => {},
+      counters: () => ({ txHits: 0, txMisses: 0, txPunts: 0, rxHits: 0, rxPunts: 0, installs: this.installs, flushes: this.flushes, flows: this.flows.size, slots: 0, links: 0 }),
+      linkRemove: () => {},
     };
-    return fake as unknown as NativeAddon;
+    return fake as unknown as NativeOffload;
   }
 }
 
-/** A memory port that, like TapPort, takes an offload id (and becomes a fake native output). */
+/** A memory port that, like TapPort, takes an offload id in a NativeOffload (and becomes a fake native output there). */
 class OffloadableMemoryPort extends MemoryPort {
+  /** The NativeOffloads it was handed with a port id, in order. */
+  readonly givenNatives: (NativeOffload | undefined)[] = [];
+
   constructor(
     name: string,
-    private readonly fake: FakeAddon,
+    private readonly fake: FakeNative,
   ) {
     super(name);
   }
 
-  setOffloadPort(portId: number): void {
-    if (portId >= 0) this.fake.outputs.set(portId, this);
-    else for (const [id, port] of this.fake.outputs) if (port === this) this.fake.outputs.delete(id);
+  setOffloadPort(portId: number, native?: NativeOffload): void {
+    if (portId >= 0) this.givenNatives.push(native);
+    for (const [id, port] of this.fake.outputs) if (port === this) this.fake.outputs.delete(id);
+    if (portId >= 0 && native === this.fake.native) this.fake.outputs.set(portId, this);
   }
 }
 
@@ -100,12 +110,12 @@ afterEach(() => {
 
 function setUp() {
   let nowMs = 1_000;
-  const fake = new FakeAddon();
+  const fake = new FakeNative();
   const core = new SwitchCore();
   const datapath = new Datapath({ core, clock: { now: () => nowMs }, log: createLogger({ write: () => {} }) });
   const counted: [Mac, Mac, number][] = [];
   datapath.counter = { count: (src, dst, bytes) => void counted.push([src, dst, bytes]) };
-  offload = FlowOffload.start({ addon: fake.asAddon(), datapath, clock: { now: () => nowMs }, log: createLogger({ write: () => {} }) });
+  offload = FlowOffload.start({ native: fake.native, datapath, clock: { now: () => nowMs }, log: createLogger({ write: () => {} }) });
   const p1 = new OffloadableMemoryPort('p1', fake);
   const p2 = new OffloadableMemoryPort('p2', fake);
   const plain = new MemoryPort('plain');
@@ -191,9 +201,38 @@ describe('FlowOffload (JS half, fake addon)', () => {
     expect(got).toEqual([{ localIndex: 1234, txPackets: 3, txBytes: 300, lastTxMs: 995, rxPackets: 2, rxBytes: 224, lastRxMs: 1000 }]);
   });
 
-  it('is one per process: a second start is refused until the first stops', () => {
+  it('runs on the NativeOffload it is given: the ports get that one with their id', () => {
     const t = setUp();
-    const again = FlowOffload.start({ addon: t.fake.asAddon(), datapath: t.datapath, clock: { now: () => 0 }, log: createLogger({ write: () => {} }) });
+    expect(offload!.native).toBe(t.fake.native);
+    expect(t.p1.givenNatives).toEqual([t.fake.native]);
+    expect(t.p2.givenNatives).toEqual([t.fake.native]);
+  });
+
+  it('is one per NativeOffload: a second start on the same one is refused until the first stops; another one starts', () => {
+    const t = setUp();
+    const log = createLogger({ write: () => {} });
+    const again = FlowOffload.start({ native: t.fake.native, datapath: t.datapath, clock: { now: () => 0 }, log });
     expect(again).toBeUndefined();
+
+    // A second switch in the same process, on its own NativeOffload, runs its own offload.
+    const other = new FakeNative();
+    const otherDatapath = new Datapath({ core: new SwitchCore(), clock: { now: () => 0 }, log });
+    const second = FlowOffload.start({ native: other.native, datapath: otherDatapath, clock: { now: () => 0 }, log });
+    expect(second).toBeDefined();
+    expect(second!.native).toBe(other.native);
+    second!.stop();
+
+    offload!.stop();
+    const restarted = FlowOffload.start({ native: t.fake.native, datapath: t.datapath, clock: { now: () => 0 }, log });
+    expect(restarted).toBeDefined();
+    offload = restarted;
+  });
+
+  it('refuses a closed NativeOffload', () => {
+    const log = createLogger({ write: () => {} });
+    const datapath = new Datapath({ core: new SwitchCore(), clock: { now: () => 0 }, log });
+    const closed = new FakeNative();
+    closed.isClosed = true;
+    expect(FlowOffload.start({ native: closed.native, datapath, clock: { now: () => 0 }, log })).toBeUndefined();
   });
 });

@@ -146,6 +146,36 @@ describe('the dashboard in headless Chromium, on the Proxy of a 4-host lab', () 
     }
   }, 180_000);
 
+  it('a page from another origin cannot change anything through the loopback API', async () => {
+    const rulesOf = async () => (await support.labJson<unknown[]>('proxy', 'rule', 'list')).length;
+    const before = await rulesOf();
+    // A page the operator happens to open (served by the browser itself: nothing leaves the namespace) tries what a
+    // CSRF or rebinding page would: a "simple" text/plain POST, a form POST, and a JSON POST (which needs CORS).
+    const evil = await browser!.newPage();
+    await evil.route('http://evil.test/**', (route) =>
+      route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>evil</title><form id=f method=post action="http://127.0.0.1:7000/v1/rules" enctype="text/plain"><input name=x></form>' }),
+    );
+    await evil.goto('http://evil.test/');
+    const rule = JSON.stringify({ src: 'any', dst: support.vmMac(2, 1), target: 'h2', priority: 77 });
+    const outcomes = await evil.evaluate(async (body) => {
+      const tries = [
+        fetch('http://127.0.0.1:7000/v1/rules', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body }),
+        fetch('http://127.0.0.1:7000/v1/rules', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      ];
+      return Promise.all(tries.map((t) => t.then((r) => `answered ${r.type} ${r.status}`, (e: Error) => `failed: ${e.message}`)));
+    }, rule);
+    await evil.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit()).catch(() => undefined);
+    await evil.waitForTimeout(500); // real time: the browser's own requests
+    await evil.close();
+    expect(outcomes).toHaveLength(2);
+    expect(await rulesOf()).toBe(before); // nothing was added, whatever the browser let through
+    // And the daemon itself refuses such a request when it does arrive (not only the browser's policy):
+    const post = `fetch("http://127.0.0.1:7000/v1/rules", { method: "POST", headers: { origin: "http://evil.test", "content-type": "application/json" }, body: ${JSON.stringify(rule)} }).then((r) => console.log(r.status))`;
+    const { stdout } = await support.lab('exec', 'proxy', 'node', '-e', post);
+    expect(stdout.trim()).toBe('403');
+    expect(await rulesOf()).toBe(before);
+  });
+
   it('saves a screenshot to test-artifacts/dashboard.png', async () => {
     // Let one more snapshot land so the throughput labels have two samples.
     await new Promise((r) => setTimeout(r, 1500));

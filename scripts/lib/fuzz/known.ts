@@ -10,7 +10,20 @@ export interface KnownIssue {
   readonly note: string;
 }
 
-export const KNOWN_ISSUES: readonly KnownIssue[] = [];
+export const KNOWN_ISSUES: readonly KnownIssue[] = [
+  {
+    target: 'control',
+    signature: /^OracleViolation: reason longer than/,
+    where: 'switch/overlay/control-messages.ts parseControlMessage, switch/overlay/control-channel.ts receive',
+    note: 'an unknown `t` comes back as `unknown message type ${JSON.stringify(t)}` (up to 60 KB), which the channel logs and uses as a key of its malformed-message counters: a peer grows that table without bound',
+  },
+  {
+    target: 'topology',
+    signature: /^(hang|superlinear) topology long IPv6 endpoint$/,
+    where: 'switch/topology/parser.ts IPV6_PORT',
+    note: '/^\\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\\]:(\\d{1,5})$/ backtracks quadratically on "[" + many ":" (16 KiB: ~0.6 s, 64 KiB: ~11 s), run twice per endpoint token',
+  },
+];
 
 export function knownIssueOf(target: string, signature: string): KnownIssue | undefined {
   return KNOWN_ISSUES.find((k) => k.target === target && k.signature.test(signature));

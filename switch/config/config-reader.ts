@@ -23,11 +23,12 @@ export class ConfigReader {
     private readonly lines: LineCounter,
   ) {}
 
+  /** Throws a ConfigError at the node of `path` (or its nearest parent); 1:1 when the file has none (it is empty). */
   fail(path: Path, problem: string): never {
     const node = this.nodeAt(path);
     const offset = node?.range?.[0];
-    const pos = offset === undefined ? undefined : this.lines.linePos(offset);
-    throw new ConfigError(this.file, formatPath(path), problem, pos?.line, pos?.col);
+    const pos = offset === undefined ? { line: 1, col: 1 } : this.lines.linePos(offset);
+    throw new ConfigError(this.file, formatPath(path), problem, pos.line, pos.col);
   }
 
   has(path: Path): boolean {

@@ -55,6 +55,12 @@ describe('parseConfig', () => {
     expect(err.message).toBe('host.yaml:4:11: ports[0].type: must be one of tap, capture (found "tun")');
   });
 
+  it.each(['', '# only a comment\n', '\n\n'])('points at 1:1 when the file has no content (%j)', (text) => {
+    const err = reject(text);
+    expect([err.line, err.column]).toEqual([1, 1]);
+    expect(err.message).toBe('host.yaml:1:1: the file is empty; it needs at least "name"');
+  });
+
   it('reports YAML syntax errors with a position', () => {
     const err = reject('name: h1\nports: [\n');
     expect(err.line).toBeGreaterThan(0);

@@ -93,10 +93,16 @@ export class ConfigReader {
     return node.items.length;
   }
 
-  /** The plain JS value at `path` (a plugin's free-form options). */
+  /** The plain JS value at `path` (a plugin's free-form options), aliases resolved (at most 100 of them). */
   raw(path: Path): unknown {
     const v = this.value(path);
-    return isNode(v) ? v.toJSON() : v;
+    if (!isNode(v)) return v;
+    try {
+      return v.toJS(this.doc, { maxAliasCount: 100 });
+    } catch (err) {
+      // An alias to no anchor, or one that expands too much (yaml's resource-exhaustion guard).
+      return this.fail(path, `YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 
   private value(path: Path): unknown {

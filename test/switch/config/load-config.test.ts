@@ -189,3 +189,49 @@ describe('parseConfig: 1 MiB values', () => {
     expect(reject(text).message.length).toBeLessThan(400);
   });
 });
+
+describe('parseConfig: what the YAML library cannot take (found by scripts/fuzz)', () => {
+  const plugin = (options: string) => `name: p\nrole: proxy\nplugins:\n  - name: p1\n    module: ./p.mjs\n    options: ${options}\n`;
+
+  it.each([
+    ['flow brackets', `name: h1\nvttif: ${'['.repeat(2000)}${']'.repeat(2000)}\n`, [2, 135]],
+    ['unclosed flow brackets', `name: h1\nvttif: ${'{a: '.repeat(5000)}\n`, [2, 262]],
+    ['"- " items on one line', '- '.repeat(30_000), [1, 257]],
+    ['block indentation', `name: h1\nvttif:\n${Array.from({ length: 200 }, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')}\n`, [130, 130]],
+  ])('refuses nesting deeper than 128 levels (%s) at once, with a position', (_what, text, [line, column]) => {
+    const t0 = performance.now();
+    const err = reject(text);
+    expect(performance.now() - t0).toBeLessThan(100); // was: a stack overflow inside the library after 100-300 ms
+    expect(err.problem).toMatch(/^YAML: nested deeper than 128 levels/);
+    expect([err.line, err.column]).toEqual([line, column]);
+  });
+
+  it('takes nesting up to the limit', () => {
+    const c = parseConfig(plugin(`{ a: ${'['.repeat(100)}1${']'.repeat(100)} }`), 'x');
+    let v: unknown = (c.plugins[0]!.options as { a: unknown }).a;
+    for (let i = 0; i < 100; i++) v = (v as unknown[])[0];
+    expect(v).toBe(1);
+  });
+
+  it('refuses more than 100 aliases before parsing (the library spent ~100 ms on 1000)', () => {
+    const t0 = performance.now();
+    const err = reject(plugin(`{ a: &a [1], b: [${Array(1000).fill('*a').join(',')}] }`));
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(err.problem).toBe('YAML: more than 100 aliases (*name); a config needs none');
+    expect(err.line).toBe(6);
+  });
+
+  it("resolves aliases in a plugin's options (they came back as YAML Alias objects)", () => {
+    const c = parseConfig(plugin('{ anchor: &x { k: 1 }, again: *x }'), 'x');
+    const options = c.plugins[0]!.options as Record<string, unknown>;
+    expect(options).toEqual({ anchor: { k: 1 }, again: { k: 1 } });
+    expect(Object.getPrototypeOf(options['again'])).toBe(Object.prototype);
+  });
+
+  it('refuses an alias to no anchor in the options, at its place', () => {
+    const err = reject(plugin('*nothing'));
+    expect(err.keyPath).toBe('plugins[0].options');
+    expect(err.problem).toMatch(/^YAML: .*nothing/);
+    expect([err.line, err.column]).toEqual([6, 14]);
+  });
+});

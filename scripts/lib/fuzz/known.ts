@@ -23,6 +23,12 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
     where: 'switch/topology/parser.ts IPV6_PORT',
     note: '/^\\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\\]:(\\d{1,5})$/ backtracks quadratically on "[" + many ":" (16 KiB: ~0.6 s, 64 KiB: ~11 s), run twice per endpoint token',
   },
+  {
+    target: 'config',
+    signature: /^hang config( many keys)?$/,
+    where: 'the yaml package (parseDocument), from switch/config/load-config.ts',
+    note: 'linear but slow: ~1–1.3 µs of CPU per byte, so a 64 KiB config (2400 port entries) takes 65–95 ms on an idle machine and over 100 ms on a loaded one; only a smaller size bound or another parser would change it',
+  },
 ];
 
 export function knownIssueOf(target: string, signature: string): KnownIssue | undefined {

@@ -8,7 +8,7 @@
  *   scripts/fuzz --list
  *
  * Defaults: all targets, 1 000 000 inputs each, seed 1, then the super-linearity check up to 1 MiB.
- * --smoke: 3 s per target (at most 100 000 inputs) and the check up to 256 KiB, under 60 s in all.
+ * --smoke: 2 s per target (at most 100 000 inputs) and the check up to 64 KiB, under 60 s in all.
  *
  * Each target runs in a child process (this file with --child), so a fatal error of the process (V8 out of
  * memory, a native abort) or a real hang is caught too: the child writes its progress to a file; when it dies
@@ -41,6 +41,7 @@ interface Options {
   start: number;
   scaling: boolean;
   scalingMax: number;
+  scalingCapMs: number;
   json: string | undefined;
   replay: string | undefined;
   index: number | undefined;
@@ -74,6 +75,7 @@ function parseArgs(argv: string[]): Options {
     start: 0,
     scaling: true,
     scalingMax: 1_048_576,
+    scalingCapMs: 3000,
     json: undefined,
     replay: undefined,
     index: undefined,
@@ -99,6 +101,7 @@ function parseArgs(argv: string[]): Options {
       case '--start': o.start = Math.floor(number(flag, value)); i++; break;
       case '--index': o.index = Math.floor(number(flag, value)); i++; break;
       case '--scaling-max': o.scalingMax = number(flag, value); i++; break;
+      case '--scaling-cap-ms': o.scalingCapMs = number(flag, value); i++; break;
       case '--json': o.json = value ?? usage('--json needs a file'); i++; break;
       case '--replay': o.replay = value ?? usage('--replay needs a file'); i++; break;
       case '--progress-file': o.progressFile = value; i++; break;
@@ -122,9 +125,10 @@ function parseArgs(argv: string[]): Options {
     }
   }
   if (smoke) {
-    o.seconds ??= 3;
+    o.seconds ??= 2;
     o.inputs ??= 100_000;
-    o.scalingMax = Math.min(o.scalingMax, 262_144);
+    o.scalingMax = Math.min(o.scalingMax, 65_536);
+    o.scalingCapMs = 600;
   }
   if (o.inputs === undefined && o.seconds === undefined) o.inputs = 1_000_000;
   return o;
@@ -173,7 +177,7 @@ async function child(o: Options): Promise<void> {
     await send({ type: 'result', result: rest });
   }
   if (o.scaling) {
-    const scaling = await measureScaling(target, { maxBytes: o.scalingMax, seed: o.seed });
+    const scaling = await measureScaling(target, { maxBytes: o.scalingMax, capMs: o.scalingCapMs, seed: o.seed });
     await send({ type: 'scaling', scaling: scaling.map((s) => ({ ...s, findings: s.findings.map(toWire) })) });
   }
   if (fd !== undefined) closeSync(fd);
@@ -216,8 +220,8 @@ function runChild(o: Options, name: string, args: { start: number; inputs: numbe
   if (args.seconds !== undefined) argv.push('--seconds', String(args.seconds));
   if (args.careful) argv.push('--careful');
   if (!args.scaling) argv.push('--no-scaling');
-  argv.push('--scaling-max', String(o.scalingMax));
-  const proc: ChildProcess = fork(THIS_FILE, argv, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+  argv.push('--scaling-max', String(o.scalingMax), '--scaling-cap-ms', String(o.scalingCapMs));
+  const proc: ChildProcess = fork(THIS_FILE, argv, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096', '--expose-gc'] });
   const outcome: ChildOutcome = { result: undefined, scaling: undefined, findings: [], death: undefined, stderr: '', lastIndex: args.start, lastInput: undefined };
   proc.stderr?.on('data', (d: Buffer) => (outcome.stderr = (outcome.stderr + d.toString()).slice(-8000)));
   proc.on('message', (m: ChildMessage) => {

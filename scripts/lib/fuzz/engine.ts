@@ -50,6 +50,8 @@ export interface RunOptions {
   /** Report progress (with the encoded input) before every input. */
   readonly careful?: boolean;
   readonly onFinding?: (finding: Finding) => void;
+  /** Indices not to run (inputs that killed an earlier process of this run: a restart replays past them). */
+  readonly skip?: ReadonlySet<number>;
 }
 
 export interface RunResult {
@@ -144,6 +146,7 @@ export async function runTarget<I>(target: FuzzTarget<I>, options: RunOptions): 
   if (target.reset) await target.reset();
   if (every !== undefined && start % every !== 0) {
     for (let i = start - (start % every); i < start; i++) {
+      if (options.skip?.has(i)) continue;
       const outcome = settle(target, target.generate(inputRng(seed, target.name, i), i));
       if (isPromise(outcome)) await outcome;
     }
@@ -154,6 +157,11 @@ export async function runTarget<I>(target: FuzzTarget<I>, options: RunOptions): 
   let count = 0;
   while (count < maxInputs && performance.now() < deadline) {
     if (every !== undefined && index !== start && index % every === 0 && target.reset) await target.reset();
+    if (options.skip?.has(index)) {
+      index++;
+      count++;
+      continue;
+    }
     const input = target.generate(inputRng(seed, target.name, index), index);
     const size = target.size(input);
     if (options.onProgress && (count % progressEvery === 0 || options.careful)) {

@@ -28,6 +28,7 @@ import { describeError, replayInput, runTarget, type Finding, type RunResult } f
 import { knownIssueOf } from './known.js';
 import { measureScaling, type ScalingResult } from './scaling.js';
 import { makeTarget, TARGET_NAMES } from './targets/index.js';
+import type { AnyTarget } from './target.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const STALL_MS = 10_000;
@@ -50,6 +51,10 @@ interface Options {
   careful: boolean;
   progressFile: string | undefined;
   artifacts: string;
+  /** Self-test of the watchdog: the child aborts (or spins forever) at this input index. */
+  dieAt: { index: number; how: 'abort' | 'spin' } | undefined;
+  /** Inputs that killed an earlier child (not run again). */
+  skip: number[];
 }
 
 const USAGE = `usage:
@@ -84,6 +89,8 @@ function parseArgs(argv: string[]): Options {
     careful: false,
     progressFile: undefined,
     artifacts: join(packageRoot(), 'test-artifacts', 'fuzz'),
+    dieAt: undefined,
+    skip: [],
   };
   let smoke = false;
   const number = (flag: string, value: string | undefined): number => {
@@ -114,6 +121,9 @@ function parseArgs(argv: string[]): Options {
         i++;
         break;
       }
+      case '--selftest-abort-at': o.dieAt = { index: Math.floor(number(flag, value)), how: 'abort' }; i++; break;
+      case '--selftest-spin-at': o.dieAt = { index: Math.floor(number(flag, value)), how: 'spin' }; i++; break;
+      case '--skip': o.skip = (value ?? '').split(',').filter((x) => x !== '').map(Number); i++; break;
       case '--smoke': smoke = true; break;
       case '--no-scaling': o.scaling = false; break;
       case '--list': o.list = true; break;
@@ -136,6 +146,26 @@ function parseArgs(argv: string[]): Options {
 
 // ---- child: one target, in-process ----------------------------------------------------------------
 
+/** --selftest-abort-at / --selftest-spin-at: the target kills or hangs its process at one index (tests the watchdog). */
+function withSelfTest(target: AnyTarget, dieAt: Options['dieAt']): AnyTarget {
+  if (!dieAt) return target;
+  let current = -1;
+  return {
+    ...target,
+    generate: (rng, index) => {
+      current = index;
+      return target.generate(rng, index);
+    },
+    execute: (input) => {
+      if (current === dieAt.index) {
+        if (dieAt.how === 'abort') process.abort();
+        for (;;);
+      }
+      return target.execute(input);
+    },
+  };
+}
+
 interface ChildMessage {
   type: 'finding' | 'result' | 'scaling';
   finding?: WireFinding;
@@ -149,7 +179,7 @@ const fromWire = (f: WireFinding): Finding => ({ ...f, input: new Uint8Array(Buf
 
 async function child(o: Options): Promise<void> {
   const name = o.targets[0]!;
-  const target = makeTarget(name);
+  const target = withSelfTest(makeTarget(name), o.dieAt);
   const send = (m: ChildMessage): Promise<void> => new Promise((done) => (process.send ? process.send(m, () => done()) : done()));
   const fd = o.progressFile ? openSync(o.progressFile, 'w') : undefined;
   const position = Buffer.alloc(8);
@@ -169,6 +199,7 @@ async function child(o: Options): Promise<void> {
       ...(o.inputs !== undefined ? { inputs: o.inputs } : {}),
       ...(o.seconds !== undefined ? { seconds: o.seconds } : {}),
       careful: o.careful,
+      skip: new Set(o.skip),
       ...(onProgress ? { onProgress } : {}),
       onFinding: (f) => void pending.push(send({ type: 'finding', finding: toWire(f) })),
     });
@@ -211,7 +242,7 @@ interface ChildOutcome {
   lastInput: Uint8Array | undefined;
 }
 
-function runChild(o: Options, name: string, args: { start: number; inputs: number | undefined; seconds: number | undefined; careful: boolean; scaling: boolean }): Promise<ChildOutcome> {
+function runChild(o: Options, name: string, args: { start: number; inputs: number | undefined; seconds: number | undefined; careful: boolean; scaling: boolean; skip: number[] }): Promise<ChildOutcome> {
   const progressFile = join(tmpdir(), `vswitch-fuzz-${process.pid}-${name}.progress`);
   rmSync(progressFile, { force: true });
   rmSync(`${progressFile}.input`, { force: true });
@@ -219,6 +250,8 @@ function runChild(o: Options, name: string, args: { start: number; inputs: numbe
   if (args.inputs !== undefined) argv.push('--inputs', String(args.inputs));
   if (args.seconds !== undefined) argv.push('--seconds', String(args.seconds));
   if (args.careful) argv.push('--careful');
+  if (args.skip.length > 0) argv.push('--skip', args.skip.join(','));
+  if (o.dieAt) argv.push(o.dieAt.how === 'abort' ? '--selftest-abort-at' : '--selftest-spin-at', String(o.dieAt.index));
   if (!args.scaling) argv.push('--no-scaling');
   argv.push('--scaling-max', String(o.scalingMax), '--scaling-cap-ms', String(o.scalingCapMs));
   const proc: ChildProcess = fork(THIS_FILE, argv, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096', '--expose-gc'] });
@@ -274,10 +307,11 @@ async function fuzzTarget(o: Options, name: string): Promise<TargetReport> {
   let start = o.start;
   const end = o.inputs === undefined ? Number.POSITIVE_INFINITY : o.start + o.inputs;
   let needScaling = o.scaling;
+  const skip: number[] = [];
   for (;;) {
     const left = o.seconds === undefined ? undefined : Math.max(0, o.seconds - (Date.now() - started) / 1000);
     const inputs = end === Number.POSITIVE_INFINITY ? undefined : end - start;
-    const out = await runChild(o, name, { start, inputs, seconds: left, careful: false, scaling: needScaling });
+    const out = await runChild(o, name, { start, inputs, seconds: left, careful: false, scaling: needScaling, skip });
     report.findings.push(...out.findings);
     if (out.result) merge(report, out.result);
     if (out.scaling) {
@@ -290,7 +324,8 @@ async function fuzzTarget(o: Options, name: string): Promise<TargetReport> {
     const from = out.result ? end : out.lastIndex; // died during scaling: nothing to replay
     let culprit: { index: number; input: Uint8Array | undefined; death: string; stderr: string } | undefined;
     if (!out.result) {
-      const careful = await runChild(o, name, { start: from, inputs: 256, seconds: undefined, careful: true, scaling: false });
+      report.inputs += Math.max(0, out.lastIndex - start); // run before the death, not reported by the dead child
+      const careful = await runChild(o, name, { start: from, inputs: 256, seconds: undefined, careful: true, scaling: false, skip });
       report.findings.push(...careful.findings);
       culprit = careful.death ? { index: careful.lastIndex, input: careful.lastInput, death: careful.death, stderr: careful.stderr } : undefined;
       if (careful.result) merge(report, careful.result);
@@ -312,6 +347,7 @@ async function fuzzTarget(o: Options, name: string): Promise<TargetReport> {
     if (isHang) report.hangs++;
     else report.crashes++;
     if (report.restarts >= MAX_RESTARTS || (out.result && !needScaling)) break;
+    skip.push(culprit ? culprit.index : from);
     start = (culprit ? culprit.index : from) + 1;
     if (start >= end && !needScaling) break;
     if (o.seconds !== undefined && (Date.now() - started) / 1000 >= o.seconds && !needScaling) break;

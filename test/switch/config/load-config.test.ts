@@ -206,6 +206,17 @@ describe('parseConfig: what the YAML library cannot take (found by scripts/fuzz)
     expect([err.line, err.column]).toEqual([line, column]);
   });
 
+  it('refuses a duplicate key at its place, in time linear in the keys (the library compared each with every earlier one)', () => {
+    const keys = Array.from({ length: 12_000 }, (_, i) => `      k${i}: ${i}`).join('\n');
+    const t0 = performance.now();
+    const c = parseConfig(plugin(`\n${keys}`), 'x');
+    expect(performance.now() - t0).toBeLessThan(1000); // was ~1.5 s: 72 million key comparisons
+    expect(Object.keys(c.plugins[0]!.options)).toHaveLength(12_000);
+    const err = reject('name: h1\nlog: { level: info }\nname: h2\n');
+    expect(err.message).toBe('host.yaml:3:1: YAML syntax: Map keys must be unique');
+    expect(reject('name: h1\nvttif: { 1: a, "1": b, 1: c }\n').column).toBe(24);
+  });
+
   it('takes nesting up to the limit', () => {
     const c = parseConfig(plugin(`{ a: ${'['.repeat(100)}1${']'.repeat(100)} }`), 'x');
     let v: unknown = (c.plugins[0]!.options as { a: unknown }).a;

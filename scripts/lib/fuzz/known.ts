@@ -25,7 +25,7 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
   },
   {
     target: 'config',
-    signature: /^hang config( many keys)?$/,
+    signature: /^hang config( many keys| one mapping, many keys)?$/,
     where: 'the yaml package (parseDocument), from switch/config/load-config.ts',
     note: 'linear but slow: ~1–1.3 µs of CPU per byte, so a 64 KiB config (2400 port entries) takes 65–95 ms on an idle machine and over 100 ms on a loaded one; only a smaller size bound or another parser would change it',
   },

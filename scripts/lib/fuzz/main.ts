@@ -192,7 +192,7 @@ async function child(o: Options): Promise<void> {
           if (input) writeFileSync(`${o.progressFile}.input`, input);
         };
   const pending: Promise<void>[] = [];
-  if (o.inputs === undefined || o.inputs > 0) {
+  {
     const result = await runTarget(target, {
       seed: o.seed,
       startIndex: o.start,
@@ -346,7 +346,7 @@ async function fuzzTarget(o: Options, name: string): Promise<TargetReport> {
     report.findings.push(finding);
     if (isHang) report.hangs++;
     else report.crashes++;
-    if (report.restarts >= MAX_RESTARTS || (out.result && !needScaling)) break;
+    if (report.restarts >= MAX_RESTARTS || out.result) break; // died in the super-linearity check: not retried
     skip.push(culprit ? culprit.index : from);
     start = (culprit ? culprit.index : from) + 1;
     if (start >= end && !needScaling) break;
@@ -423,7 +423,7 @@ async function parent(o: Options): Promise<number> {
   const scalingLines: string[] = [];
   for (const r of reports) {
     for (const s of r.scaling) {
-      const pts = s.points.map((p) => `${p.bytes >= 1_048_576 ? `${p.bytes / 1_048_576}M` : `${Math.round(p.bytes / 1024)}K`}:${p.ms.toFixed(1)}`).join(' ');
+      const pts = s.points.map((p) => `${p.bytes >= 1_000_000 ? `${(p.bytes / 1_048_576).toFixed(1)}M` : `${Math.round(p.bytes / 1024)}K`}:${p.ms.toFixed(1)}`).join(' ');
       scalingLines.push(`  ${pad(r.target, 15)} ${pad(s.family, 32)} k=${s.exponent === undefined ? ' -  ' : s.exponent.toFixed(2)} ${s.superlinear ? 'SUPER-LINEAR' : 'ok          '} ${pts} ms`);
     }
   }

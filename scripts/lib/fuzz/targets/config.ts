@@ -180,6 +180,7 @@ export function configTarget(): FuzzTarget<string> {
       { name: 'deep block nesting', make: (n) => `name: h1\nvttif:\n${Array.from({ length: Math.floor(Math.sqrt(n)) }, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')}\n` },
       { name: 'long key (edit distance)', make: (n) => `name: h1\n${'p'.repeat(n)}: 1\n` },
       { name: 'many keys', make: (n) => `name: h1\nports:\n${'  - { name: t, type: tap }\n'.repeat(Math.floor(n / 27))}` },
+      { name: 'one mapping, many keys', make: (n) => `name: h1\nrole: proxy\nplugins:\n  - name: p\n    module: m\n    options:\n${Array.from({ length: Math.floor(n / 16) }, (_, i) => `      k${i}: ${i}`).join('\n')}\n` },
       { name: 'run of spaces', make: (n) => `name: h1${' '.repeat(n)}\n` },
       { name: 'run of dashes', make: (n) => '- '.repeat(Math.floor(n / 2)) },
       { name: 'many aliases', make: (n) => `name: h1\nrole: proxy\nplugins:\n  - name: p\n    module: m\n    options: { a: &a [1], b: [${Array(Math.max(1, Math.floor(n / 4))).fill('*a').join(',')}] }\n` },

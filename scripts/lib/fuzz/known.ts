@@ -12,18 +12,6 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    target: 'control',
-    signature: /^OracleViolation: reason longer than/,
-    where: 'switch/overlay/control-messages.ts parseControlMessage, switch/overlay/control-channel.ts receive',
-    note: 'an unknown `t` comes back as `unknown message type ${JSON.stringify(t)}` (up to 60 KB), which the channel logs and uses as a key of its malformed-message counters: a peer grows that table without bound',
-  },
-  {
-    target: 'topology',
-    signature: /^(hang|superlinear) topology long IPv6 endpoint$/,
-    where: 'switch/topology/parser.ts IPV6_PORT',
-    note: '/^\\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\\]:(\\d{1,5})$/ backtracks quadratically on "[" + many ":" (16 KiB: ~0.6 s, 64 KiB: ~11 s), run twice per endpoint token',
-  },
-  {
     target: 'config',
     signature: /^hang config( many keys| one mapping, many keys)?$/,
     where: 'the yaml package (parseDocument), from switch/config/load-config.ts',

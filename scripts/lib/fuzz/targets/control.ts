@@ -2,11 +2,21 @@
  * Control messages → parseControlMessage (switch/overlay/control-messages.ts) with VTTIF's extensions
  * (plugins/vttif/control-extensions.ts: `matrix`, `vttif-rate`), on the bytes a link delivers.
  *
- * Oracle: never throws; { ok: false, reason } with a short reason (the channel counts malformed messages by
- * reason and logs it, so a reason that echoes the input grows that table without bound), or { ok: true } with
- * a message of the declared shape that encodes again (encodeControlMessage) and parses back to itself.
+ * Oracle: never throws; { ok: false, reason, detail } with a reason of the fixed set (CONTROL_DROP_REASONS or
+ * "<extension>-invalid": the channel counts refusals by reason, so a reason that echoes the input would grow
+ * that table without bound) and a detail of at most MAX_DETAIL_CHARS, or { ok: true } with a message of the
+ * declared shape that encodes again (encodeControlMessage) and parses back to itself.
  */
-import { encodeControlMessage, parseControlMessage, PRIMITIVE_OPS, controlExtensions, type ControlMessage } from '../../../../switch/overlay/control-messages.js';
+import {
+  CONTROL_DROP_REASONS,
+  controlExtensions,
+  encodeControlMessage,
+  MAX_DETAIL_CHARS,
+  parseControlMessage,
+  PRIMITIVE_OPS,
+  type ControlId,
+  type ControlMessage,
+} from '../../../../switch/overlay/control-messages.js';
 import { VTTIF_CONTROL_EXTENSIONS } from '../../../../plugins/vttif/control-extensions.js';
 import { isValidMatrixUpdate, type MatrixUpdate } from '../../../../plugins/vttif/matrix.js';
 import { deepJson, fromShape, jsonText, randomJson, type Json, type JsonVocabulary, type Shape } from '../json-gen.js';
@@ -15,29 +25,74 @@ import type { Rng } from '../rng.js';
 import { bytesCodec, check, type FuzzTarget } from '../target.js';
 import { matrixUpdateShape, MATRIX_VOCABULARY } from './matrix.js';
 
-/** Longest reason a malformed message may come back with. */
-export const MAX_REASON_CHARS = 200;
-
-const MAC = { oneOf: ['02:00:00:00:00:01', '02:00:00:00:00:02', 'ff:ff:ff:ff:ff:ff', '02-00-00-00-00-03', '02:00:00:00:00:0G'] } as const;
+const MAC = { oneOf: ['02:00:00:00:00:01', '02:00:00:00:00:02', 'ff:ff:ff:ff:ff:ff', '02-00-00-00-00-03', '02:00:00:00:00:0G', 'any'] } as const;
+const ID: Shape = { oneOf: [0, 1, 7, 2 ** 53 - 1, 2 ** 53, -1, 1.5, 'ff', '0123456789abcdef0123456789abcdef', 'FF', 'x', ''] };
+const COUNT: Shape = { oneOf: [0, 1, 5, 2 ** 53 - 1, -1, 1.5] };
+const DROPS: Shape = { make: (rng) => (rng.bool(0.8) ? { runt: rng.int(5) } : rng.pick<Json>([{}, { proto: 1 }, { 'a b': 1 }, [], { x: -1 }])) };
+const INTERFACE: Shape = {
+  fields: {
+    name: { oneOf: ['tap0', 'h2', '', 'x'.repeat(65)] },
+    kind: { oneOf: ['tap', 'capture', 'memory', 'link', 'tun'] },
+    state: { oneOf: ['up', 'down'] },
+    lastError: { oneOf: ['EIO', 'x'.repeat(1025)] },
+    rxFrames: COUNT,
+    rxBytes: COUNT,
+    txFrames: COUNT,
+    txBytes: COUNT,
+    drops: DROPS,
+  },
+  optional: ['lastError'],
+};
+const LINK: Shape = {
+  fields: {
+    name: { oneOf: ['proxy', 'h2'] },
+    publicKey: { oneOf: ['m27sy1It46pvVHoaX1hlMHuX+8oGyVVdoo8y03MUTwg=', 'x'.repeat(65)] },
+    state: { oneOf: ['up', 'connecting'] },
+    mode: { oneOf: ['udp', 'tcp', 'auto'] },
+    transport: { oneOf: ['udp', 'tcp'] },
+    endpoint: { oneOf: ['udp:198.18.0.1:51820', 'x'.repeat(81)] },
+    lastHandshakeAt: { oneOf: ['2026-01-01T00:00:00.000Z'] },
+    owner: { oneOf: ['config', 'proxy:fastpath'] },
+    rxBytes: COUNT,
+    txBytes: COUNT,
+    rxPackets: COUNT,
+    txPackets: COUNT,
+    transportSwitches: COUNT,
+    drops: DROPS,
+  },
+  optional: ['endpoint', 'lastHandshakeAt', 'owner'],
+};
+const RULE: Shape = {
+  fields: {
+    id: COUNT,
+    src: MAC,
+    dst: { oneOf: ['any', 'none', '02:00:00:00:00:01', 'ANY'] },
+    target: { oneOf: ['h2', 'tap0'] },
+    priority: { oneOf: [0, -5, 1.5] },
+    owner: { oneOf: ['config', 'api'] },
+    hitFrames: COUNT,
+    hitBytes: COUNT,
+  },
+};
 const SHAPES: Record<string, Shape> = {
-  hb: { fields: { t: { oneOf: ['hb'] }, name: { oneOf: ['h1', 'proxy', ''] }, role: { oneOf: ['host', 'proxy', 'peer'] } } },
+  hb: { fields: { t: { oneOf: ['hb'] }, name: { oneOf: ['h1', 'proxy', '', 'x'.repeat(65)] }, role: { oneOf: ['host', 'proxy', 'peer'] } } },
   req: {
     fields: {
       t: { oneOf: ['req'] },
-      id: { oneOf: [0, 1, 7, 2 ** 53 - 1, 2 ** 53, -1, 1.5] },
+      id: ID,
       op: { oneOf: [...PRIMITIVE_OPS, 'constructor', 'toString', 'exec'] },
       args: { items: { make: (rng) => randomJson(rng, {}, 2) }, max: 6 },
-      actor: { oneOf: ['proxy', 'api', 'star', ''] },
+      actor: { oneOf: ['proxy', 'api', 'star', '', 'x'.repeat(257)] },
     },
   },
   res: {
     fields: {
       t: { oneOf: ['res'] },
-      id: { oneOf: [0, 1, 2 ** 53 - 1, -1] },
+      id: ID,
       ok: { oneOf: [true, false] },
       result: { make: (rng) => randomJson(rng, {}, 3) },
       error: {
-        fields: { code: { oneOf: ['rule-conflict', 'x'] }, message: { oneOf: ['m', ''] }, field: { oneOf: ['/body/src', 1] }, status: { oneOf: [400, 404, 499, 500, 399, 400.5] } },
+        fields: { code: { oneOf: ['rule-conflict', 'x', '', 'a b'] }, message: { oneOf: ['m', ''] }, field: { oneOf: ['/body/src', 1] }, status: { oneOf: [400, 404, 499, 500, 399, 400.5] } },
         optional: ['field', 'status'],
       },
     },
@@ -47,9 +102,9 @@ const SHAPES: Record<string, Shape> = {
     fields: {
       t: { oneOf: ['report'] },
       name: { oneOf: ['h1', 'h2'] },
-      interfaces: { items: { fields: { name: { oneOf: ['tap0'] }, kind: { oneOf: ['tap', 'link'] }, state: { oneOf: ['up', 'down'] }, rxFrames: { oneOf: [0, 5] } } }, max: 4 },
-      links: { items: { make: (rng) => randomJson(rng, {}, 2) }, max: 4 },
-      rules: { items: { fields: { id: { oneOf: [1] }, src: MAC, dst: { oneOf: ['any', 'none', '02:00:00:00:00:01'] }, target: { oneOf: ['h2'] }, priority: { oneOf: [0, -5] } } }, max: 4 },
+      interfaces: { items: INTERFACE, max: 4 },
+      links: { items: LINK, max: 3 },
+      rules: { items: RULE, max: 4 },
       listen: { fields: { udp: { oneOf: [51820, 0, 65_536, 1.5, '51820'] }, tcp: { oneOf: [443, 65_535, 1] } }, optional: ['udp', 'tcp'] },
     },
     optional: ['listen'],
@@ -73,21 +128,26 @@ function canonical(value: unknown): string {
 
 const extensions = controlExtensions(VTTIF_CONTROL_EXTENSIONS);
 
+const REASONS = new Set<string>([...CONTROL_DROP_REASONS, ...[...extensions.keys()].map((type) => `${type}-invalid`)]);
+const isId = (id: ControlId): boolean => (typeof id === 'string' ? /^[0-9a-f]{1,32}$/.test(id) : Number.isSafeInteger(id) && id >= 0);
+
 function checkMessage(m: ControlMessage): void {
   switch (m.t) {
     case 'hb':
       check(typeof m.name === 'string' && (m.role === 'host' || m.role === 'proxy'), 'hb: shape');
       break;
     case 'req':
-      check(Number.isSafeInteger(m.id) && m.id >= 0 && (PRIMITIVE_OPS as readonly string[]).includes(m.op) && Array.isArray(m.args) && m.args.length <= 4 && typeof m.actor === 'string', 'req: shape');
+      check(isId(m.id) && (PRIMITIVE_OPS as readonly string[]).includes(m.op) && Array.isArray(m.args) && m.args.length <= 4 && typeof m.actor === 'string', 'req: shape');
       break;
     case 'res':
-      check(Number.isSafeInteger(m.id) && typeof m.ok === 'boolean', 'res: shape');
+      check(isId(m.id) && typeof m.ok === 'boolean', 'res: shape');
       if (!m.ok) check(typeof m.error?.code === 'string' && typeof m.error.message === 'string', 'res: error shape');
       if (m.error?.status !== undefined) check(Number.isInteger(m.error.status) && m.error.status >= 400 && m.error.status < 500, 'res: status');
       break;
     case 'report':
       check(typeof m.name === 'string' && Array.isArray(m.interfaces) && Array.isArray(m.links) && Array.isArray(m.rules), 'report: shape');
+      for (const i of m.interfaces) check(typeof i.name === 'string' && Number.isSafeInteger(i.rxFrames) && typeof i.drops === 'object', 'report: interface shape');
+      for (const r of m.rules) check(Number.isSafeInteger(r.id) && Number.isInteger(r.priority) && typeof r.target === 'string', 'report: rule shape');
       for (const port of [m.listen?.udp, m.listen?.tcp]) if (port !== undefined) check(Number.isInteger(port) && port >= 1 && port <= 65_535, 'report: listen port');
       break;
     case 'plugin':
@@ -134,9 +194,9 @@ export function controlTarget(): FuzzTarget<Uint8Array> {
     execute(bytes) {
       const parsed = parseControlMessage(bytes, extensions);
       if (!parsed.ok) {
-        check(typeof parsed.reason === 'string' && parsed.reason.length > 0, 'rejected without a reason');
-        check(parsed.reason.length <= MAX_REASON_CHARS, `reason longer than ${MAX_REASON_CHARS} chars: it echoes the input, and the channel counts malformed messages by reason\n${parsed.reason.length} chars: ${parsed.reason.slice(0, 80)}…`);
-        return `refused:${parsed.reason.replace(/".*"|\d+/g, '…').slice(0, 40)}`;
+        check(REASONS.has(parsed.reason), `reason outside the fixed set (the channel counts refusals by reason)\n${String(parsed.reason).slice(0, 80)}`);
+        check(typeof parsed.detail === 'string' && parsed.detail.length <= MAX_DETAIL_CHARS, `detail longer than ${MAX_DETAIL_CHARS} chars`);
+        return `refused:${parsed.reason}`;
       }
       const message = parsed.message;
       checkMessage(message);

@@ -23,11 +23,12 @@ export class ConfigReader {
     private readonly lines: LineCounter,
   ) {}
 
+  /** Throws a ConfigError at the node of `path` (or its nearest parent); 1:1 when the file has none (it is empty). */
   fail(path: Path, problem: string): never {
     const node = this.nodeAt(path);
     const offset = node?.range?.[0];
-    const pos = offset === undefined ? undefined : this.lines.linePos(offset);
-    throw new ConfigError(this.file, formatPath(path), problem, pos?.line, pos?.col);
+    const pos = offset === undefined ? { line: 1, col: 1 } : this.lines.linePos(offset);
+    throw new ConfigError(this.file, formatPath(path), problem, pos.line, pos.col);
   }
 
   has(path: Path): boolean {
@@ -92,10 +93,16 @@ export class ConfigReader {
     return node.items.length;
   }
 
-  /** The plain JS value at `path` (a plugin's free-form options). */
+  /** The plain JS value at `path` (a plugin's free-form options), aliases resolved (at most 100 of them). */
   raw(path: Path): unknown {
     const v = this.value(path);
-    return isNode(v) ? v.toJSON() : v;
+    if (!isNode(v)) return v;
+    try {
+      return v.toJS(this.doc, { maxAliasCount: 100 });
+    } catch (err) {
+      // An alias to no anchor, or one that expands too much (yaml's resource-exhaustion guard).
+      return this.fail(path, `YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 
   private value(path: Path): unknown {

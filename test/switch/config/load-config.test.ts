@@ -55,6 +55,12 @@ describe('parseConfig', () => {
     expect(err.message).toBe('host.yaml:4:11: ports[0].type: must be one of tap, capture (found "tun")');
   });
 
+  it.each(['', '# only a comment\n', '\n\n'])('points at 1:1 when the file has no content (%j)', (text) => {
+    const err = reject(text);
+    expect([err.line, err.column]).toEqual([1, 1]);
+    expect(err.message).toBe('host.yaml:1:1: the file is empty; it needs at least "name"');
+  });
+
   it('reports YAML syntax errors with a position', () => {
     const err = reject('name: h1\nports: [\n');
     expect(err.line).toBeGreaterThan(0);
@@ -181,5 +187,62 @@ describe('parseConfig: 1 MiB values', () => {
     ['a token', `name: a\napi: { listen: "127.0.0.1:1", tokens: [{ name: t, token: "${'a'.repeat(MiB)}" }] }\n`],
   ])('quotes at most a short piece of %s of 1 MiB in its message', (_what, text) => {
     expect(reject(text).message.length).toBeLessThan(400);
+  });
+});
+
+describe('parseConfig: what the YAML library cannot take (found by scripts/fuzz)', () => {
+  const plugin = (options: string) => `name: p\nrole: proxy\nplugins:\n  - name: p1\n    module: ./p.mjs\n    options: ${options}\n`;
+
+  it.each([
+    ['flow brackets', `name: h1\nvttif: ${'['.repeat(2000)}${']'.repeat(2000)}\n`, [2, 135]],
+    ['unclosed flow brackets', `name: h1\nvttif: ${'{a: '.repeat(5000)}\n`, [2, 262]],
+    ['"- " items on one line', '- '.repeat(30_000), [1, 257]],
+    ['block indentation', `name: h1\nvttif:\n${Array.from({ length: 200 }, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')}\n`, [130, 130]],
+  ])('refuses nesting deeper than 128 levels (%s) at once, with a position', (_what, text, [line, column]) => {
+    const t0 = performance.now();
+    const err = reject(text);
+    expect(performance.now() - t0).toBeLessThan(100); // was: a stack overflow inside the library after 100-300 ms
+    expect(err.problem).toMatch(/^YAML: nested deeper than 128 levels/);
+    expect([err.line, err.column]).toEqual([line, column]);
+  });
+
+  it('refuses a duplicate key at its place, in time linear in the keys (the library compared each with every earlier one)', () => {
+    const keys = Array.from({ length: 12_000 }, (_, i) => `      k${i}: ${i}`).join('\n');
+    const t0 = performance.now();
+    const c = parseConfig(plugin(`\n${keys}`), 'x');
+    expect(performance.now() - t0).toBeLessThan(1000); // was ~1.5 s: 72 million key comparisons
+    expect(Object.keys(c.plugins[0]!.options)).toHaveLength(12_000);
+    const err = reject('name: h1\nlog: { level: info }\nname: h2\n');
+    expect(err.message).toBe('host.yaml:3:1: YAML syntax: Map keys must be unique');
+    expect(reject('name: h1\nvttif: { 1: a, "1": b, 1: c }\n').column).toBe(24);
+  });
+
+  it('takes nesting up to the limit', () => {
+    const c = parseConfig(plugin(`{ a: ${'['.repeat(100)}1${']'.repeat(100)} }`), 'x');
+    let v: unknown = (c.plugins[0]!.options as { a: unknown }).a;
+    for (let i = 0; i < 100; i++) v = (v as unknown[])[0];
+    expect(v).toBe(1);
+  });
+
+  it('refuses more than 100 aliases before parsing (the library spent ~100 ms on 1000)', () => {
+    const t0 = performance.now();
+    const err = reject(plugin(`{ a: &a [1], b: [${Array(1000).fill('*a').join(',')}] }`));
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(err.problem).toBe('YAML: more than 100 aliases (*name); a config needs none');
+    expect(err.line).toBe(6);
+  });
+
+  it("resolves aliases in a plugin's options (they came back as YAML Alias objects)", () => {
+    const c = parseConfig(plugin('{ anchor: &x { k: 1 }, again: *x }'), 'x');
+    const options = c.plugins[0]!.options as Record<string, unknown>;
+    expect(options).toEqual({ anchor: { k: 1 }, again: { k: 1 } });
+    expect(Object.getPrototypeOf(options['again'])).toBe(Object.prototype);
+  });
+
+  it('refuses an alias to no anchor in the options, at its place', () => {
+    const err = reject(plugin('*nothing'));
+    expect(err.keyPath).toBe('plugins[0].options');
+    expect(err.problem).toMatch(/^YAML: .*nothing/);
+    expect([err.line, err.column]).toEqual([6, 14]);
   });
 });

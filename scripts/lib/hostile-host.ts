@@ -1,0 +1,72 @@
+/**
+ * A compromised host, for the trust-boundary e2e test: it takes over a lab host's identity (its config file: key,
+ * Proxy, listen port), joins the star with our own LinkManager, and then sends the Proxy what an attacker would —
+ * reports with null and oversized entries, answers to requests it was never sent (guessed ids), matrices malformed
+ * and oversized, and a flood of control messages — for `--seconds`. Loopback and lab namespaces only.
+ *
+ *   node dist/scripts/lib/hostile-host.js --config /run/vswitch-lab/h2.yaml [--seconds 6]
+ * Prints one JSON line {linkUp, sent: {kind: count}} and exits 0 when its link to the Proxy came up.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadDaemonConfigFile } from '../../daemon/config.js';
+import { systemClock } from '../../switch/clock.js';
+import { LinkManager } from '../../switch/link/link-manager.js';
+import { createUdpTransport } from '../../switch/link/transport/udp-transport.js';
+import { createLogger } from '../../switch/log.js';
+
+function arg(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? process.argv[i + 1] : fallback;
+  if (value === undefined) throw new Error(`missing --${name}`);
+  return value;
+}
+
+const config = loadDaemonConfigFile(arg('config'));
+const seconds = Number(arg('seconds', '6'));
+const proxy = config.peers.find((p) => p.name === config.proxy);
+if (!proxy || !config.privateKey) throw new Error('the config names no Proxy or has no key');
+
+const links = new LinkManager({
+  privateKey: config.privateKey,
+  udp: createUdpTransport({ listen: config.listen.udp }),
+  clock: systemClock,
+  wallClock: Date.now,
+  randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  log: createLogger({ level: 'error' }),
+});
+links.addPeer({ name: proxy.name, publicKey: proxy.publicKey, transport: 'udp', ...(proxy.endpoint ? { udpEndpoint: { transport: 'udp', ...proxy.endpoint } } : {}) });
+await links.start();
+
+const up = (): boolean => links.status()[0]?.state === 'up';
+const deadline = Date.now() + 10_000;
+while (!up() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+const sent: Record<string, number> = {};
+const send = (kind: string, message: unknown): void => {
+  links.sendControl(proxy.name, new TextEncoder().encode(typeof message === 'string' ? message : JSON.stringify(message)));
+  sent[kind] = (sent[kind] ?? 0) + 1;
+};
+const huge = 'x'.repeat(50_000);
+const mac = (i: number) => `02:66:${[i >> 16, (i >> 8) & 255, i & 255, 1].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+
+if (up()) {
+  const end = Date.now() + seconds * 1000;
+  let round = 0;
+  while (Date.now() < end) {
+    round++;
+    send('report-null-link', { t: 'report', name: config.name, interfaces: [], links: [null], rules: [] });
+    send('report-huge-name', { t: 'report', name: config.name, interfaces: [{ name: huge }], links: [], rules: [] });
+    send('report-wrong-types', { t: 'report', name: 7, interfaces: 'all', links: {}, rules: [{ id: 'one' }] });
+    // Answers to requests the Proxy sent to other hosts: ids guessed, as sequential ids once were.
+    for (const id of [round, String(round), round.toString(16).padStart(16, '0')]) send('forged-answer', { t: 'res', id, ok: true, result: [] });
+    send('matrix-malformed', { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: 'nope', dst: mac(1), frames: -1, bytes: 1 }] } });
+    send('matrix-oversized', { t: 'matrix', update: { host: config.name, atMs: Date.now(), entries: Array.from({ length: 3000 }, (_, i) => ({ src: mac(i), dst: mac(i + 1), frames: 1, bytes: 1000 })) } });
+    send('unknown-type', { t: huge.slice(0, 10_000) });
+    send('not-json', '{{{');
+    for (let i = 0; i < 50; i++) send('flood-heartbeat', { t: 'hb', name: config.name });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+console.log(JSON.stringify({ linkUp: up(), sent }));
+await links.stop();
+process.exit(up() ? 0 : 1);

@@ -1,0 +1,60 @@
+/**
+ * One compromised host must not take the overlay down: on a lab of a Proxy and 3 hosts, h2's daemon is replaced by
+ * a hostile one (scripts/lib/hostile-host.ts, with h2's own key) that sends the Proxy malformed reports, answers to
+ * requests it was never asked, malformed and oversized matrices and a flood of control messages. Meanwhile h1v1
+ * pings h3v1 every 100 ms. The Proxy stays up, the other pair loses nothing, and the Proxy's counters say what it
+ * refused, by fixed reason.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Status } from '../../api/wire/schemas.js';
+import { lab, labDownSync, labJson, requireRoot, ROOT, vmIp } from './support/lab.js';
+import { waitFor } from './support/netns.js';
+
+const LAB_DIR = process.env['VSWITCH_LAB_DIR'] ?? '/run/vswitch-lab';
+
+describe('a hostile host on the star', () => {
+  beforeAll(async () => {
+    requireRoot();
+    labDownSync();
+    await lab('up', '--hosts', '3', '--vms-per-host', '1', '--proxy');
+    await waitFor(async () => (await labJson<Status>('proxy', 'status')).links.every((l) => l.state === 'up'), 15_000, 'star up');
+  });
+  afterAll(() => labDownSync());
+
+  it('keeps the Proxy up and every other pair pinging, and counts what it refused', async () => {
+    await lab('stop', 'h2');
+    const hostile = spawn(join(ROOT, 'scripts/lab'), ['exec', 'h2', 'node', join(ROOT, 'dist/scripts/lib/hostile-host.js'), '--config', join(LAB_DIR, 'h2.yaml'), '--seconds', '6'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    hostile.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    hostile.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const done = new Promise<number>((resolve) => hostile.on('close', (code) => resolve(code ?? 1)));
+    // h1v1 → h3v1 while h2 attacks (the hostile host needs ~1 s to handshake; the ping runs through the attack).
+    const ping = lab('exec', 'h1v1', 'ping', '-c', '60', '-i', '0.1', '-W', '1', vmIp(3, 1)).then(
+      (r) => r.stdout,
+      (e: { stdout?: string }) => e.stdout ?? '',
+    );
+    const [code, pingOut] = await Promise.all([done, ping]);
+    expect(code, out).toBe(0);
+    const report = JSON.parse(out.trim().split('\n').at(-1)!) as { linkUp: boolean; sent: Record<string, number> };
+    expect(report.linkUp).toBe(true);
+    expect(report.sent['report-null-link']).toBeGreaterThan(10);
+
+    const received = Number(/(\d+) received/.exec(pingOut)?.[1] ?? 0);
+    expect(received, pingOut).toBe(60);
+
+    const proxy = await labJson<Status>('proxy', 'status'); // the Proxy answers: it did not crash
+    const refused = proxy.refused!.control;
+    console.log(`hostile host: sent ${JSON.stringify(report.sent)}; the Proxy refused ${JSON.stringify(refused)}; h1v1→h3v1 ${received}/60`);
+    expect(refused['report-invalid'] ?? 0).toBeGreaterThan(10);
+    expect((refused['res-unknown-id'] ?? 0) + (refused['res-wrong-peer'] ?? 0) + (refused['res-invalid'] ?? 0)).toBeGreaterThan(10);
+    expect(refused['not-json'] ?? refused['malformed'] ?? Object.values(refused).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // Only fixed reasons: nothing the sender chose became a key.
+    for (const reason of Object.keys(refused)) expect(reason.length).toBeLessThan(40);
+    // h1 and h3 still talk to the Proxy, and the Proxy still relays to them.
+    expect((await labJson<unknown[]>('proxy', 'rule', 'list', '--host', 'h3')).length).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -328,14 +328,7 @@ Napi::Value IoHandle::SetOffloadPort(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Value target = info.Length() >= 1 ? info[0] : env.Undefined();
   NativeOffload* next = nullptr;
-  if (!target.IsNull() && !target.IsUndefined()) {
-    next = NativeOffload::FromValue(target);  // else a TypeError
-    if (next == nullptr) return env.Undefined();
-    if (next->IsClosed()) {
-      Napi::Error::New(env, "setOffloadPort: the NativeOffload is closed").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-  }
+  if (!NativeOffload::FromOptionalOpen(env, target, "setOffloadPort", &next)) return env.Undefined();
   int32_t port = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : -1;
   if (fd_ < 0 || port < 0) next = nullptr;
   if (next == nullptr) port = -1;

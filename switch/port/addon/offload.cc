@@ -215,6 +215,18 @@ NativeOffload* NativeOffload::FromValue(Napi::Value value) {
   return UnwrapTagged<NativeOffload>(value, kNativeOffloadTag, "NativeOffload");
 }
 
+bool NativeOffload::FromOptionalOpen(Napi::Env env, Napi::Value value, const char* what, NativeOffload** next) {
+  *next = nullptr;
+  if (value.IsNull() || value.IsUndefined()) return true;
+  *next = FromValue(value);  // else a TypeError
+  if (*next == nullptr) return false;
+  if ((*next)->IsClosed()) {
+    Napi::Error::New(env, std::string(what) + ": the NativeOffload is closed").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
 // The NativeOffload a slot function is bound to, or nullptr once it went away (answer as closed then).
 NativeOffload* NativeOffload::FromData(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
   void* data = nullptr;

@@ -148,6 +148,9 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   // It hides ObjectWrap::Unwrap, so the method wrappers of node-addon-api (T::Unwrap) check it too.
   static NativeOffload* Unwrap(Napi::Object wrapper);
   static NativeOffload* FromValue(Napi::Value value);
+  // A handle's "attach to this offload" argument: null/undefined = detach (*next = nullptr, true); an open
+  // NativeOffload (true); anything else a TypeError, a closed one an Error naming `what` (false, exception pending).
+  static bool FromOptionalOpen(Napi::Env env, Napi::Value value, const char* what, NativeOffload** next);
 
   bool IsClosed() const { return isClosed_; }
 

@@ -561,14 +561,7 @@ Napi::Value UdpHandle::SetOffload(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Value target = info.Length() >= 1 ? info[0] : env.Undefined();
   NativeOffload* next = nullptr;
-  if (!target.IsNull() && !target.IsUndefined()) {
-    next = NativeOffload::FromValue(target);  // else a TypeError
-    if (next == nullptr) return env.Undefined();
-    if (next->IsClosed()) {
-      Napi::Error::New(env, "setOffload: the NativeOffload is closed").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-  }
+  if (!NativeOffload::FromOptionalOpen(env, target, "setOffload", &next)) return env.Undefined();
   if (fd_ < 0) next = nullptr;
   if (next == offload_) return env.Undefined();
   LeaveOffload();

@@ -67,6 +67,8 @@ export class Daemon {
   /** The parts each plugin started on this daemon, in start order (plugins/plugin.ts). */
   private readonly started = new Map<string, PluginParts>();
   private readonly pluginList: readonly AnyDaemonPlugin[];
+  /** Control-message type → the plugin whose type it is. */
+  private readonly controlOwners: ReadonlyMap<string, string>;
   private readonly startedAtMs: number;
 
   private constructor(
@@ -80,6 +82,8 @@ export class Daemon {
   ) {
     this.startedAtMs = deps.clock.now();
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
+    // Each control-message type belongs to one plugin (controlExtensions refuses a type twice).
+    this.controlOwners = new Map(this.pluginList.flatMap((p) => (p.controlMessages ?? []).map((m) => [m.type, p.name] as const)));
     this.primitives = new LocalPrimitives({
       datapath,
       links: () => this.links,
@@ -295,10 +299,8 @@ export class Daemon {
 
   /** A control message of a plugin's type (decoded and checked by the channel) goes to the plugins that started. */
   private onPluginMessage(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void {
-    for (const [name, parts] of this.started) {
-      if (!this.pluginList.find((p) => p.name === name)?.controlMessages?.some((m) => m.type === type)) continue;
-      parts.onControl?.(peer, type, body, from);
-    }
+    const owner = this.controlOwners.get(type);
+    if (owner !== undefined) this.started.get(owner)?.onControl?.(peer, type, body, from);
   }
 
   /**

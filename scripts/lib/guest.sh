@@ -70,7 +70,7 @@ start_guest() { # VM HOST [incoming]: boots (or, with "incoming", readies for a 
   rm -f "$LAB/$vm@$host".{pid,agent,qmp,console}
   # The hooks reach the host's daemon at its API (the CLI's default, 127.0.0.1:7000 in the host's namespace).
   ip netns exec "${NS}$host" env VSWITCH_API="http://127.0.0.1:$API_PORT" VSWITCH_IFUP_MTU="$mtu" \
-    qemu-system-x86_64 -name "$vm" -machine pc -accel "$accel" -cpu "$cpu" -m 128 -smp 1 \
+    qemu-system-x86_64 -name "$vm" -machine pc -accel "$accel" -cpu "$cpu" -m 256 -smp 1 \
     -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 quiet panic=-1 vs.name=$vm vs.ip=198.19.$h.$v/16 vs.mtu=$mtu" \
@@ -79,6 +79,7 @@ start_guest() { # VM HOST [incoming]: boots (or, with "incoming", readies for a 
     -netdev "tap,id=n0,ifname=vm-$vm,script=$ROOT/bin/vswitch-ifup,downscript=$ROOT/bin/vswitch-ifdown" \
     -device "virtio-net-pci,netdev=n0,mac=02:00:c6:13:$(hex2 "$h"):$(hex2 "$v")" \
     -qmp "unix:$LAB/$vm@$host.qmp,server=on,wait=off" \
+    -virtfs "local,path=/,mount_tag=hostfs,security_model=none,readonly=on,id=hostfs" \
     "${extra[@]}" -daemonize -pidfile "$LAB/$vm@$host.pid" 2>>"$LAB/$vm@$host.qemu.log" ||
     die "QEMU did not start $vm on $host: $(tail -3 "$LAB/$vm@$host.qemu.log")"
   [ -z "$incoming" ] || return 0
@@ -108,9 +109,10 @@ stop_all_guests() {
   done
 }
 
-guest_exec() { # VM CMD...: one command at a time per guest, through its serial agent
+guest_exec() { # VM CMD...: one command at a time per guest, through its serial agent (node: with the host's root)
   local vm=$1 host
   shift
+  [ "$1" != node ] || set -- hostfs "$@"
   host=$(guest_host "$vm")
   exec 9>"$LAB/$vm.exec-lock"
   flock 9

@@ -68,15 +68,18 @@ start_guest() { # VM HOST [incoming]: boots (or, with "incoming", readies for a 
   [ "$accel" = tcg ] || cpu=host
   [ -z "$incoming" ] || extra=(-incoming "tcp:$(underlay_ip "$host"):$MIGRATION_PORT")
   rm -f "$LAB/$vm@$host".{pid,agent,qmp,console}
+  # vnet_hdr=off: without virtio-net headers on the TAP, QEMU offers the guest no checksum or TSO offload, so every
+  # frame the guest sends is a whole, checksummed Ethernet frame — what a capture port takes today (a TSO
+  # super-frame or a frame with its checksum left to the NIC would be refused or arrive broken).
   # The hooks reach the host's daemon at its API (the CLI's default, 127.0.0.1:7000 in the host's namespace).
-  ip netns exec "${NS}$host" env VSWITCH_API="http://127.0.0.1:$API_PORT" VSWITCH_IFUP_MTU="$mtu" \
+  ip netns exec "${NS}$host" env VSWITCH_API="http://127.0.0.1:$API_PORT" VSWITCH_MTU="$mtu" \
     qemu-system-x86_64 -name "$vm" -machine pc -accel "$accel" -cpu "$cpu" -m 256 -smp 1 \
     -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 quiet panic=-1 vs.name=$vm vs.ip=198.19.$h.$v/16 vs.mtu=$mtu" \
     -chardev "file,id=con,path=$LAB/$vm@$host.console" -serial chardev:con \
     -chardev "socket,id=agent,path=$LAB/$vm@$host.agent,server=on,wait=off" -serial chardev:agent \
-    -netdev "tap,id=n0,ifname=vm-$vm,script=$ROOT/bin/vswitch-ifup,downscript=$ROOT/bin/vswitch-ifdown" \
+    -netdev "tap,id=n0,ifname=vm-$vm,vnet_hdr=off,script=$ROOT/bin/vswitch-ifup,downscript=$ROOT/bin/vswitch-ifdown" \
     -device "virtio-net-pci,netdev=n0,mac=02:00:c6:13:$(hex2 "$h"):$(hex2 "$v")" \
     -qmp "unix:$LAB/$vm@$host.qmp,server=on,wait=off" \
     -virtfs "local,path=/,mount_tag=hostfs,security_model=none,readonly=on,id=hostfs" \

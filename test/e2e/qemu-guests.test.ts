@@ -30,7 +30,7 @@ describe('QEMU guests in the lab, attached by the hook alone', () => {
 
   it("has each guest's TAP as a port of its host's daemon, added by QEMU's ifup hook", async () => {
     for (const h of [1, 2]) {
-      const { ports } = await support.labJson<{ ports: PortView[] }>(`h${h}`, 'port', 'list');
+      const ports = await support.labJson<PortView[]>(`h${h}`, 'port', 'list');
       const guest = ports.find((p) => p.name === `vm-h${h}v1`);
       expect(guest, `h${h}'s ports: ${ports.map((p) => p.name).join(', ')}`).toBeDefined();
       expect(guest!.state).toBe('up');
@@ -78,7 +78,7 @@ describe('QEMU guests in the lab, attached by the hook alone', () => {
   it("detaches a guest's port when QEMU exits (its downscript)", async () => {
     await support.lab('stop-guest', 'h2v1');
     await new Promise((r) => setTimeout(r, 500));
-    const { ports } = await support.labJson<{ ports: PortView[] }>('h2', 'port', 'list');
+    const ports = await support.labJson<PortView[]>('h2', 'port', 'list');
     expect(ports.map((p) => p.name)).not.toContain('vm-h2v1');
   });
 });

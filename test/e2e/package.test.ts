@@ -1,16 +1,17 @@
 /**
- * vswitch as an operator installs it: `npm pack` (prepack builds dist/), `npm install -g --prefix` of the tarball
- * (the addon compiled on install, its install script allowed by the tarball's path), then the installed `vswitch`
- * run the way vswitch@.service runs it — user nobody, only CAP_NET_ADMIN and CAP_NET_RAW (ambient and bounding),
- * no new privileges: setpriv for the unit's User=, AmbientCapabilities=, CapabilityBoundingSet= and
- * NoNewPrivileges= — in place of a lab host's daemon: it creates its TAP and its VM pings across the overlay. With
- * one capability dropped, it stops at start naming that capability. The unit the installed package writes passes
- * `systemd-analyze verify`. (The unit's other sandboxing runs only under systemd, which this machine does not boot.)
+ * vswitch as an operator installs it: `npm pack` in a clean copy of the checkout (prepack builds dist/), `npm
+ * install -g --prefix` of the tarball (the addon compiled on install, its install script allowed by the tarball's
+ * path), then the installed `vswitch` run the way vswitch@.service runs it — user nobody, only CAP_NET_ADMIN and
+ * CAP_NET_RAW (ambient and bounding), no new privileges: setpriv for the unit's User=, AmbientCapabilities=,
+ * CapabilityBoundingSet= and NoNewPrivileges= — in place of a lab host's daemon: it creates its TAP and its VM pings
+ * across the overlay. With one capability dropped, it stops at start naming that capability. The unit the installed
+ * package writes passes `systemd-analyze verify`. (The unit's other sandboxing runs only under systemd, which this
+ * machine does not boot.)
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_DIR, LAB_NS, ROOT, lab, labDownSync, labExec, labNs, requireRoot, vmIp } from './support/lab.js';
 import { addNamespace, deleteNamespaces, inNs, ip, sh, waitFor } from './support/netns.js';
@@ -35,6 +36,21 @@ function must(command: string[], options: { cwd?: string; timeoutMs?: number } =
   }
 }
 
+/**
+ * The checkout's files (tracked and new, as they are now) copied to `to`, with no dist/ or build/: a clean clone
+ * to pack from, so packing neither relies on this checkout's build nor rebuilds it under the tests that use it.
+ */
+function copyCheckout(to: string): void {
+  const files = must(['git', 'ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT }).split('\0');
+  for (const file of files) {
+    const from = join(ROOT, file);
+    if (!file || !existsSync(from) || !lstatSync(from).isFile()) continue; // deleted, or the node_modules symlink
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    copyFileSync(from, join(to, file));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(to, 'node_modules'));
+}
+
 /** A /proc/PID/status field's first word. */
 const statusField = (pid: number, field: string): string | undefined =>
   new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -52,7 +68,9 @@ describe('the npm package, installed and run as the service runs it', () => {
     deleteNamespaces([CAPS_NS]);
     work = mkdtempSync(join(tmpdir(), 'vswitch-package-'));
     chmodSync(work, 0o755); // the unprivileged daemon runs the installation from here
-    packed = (JSON.parse(must(['npm', 'pack', '--json', '--pack-destination', work], { cwd: ROOT })) as (typeof packed)[])[0]!;
+    const checkout = join(work, 'checkout');
+    copyCheckout(checkout);
+    packed = (JSON.parse(must(['npm', 'pack', '--json', '--pack-destination', work], { cwd: checkout })) as (typeof packed)[])[0]!;
     const tarball = join(work, packed.filename);
     const prefix = join(work, 'prefix');
     mkdirSync(join(prefix, 'lib/node_modules'), { recursive: true }); // --strict-allow-scripts lstat's it before creating it

@@ -1,13 +1,15 @@
 /**
  * The `vswitch` command tree. `up` runs a daemon; `genkey`/`pubkey` make
- * keys; every other command is an HTTP client of a daemon's API (like `wg`
- * and `ovs-vsctl` talk to theirs) and wraps exactly one API call, or two for
- * `status --host`. Output goes through `io` and commander never exits the
- * process itself (exitOverride), so tests drive the real program.
+ * keys; `install-service` installs the systemd unit; every other command is
+ * an HTTP client of a daemon's API (like `wg` and `ovs-vsctl` talk to theirs)
+ * and wraps exactly one API call, or two for `status --host`. Output goes
+ * through `io` and commander never exits the process itself (exitOverride),
+ * so tests drive the real program.
  */
 import { Command } from 'commander';
 import type { CliIo } from './common.js';
 import { configTimeCommand, hostsCommand, ifaceCommand, macsCommand, statusCommand } from './daemon-commands.js';
+import { installServiceCommand } from './install-service.js';
 import { runGenkey, runPubkey } from './keys.js';
 import { linkCommand } from './link.js';
 import { pluginsCommand } from './plugins.js';
@@ -34,7 +36,7 @@ export function createProgram(io: CliIo): Command {
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
 
-  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io)]) {
+  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), installServiceCommand(io)]) {
     program.addCommand(command);
   }
   configureTree(program, io);

@@ -22,8 +22,15 @@ import { VswitchError } from '../../switch/errors.js';
 export class ApiListenError extends VswitchError {
   constructor(listen: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'unknown';
-    super('api-listen', `API cannot listen on ${listen}: ${code}`, { cause });
+    super('api-listen', `API cannot listen on ${listen}: ${listenFailureWhy(listen, code)}`, { cause });
   }
+}
+
+/** The OS code, and for a permission failure what would grant it (the daemon runs unprivileged under systemd). */
+function listenFailureWhy(listen: string, code: string): string {
+  if (code !== 'EACCES' && code !== 'EPERM') return code;
+  if (listen.startsWith('unix:')) return `permission denied: this user may not create the socket there (${code}); under systemd, use RuntimeDirectory (/run/vswitch/NAME/)`;
+  return `permission denied: ports below 1024 need CAP_NET_BIND_SERVICE (${code})`;
 }
 
 export interface ApiServer {

@@ -21,6 +21,7 @@
 import { closeSync } from 'node:fs';
 import { NativeIo, loadAddon, type BpfInstruction, type NativeAddon, type NativeOffload } from './addon.js';
 import type { Port, PortIoStats, PortSink } from './port.js';
+import { processCapabilities } from './capabilities.js';
 import {
   DeviceGoneError,
   InterfaceDownError,
@@ -97,7 +98,7 @@ export class CapturePort implements Port {
     this.isFailed = opened === undefined;
   }
 
-  /** Throws InterfaceNotFoundError, InterfaceDownError, CapturePermissionError, InvalidInterfaceNameError, PortOpenError. */
+  /** Throws InterfaceNotFoundError, InterfaceDownError, CapturePermissionError, PacketSocketsRefusedError, InvalidInterfaceNameError, PortOpenError. */
   static open(options: CapturePortOptions): CapturePort {
     checkInterfaceName(options.interface);
     return new CapturePort(options, openIo(options));
@@ -237,7 +238,7 @@ function openIo(options: CapturePortOptions): { io: NativeIo; ifindex: number } 
       options.rcvbufBytes ?? CAPTURE_DEFAULT_RCVBUF_BYTES,
     );
   } catch (err) {
-    if (isNativeFailure(err)) throw captureOpenError(err, options.interface, err);
+    if (isNativeFailure(err)) throw captureOpenError(err, options.interface, err, processCapabilities());
     throw err;
   }
   try {

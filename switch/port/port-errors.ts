@@ -6,6 +6,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { VswitchError } from '../errors.js';
+import { needsCapability, type CapabilityName } from './capabilities.js';
 
 /** What the addon reports: an errno value and the call that failed. */
 export interface NativeFailure {
@@ -35,15 +36,71 @@ export abstract class PortDeviceError extends VswitchError {
   }
 }
 
-export class TapPermissionError extends PortDeviceError {
-  constructor(init: DeviceErrorInit) {
-    super('tap-permission', 'cannot open TAP device', 'needs CAP_NET_ADMIN', init);
+/**
+ * The kernel answered EPERM to an operation that needs a capability. `capability` names it; `isCapabilityMissing`
+ * says whether this process lacks it (undefined when /proc could not tell), and the message says both.
+ */
+abstract class CapabilityError extends PortDeviceError {
+  readonly isCapabilityMissing: boolean | undefined;
+
+  constructor(code: string, what: string, readonly capability: CapabilityName, init: CapabilityErrorInit) {
+    super(code, what, needsCapability(capability, init.capabilities), init);
+    this.isCapabilityMissing = init.capabilities === undefined ? undefined : !init.capabilities.has(capability);
   }
 }
 
-export class CapturePermissionError extends PortDeviceError {
+export interface CapabilityErrorInit extends DeviceErrorInit {
+  /** This process's effective capabilities (capabilities.ts processCapabilities()); undefined: unknown. */
+  capabilities?: ReadonlySet<CapabilityName> | undefined;
+}
+
+/** Creating (or attaching to) a TAP, setting its MTU or bringing it up needs CAP_NET_ADMIN. */
+export class TapPermissionError extends CapabilityError {
+  constructor(init: CapabilityErrorInit, what = 'cannot create TAP device') {
+    super('tap-permission', what, 'CAP_NET_ADMIN', init);
+  }
+}
+
+/** A capture port's packet socket needs CAP_NET_RAW. */
+export class CapturePermissionError extends CapabilityError {
+  constructor(init: CapabilityErrorInit) {
+    super('capture-permission', 'cannot open packet socket', 'CAP_NET_RAW', init);
+  }
+}
+
+/** /dev/net/tun exists but this process may not open it: not a capability, the file's mode or a device policy. */
+export class TunDeviceAccessError extends PortDeviceError {
   constructor(init: DeviceErrorInit) {
-    super('capture-permission', 'cannot open packet socket', 'needs CAP_NET_RAW', init);
+    super(
+      'tun-device-access',
+      'cannot open /dev/net/tun',
+      'this process may not open it: the file mode, or a device policy (systemd: DevicePolicy= needs DeviceAllow=/dev/net/tun rw)',
+      init,
+    );
+  }
+}
+
+/** No /dev/net/tun, or no TUN/TAP driver behind it. */
+export class TunDeviceMissingError extends PortDeviceError {
+  constructor(init: DeviceErrorInit) {
+    super(
+      'tun-device-missing',
+      'cannot open /dev/net/tun',
+      'no TUN/TAP device here: load the tun module (modprobe tun); systemd\'s PrivateDevices=yes hides it',
+      init,
+    );
+  }
+}
+
+/** socket(AF_PACKET) refused as a family (EAFNOSUPPORT): a sandbox's address-family list, or a kernel without it. */
+export class PacketSocketsRefusedError extends PortDeviceError {
+  constructor(init: DeviceErrorInit) {
+    super(
+      'packet-sockets-refused',
+      'cannot open packet socket',
+      'packet sockets are refused here (systemd: RestrictAddressFamilies= must list AF_PACKET)',
+      init,
+    );
   }
 }
 
@@ -93,7 +150,7 @@ export class PortIoError extends PortDeviceError {
 
 export class AddonUnavailableError extends VswitchError {
   constructor(path: string, cause: unknown) {
-    super('addon-unavailable', `cannot load the native port addon: run \`node-gyp rebuild\` (${path})`, { cause });
+    super('addon-unavailable', `cannot load the native port addon: build it (\`npm rebuild -g vswitch\` where vswitch is installed, \`npm run install\` in a checkout) (${path})`, { cause });
   }
 }
 
@@ -129,10 +186,36 @@ function initOf(failure: NativeFailure, device: string, cause: unknown): DeviceE
   return { device, errno: failure.errno, syscall: failure.syscall, cause };
 }
 
+export interface TapFailureContext {
+  /** The port was to create the TAP (default) rather than attach to an existing persistent one. */
+  create?: boolean;
+  /** This process's effective capabilities, for EPERM (capabilities.ts processCapabilities()). */
+  capabilities?: ReadonlySet<CapabilityName> | undefined;
+}
+
+/** What each step of opening a TAP (netdev.cc OpenTap) was doing, for an EPERM's message. */
+function tapStep(syscall: string, create: boolean): string {
+  switch (syscall) {
+    case 'ioctl(SIOCSIFMTU)':
+      return 'cannot set the MTU of TAP device';
+    case 'ioctl(SIOCSIFFLAGS)':
+      return 'cannot bring TAP device up';
+    default:
+      return create ? 'cannot create TAP device' : 'cannot attach to TAP device';
+  }
+}
+
 /** Maps a failure of `openTap` to its typed error. */
-export function tapOpenError(failure: NativeFailure, device: string, cause?: unknown): PortDeviceError {
+export function tapOpenError(failure: NativeFailure, device: string, cause?: unknown, context: TapFailureContext = {}): PortDeviceError {
   const init = initOf(failure, device, cause);
-  if (is(failure, 'EPERM', 'EACCES')) return new TapPermissionError(init);
+  if (failure.syscall === 'open(/dev/net/tun)') {
+    if (is(failure, 'EPERM', 'EACCES')) return new TunDeviceAccessError(init);
+    if (is(failure, 'ENOENT', 'ENODEV', 'ENXIO')) return new TunDeviceMissingError(init);
+    return new PortOpenError(init);
+  }
+  if (is(failure, 'EPERM', 'EACCES')) {
+    return new TapPermissionError({ ...init, capabilities: context.capabilities }, tapStep(failure.syscall, context.create ?? true));
+  }
   if (failure.syscall === 'ifname') return new InvalidInterfaceNameError(init);
   if (is(failure, 'EBUSY')) return new TapNameTakenError(init, 'a TAP of this name is open in another process');
   // TUNSETIFF answers EINVAL when the name exists and is not a TAP (e.g. "lo").
@@ -144,9 +227,15 @@ export function tapOpenError(failure: NativeFailure, device: string, cause?: unk
 }
 
 /** Maps a failure of `openPacket` to its typed error. */
-export function captureOpenError(failure: NativeFailure, device: string, cause?: unknown): PortDeviceError {
+export function captureOpenError(
+  failure: NativeFailure,
+  device: string,
+  cause?: unknown,
+  capabilities?: ReadonlySet<CapabilityName>,
+): PortDeviceError {
   const init = initOf(failure, device, cause);
-  if (is(failure, 'EPERM', 'EACCES')) return new CapturePermissionError(init);
+  if (is(failure, 'EPERM', 'EACCES')) return new CapturePermissionError({ ...init, capabilities });
+  if (is(failure, 'EAFNOSUPPORT') && failure.syscall === 'socket(AF_PACKET)') return new PacketSocketsRefusedError(init);
   if (failure.syscall === 'ifname') return new InvalidInterfaceNameError(init);
   if (is(failure, 'ENODEV', 'ENXIO')) return new InterfaceNotFoundError(init);
   if (is(failure, 'ENETDOWN')) return new InterfaceDownError(init);

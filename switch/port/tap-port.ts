@@ -11,6 +11,7 @@
 import { closeSync } from 'node:fs';
 import { NativeIo, loadAddon, type NativeAddon, type NativeOffload } from './addon.js';
 import type { Port, PortIoStats, PortSink } from './port.js';
+import { processCapabilities } from './capabilities.js';
 import { checkInterfaceName, deviceIoError, isNativeFailure, tapOpenError, type NativeFailure } from './port-errors.js';
 
 export interface TapPortOptions {
@@ -47,7 +48,7 @@ export class TapPort implements Port {
     private readonly io: NativeIo,
   ) {}
 
-  /** Throws TapPermissionError, TapNameTakenError, InvalidInterfaceNameError, InterfaceNotFoundError, PortOpenError. */
+  /** Throws TapPermissionError, TunDeviceAccessError, TunDeviceMissingError, TapNameTakenError, InvalidInterfaceNameError, InterfaceNotFoundError, PortOpenError. */
   static open(options: TapPortOptions): TapPort {
     checkInterfaceName(options.name);
     const addon = options.addon ?? loadAddon();
@@ -55,7 +56,9 @@ export class TapPort implements Port {
     try {
       opened = addon.openTap(options.name, options.mtu ?? 0, options.create ?? true);
     } catch (err) {
-      if (isNativeFailure(err)) throw tapOpenError(err, options.name, err);
+      if (isNativeFailure(err)) {
+        throw tapOpenError(err, options.name, err, { create: options.create ?? true, capabilities: processCapabilities() });
+      }
       throw err;
     }
     let handle;

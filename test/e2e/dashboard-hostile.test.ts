@@ -144,20 +144,20 @@ async function waitForHostileTextOrSayWhy(w: WatchedPage, withCsp: boolean): Pro
   }
 }
 
-/** Everything a payload would have left, asserted. */
+/** Everything a payload would have left, asserted at once (a failure shows all of it). */
 async function expectInert(w: WatchedPage, withCsp: boolean): Promise<void> {
   const found = await inspect(w.page);
-  expect(w.dialogs).toEqual([]);
-  expect(w.pageErrors).toEqual([]);
-  expect(found.pwned).toBe('undefined');
-  expect(found.tags.filter((t) => !DASHBOARD_TAGS.has(t))).toEqual([]);
-  expect(found.risky).toEqual([]);
-  expect(found.scripts).toBe(1);
-  expect(found.styles).toBe(1);
-  if (withCsp) {
-    expect(found.violations).toEqual([]);
-    expect(w.consoleErrors).toEqual([]);
-  }
+  expect({
+    dialogs: w.dialogs.slice(0, 5),
+    pwned: found.pwned,
+    violations: withCsp ? found.violations.slice(0, 10) : [],
+    foreignTags: found.tags.filter((t) => !DASHBOARD_TAGS.has(t)),
+    risky: found.risky.slice(0, 10),
+    scripts: found.scripts,
+    styles: found.styles,
+    pageErrors: w.pageErrors.slice(0, 5),
+    consoleErrors: withCsp ? w.consoleErrors.slice(0, 5) : [],
+  }).toEqual({ dialogs: [], pwned: 'undefined', violations: [], foreignTags: [], risky: [], scripts: 1, styles: 1, pageErrors: [], consoleErrors: [] });
 }
 
 /** The strings are on the page as text, each where the page shows that field. */
@@ -208,6 +208,12 @@ describe('the dashboard in Chromium, with a hostile host on the star', () => {
     hostile.stdout!.on('data', (c: Buffer) => (hostileOut += c.toString()));
     hostile.stderr!.on('data', (c: Buffer) => (hostileOut += c.toString()));
     await waitFor(starUp, 15_000, 'the hostile h2 on the star');
+    // A policy the hostile host claims owns one of its rules: removing it makes the Proxy ask h2 to delete that rule,
+    // and h2's answer (an error whose message is markup) becomes the Proxy's plugin-cleanup-pending event.
+    const register = `fetch("http://127.0.0.1:7000/v1/plugins", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: ${JSON.stringify(BAIT_POLICY)}, events: ["host"] }) }).then((r) => process.exit(r.status === 201 ? 0 : 1))`;
+    await support.lab('exec', 'proxy', 'node', '-e', register);
+    await waitFor(async () => (await support.labJson<unknown[]>('proxy', 'rule', 'list', '--host', 'h2')).length > 0, 10_000, "the hostile h2's rules");
+    await support.lab('vswitch', 'proxy', 'plugins', 'remove', BAIT_POLICY);
 
     wrapperDir = mkdtempSync(join(tmpdir(), 'vs-xss-chromium-'));
     const wrapper = join(wrapperDir, 'chromium-in-proxy-ns');
@@ -230,15 +236,6 @@ describe('the dashboard in Chromium, with a hostile host on the star', () => {
   it('shows every hostile string as text where the page shows that field, runs none of it, and keeps updating (with its CSP)', async () => {
     const context = await browser!.newContext({ viewport: { width: 1920, height: 1080 } });
     const w = await openDashboard(context);
-    await waitFor(() => placesOf(w.page, PLACED.ruleOwners[0]).then((p) => p.length > 0), 20_000, 'the hostile rules on the page').catch(async (err: unknown) => {
-      await expectInert(w, true);
-      throw err;
-    });
-    // A policy the hostile host claims owns one of its rules: removing it makes the Proxy ask h2 to delete that rule,
-    // and h2's answer (an error whose message is markup) becomes the Proxy's plugin-cleanup-pending event.
-    const register = `fetch("http://127.0.0.1:7000/v1/plugins", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: ${JSON.stringify(BAIT_POLICY)}, events: ["host"] }) }).then((r) => process.exit(r.status === 201 ? 0 : 1))`;
-    await support.lab('exec', 'proxy', 'node', '-e', register);
-    await support.lab('vswitch', 'proxy', 'plugins', 'remove', BAIT_POLICY);
     await waitForHostileTextOrSayWhy(w, true);
 
     await expectShownAsText(w.page);

@@ -82,15 +82,21 @@ async function flood(): Promise<void> {
   let round = 0;
   while (Date.now() < end) {
     round++;
-    send('report-null-link', { t: 'report', name: config.name, interfaces: [], links: [null], rules: [] });
-    send('report-huge-name', { t: 'report', name: config.name, interfaces: [{ name: huge }], links: [], rules: [] });
-    send('report-wrong-types', { t: 'report', name: 7, interfaces: 'all', links: {}, rules: [{ id: 'one' }] });
-    // Answers to requests the Proxy sent to other hosts: ids guessed, as sequential ids once were.
-    for (const id of [round, String(round), round.toString(16).padStart(16, '0')]) send('forged-answer', { t: 'res', id, ok: true, result: [] });
-    send('matrix-malformed', { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: 'nope', dst: mac(1), frames: -1, bytes: 1 }] } });
-    send('matrix-oversized', { t: 'matrix', update: { host: config.name, atMs: Date.now(), entries: Array.from({ length: 3000 }, (_, i) => ({ src: mac(i), dst: mac(i + 1), frames: 1, bytes: 1000 })) } });
-    send('unknown-type', { t: huge.slice(0, 10_000) });
-    send('not-json', '{{{');
+    const junk: [string, unknown][] = [
+      ['report-null-link', { t: 'report', name: config.name, interfaces: [], links: [null], rules: [] }],
+      ['report-huge-name', { t: 'report', name: config.name, interfaces: [{ name: huge }], links: [], rules: [] }],
+      ['report-wrong-types', { t: 'report', name: 7, interfaces: 'all', links: {}, rules: [{ id: 'one' }] }],
+      // Answers to requests the Proxy sent to other hosts: ids guessed, as sequential ids once were.
+      ...[round, String(round), round.toString(16).padStart(16, '0')].map((id): [string, unknown] => ['forged-answer', { t: 'res', id, ok: true, result: [] }]),
+      ['matrix-malformed', { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: 'nope', dst: mac(1), frames: -1, bytes: 1 }] } }],
+      ['matrix-oversized', { t: 'matrix', update: { host: config.name, atMs: Date.now(), entries: Array.from({ length: 3000 }, (_, i) => ({ src: mac(i), dst: mac(i + 1), frames: 1, bytes: 1000 })) } }],
+      ['unknown-type', { t: huge.slice(0, 10_000) }],
+      ['not-json', '{{{'],
+    ];
+    // Each round starts at the next kind: the Proxy reads a few messages a round (its per-peer rate), and drops
+    // the rest unread (rate-limited); rotating lets every kind be read, and refused for what it is, now and then.
+    const start = round % junk.length;
+    for (const [kind, message] of [...junk.slice(start), ...junk.slice(0, start)]) send(kind, message);
     for (let i = 0; i < 50; i++) send('flood-heartbeat', { t: 'hb', name: config.name });
     await sleep(20);
   }

@@ -1036,10 +1036,11 @@ export interface components {
                 bytes: number;
                 frames: number;
             }[];
-            /** @description Updates accepted and rejected (malformed entries), ticks, changes reported, whether damped. */
+            /** @description Updates accepted, rejected (malformed entries) and rate-limited (a host over 40 a second), ticks, changes reported, whether damped. */
             stats?: {
                 updatesAccepted?: number;
                 updatesRejected?: number;
+                updatesRateLimited?: number;
                 ticks?: number;
                 changesReported?: number;
                 isDamped?: boolean;

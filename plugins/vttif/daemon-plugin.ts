@@ -63,6 +63,7 @@ async function startVttif(ctx: PluginStartContext, config: VttifConfig): Promise
     log.info('vttif inference running', { ...vttif.settings() });
   }
   const proxyService = service;
+  const rejected: Partial<Record<'invalid-update' | 'rate-limited', number>> = {};
   const send = proxyService
     ? (update: MatrixUpdate) => void proxyService.ingest(update)
     : ctx.hasProxy
@@ -84,7 +85,11 @@ async function startVttif(ctx: PluginStartContext, config: VttifConfig): Promise
       // A host's matrix is taken under the name of the link it came over, never the name it claims.
       if (type === MATRIX_MESSAGE && from.fromHost && service) {
         const result = service.ingest({ ...(body as MatrixUpdate), host: peer });
-        if (result.kind === 'rejected') log.warn('vttif: matrix update rejected', { peer, reason: result.reason });
+        if (result.kind === 'rejected') {
+          // Logged like the control channel's refusals: the first 10 of a reason, then the 16th, 32nd… (stats count all).
+          const n = (rejected[result.reason] = (rejected[result.reason] ?? 0) + 1);
+          if (n <= 10 || (n & (n - 1)) === 0) log.warn('vttif: matrix update rejected', { peer, reason: result.reason, count: n });
+        }
       } else if (type === RATE_MESSAGE && from.fromProxy && reporter) {
         const updateRateHz = body as number;
         if (reporter.updateRateHz === updateRateHz) return;

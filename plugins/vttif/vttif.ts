@@ -5,6 +5,7 @@
  * TopologyChange is what the adaptation (fast path) acts on. Bad updates are counted and dropped, never thrown.
  */
 import type { Mac } from '../../switch/frame/mac.js';
+import { TokenBucket, type TokenRate } from '../../switch/token-bucket.js';
 import { Aggregator } from './aggregator.js';
 import { damperTiming, TopologyDamper, type DamperReason } from './damper.js';
 import { edgeKey, EMPTY_TOPOLOGY, normalize, topologyOf, type Edge, type Topology } from './infer.js';
@@ -15,6 +16,7 @@ import {
   DEFAULT_THRESHOLD,
   DEFAULT_UPDATE_RATE_HZ,
   deriveSettleMs,
+  MAX_UPDATE_RATE_HZ,
   deriveSmoothingMs,
   type VttifParameters,
 } from './parameters.js';
@@ -49,11 +51,21 @@ export interface TopologyChange {
   readonly removed: readonly { a: Mac; b: Mac }[];
 }
 
-export type IngestResult = { readonly kind: 'accepted' } | { readonly kind: 'rejected'; readonly reason: 'invalid-update' };
+export type IngestResult = { readonly kind: 'accepted' } | { readonly kind: 'rejected'; readonly reason: 'invalid-update' | 'rate-limited' };
+
+/**
+ * Matrix updates taken per host: twice the highest rate a host may be set to report at (parameters.ts), so no
+ * host's reporter is ever refused, whatever rate it was told; beyond, an update is dropped, counted
+ * `updatesRateLimited`. This bounds what the window keeps (the aggregator holds every update of the smoothing
+ * interval): at most 40 updates a second per host.
+ */
+export const MATRIX_UPDATES_PER_HOST: TokenRate = { perSecond: 2 * MAX_UPDATE_RATE_HZ, burst: 2 * MAX_UPDATE_RATE_HZ };
 
 export interface VttifStats {
   readonly updatesAccepted: number;
   readonly updatesRejected: number;
+  /** Valid updates dropped because their host sent more than MATRIX_UPDATES_PER_HOST. */
+  readonly updatesRateLimited: number;
   readonly ticks: number;
   readonly changesReported: number;
   readonly isDamped: boolean;
@@ -72,6 +84,9 @@ export class Vttif {
   #lastMatrix: GlobalMatrix;
   #updatesAccepted = 0;
   #updatesRejected = 0;
+  #updatesRateLimited = 0;
+  /** Per host (on the Proxy a link's name: as many as it has hosts). */
+  readonly #updateBudgets = new Map<string, TokenBucket>();
   #ticks = 0;
 
   constructor(options: VttifOptions = {}) {
@@ -129,6 +144,12 @@ export class Vttif {
       this.#updatesRejected++;
       return { kind: 'rejected', reason: 'invalid-update' };
     }
+    let budget = this.#updateBudgets.get(update.host);
+    if (!budget) this.#updateBudgets.set(update.host, (budget = new TokenBucket(MATRIX_UPDATES_PER_HOST)));
+    if (!budget.take(nowMs)) {
+      this.#updatesRateLimited++;
+      return { kind: 'rejected', reason: 'rate-limited' };
+    }
     this.#aggregator.ingest(update.host, update.entries, nowMs);
     this.#updatesAccepted++;
     return { kind: 'accepted' };
@@ -169,6 +190,7 @@ export class Vttif {
     return {
       updatesAccepted: this.#updatesAccepted,
       updatesRejected: this.#updatesRejected,
+      updatesRateLimited: this.#updatesRateLimited,
       ticks: this.#ticks,
       changesReported: this.#damper.changesReported,
       isDamped: this.#damper.isDamped,

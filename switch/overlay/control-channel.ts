@@ -13,6 +13,10 @@
  * host's error keeps its HTTP status only when a primitive error has it
  * (REMOTE_ERROR_STATUSES), else it is a 502.
  *
+ * How much a peer may make it read is bounded when `rateLimit` is given (the Proxy): per peer a token bucket, plus
+ * one message per request sent to that peer and not answered yet (control-budget.ts); a message beyond is dropped
+ * before it is parsed, counted `rate-limited`.
+ *
  * What is counted is bounded: `malformed` is keyed by the fixed reasons of
  * control-messages.ts (CONTROL_DROP_REASONS); logs carry a detail of at most
  * 200 characters, every refusal for the first 10 of a reason, then the 16th,
@@ -36,7 +40,9 @@ import {
   truncate,
 } from './control-messages.js';
 import { SHAPE_LIMITS } from './control-schemas.js';
+import { PeerControlBudget } from './control-budget.js';
 import { RelayError } from './primitives.js';
+import type { TokenRate } from '../token-bucket.js';
 
 /**
  * The HTTP statuses a host's primitive errors carry that keep their meaning on the Proxy: 400 (invalid input),
@@ -76,6 +82,8 @@ export interface ControlChannelOptions {
   extensions?: ControlExtensions;
   /** Source of request ids (8 bytes each); default node:crypto. */
   randomBytes?: (n: number) => Uint8Array;
+  /** Messages read per peer beyond the answers it owes (control-budget.ts CONTROL_RATE); absent: unbounded. */
+  rateLimit?: TokenRate;
 }
 
 interface Pending {
@@ -96,9 +104,14 @@ export class ControlChannel {
   private readonly randomBytes: (n: number) => Uint8Array;
   /** Refused messages by reason (a fixed set: CONTROL_DROP_REASONS and "<extension>-invalid"). */
   readonly malformed: Record<string, number> = {};
+  /** Per peer (a link name: as many as there are links), when rate-limited. */
+  private readonly budgets: Map<string, PeerControlBudget> | undefined;
+  private readonly clock: TimerClock;
 
   constructor(private readonly options: ControlChannelOptions) {
     this.randomBytes = options.randomBytes ?? ((n) => new Uint8Array(cryptoRandomBytes(n)));
+    this.clock = options.clock ?? systemClock;
+    this.budgets = options.rateLimit ? new Map() : undefined;
   }
 
   send(peer: string, message: ControlMessage): boolean {
@@ -107,21 +120,28 @@ export class ControlChannel {
 
   request(peer: string, op: PrimitiveOp, args: unknown[], actor: string): Promise<unknown> {
     const id = this.newId();
+    const budget = this.budgetOf(peer);
     return new Promise((resolve, reject) => {
-      const timer = (this.options.clock ?? systemClock).after(this.options.timeoutMs ?? 5000, () => {
+      const timer = this.clock.after(this.options.timeoutMs ?? 5000, () => {
         this.pending.delete(id);
+        budget?.settled();
         reject(new RelayError('host-timeout', `host ${peer} did not answer ${op} within ${this.options.timeoutMs ?? 5000} ms`));
       });
       this.pending.set(id, { peer, op, resolve, reject, timer });
+      budget?.requested();
       if (!this.send(peer, { t: 'req', id, op, args, actor })) {
         timer.cancel();
         this.pending.delete(id);
+        budget?.settled();
         reject(new RelayError('host-unreachable', `no link to host ${peer}`));
       }
     });
   }
 
   receive(peer: string, body: Uint8Array): void {
+    if (this.budgetOf(peer)?.admit(this.clock.now()) === false) {
+      return this.refuse(peer, 'rate-limited', `over ${this.options.rateLimit!.perSecond} messages a second beyond the answers it owes`);
+    }
     const parsed = parseControlMessage(body, this.options.extensions);
     if (!parsed.ok) return this.refuse(peer, parsed.reason, parsed.detail);
     const message = parsed.message;
@@ -133,6 +153,7 @@ export class ControlChannel {
   close(): void {
     for (const [id, p] of this.pending) {
       p.timer.cancel();
+      this.budgetOf(p.peer)?.settled();
       p.reject(new RelayError('host-unreachable', 'the daemon is stopping'));
       this.pending.delete(id);
     }
@@ -146,6 +167,7 @@ export class ControlChannel {
     if (p.peer !== peer) return this.refuse(peer, 'res-wrong-peer', `an answer to a request sent to ${p.peer}`);
     p.timer.cancel();
     this.pending.delete(key);
+    this.budgetOf(peer)?.settled();
     if (!message.ok) {
       const { code, message: text, field, status } = message.error!;
       p.reject(new RemotePrimitiveError(code, text, field, status !== undefined && REMOTE_ERROR_STATUSES.has(status) ? status : undefined));
@@ -166,6 +188,13 @@ export class ControlChannel {
     if (n <= LOG_EVERY_REFUSAL_UP_TO || (n & (n - 1)) === 0) {
       this.options.log.warn('control message rejected', { peer, reason, detail: truncate(detail), count: n });
     }
+  }
+
+  private budgetOf(peer: string): PeerControlBudget | undefined {
+    if (!this.budgets) return undefined;
+    let budget = this.budgets.get(peer);
+    if (!budget) this.budgets.set(peer, (budget = new PeerControlBudget(this.options.rateLimit)));
+    return budget;
   }
 
   /** A fresh random id, 16 hex digits (64 bits), not pending already. */

@@ -117,6 +117,8 @@ export const CONTROL_DROP_REASONS = [
   'res-unknown-id',
   /** An answer whose result is not what its op returns. */
   'res-result-invalid',
+  /** Over the peer's message rate, beyond the answers it owes (control-budget.ts): dropped unread. */
+  'rate-limited',
   /** Anything else (a reason this list forgot). */
   'other',
 ] as const;

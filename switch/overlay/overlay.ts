@@ -7,6 +7,7 @@ import type { Timer, TimerClock } from '../clock.js';
 import type { EventSink } from '../events.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
+import { CONTROL_RATE } from './control-budget.js';
 import { ControlChannel } from './control-channel.js';
 import type { ControlExtensions, ControlMessage, ReportMessage, RequestMessage, ResponseMessage } from './control-messages.js';
 import type { LocalPrimitives } from './local-primitives.js';
@@ -76,6 +77,8 @@ export class Overlay {
       onMessage: (peer, message) => this.onMessage(peer, message),
       ...(options.extensions ? { extensions: options.extensions } : {}),
       ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+      // The Proxy bounds what each host makes it read; a host trusts its Proxy (whose requests come in bursts).
+      ...(options.role === 'proxy' ? { rateLimit: CONTROL_RATE } : {}),
     });
     if (options.role === 'host' && options.proxyPeer) this.liveness = new StarLiveness(options.clock.now());
   }

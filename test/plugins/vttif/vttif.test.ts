@@ -66,6 +66,20 @@ describe('Vttif inference', () => {
     expect(vttif.stats()).toMatchObject({ updatesRejected: 1, updatesAccepted: 0 });
   });
 
+  it('takes at most 40 updates a second from one host (twice the highest rate a host reports at); the rest are counted', () => {
+    const vttif = createVttif();
+    const update = (host: string) => ({ host, atMs: 0, entries: [{ src: vm(1), dst: vm(2), frames: 1, bytes: 100 }] });
+    const results = Array.from({ length: 100 }, () => vttif.ingest(update('h1'), 0));
+    expect(results.filter((r) => r.kind === 'accepted')).toHaveLength(40);
+    expect(results.at(-1)).toEqual({ kind: 'rejected', reason: 'rate-limited' });
+    expect(vttif.ingest(update('h2'), 0)).toEqual({ kind: 'accepted' }); // per host
+    expect(vttif.ingest(update('h1'), 25)).toEqual({ kind: 'accepted' }); // 25 ms later: one more
+    expect(vttif.stats()).toMatchObject({ updatesAccepted: 42, updatesRateLimited: 60, updatesRejected: 0 });
+    // A host at 20 Hz for a minute loses nothing.
+    const steady = createVttif();
+    for (let t = 0; t < 60_000; t += 50) expect(steady.ingest(update('h1'), t).kind).toBe('accepted');
+  });
+
   it('a steady ring is reported once, ~settle after the window filled, with the ring shape', () => {
     const vttif = createVttif();
     const changes = simulate({ vttif, durationMs: 60_000, topologyAt: () => RING4 });

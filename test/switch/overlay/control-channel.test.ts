@@ -3,6 +3,7 @@
  * answer for another peer, guess a request id, or grow the channel's state with what it sends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../switch/clock.js';
 import { ControlChannel } from '../../../switch/overlay/control-channel.js';
 import { createLogger } from '../../../switch/log.js';
 import { parseControlMessage } from '../../../switch/overlay/control-messages.js';
@@ -117,5 +118,62 @@ describe('ControlChannel: what a peer sends cannot grow its state', () => {
     expect(c.malformed).toEqual({ 'unknown-type': 200, 'report-invalid': 1 });
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.length).toBeLessThan(400);
+  });
+});
+
+describe('ControlChannel: how much one peer may make it read', () => {
+  function limited() {
+    const clock = new ManualClock();
+    const sent: Record<string, unknown>[] = [];
+    const heard: string[] = [];
+    const c = new ControlChannel({
+      send: (_peer, body) => {
+        sent.push(JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>);
+        return true;
+      },
+      log: createLogger({ write: () => {}, pretty: false }),
+      clock,
+      rateLimit: { perSecond: 10, burst: 5 },
+      onMessage: (peer) => heard.push(peer),
+    });
+    open.push(c);
+    return { c, clock, sent, heard };
+  }
+  const hb = json({ t: 'hb', name: 'h1', role: 'host' });
+
+  it('drops what a peer sends beyond its rate unread, counted rate-limited; another peer is not affected', async () => {
+    const { c, clock, heard } = limited();
+    for (let i = 0; i < 20; i++) c.receive('h1', hb);
+    c.receive('h2', hb);
+    expect(heard.filter((p) => p === 'h1')).toHaveLength(5);
+    expect(heard.filter((p) => p === 'h2')).toHaveLength(1);
+    expect(c.malformed).toEqual({ 'rate-limited': 15 });
+    // Not even parsed: junk over the rate is counted as rate-limited, not as not-json.
+    c.receive('h1', new TextEncoder().encode('{{{'));
+    expect(c.malformed).toEqual({ 'rate-limited': 16 });
+    await clock.advance(100);
+    c.receive('h1', hb);
+    expect(heard.filter((p) => p === 'h1')).toHaveLength(6);
+  });
+
+  it('reads the answers it asked for however many requests it made, even from a peer over its rate', async () => {
+    const { c, sent } = limited();
+    for (let i = 0; i < 20; i++) c.receive('h1', hb); // h1 has used up its bucket
+    const answers = Array.from({ length: 30 }, () => c.request('h1', 'rules', [], 'test'));
+    for (const m of sent) c.receive('h1', json({ t: 'res', id: m['id'], ok: true, result: [rule] }));
+    await expect(Promise.all(answers)).resolves.toHaveLength(30);
+    // Nothing is owed any more: the next message over the rate is dropped.
+    c.receive('h1', hb);
+    expect(c.malformed).toEqual({ 'rate-limited': 16 });
+  });
+
+  it('gives no answer credit for a request that timed out', async () => {
+    const { c, clock } = limited();
+    for (let i = 0; i < 5; i++) c.receive('h1', hb);
+    const timedOut = expect(c.request('h1', 'rules', [], 'test')).rejects.toMatchObject({ code: 'host-timeout' });
+    await clock.advance(5000); // times out (and the bucket refills: 5 s at 10 a second, at most 5)
+    await timedOut;
+    for (let i = 0; i < 6; i++) c.receive('h1', hb);
+    expect(c.malformed).toEqual({ 'rate-limited': 1 });
   });
 });

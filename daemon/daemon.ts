@@ -88,6 +88,7 @@ export class Daemon {
       rules: await this.primitives.rules(),
       nowMs: (deps.wallClock ?? Date.now)(),
       plugins: this.plugins?.registry.summaries() ?? [],
+      hosts: this.config.role === 'proxy' ? (this.overlay?.hosts() ?? []) : [],
     }));
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
     // Each control-message type belongs to one plugin (controlExtensions refuses a type twice).
@@ -389,6 +390,7 @@ export class Daemon {
 
   status(): Status {
     const mac = this.datapath.core.macTableStats();
+    const star = this.overlay?.star();
     return {
       name: this.config.name,
       role: this.config.role,
@@ -397,6 +399,7 @@ export class Daemon {
       ports: this.portStatuses(),
       links: this.linkStatuses(),
       offload: this.offloadStats(),
+      ...(star ? { star } : {}),
       refused: {
         underlay: this.links?.underlayDrops() ?? {},
         control: { ...(this.overlay?.channel.malformed ?? {}) },

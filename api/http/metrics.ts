@@ -13,7 +13,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RuleView } from '../../switch/overlay/primitives.js';
-import type { Status } from '../wire/schemas.js';
+import type { HostSummary, Status } from '../wire/schemas.js';
 
 export interface MetricsSnapshot {
   status: Status;
@@ -22,6 +22,8 @@ export interface MetricsSnapshot {
   nowMs: number;
   /** The Proxy's plugins (plugins/host/registry.ts summaries). */
   plugins?: readonly PluginSummary[];
+  /** The Proxy's hosts (GET /v1/hosts). */
+  hosts?: readonly HostSummary[];
 }
 
 /** What /metrics shows of a plugin. */
@@ -96,6 +98,16 @@ const FAMILIES: readonly Family[] = [
     }),
   ),
   counter('vswitch_link_drops_total', 'Packets dropped on the link, by reason.', ['link', 'reason'], (s) => s.status.links.flatMap((k) => byReason(k.drops, { link: k.name }))),
+
+  // Whether the star works, from both ends: a session outlives a Proxy or host that went away by up to 180 s.
+  gauge('vswitch_star_up', 'Host: whether it hears the Proxy over its star link (something authenticated within 3 s).', LINK, (s) =>
+    s.status.star ? [[{ link: s.status.star.proxy }, s.status.star.alive ? 1 : 0]] : [],
+  ),
+  gauge('vswitch_star_silent_seconds', 'Host: seconds since it last heard from the Proxy.', LINK, (s) => (s.status.star ? [[{ link: s.status.star.proxy }, s.status.star.silentS]] : [])),
+  counter('vswitch_star_reconnects_total', 'Host: re-handshakes with the Proxy started because the star was silent.', LINK, (s) =>
+    s.status.star ? [[{ link: s.status.star.proxy }, s.status.star.reconnects]] : [],
+  ),
+  gauge('vswitch_host_up', 'Proxy: whether the host is up (its link up and heard within 3 heartbeats).', ['host'], (s) => (s.hosts ?? []).map((h): Sample => [{ host: h.name }, h.state === 'up' ? 1 : 0])),
 
   counter('vswitch_underlay_refused_total', 'Underlay datagrams and connections that belonged to no link, by reason.', ['reason'], (s) => byReason(s.status.refused?.underlay)),
   counter('vswitch_control_refused_total', 'Control messages refused by the channel, by reason.', ['reason'], (s) => byReason(s.status.refused?.control)),

@@ -28,7 +28,7 @@ describe('GET /metrics of a daemon', () => {
   it("shows each daemon's own identity, links and ports, though both run in one process", async () => {
     const o = await startMemoryOverlay({ hosts: ['h1'] });
     running.push(o);
-    await o.until(() => o.proxy.status().links.every((l) => l.state === 'up'), 5000, 'star up');
+    await o.until(() => o.proxy.overlay!.hosts().every((h) => h.state === 'up') && o.hosts.get('h1')!.status().star?.alive === true, 5000, 'star up');
     const [proxy, host] = [await scrape(o, 'proxy'), await scrape(o, 'h1')];
     expect(proxy('vswitch_info').map((m) => m.labels)).toEqual([{ name: 'proxy', role: 'proxy', version: expect.any(String) }]);
     expect(host('vswitch_info').map((m) => m.labels?.['name'])).toEqual(['h1']);
@@ -36,6 +36,21 @@ describe('GET /metrics of a daemon', () => {
     expect(host('vswitch_link_up').map((m) => [m.labels?.['link'], m.value])).toEqual([['proxy', '1']]);
     expect(host('vswitch_port_up', { port: 'tap-h1v1' }).map((m) => m.value)).toEqual(['1']);
     expect(proxy('vswitch_port_up', { port: 'tap-h1v1' })).toEqual([]);
+    expect(proxy('vswitch_host_up').map((m) => [m.labels?.['host'], m.value])).toEqual([['h1', '1']]);
+    expect(host('vswitch_star_up').map((m) => [m.labels?.['link'], m.value])).toEqual([['proxy', '1']]);
+    expect(proxy('vswitch_star_up')).toEqual([]);
+  });
+
+  it('tells a silent Proxy from a current session: star down on the host while its link is still up', async () => {
+    const o = await startMemoryOverlay({ hosts: ['h1'] });
+    running.push(o);
+    await o.until(() => o.hosts.get('h1')!.status().star?.alive === true, 5000, 'star up');
+    await o.proxy.stop();
+    await o.until(() => o.hosts.get('h1')!.status().star?.alive === false, 10_000, 'the host notices');
+    const host = await scrape(o, 'h1');
+    expect(host('vswitch_star_up', { link: 'proxy' }).map((m) => m.value)).toEqual(['0']);
+    expect(host('vswitch_link_up', { link: 'proxy' }).map((m) => m.value)).toEqual(['1']); // the session is still current
+    expect(Number(host('vswitch_star_silent_seconds', { link: 'proxy' })[0]?.value)).toBeGreaterThanOrEqual(3);
   });
 
   it('moves the port, link and rule counters with the traffic, at the next scrape', async () => {

@@ -35,7 +35,7 @@ describe('/metrics through prom-client', () => {
     const before = meaning(readFileSync(new URL('./metrics-before-prom-client.prom', import.meta.url), 'utf8'));
     const now = meaning(await scrape(SNAPSHOT));
     const added = Object.keys(now).filter((name) => !(name in before));
-    expect(added).toEqual(['process_resident_memory_bytes', 'process_cpu_seconds_total']);
+    expect(added).toEqual(['vswitch_star_up', 'vswitch_star_silent_seconds', 'vswitch_star_reconnects_total', 'vswitch_host_up', 'process_resident_memory_bytes', 'process_cpu_seconds_total']);
     for (const name of added) delete now[name];
     expect(now).toEqual(before);
   });
@@ -63,6 +63,10 @@ describe('/metrics through prom-client', () => {
     expect(value('vswitch_offload_flow_hits_total', { path: 'link' })).toBe(38);
     expect(value('vswitch_plugin_info', { plugin: 'pin', kind: 'http', state: 'running' })).toBe(1);
     expect(value('vswitch_plugin_rate_limited_total', { plugin: 'pin' })).toBe(3);
+    expect(value('vswitch_star_up', { link: 'proxy' })).toBe(0);
+    expect(value('vswitch_star_silent_seconds', { link: 'proxy' })).toBe(4.2);
+    expect(value('vswitch_star_reconnects_total', { link: 'proxy' })).toBe(2);
+    expect([value('vswitch_host_up', { host: 'h2' }), value('vswitch_host_up', { host: 'h3' })]).toEqual([1, 0]);
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(1e6);
   });
 

@@ -51,7 +51,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Counters of ports, links, rules and the MAC table in Prometheus text format (0.0.4). */
+        /** A daemon's series — ports, links, the star, rules, the MAC table, the offload, plugins, its process — in Prometheus text format (0.0.4), collected at scrape time (docs/alerts.md lists them). */
         get: operations["getMetrics"];
         put?: never;
         post?: never;

@@ -42,7 +42,7 @@ interface Family {
   type: 'counter' | 'gauge';
   help: string;
   labelNames: readonly string[];
-  samples(s: MetricsSnapshot): Iterable<Sample>;
+  samples(s: MetricsSnapshot): readonly Sample[];
 }
 
 const counter = (name: string, help: string, labelNames: readonly string[], samples: Family['samples']): Family => ({ name, type: 'counter', help, labelNames, samples });
@@ -183,19 +183,21 @@ export class DaemonMetrics {
   }
 
   private register(family: Family): void {
-    const samples = (): Iterable<Sample> => {
+    const samples = (): readonly Sample[] => {
       if (!this.current) throw new Error(`metrics: ${family.name} collected outside a scrape`);
       return family.samples(this.current);
     };
+    // A label-less family is born with one sample at 0: with nothing to show (the offload off) it has none.
+    const isEmptyWithoutLabels = (list: readonly Sample[]) => list.length === 0 && family.labelNames.length === 0;
     const config = { name: family.name, help: family.help, labelNames: [...family.labelNames], registers: [this.registry] };
     if (family.type === 'counter') {
       new Counter({
         ...config,
         collect(this: Counter) {
           this.reset();
-          let any = false;
-          for (const [labels, value] of samples()) (this.inc(labels, finite(value, 'counter')), (any = true));
-          if (!any && family.labelNames.length === 0) this.remove({});
+          const list = samples();
+          for (const [labels, value] of list) this.inc(labels, finite(value, 'counter'));
+          if (isEmptyWithoutLabels(list)) this.remove({});
         },
       });
     } else {
@@ -203,9 +205,9 @@ export class DaemonMetrics {
         ...config,
         collect(this: Gauge) {
           this.reset();
-          let any = false;
-          for (const [labels, value] of samples()) (this.set(labels, finite(value, 'gauge')), (any = true));
-          if (!any && family.labelNames.length === 0) this.remove({});
+          const list = samples();
+          for (const [labels, value] of list) this.set(labels, finite(value, 'gauge'));
+          if (isEmptyWithoutLabels(list)) this.remove({});
         },
       });
     }

@@ -14,9 +14,11 @@
  * with the Proxy's daemon stopped, VswitchDaemonDown (Proxy) and VswitchProxyUnreachable (both hosts) go pending
  * while the hosts' links still have a current session.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Status } from '../../api/wire/schemas.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAB_DIR, ROOT, lab, labDownSync, requireRoot, vmIp, labNs } from './support/lab.js';
+import { LAB_DIR, ROOT, lab, labDownSync, labExec, labJson, labNs, requireRoot, vmIp } from './support/lab.js';
 import { waitFor } from './support/netns.js';
 import { requirePrometheus, startPrometheus, type PromSample, type RunningPrometheus } from './support/prometheus.js';
 
@@ -71,6 +73,14 @@ describe('a real Prometheus scraping the overlay (Proxy + 2 hosts)', () => {
       ['h2', 'h2', 'host'],
       ['proxy', 'proxy', 'proxy'],
     ]);
+  });
+
+  it("gives Prometheus a token that reads but changes nothing; the lab's own commands use the read-write one", async () => {
+    expect((await labJson<Status>('h1', 'status')).name).toBe('h1'); // scripts/lab vswitch: VSWITCH_API + VSWITCH_TOKEN
+    const token = readFileSync(join(LAB_DIR, 'metrics.token'), 'utf8').trim();
+    const post = `fetch("http://${NODES.h1}:7000/v1/config-time", { method: "PUT", headers: { authorization: "Bearer " + process.argv[1], "content-type": "application/json" }, body: JSON.stringify({ upperBoundMs: 900 }) }).then((r) => process.stdout.write(String(r.status)))`;
+    expect(labExec('proxy', ['node', '-e', post, token]).stdout).toBe('403');
+    expect(labExec('proxy', ['node', '-e', post, 'not-a-token-at-all']).stdout).toBe('401');
   });
 
   it('has the link and port series of every daemon', async () => {

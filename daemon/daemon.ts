@@ -9,7 +9,7 @@ import type { ApiDeps } from '../api/http/app.js';
 import { createApp } from '../api/http/app.js';
 import type { MacEntry, PortStatus, Status } from '../api/wire/schemas.js';
 import { serveApi, type ApiServer } from '../api/http/server.js';
-import { renderMetrics } from '../api/http/metrics.js';
+import { DaemonMetrics } from '../api/http/metrics.js';
 import type { Timer, TimerClock } from '../switch/clock.js';
 import type { DaemonConfig, PortConfig } from '../switch/config/config.js';
 import { Datapath } from '../switch/datapath.js';
@@ -70,6 +70,8 @@ export class Daemon {
   /** Control-message type → the plugin whose type it is. */
   private readonly controlOwners: ReadonlyMap<string, string>;
   private readonly startedAtMs: number;
+  /** This daemon's /metrics: its own prom-client Registry, collected from status() at scrape time. */
+  private readonly metrics: DaemonMetrics;
 
   private constructor(
     readonly config: DaemonConfig,
@@ -81,6 +83,13 @@ export class Daemon {
     readonly bus: EventBus,
   ) {
     this.startedAtMs = deps.clock.now();
+    this.metrics = new DaemonMetrics(async () => ({
+      status: this.status(),
+      rules: await this.primitives.rules(),
+      nowMs: (deps.wallClock ?? Date.now)(),
+      plugins: this.plugins?.registry.summaries() ?? [],
+      hosts: this.config.role === 'proxy' ? (this.overlay?.hosts() ?? []) : [],
+    }));
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
     // Each control-message type belongs to one plugin (controlExtensions refuses a type twice).
     this.controlOwners = new Map(this.pluginList.flatMap((p) => (p.controlMessages ?? []).map((m) => [m.type, p.name] as const)));
@@ -381,6 +390,7 @@ export class Daemon {
 
   status(): Status {
     const mac = this.datapath.core.macTableStats();
+    const star = this.overlay?.star();
     return {
       name: this.config.name,
       role: this.config.role,
@@ -389,6 +399,7 @@ export class Daemon {
       ports: this.portStatuses(),
       links: this.linkStatuses(),
       offload: this.offloadStats(),
+      ...(star ? { star } : {}),
       refused: {
         underlay: this.links?.underlayDrops() ?? {},
         control: { ...(this.overlay?.channel.malformed ?? {}) },
@@ -432,8 +443,7 @@ export class Daemon {
       local: this.primitives,
       status: () => this.status(),
       macs: () => this.macEntries(),
-      metrics: async () =>
-        renderMetrics({ status: this.status(), rules: await this.primitives.rules(), nowMs: Date.now(), plugins: this.plugins?.registry.summaries() ?? [] }),
+      metrics: () => this.metrics.scrape(),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
       mounts: this.routeMounts(),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),

@@ -3,10 +3,12 @@
  * The `vswitch` entry point: runs the command tree (api/cli/program.ts) on
  * process.argv and turns failures into one line on stderr and an exit code:
  * 0 ok, 1 the daemon refused or could not be reached (the problem's detail
- * is printed), 2 bad usage or a bad config file.
+ * is printed) or a checked file has problems (`up --check`, `topology check`),
+ * 2 bad usage or a bad config file.
  */
 import { CommanderError } from 'commander';
 import { VswitchError } from '../../switch/errors.js';
+import { CheckFailedError } from './check.js';
 import type { CliIo } from './common.js';
 import { createProgram } from './program.js';
 
@@ -20,6 +22,7 @@ createProgram(io)
   .parseAsync(process.argv)
   .catch((err: unknown) => {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    if (err instanceof CheckFailedError) process.exit(1); // its problems are printed already
     if (err instanceof VswitchError) {
       io.err(`vswitch: ${err.message}`);
       process.exit(err.code === 'config-invalid' ? 2 : 1);

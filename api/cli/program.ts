@@ -7,6 +7,7 @@
  * so tests drive the real program.
  */
 import { Command } from 'commander';
+import { checkConfigFile } from './check.js';
 import type { CliIo } from './common.js';
 import { configTimeCommand, hostsCommand, ifaceCommand, macsCommand, statusCommand } from './daemon-commands.js';
 import { installServiceCommand } from './install-service.js';
@@ -28,7 +29,9 @@ export function createProgram(io: CliIo): Command {
     .description('run a daemon with the given config until SIGINT/SIGTERM')
     .requiredOption('-c, --config <file>', 'YAML config file')
     .option('--no-offload', 'keep every frame in JS: no native flow offload (as `switch: { offload: false }`)')
-    .action(async (opts: { config: string; offload: boolean }) => {
+    .option('--check', 'only read and check the config (every plugin\'s section), print OK or its problem, start nothing; exit 0 or 1')
+    .action(async (opts: { config: string; offload: boolean; check?: boolean }) => {
+      if (opts.check) return checkConfigFile(opts.config, io);
       // The daemon is loaded only for `up`: every other command is a small HTTP client.
       const { runUp } = await import('../../daemon/up.js');
       await runUp(opts.config, { offload: opts.offload });

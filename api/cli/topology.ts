@@ -1,6 +1,7 @@
 /**
- * `vswitch topology show|diff|apply|route|app`: the overlay description
- * tools, against the Proxy's API (`app`, VTTIF's topology: api/cli/vttif.ts). `show --format svg|png` asks for DOT and
+ * `vswitch topology show|diff|apply|route|app|check`: the overlay description
+ * tools, against the Proxy's API (`app`, VTTIF's topology: api/cli/vttif.ts; `check` needs no Proxy:
+ * api/cli/check.ts). `show --format svg|png` asks for DOT and
  * renders it with Graphviz `dot` (Debian package graphviz) when installed.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { ApiTarget, emit, withApiOptions, type ApiOptions, type CliIo } from './common.js';
 import { addAppCommand } from './vttif.js';
+import { checkTopologyFile } from './check.js';
 import { GraphvizError, renderDot } from './graphviz.js';
 import { apiRequest } from './client.js';
 import type { components } from '../generated/openapi.js';
@@ -70,6 +72,12 @@ export function topologyCommand(io: CliIo): Command {
     const route = await new ApiTarget(opts).request<Route>('GET', `/topology/route?${query.toString()}`);
     emit(io, opts, route, () => formatRoute(route));
   });
+
+  topology
+    .command('check')
+    .description('check FILE as `apply` would have the Proxy check it, without a Proxy: print its problems or OK; exit 0 or 1')
+    .argument('<file>', 'a description in the overlay language')
+    .action((file: string) => checkTopologyFile(file, io));
 
   addAppCommand(topology, io);
   return topology;

@@ -51,7 +51,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Counters of ports, links, rules and the MAC table in Prometheus text format (0.0.4). */
+        /** A daemon's series — ports, links, the star, rules, the MAC table, the offload, plugins, its process — in Prometheus text format (0.0.4), collected at scrape time (docs/alerts.md lists them). */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -728,6 +728,7 @@ export interface components {
             links: components["schemas"]["Link"][];
             macTable: components["schemas"]["MacTableSummary"];
             offload?: components["schemas"]["OffloadSummary"];
+            star?: components["schemas"]["StarView"];
             /**
              * @description What arrived and belonged to no link, or was refused before any link saw it, counted by fixed reason:
              *     `underlay` — datagrams and connections (unknown receiver or key, bad MAC1, malformed, rate-limited,
@@ -743,6 +744,22 @@ export interface components {
                     [key: string]: number;
                 };
             };
+        };
+        /**
+         * @description A host's view of the resilient star (hosts with a Proxy only): heartbeats cross the star every second, and
+         *     a host that hears nothing from the Proxy for 3 s re-handshakes with it, with a backoff capped at 5 s, until
+         *     it answers. `alive` is what the link's `state` cannot say: a session stays current for up to 180 s after
+         *     the Proxy went away.
+         */
+        StarView: {
+            /** @description The link to the Proxy. */
+            proxy: string;
+            /** @description Something authenticated came from the Proxy within the last 3 s. */
+            alive: boolean;
+            /** @description Seconds since the host last heard from the Proxy. */
+            silentS: number;
+            /** @description Re-handshakes started because the star was silent */
+            reconnects: number;
         };
         /** @description A port of the switch (a TAP device, a captured NIC, or a link to a peer) with its counters. */
         Interface: {

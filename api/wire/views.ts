@@ -6,7 +6,7 @@
  */
 import type { LoggedEvent } from '../../switch/event-log.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
-import type { HostSummary as HostView } from '../../switch/overlay/overlay.js';
+import type { HostSummary as HostView, StarView } from '../../switch/overlay/overlay.js';
 import type { InterfaceView, MacView, RuleView } from '../../switch/overlay/primitives.js';
 import type { DashboardSnapshot as DashboardView } from '../dashboard/snapshot.js';
 import type { components } from '../generated/openapi.js';
@@ -20,6 +20,7 @@ export type ViewChecks = [
   Conforms<RuleView, Schemas['Rule']>,
   Conforms<InterfaceView, Schemas['Interface']>,
   Conforms<HostView, Schemas['HostSummary']>,
+  Conforms<StarView, Schemas['StarView']>,
   Conforms<LoggedEvent, Schemas['LoggedEvent']>,
   Conforms<DashboardView, Schemas['DashboardSnapshot']>,
   Conforms<MacView, Schemas['MacEntry']>,

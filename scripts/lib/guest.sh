@@ -8,6 +8,13 @@
 GUEST_CACHE=${VSWITCH_GUEST_CACHE:-/var/cache/vswitch-lab/guest}
 MIGRATION_PORT=4444
 
+hook_env() { # host CMD...: CMD in the host's namespace with what the QEMU hooks need to reach its daemon's API
+  local host=$1 token=''
+  shift
+  [ "$(setting api-underlay)" != yes ] || token=$(cat "$LAB/api.token")
+  ip netns exec "${NS}$host" env VSWITCH_API="http://$(api_addr "$host"):$API_PORT" ${token:+VSWITCH_TOKEN="$token"} "$@"
+}
+
 is_guest() { grep -qx "$1" "$LAB/guests" 2>/dev/null; }
 guest_host() { cat "$LAB/$1.at"; }
 
@@ -72,8 +79,7 @@ start_guest() { # VM HOST [incoming]: boots (or, with "incoming", readies for a 
   # frame the guest sends is a whole, checksummed Ethernet frame — what a capture port takes today (a TSO
   # super-frame or a frame with its checksum left to the NIC would be refused or arrive broken).
   # The hooks reach the host's daemon at its API (the CLI's default, 127.0.0.1:7000 in the host's namespace).
-  ip netns exec "${NS}$host" env VSWITCH_API="http://127.0.0.1:$API_PORT" VSWITCH_MTU="$mtu" \
-    qemu-system-x86_64 -name "$vm" -machine pc -accel "$accel" -cpu "$cpu" -m 256 -smp 1 \
+  VSWITCH_MTU="$mtu" hook_env "$host" qemu-system-x86_64 -name "$vm" -machine pc -accel "$accel" -cpu "$cpu" -m 256 -smp 1 \
     -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 quiet panic=-1 vs.name=$vm vs.ip=198.19.$h.$v/16 vs.mtu=$mtu" \

@@ -30,6 +30,14 @@ export interface HostSummary {
   rules: number;
 }
 
+/** A host's view of the star (the API's StarView): does it hear the Proxy? */
+export interface StarView {
+  proxy: string;
+  alive: boolean;
+  silentS: number;
+  reconnects: number;
+}
+
 export interface OverlayOptions {
   role: 'host' | 'proxy';
   name: string;
@@ -132,6 +140,14 @@ export class Overlay {
         rules: r?.report?.rules.length ?? 0,
       };
     });
+  }
+
+  /** Host: whether it hears the Proxy (a session can outlive a Proxy that went away by up to 180 s). */
+  star(): StarView | undefined {
+    const { proxyPeer } = this.options;
+    if (!proxyPeer || !this.liveness) return undefined;
+    const now = this.options.clock.now();
+    return { proxy: proxyPeer, alive: this.liveness.isAlive(now), silentS: Math.round(this.liveness.silentMs(now) / 100) / 10, reconnects: this.liveness.retries };
   }
 
   /** Host: a one-way message to the Proxy; false when there is no Proxy link. */

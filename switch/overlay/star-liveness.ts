@@ -37,6 +37,11 @@ export class StarLiveness {
     this.backoffMs = this.firstRetryMs;
   }
 
+  /** How long nothing has come from the Proxy. */
+  silentMs(nowMs: number): number {
+    return Math.max(0, nowMs - this.lastHeardMs);
+  }
+
   isAlive(nowMs: number): boolean {
     return nowMs - this.lastHeardMs < this.deadAfterMs;
   }

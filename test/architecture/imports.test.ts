@@ -127,6 +127,14 @@ describe('import boundaries', () => {
     expect(heavy).toEqual([]);
   });
 
+  it('`vswitch up --check` reads the config as `up` does, without the composition root or the addon loader', () => {
+    // The built-in plugins' modules bring datapath code along (their config sections live beside it): loaded, never
+    // run — test/api/cli/built-cli.test.ts runs the check with every socket, addon and TAP open forbidden.
+    const loaded = [...closure(graph, 'daemon/config-check.ts')];
+    expect(loaded).toContain('daemon/config.ts');
+    expect(loaded.filter((f) => /^daemon\/(daemon|native|up)\.ts$/.test(f))).toEqual([]);
+  });
+
   it('only the root loads the addon (daemon/native.ts); unit tests never do', () => {
     const callers = graph.files.filter((f) => !f.startsWith('test/e2e/') && f !== 'test/architecture/imports.test.ts' && !f.startsWith('scripts/bench/') && /\bloadAddon\(/.test(readFileSync(join(ROOT, f), 'utf8')));
     // The ports fall back to loadAddon() for e2e tests and benchmarks that open a TAP by hand; the daemon injects it.

@@ -14,7 +14,7 @@ const run = promisify(execFile);
 /** The lab's namespace prefix (VSWITCH_LAB_NS, as scripts/lab reads it): vs-h1v1 is `${LAB_NS}h1v1`. */
 export const LAB_NS = process.env['VSWITCH_LAB_NS'] ?? 'vs-';
 
-/** The lab's state directory (VSWITCH_LAB_DIR, as scripts/lab reads it): configs `${LAB_DIR}/hH.yaml`, keys, pid files, logs. */
+/** The lab's state directory (VSWITCH_LAB_DIR, as scripts/lab reads it): configs `${LAB_DIR}/hH.yaml`, keys, pid files, logs, API tokens. */
 export const LAB_DIR = process.env['VSWITCH_LAB_DIR'] ?? '/run/vswitch-lab';
 
 /** The namespace of a lab node (proxy, hH, hHvV). */

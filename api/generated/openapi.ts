@@ -1053,6 +1053,14 @@ export interface components {
                     priority: number;
                     owner?: string;
                 }[];
+                /** @description The hosts' TAP and capture ports, mentioned only (absent when there are none): apply never adds or deletes a port. */
+                ports?: {
+                    host: string;
+                    name: string;
+                    /** @enum {string} */
+                    type: "tap" | "capture";
+                    interface?: string;
+                }[];
             };
             /** @description Every daemon asked, and whether it answered. */
             hosts: {
@@ -1083,7 +1091,7 @@ export interface components {
             changes: components["schemas"]["TopologyChange"][];
             /** @description Why apply would refuse (nothing is changed while any is listed). */
             conflicts: string[];
-            /** @description Changes left for hosts the Proxy cannot reach yet. */
+            /** @description Changes left for hosts the Proxy cannot reach yet; and described ports that are not attached, or attached otherwise (apply never adds, deletes or changes a port: the VM manager does). */
             pending: string[];
             /** @description "file:line:column: …" for a via taken as a port name. */
             warnings: string[];

@@ -113,7 +113,12 @@ export class LocalPorts {
     } catch (err) {
       throw refusal(err, config);
     }
-    this.options.datapath.attach(port, { floods: true });
+    try {
+      this.options.datapath.attach(port, { floods: true });
+    } catch (err) {
+      port.close(); // a TAP it created goes with it: nothing is left half-added
+      throw err;
+    }
     this.records.set(config.name, { config, owner: actor.name });
     const capture = config.type === 'capture' ? { interface: config.interface } : {};
     this.options.log.info('port added', { port: config.name, type: config.type, ...capture, actor: actor.name });

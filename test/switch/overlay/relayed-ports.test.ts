@@ -34,6 +34,8 @@ describe('ports relayed by the Proxy', () => {
     const { ports } = await apiRequest<{ ports: { name: string; owner: string }[] }>(o.api, 'GET', '/v1/hosts/h1/ports');
     expect(ports.map((p) => `${p.name} ${p.owner}`)).toEqual(['tap-h1v1 config', 'proxy config', 'qvm1 proxy:local']);
     expect(events).toContainEqual({ type: 'port-added', port: 'qvm1', kind: 'capture', interface: 'qvm1', by: 'proxy:local' });
+    // The dashboard's event log (and GET /v1/events) has it, as it has link events.
+    expect(h1.events.list().find((e) => e.event === 'port-added')).toMatchObject({ level: 'info', msg: 'port qvm1 added by proxy:local (capture on qvm1)' });
 
     // The "VM" behind qvm1 talks to h2's VM, over the star: a broadcast first (so both learn), then unicast.
     const qvm1 = o.ports.get('qvm1')!;

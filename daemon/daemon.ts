@@ -18,7 +18,7 @@ import type { Logger } from '../switch/log.js';
 import { SwitchCore } from '../switch/pipeline/forward.js';
 import type { Port } from '../switch/port/port.js';
 import { LinkManager, type LinkStatus } from '../switch/link/link-manager.js';
-import { interfaceViews, LocalPrimitives } from '../switch/overlay/local-primitives.js';
+import { LocalPrimitives } from '../switch/overlay/local-primitives.js';
 import { Overlay } from '../switch/overlay/overlay.js';
 import type { Transport } from '../switch/link/transport/transport.js';
 import { encodeKeyBase64, publicKey } from '../switch/link/noise/crypto.js';
@@ -42,7 +42,13 @@ import type { RouteMount } from '../api/http/app.js';
 export interface DaemonDeps {
   clock: TimerClock;
   log: Logger;
+  /** Opens a port's device: the config's ports at start, and those added at run time (`POST /v1/ports`). */
   openPort(config: PortConfig): Port;
+  /**
+   * Whether the host has an interface of this name, checked before a run-time capture port opens (daemon/up.ts: the
+   * addon's interfaceInfo); absent: the open alone decides.
+   */
+  interfaceExists?: (name: string) => boolean;
   specText: string;
   version: string;
   /** Link transports; real sockets (daemon/native.ts realTransports) unless a test passes memory twins. */
@@ -104,6 +110,8 @@ export class Daemon {
       macs: () => this.macEntries(),
       linkFloods: (name) => this.linkFloods(name),
       events: bus,
+      openPort: (portConfig) => deps.openPort(portConfig),
+      ...(deps.interfaceExists ? { interfaceExists: deps.interfaceExists } : {}),
       isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) : name === config.proxy),
     });
   }
@@ -124,8 +132,7 @@ export class Daemon {
     daemon.offload = daemon.startOffload();
     try {
       for (const portConfig of config.ports) {
-        const port = deps.openPort(portConfig);
-        datapath.attach(port, { floods: true });
+        const port = daemon.primitives.portTable.openConfigPort(portConfig, deps.openPort);
         log.info('port open', { port: port.name, kind: port.kind });
       }
       await daemon.startLinks();
@@ -215,7 +222,8 @@ export class Daemon {
    */
   private async startDaemonPlugins(): Promise<void> {
     const { config } = this;
-    const hasLocalPorts = this.datapath.ports().some((p) => p.port.kind !== 'link');
+    // A host's VM ports come and go at run time (POST /v1/ports): it counts for VTTIF even when it starts with none.
+    const hasLocalPorts = config.role === 'host' || this.datapath.ports().some((p) => p.port.kind !== 'link');
     for (const plugin of this.pluginList) {
       const section = plugin.config ? config.sections.get(plugin.config.key) : undefined;
       if (plugin.config && section === undefined) throw new VswitchError('config-invalid', `plugin "${plugin.name}": the config has no "${plugin.config.key}" section (read the config with its section)`);
@@ -415,7 +423,7 @@ export class Daemon {
   }
 
   portStatuses(): PortStatus[] {
-    return interfaceViews(this.datapath);
+    return this.primitives.portsNow();
   }
 
   macEntries(): MacEntry[] {

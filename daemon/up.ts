@@ -6,6 +6,7 @@
 import { loadDaemonConfigFile } from './config.js';
 import { systemClock } from '../switch/clock.js';
 import { Daemon } from './daemon.js';
+import { hostInterfaceExists } from './host-interfaces.js';
 import { loadNativeEdge, type NativeEdge } from './native.js';
 import type { DaemonConfig } from '../switch/config/config.js';
 import { createLogger, type Logger } from '../switch/log.js';
@@ -23,6 +24,7 @@ export async function runUp(configFile: string, options: { offload?: boolean } =
     log,
     ...native,
     openPort: (portConfig) => openPort(portConfig, native.native?.addon),
+    interfaceExists: hostInterfaceExists(native.native?.addon),
     specText: readPackageFile('openapi.yaml'),
     version: packageVersion(),
   });

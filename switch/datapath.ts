@@ -146,11 +146,18 @@ export class Datapath {
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i]!;
       const decision = core.forward(frame, from.id, nowMs);
-      if (counter !== undefined && decision.kind !== 'drop') this.countFrame(counter, from, decision, frame);
       if (decision.kind === 'output') {
-        this.queue(decision.port, frame);
+        const target = this.byId.get(decision.port);
+        if (target === undefined || target.state !== 'up') {
+          // The exit the core chose is down (a rule toward a failed port) or gone: counted, never silently lost.
+          core.countDrop(from.id, target === undefined ? 'out-port-gone' : 'out-port-down');
+          continue;
+        }
+        if (counter !== undefined) this.countFrame(counter, from, decision, frame);
+        this.enqueue(target, frame);
         if (offload !== undefined) offload.install(from, decision.port, frame, core.lastRule);
       } else if (decision.kind === 'flood') {
+        if (counter !== undefined) this.countFrame(counter, from, decision, frame);
         const targets = decision.ports;
         for (let t = 0; t < targets.length; t++) this.queue(targets[t]!, frame);
       }
@@ -176,9 +183,14 @@ export class Datapath {
     return kind !== undefined && kind !== 'link';
   }
 
+  /** A flood's copy: a port that is down or gone is skipped (a flood aims at no port in particular). */
   private queue(portId: number, frame: Uint8Array): void {
     const target = this.byId.get(portId);
     if (!target || target.state !== 'up') return;
+    this.enqueue(target, frame);
+  }
+
+  private enqueue(target: AttachedPort, frame: Uint8Array): void {
     if (target.pending.length === 0) this.dirty.push(target);
     target.pending.push(frame);
     target.pendingBytes += frame.length;

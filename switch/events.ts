@@ -70,6 +70,24 @@ export interface RuleDeletedEvent {
   readonly by: string;
 }
 
+/** A port added through the primitives (`vswitch port add`, a QEMU ifup hook), by `by` (an actor). */
+export interface PortAddedEvent {
+  readonly type: 'port-added';
+  readonly port: string;
+  readonly kind: 'tap' | 'capture';
+  /** A capture port: the interface it captures. */
+  readonly interface?: string;
+  readonly by: string;
+}
+
+/** A port deleted through the primitives; `rules`: how many policies' rules toward it went with it. */
+export interface PortDeletedEvent {
+  readonly type: 'port-deleted';
+  readonly port: string;
+  readonly rules: number;
+  readonly by: string;
+}
+
 /** A port's device failed; the datapath stopped using it. */
 export interface PortDownEvent {
   readonly type: 'port-down';
@@ -121,6 +139,8 @@ export type SwitchEvent =
   | LinkDeletedEvent
   | RuleAddedEvent
   | RuleDeletedEvent
+  | PortAddedEvent
+  | PortDeletedEvent
   | PortDownEvent
   | PortUpEvent
   | StarSilentEvent
@@ -208,6 +228,8 @@ const LEVEL: Readonly<Record<Exclude<SwitchEventType, 'plugin-event'>, EventLeve
   'link-deleted': 'info',
   'rule-added': 'info',
   'rule-deleted': 'info',
+  'port-added': 'info',
+  'port-deleted': 'info',
   'port-down': 'warn',
   'port-up': 'info',
   'star-silent': 'info',
@@ -250,6 +272,10 @@ export function describeEvent(event: SwitchEvent): string {
       return `rule ${event.rule} added by ${event.by}: ${event.src} → ${event.dst} to ${event.target}`;
     case 'rule-deleted':
       return `rule ${event.rule} deleted by ${event.by}`;
+    case 'port-added':
+      return `port ${event.port} added by ${event.by} (${event.kind}${event.interface === undefined ? '' : ` on ${event.interface}`})`;
+    case 'port-deleted':
+      return `port ${event.port} deleted by ${event.by}${event.rules === 0 ? '' : ` with ${event.rules} policy rule${event.rules === 1 ? '' : 's'} toward it`}`;
     case 'port-down':
       return `port ${event.port} down: ${event.error}`;
     case 'port-up':

@@ -14,6 +14,7 @@ import { installServiceCommand } from './install-service.js';
 import { runGenkey, runPubkey } from './keys.js';
 import { linkCommand } from './link.js';
 import { pluginsCommand } from './plugins.js';
+import { portCommand } from './port.js';
 import { ruleCommand } from './rule.js';
 import { topologyCommand } from './topology.js';
 import { vttifCommand } from './vttif.js';
@@ -39,7 +40,7 @@ export function createProgram(io: CliIo): Command {
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
 
-  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), installServiceCommand(io)]) {
+  for (const command of [statusCommand(io), portCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), installServiceCommand(io)]) {
     program.addCommand(command);
   }
   configureTree(program, io);

@@ -3,13 +3,20 @@
  * are tested without a daemon. Scripts use `--json`, which prints the API's
  * own bodies unchanged. Times are shown as ages relative to `nowMs`.
  */
-import type { InterfaceStatus, HostSummary, LinkStatusBody, MacEntry, RuleBody, Status } from '../wire/schemas.js';
+import type { InterfaceStatus, HostSummary, LinkStatusBody, MacEntry, PortStatus, RuleBody, Status } from '../wire/schemas.js';
 import { formatTable } from './table.js';
 
 export function formatInterfaces(interfaces: readonly InterfaceStatus[]): string {
   return formatTable(
     ['INTERFACE', 'KIND', 'STATE', 'RX FRAMES', 'RX BYTES', 'TX FRAMES', 'TX BYTES', 'DROPS'],
     interfaces.map((p) => [p.name, p.kind, p.state === 'down' && p.lastError ? `down (${p.lastError})` : p.state, p.rxFrames, p.rxBytes, p.txFrames, p.txBytes, formatDrops(p.drops)]),
+  );
+}
+
+export function formatPorts(ports: readonly PortStatus[]): string {
+  return formatTable(
+    ['PORT', 'KIND', 'INTERFACE', 'STATE', 'OWNER', 'RX FRAMES', 'TX FRAMES', 'DROPS'],
+    ports.map((p) => [p.name, p.kind, p.interface ?? '-', p.state === 'down' && p.lastError ? `down (${p.lastError})` : p.state, p.owner, p.rxFrames, p.txFrames, formatDrops(p.drops)]),
   );
 }
 

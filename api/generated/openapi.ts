@@ -102,11 +102,46 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Local ports (TAP, capture and link ports) with their counters. */
+        /** List ports: TAP, capture and link ports with their counters, who added each, and what a capture port captures. */
         get: operations["listPorts"];
         put?: never;
-        post?: never;
+        /**
+         * Add a port at run time: a TAP the daemon creates, or an existing interface (a VM's TAP that QEMU or libvirt made) attached by packet capture.
+         * @description The whole body is checked before anything opens: the name (a Linux interface name, 1 to 15 bytes) must not be
+         *     a port's or a link's (409), a capture port's `interface` must exist (400 `interface-not-found` naming
+         *     `interface`) and be captured by no other port (409), `mtu` is a TAP's and `interface`/`promiscuous` a capture
+         *     port's (400 naming the field), and a daemon holds at most 1024 ports (409). A device that will not open says why
+         *     with its own code: `tap-name-taken` (409), `tap-permission`/`capture-permission` (403: the daemon lacks
+         *     CAP_NET_ADMIN/CAP_NET_RAW), `interface-down`, `port-open-failed` (409). A policy may not add ports (403
+         *     `policy-forbidden`). A captured interface that is down is added down and comes up with it.
+         */
+        post: operations["addPort"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ports/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The port's name (a Linux interface name, 1 to 15 bytes). */
+                name: components["parameters"]["PortName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a TAP or capture port: its MACs are forgotten and its flows flushed at once; a TAP the daemon created disappears, a captured interface stays.
+         * @description A link is not deleted here (409: `DELETE /v1/links/{name}`). Rules toward the port block the delete (409
+         *     `port-in-use` naming them: delete them first), except a policy's, which go with the port. A policy may not
+         *     delete ports (403 `policy-forbidden`).
+         */
+        delete: operations["deletePort"];
         options?: never;
         head?: never;
         patch?: never;
@@ -339,6 +374,49 @@ export interface paths {
         post?: never;
         /** Delete a link. On a named host, relayed by the Proxy. */
         delete: operations["deleteHostLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/ports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        /** List ports with counters, owners and captured interfaces. On a named host, relayed by the Proxy. */
+        get: operations["listHostPorts"];
+        put?: never;
+        /** Add a TAP or capture port at run time (as POST /v1/ports). On a named host, relayed by the Proxy. */
+        post: operations["addHostPort"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{host}/ports/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+                /** @description The port's name (a Linux interface name, 1 to 15 bytes). */
+                name: components["parameters"]["PortName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a TAP or capture port (as DELETE /v1/ports/{name}). On a named host, relayed by the Proxy. */
+        delete: operations["deleteHostPort"];
         options?: never;
         head?: never;
         patch?: never;
@@ -778,7 +856,33 @@ export interface components {
                 [key: string]: number;
             };
         };
-        Port: components["schemas"]["Interface"];
+        /** @description A port of the switch as `GET /v1/ports` lists it: an interface with who added it and, for a capture port, the interface it captures. */
+        Port: components["schemas"]["Interface"] & {
+            /** @description "config" for the config's ports and links, else the actor that added it ("local", a token's name, "proxy:…" when the Proxy relayed it). */
+            owner: string;
+            /** @description A capture port: the Linux interface it is attached to. */
+            interface?: string;
+        };
+        PortList: {
+            ports: components["schemas"]["Port"][];
+        };
+        /** @description A port to add: `tap` (the daemon creates the TAP; `mtu`) or `capture` (an existing interface, `interface`, attached by packet capture; `promiscuous`). */
+        PortInput: {
+            name: components["schemas"]["InterfaceName"];
+            /** @enum {string} */
+            type: "tap" | "capture";
+            interface?: components["schemas"]["InterfaceName"];
+            /** @description A TAP's MTU in bytes (default 1500). A captured interface keeps its own. */
+            mtu?: number;
+            /** @description A capture port receives frames for every MAC (default true). */
+            promiscuous?: boolean;
+        };
+        /**
+         * @description A Linux interface name: 1 to 15 bytes (IFNAMSIZ), no "/", ":" or whitespace, not "." or "..".
+         * @example qvm1
+         * @example tap-vm1
+         */
+        InterfaceName: string;
         InterfaceList: {
             interfaces: components["schemas"]["Interface"][];
         };
@@ -966,6 +1070,14 @@ export interface components {
                     priority: number;
                     owner?: string;
                 }[];
+                /** @description The hosts' TAP and capture ports, mentioned only (absent when there are none): apply never adds or deletes a port. */
+                ports?: {
+                    host: string;
+                    name: string;
+                    /** @enum {string} */
+                    type: "tap" | "capture";
+                    interface?: string;
+                }[];
             };
             /** @description Every daemon asked, and whether it answered. */
             hosts: {
@@ -996,7 +1108,7 @@ export interface components {
             changes: components["schemas"]["TopologyChange"][];
             /** @description Why apply would refuse (nothing is changed while any is listed). */
             conflicts: string[];
-            /** @description Changes left for hosts the Proxy cannot reach yet. */
+            /** @description Changes left for hosts the Proxy cannot reach yet; and described ports that are not attached, or attached otherwise (apply never adds, deletes or changes a port: the VM manager does). */
             pending: string[];
             /** @description "file:line:column: …" for a via taken as a port name. */
             warnings: string[];
@@ -1337,7 +1449,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The token is read-only and the request would change something; or a policy's token asked for what only an operator may (`policy-forbidden`: beyond the primitives, a rule priority outside the policies' band 0..9999 or above an operator's rule of the same match, a link to a key that is no peer of the overlay — `errors` names the field). */
+        /** @description The token is read-only and the request would change something; or a device port cannot open for want of a capability (`tap-permission`, `capture-permission`); or a policy's token asked for what only an operator may (`policy-forbidden`: adding or deleting a port, anything beyond the primitives, a rule priority outside the policies' band 0..9999 or above an operator's rule of the same match, a link to a key that is no peer of the overlay — `errors` names the field). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1346,7 +1458,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The link, rule or host does not exist (or this daemon is not the Proxy). */
+        /** @description The port, link, rule or host does not exist (or this daemon is not the Proxy). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -1355,7 +1467,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The change conflicts with what exists (a name taken, an equal rule; `conflict`), would delete what another actor owns (a policy: `conflict` naming the owner), or would remove the star — a host's link to its Proxy or its default rule, which only a config change removes (`star-protected`). */
+        /** @description The change conflicts with what exists (a name taken, an equal rule, an interface another port captures; `conflict`; a device the host will not open, `tap-name-taken`, `interface-down`, `port-open-failed`), would delete a port that rules lead to (`port-in-use`, naming them), would delete what another actor owns (a policy: `conflict` naming the owner), or would remove the star — a host's link to its Proxy or its default rule, which only a config change removes (`star-protected`). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1406,6 +1518,8 @@ export interface components {
         HostName: components["schemas"]["Name"];
         /** @description The link's name. */
         LinkName: components["schemas"]["Name"];
+        /** @description The port's name (a Linux interface name, 1 to 15 bytes). */
+        PortName: components["schemas"]["InterfaceName"];
         /** @description A plugin's name (see `GET /v1/plugins`). */
         PluginName: components["schemas"]["Name"];
         /** @description The rule's id, as listed. */
@@ -1533,12 +1647,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        ports: components["schemas"]["Port"][];
-                    };
+                    "application/json": components["schemas"]["PortList"];
                 };
             };
             401: components["responses"]["Unauthorized"];
+        };
+    };
+    addPort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortInput"];
+            };
+        };
+        responses: {
+            /** @description The port as added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Port"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deletePort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The port's name (a Linux interface name, 1 to 15 bytes). */
+                name: components["parameters"]["PortName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listMacs: {
@@ -1931,6 +2099,100 @@ export interface operations {
                 host: components["parameters"]["HostName"];
                 /** @description The link's name. */
                 name: components["parameters"]["LinkName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listHostPorts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    addHostPort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortInput"];
+            };
+        };
+        responses: {
+            /** @description The port as added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Port"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    deleteHostPort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A host the Proxy knows (see `GET /v1/hosts`). */
+                host: components["parameters"]["HostName"];
+                /** @description The port's name (a Linux interface name, 1 to 15 bytes). */
+                name: components["parameters"]["PortName"];
             };
             cookie?: never;
         };

@@ -46,7 +46,6 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     c.body(deps.metrics ? await deps.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
   );
   app.get('/v1/status', (c) => c.json(deps.status()));
-  app.get('/v1/ports', async (c) => c.json({ ports: await deps.local.interfaces() }));
   app.get('/v1/macs', (c) => c.json({ macs: deps.macs() }));
   app.get('/v1/hosts', (c) => {
     if (!deps.hosts) throw new NotProxyError();

@@ -8,7 +8,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { VswitchError } from '../../switch/errors.js';
-import { NotFoundError, type Actor, type LinkInput, type Primitives, type RuleInput } from '../../switch/overlay/primitives.js';
+import { NotFoundError, type Actor, type LinkInput, type PortInput, type Primitives, type RuleInput } from '../../switch/overlay/primitives.js';
 import type { MatchedRequest } from './request-validator.js';
 
 export type ApiEnv = { Variables: { actor: Actor; request: MatchedRequest } };
@@ -23,6 +23,12 @@ export class NotProxyError extends VswitchError {
 
 export function registerPrimitiveRoutes(app: Hono<ApiEnv>, prefix: string, primitivesOf: PrimitivesResolver): void {
   app.get(`${prefix}/interfaces`, async (c) => c.json({ interfaces: await primitivesOf(c).interfaces() }));
+  app.get(`${prefix}/ports`, async (c) => c.json({ ports: await primitivesOf(c).ports() }));
+  app.post(`${prefix}/ports`, async (c) => c.json(await primitivesOf(c).addPort(bodyOf<PortInput>(c), c.get('actor')), 201));
+  app.delete(`${prefix}/ports/:name`, async (c) => {
+    await primitivesOf(c).deletePort(String(c.get('request').params.name), c.get('actor'));
+    return c.body(null, 204);
+  });
   app.get(`${prefix}/links`, async (c) => c.json({ links: await primitivesOf(c).links() }));
   app.post(`${prefix}/links`, async (c) => c.json(await primitivesOf(c).addLink(bodyOf<LinkInput>(c), c.get('actor')), 201));
   app.delete(`${prefix}/links/:name`, async (c) => {

@@ -4,6 +4,7 @@ import type { components } from '../generated/openapi.js';
 export type Status = components['schemas']['Status'];
 export type PortStatus = components['schemas']['Port'];
 export type InterfaceStatus = components['schemas']['Interface'];
+export type PortInputBody = components['schemas']['PortInput'];
 export type LinkStatusBody = components['schemas']['Link'];
 export type LinkInputBody = components['schemas']['LinkInput'];
 export type RuleBody = components['schemas']['Rule'];

@@ -7,7 +7,7 @@
 import type { LoggedEvent } from '../../switch/event-log.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 import type { HostSummary as HostView, StarView } from '../../switch/overlay/overlay.js';
-import type { InterfaceView, MacView, RuleView } from '../../switch/overlay/primitives.js';
+import type { InterfaceView, MacView, PortView, RuleView } from '../../switch/overlay/primitives.js';
 import type { DashboardSnapshot as DashboardView } from '../dashboard/snapshot.js';
 import type { components } from '../generated/openapi.js';
 
@@ -19,6 +19,7 @@ export type ViewChecks = [
   Conforms<LinkStatus, Schemas['Link']>,
   Conforms<RuleView, Schemas['Rule']>,
   Conforms<InterfaceView, Schemas['Interface']>,
+  Conforms<PortView, Schemas['Port']>,
   Conforms<HostView, Schemas['HostSummary']>,
   Conforms<StarView, Schemas['StarView']>,
   Conforms<LoggedEvent, Schemas['LoggedEvent']>,

@@ -10,6 +10,10 @@ export function actingAs(primitives: Primitives, actor: Actor): Primitives {
     rules: () => primitives.rules(),
     addRule: (input) => primitives.addRule(input, actor),
     deleteRule: (id) => primitives.deleteRule(id, actor),
+    ports: () => primitives.ports(),
+    // A plugin acts as its policy actor, which the primitives refuse for ports (403): they are the operator's.
+    addPort: (input) => primitives.addPort(input, actor),
+    deletePort: (name) => primitives.deletePort(name, actor),
     configTimeBound: () => primitives.configTimeBound(),
     setConfigTimeBound: (upperBoundMs) => primitives.setConfigTimeBound(upperBoundMs, actor),
     ...(primitives.macs ? { macs: () => primitives.macs!() } : {}),

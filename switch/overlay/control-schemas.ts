@@ -10,7 +10,7 @@
  * control-messages.ts) binds first for lists; these keep every single field small and typed.
  */
 import type { LinkStatus } from '../link/link-manager.js';
-import type { InterfaceView, MacView, RuleView } from './primitives.js';
+import type { InterfaceView, MacView, PortView, RuleView } from './primitives.js';
 
 /** The primitives a Proxy may relay to a host (the `op` of a request). */
 export const PRIMITIVE_OPS = [
@@ -24,6 +24,9 @@ export const PRIMITIVE_OPS = [
   'configTimeBound',
   'setConfigTimeBound',
   'macs',
+  'ports',
+  'addPort',
+  'deletePort',
 ] as const;
 export type PrimitiveOp = (typeof PRIMITIVE_OPS)[number];
 
@@ -158,6 +161,15 @@ export const interfaceView: Check<InterfaceView> = (value, path) => {
   return out;
 };
 
+/** A port as a host lists it: an interface with its owner and, for a capture port, the interface it captures. */
+export const portView: Check<PortView> = (value, path) => {
+  const v = object(value, path);
+  const out: PortView = { ...interfaceView(v, path), owner: owner(v.owner, `${path}.owner`) };
+  const captured = optional(v, 'interface', name, path);
+  if (captured !== undefined) out.interface = captured;
+  return out;
+};
+
 /** A link as a host lists it (with its owner, when the host keeps one). */
 export const linkStatus: Check<LinkStatus & { owner?: string }> = (value, path) => {
   const v = object(value, path);
@@ -230,6 +242,9 @@ export const PRIMITIVE_RESULTS: { readonly [op in PrimitiveOp]: Check<unknown> }
   configTimeBound: timeBound,
   setConfigTimeBound: timeBound,
   macs: list(macView, SHAPE_LIMITS.macs),
+  ports: list(portView, SHAPE_LIMITS.interfaces),
+  addPort: portView,
+  deletePort: nothing,
 };
 
 /** Runs a check; the problem comes back as text of at most `maxChars`, never as an exception. */

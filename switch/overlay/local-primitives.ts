@@ -38,6 +38,8 @@ import type { LinkManager, LinkPeerConfig, LinkStatus } from '../link/link-manag
 import { decodeKeyBase64, encodeKeyBase64 } from '../link/noise/crypto.js';
 import { parseEndpoint, type Endpoint } from '../link/transport/endpoint.js';
 import type { Logger } from '../log.js';
+import type { PortConfig } from '../config/config.js';
+import type { Port } from '../port/port.js';
 import type { Rule } from '../rules/rule.js';
 import {
   ConflictError,
@@ -49,10 +51,18 @@ import {
   type InterfaceView,
   type LinkInput,
   type MacView,
+  type PortInput,
+  type PortView,
   type Primitives,
   type RuleInput,
   type RuleView,
 } from './primitives.js';
+import { isPolicyActor, POLICY_PRIORITY_BAND, STAR_OWNER } from './policy-actors.js';
+import { LocalPorts } from './local-ports.js';
+import { interfaceViews } from './interface-views.js';
+
+export { isPolicyActor, POLICY_ACTOR_PREFIX, POLICY_ACTORS, POLICY_PRIORITY_BAND, STAR_OWNER } from './policy-actors.js';
+export { interfaceViews } from './interface-views.js';
 
 export interface LocalPrimitivesOptions {
   datapath: Datapath;
@@ -63,10 +73,16 @@ export interface LocalPrimitivesOptions {
   /** Whether a link added at run time floods (only the star's does on a host with a Proxy). Default: yes. */
   linkFloods?: (name: string) => boolean;
   /** Called with each change so the daemon can report it (control channel, events). */
-  onChange?: (what: 'link' | 'rule' | 'config-time', actor: Actor) => void;
+  onChange?: (what: 'link' | 'rule' | 'config-time' | 'port', actor: Actor) => void;
+  /** Opens a run-time port's device (DaemonDeps.openPort); absent: addPort refuses (409). */
+  openPort?: (config: PortConfig) => Port;
+  /** Whether the host has an interface of this name (checked before a capture port opens); absent: the open decides. */
+  interfaceExists?: (name: string) => boolean;
+  /** Device ports at most (default MAX_PORTS, local-ports.ts). */
+  maxPorts?: number;
   /** The MAC learning table with ages (the daemon reads its clock); absent = empty. */
   macs?: () => MacView[];
-  /** Where link-added, link-deleted, rule-added and rule-deleted are raised (switch/events.ts); absent: nowhere. */
+  /** Where link-added, link-deleted, rule-added, rule-deleted, port-added and port-deleted are raised (switch/events.ts); absent: nowhere. */
   events?: EventSink;
   /**
    * Whether link `name` is of the star (a host's link to its Proxy; on the Proxy, its link to a host), which the
@@ -75,30 +91,8 @@ export interface LocalPrimitivesOptions {
   isStarLink?: (name: string) => boolean;
 }
 
-/** Actors that are policies: they may delete only their own links and rules. */
-export const POLICY_ACTORS: ReadonlySet<string> = new Set(['fastpath']);
-
-/** Module and HTTP policies act as "policy:<name>"; API token names cannot contain ":", so no operator can. */
-export const POLICY_ACTOR_PREFIX = 'policy:';
-
-/**
- * The priorities a policy's rule may have (absent = 0). Operators (tokens, "local", the CLI, the config, the star,
- * an operator's topology apply) may give any priority the API takes (±1 000 000); policies stay below 10 000 and
- * under every operator rule of the same match.
- */
-export const POLICY_PRIORITY_BAND = { min: 0, max: 9999 } as const;
-
-/** "fastpath" and "proxy:fastpath" are the same policy; so are "policy:x" and "proxy:policy:x". */
-export function isPolicyActor(name: string): boolean {
-  const bare = name.startsWith('proxy:') ? name.slice('proxy:'.length) : name;
-  return POLICY_ACTORS.has(bare) || bare.startsWith(POLICY_ACTOR_PREFIX);
-}
-
 /** How many deleted links a daemon remembers for `restore` (LinkInput.restore): the newest, one per name. */
 export const MAX_DELETED_LINKS = 64;
-
-/** The owner of a host's default rule toward its Proxy (daemon/daemon.ts installs it from the config). */
-export const STAR_OWNER = 'star';
 
 /** A link with who added it ("config" for the config's peers). */
 export type OwnedLinkStatus = LinkStatus & { owner: string };
@@ -111,14 +105,44 @@ export class LocalPrimitives implements Primitives {
   private readonly deletedLinks = new Map<string, { config: Readonly<LinkPeerConfig>; owner: string }>();
 
   private readonly events: EventSink;
+  /** The TAP and capture ports (local-ports.ts). */
+  readonly portTable: LocalPorts;
 
   constructor(private readonly options: LocalPrimitivesOptions) {
     this.configTimeBoundMs = options.configTimeBoundMs ?? 2000;
     this.events = options.events ?? NO_EVENTS;
+    this.portTable = new LocalPorts({
+      datapath: options.datapath,
+      log: options.log,
+      ...(options.openPort ? { openPort: options.openPort } : {}),
+      ...(options.interfaceExists ? { interfaceExists: options.interfaceExists } : {}),
+      ...(options.maxPorts === undefined ? {} : { maxPorts: options.maxPorts }),
+      linkOwner: (name) => this.linkOwners.get(name) ?? 'config',
+      isLink: (name) => this.options.links()?.status().some((l) => l.name === name) ?? false,
+      events: this.events,
+      onChange: (actor) => this.options.onChange?.('port', actor),
+    });
   }
 
   async interfaces(): Promise<InterfaceView[]> {
     return interfaceViews(this.options.datapath);
+  }
+
+  async ports(): Promise<PortView[]> {
+    return this.portTable.list();
+  }
+
+  /** The ports with owners, synchronously (the daemon's status). */
+  portsNow(): PortView[] {
+    return this.portTable.list();
+  }
+
+  addPort(input: PortInput, actor: Actor): Promise<PortView> {
+    return this.portTable.add(input, actor);
+  }
+
+  deletePort(name: string, actor: Actor): Promise<void> {
+    return this.portTable.delete(name, actor);
   }
 
   async links(): Promise<OwnedLinkStatus[]> {
@@ -309,24 +333,6 @@ function checkPolicyRule(rules: readonly Rule[], src: Mac | 'any', dst: Mac | 'a
     if (r.src !== src || r.dst !== dst || isPolicyActor(owner) || (r.priority ?? 0) >= priority) continue;
     throw new PolicyLimitError('priority', `priority ${priority} would outrank rule ${r.id} of "${owner}" (same match, priority ${r.priority ?? 0}): a policy's rule must rank below an operator's`);
   }
-}
-
-/** Every port and link of the datapath with its counters (the status view and the list-interfaces primitive). */
-export function interfaceViews(datapath: Datapath): InterfaceView[] {
-  return datapath.ports().map((p) => {
-    const c = datapath.core.portStats(p.id);
-    return {
-      name: p.port.name,
-      kind: p.port.kind,
-      state: p.state,
-      ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
-      rxFrames: c.rxFrames,
-      rxBytes: c.rxBytes,
-      txFrames: c.txFrames,
-      txBytes: c.txBytes,
-      drops: { ...c.drops },
-    };
-  });
 }
 
 function ruleView(rule: Rule, entry: { hitFrames: number; hitBytes: number } | undefined): RuleView {

@@ -11,7 +11,7 @@ import { CONTROL_RATE } from './control-budget.js';
 import { ControlChannel } from './control-channel.js';
 import type { ControlExtensions, ControlMessage, ReportMessage, RequestMessage, ResponseMessage } from './control-messages.js';
 import type { LocalPrimitives } from './local-primitives.js';
-import { integerArg, linkInput, ruleInput, stringArg } from './primitive-inputs.js';
+import { integerArg, linkInput, portInput, ruleInput, stringArg } from './primitive-inputs.js';
 import { RelayedPrimitives } from './relayed-primitives.js';
 import { VswitchError } from '../errors.js';
 import type { Primitives } from './primitives.js';
@@ -236,6 +236,12 @@ export class Overlay {
         return p.deleteRule(integerArg(a0, 'id'), actor);
       case 'setConfigTimeBound':
         return p.setConfigTimeBound(integerArg(a0, 'upperBoundMs'), actor);
+      case 'ports':
+        return p.ports();
+      case 'addPort':
+        return p.addPort(portInput(a0), actor);
+      case 'deletePort':
+        return p.deletePort(stringArg(a0, 'name'), actor);
     }
   }
 }

@@ -3,7 +3,7 @@
  * HTTP API checks the same shapes against openapi.yaml). A wrong shape is an
  * InvalidInputError naming the field, before anything changes.
  */
-import { InvalidInputError, type LinkInput, type RuleInput } from './primitives.js';
+import { InvalidInputError, type LinkInput, type PortInput, type RuleInput } from './primitives.js';
 
 export function ruleInput(value: unknown): RuleInput {
   const v = object(value, 'rule');
@@ -26,6 +26,20 @@ export function linkInput(value: unknown): LinkInput {
   if (v.restore !== undefined) {
     if (typeof v.restore !== 'boolean') throw new InvalidInputError('restore', 'must be a boolean');
     input.restore = v.restore;
+  }
+  return input;
+}
+
+export function portInput(value: unknown): PortInput {
+  const v = object(value, 'port');
+  const type = string(v, 'type');
+  if (type !== 'tap' && type !== 'capture') throw new InvalidInputError('type', 'must be tap or capture');
+  const input: PortInput = { name: string(v, 'name'), type };
+  if (v.interface !== undefined) input.interface = string(v, 'interface');
+  if (v.mtu !== undefined) input.mtu = integer(v, 'mtu');
+  if (v.promiscuous !== undefined) {
+    if (typeof v.promiscuous !== 'boolean') throw new InvalidInputError('promiscuous', 'must be a boolean');
+    input.promiscuous = v.promiscuous;
   }
   return input;
 }

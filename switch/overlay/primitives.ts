@@ -1,7 +1,9 @@
 /**
  * The VNET primitives (Virtuoso paper §2.1): add and delete a link, add and
  * delete a forwarding rule, list interfaces, links and rules, and set the
- * upper bound on configuration time. One interface, two implementations:
+ * upper bound on configuration time — and, as `ovs-vsctl add-port` does for
+ * Open vSwitch, add and delete a port (a TAP, or a captured interface such as
+ * the TAP QEMU made for a VM) at run time. One interface, two implementations:
  * LocalPrimitives acts on this daemon; on the Proxy, RelayedPrimitives runs
  * them on a named host over the control channel. The HTTP API and the CLI are
  * thin layers over it, and every change carries the actor that asked for it
@@ -20,6 +22,33 @@ export interface InterfaceView {
   txFrames: number;
   txBytes: number;
   drops: Record<string, number>;
+}
+
+/**
+ * A port as `GET /v1/ports` lists it: an interface (links too, kind "link") with who added it and, for a capture
+ * port, the Linux interface it captures.
+ */
+export interface PortView extends InterfaceView {
+  /** "config" for the config's ports and links, else the actor that added it ("local", a token's name, "proxy:…"). */
+  owner: string;
+  /** A capture port: the interface it is attached to. */
+  interface?: string;
+}
+
+/**
+ * A port to add at run time: a TAP the daemon creates (`tap`), or an existing interface attached by packet capture
+ * (`capture`) — how a VM's TAP that QEMU or libvirt created is attached, from its host side, as a bridge would.
+ */
+export interface PortInput {
+  /** The switch port's name (a TAP: the device's name), a Linux interface name: 1 to 15 bytes (IFNAMSIZ). */
+  name: string;
+  type: 'tap' | 'capture';
+  /** capture (required): the existing interface to attach. */
+  interface?: string;
+  /** tap: the device's MTU in bytes (default 1500). A captured interface keeps its own (set it with `ip link`). */
+  mtu?: number;
+  /** capture: receive frames for every MAC (default true; a VM's NIC has its own MAC, so it must be). */
+  promiscuous?: boolean;
 }
 
 export interface RuleView {
@@ -84,6 +113,12 @@ export interface Primitives {
   deleteRule(id: number, actor: Actor): Promise<void>;
   configTimeBound(): Promise<{ upperBoundMs: number }>;
   setConfigTimeBound(upperBoundMs: number, actor: Actor): Promise<{ upperBoundMs: number }>;
+  /** Every port (links too, kind "link") with counters, owner and, for capture ports, the interface. */
+  ports(): Promise<PortView[]>;
+  /** Adds a TAP or capture port; checked whole before anything opens (400/409 naming the field). */
+  addPort(input: PortInput, actor: Actor): Promise<PortView>;
+  /** Deletes a TAP or capture port: its MACs are forgotten and its flows flushed at once. */
+  deletePort(name: string, actor: Actor): Promise<void>;
   /** The MAC learning table (read-only; for `topology route`). Optional: older implementations lack it. */
   macs?(): Promise<MacView[]>;
 }
@@ -123,6 +158,43 @@ export class InvalidInputError extends VswitchError {
 export class StarProtectedError extends VswitchError {
   constructor(message: string) {
     super('star-protected', message, { httpStatus: 409 });
+  }
+}
+
+/**
+ * A port cannot be deleted while rules that are not a policy's send frames to it (they would be kept and silently
+ * skipped): HTTP 409 naming the rules, which the operator deletes first. `rules` are their ids.
+ */
+export class PortInUseError extends VswitchError {
+  constructor(
+    readonly port: string,
+    readonly rules: readonly number[],
+  ) {
+    super('port-in-use', `port "${port}" is the target of rule${rules.length === 1 ? '' : 's'} ${rules.join(', ')}: delete ${rules.length === 1 ? 'it' : 'them'} first (vswitch rule del ID)`, {
+      httpStatus: 409,
+    });
+  }
+}
+
+/**
+ * The device under a port could not be opened (switch/port/port-errors.ts), as the API says it: the device error's
+ * own code ("tap-name-taken", "capture-permission", "interface-name-invalid"…) and message, with the status of who
+ * can fix it — 400 naming the field for a bad name, 403 when the daemon lacks a capability, 409 when the host's
+ * state refuses (a name taken, the kernel said no). Never a 500: the cause is known.
+ */
+export class PortOpenRefusedError extends VswitchError {
+  constructor(
+    code: string,
+    message: string,
+    httpStatus: 400 | 403 | 409,
+    readonly field?: string,
+    cause?: unknown,
+  ) {
+    super(code, message, { httpStatus, cause });
+  }
+
+  override fieldErrors(): FieldProblem[] | undefined {
+    return this.field === undefined ? undefined : [{ field: `/body/${this.field}`, message: this.message }];
   }
 }
 

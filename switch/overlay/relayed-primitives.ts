@@ -12,7 +12,7 @@ import type { LinkStatus } from '../link/link-manager.js';
 import { decodeKeyBase64, encodeKeyBase64 } from '../link/noise/crypto.js';
 import type { ControlChannel } from './control-channel.js';
 import { checkPolicyLink, isPolicyActor } from './local-primitives.js';
-import type { Actor, InterfaceView, LinkInput, MacView, Primitives, RuleInput, RuleView } from './primitives.js';
+import { PolicyLimitError, type Actor, type InterfaceView, type LinkInput, type MacView, type PortInput, type PortView, type Primitives, type RuleInput, type RuleView } from './primitives.js';
 
 export interface RelayGuard {
   /** The keys a policy may link to: the Proxy's and its hosts' (LocalPrimitives.overlayKeys on the Proxy). */
@@ -38,6 +38,18 @@ export class RelayedPrimitives implements Primitives {
   }
   async deleteLink(name: string, actor: Actor): Promise<void> {
     await this.call('deleteLink', [name], actor);
+  }
+  ports(): Promise<PortView[]> {
+    return this.call('ports', [], { name: 'proxy' }) as Promise<PortView[]>;
+  }
+  async addPort(input: PortInput, actor: Actor): Promise<PortView> {
+    // The host refuses a policy too; refusing here spares the round trip (and says it as the host would).
+    if (isPolicyActor(actor.name)) throw new PolicyLimitError('name', `a policy may not add ports (${actor.name}): ports are the operator's and the VM manager's`);
+    return this.call('addPort', [input], actor) as Promise<PortView>;
+  }
+  async deletePort(name: string, actor: Actor): Promise<void> {
+    if (isPolicyActor(actor.name)) throw new PolicyLimitError('name', `a policy may not delete ports (${actor.name}): ports are the operator's and the VM manager's`);
+    await this.call('deletePort', [name], actor);
   }
   rules(): Promise<RuleView[]> {
     return this.call('rules', [], { name: 'proxy' }) as Promise<RuleView[]>;

@@ -10,11 +10,18 @@ import { FRAME_DROP_REASONS, type FrameDropReason } from '../frame/ethernet.js';
  * Why the switch dropped a frame: the frame was malformed (FrameDropReason),
  * or the chosen exit is the port it came in on — by a rule ('hairpin') or by
  * learning ('same-port', the bridge filtering of 802.1D §8.7) — or the frame
- * came from a port the core does not know ('unknown-in-port').
+ * came from a port the core does not know ('unknown-in-port'). Two more are
+ * counted by the datapath, after the core decided: the exit the core chose is
+ * down ('out-port-down': a rule toward a port whose device failed) or already
+ * gone ('out-port-gone': deleted while the frame was on its way) — frames that
+ * would otherwise vanish uncounted. The core itself never returns those two.
  */
-export type DropReason = FrameDropReason | 'hairpin' | 'same-port' | 'unknown-in-port';
+export type DropReason = FrameDropReason | 'hairpin' | 'same-port' | 'unknown-in-port' | OutPortDropReason;
 
-export const DROP_REASONS: readonly DropReason[] = [...FRAME_DROP_REASONS, 'hairpin', 'same-port', 'unknown-in-port'];
+/** Drops of frames whose decided exit is unusable (Datapath; SwitchCore.countDrop). */
+export type OutPortDropReason = 'out-port-down' | 'out-port-gone';
+
+export const DROP_REASONS: readonly DropReason[] = [...FRAME_DROP_REASONS, 'hairpin', 'same-port', 'unknown-in-port', 'out-port-down', 'out-port-gone'];
 
 export interface OutputDecision {
   readonly kind: 'output';

@@ -46,6 +46,7 @@ import {
   type DropDecision,
   type DropReason,
   type FloodDecision,
+  type OutPortDropReason,
   type OutputDecision,
 } from './decision.js';
 import { PortExistsError, PortNameInvalidError, PortNotFoundError } from './pipeline-errors.js';
@@ -258,6 +259,15 @@ export class SwitchCore {
     // 7. unknown unicast
     counters.floodedFrames++;
     return port.flood;
+  }
+
+  /**
+   * The caller could not deliver a frame the core sent to one port (decision.ts OutPortDropReason): counted on the
+   * in-port, as the core's own drops are. Unknown in-ports are ignored.
+   */
+  countDrop(inPort: number, reason: OutPortDropReason): void {
+    const state = this.ports[inPort];
+    if (state !== undefined) state.counters.drops[reason]++;
   }
 
   /** The caller reports what it actually wrote to `port`. Unknown ports are ignored. */

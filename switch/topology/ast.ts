@@ -1,7 +1,8 @@
 /**
  * The overlay description as data: hosts, links between two hosts, and
  * forwarding rules per host — the concepts of the VNET primitives, for the
- * whole overlay at once. Every declaration remembers where it was written
+ * whole overlay at once — and, mentioned only, the hosts' ports (the VM
+ * manager attaches and detaches those; apply never does). Every declaration remembers where it was written
  * (`at`), for error messages; `withoutPositions` drops that to compare two
  * overlays by meaning.
  *
@@ -49,10 +50,27 @@ export interface RuleDecl {
   at?: SourcePosition;
 }
 
+/**
+ * A port of a host, mentioned: `show` lists each host's TAP and capture ports, a rule may go `via` one, and `diff`
+ * says when a described port is not attached. Never added or deleted by apply: VM ports are the VM manager's
+ * (QEMU's ifup hook, libvirt, `vswitch port add`), they come and go with the VMs.
+ */
+export interface PortDecl {
+  host: string;
+  /** The port's name on the host (a TAP: its device). */
+  name: string;
+  type: 'tap' | 'capture';
+  /** capture: the interface it captures. */
+  interface?: string;
+  at?: SourcePosition;
+}
+
 export interface Overlay {
   hosts: HostDecl[];
   links: LinkDecl[];
   rules: RuleDecl[];
+  /** Mentioned ports; absent when the description names none. */
+  ports?: PortDecl[];
 }
 
 export function withoutPositions(overlay: Overlay): Overlay {
@@ -60,6 +78,7 @@ export function withoutPositions(overlay: Overlay): Overlay {
     hosts: overlay.hosts.map(({ at: _at, ...h }) => h),
     links: overlay.links.map(({ at: _at, ...l }) => l),
     rules: overlay.rules.map(({ at: _at, ...r }) => r),
+    ...(overlay.ports ? { ports: overlay.ports.map(({ at: _at, ...p }) => p) } : {}),
   };
 }
 

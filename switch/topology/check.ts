@@ -10,8 +10,13 @@
  * host with the same (src, dst, priority) — the rule table refuses that; a
  * rule whose `via` names another host that this host has no link to.
  *
- * Warnings: a `via` that names no host is taken as a local port of the host
- * (ports are not in the language, so this cannot be checked statically).
+ * Ports are mentioned only (`port H NAME tap|capture IF`): a port on an
+ * unknown host, one declared twice on a host, or one named as a link end of
+ * its host (the link to that host) is a problem.
+ *
+ * Warnings: a `via` that names neither a host nor a port described on the
+ * host is taken as a local port of the host, which cannot be checked
+ * statically (diff checks it against the running host).
  */
 import type { Overlay, SourcePosition } from './ast.js';
 import { TopologyInvalidError, type TopologyProblem } from './errors.js';
@@ -78,6 +83,23 @@ export function checkTopology(overlay: Overlay, file = 'topology'): CheckResult 
     }
   }
 
+  const ports = new Map<string, SourcePosition | undefined>();
+  for (const port of overlay.ports ?? []) {
+    if (!hosts.has(port.host)) {
+      report(problems, port.at, `port is on unknown host "${port.host}"`);
+      continue;
+    }
+    const key = `${port.host} ${port.name}`;
+    if (ports.has(key)) {
+      report(problems, port.at, `port ${port.name} on "${port.host}" is declared twice (first at ${where(ports.get(key))})`);
+      continue;
+    }
+    ports.set(key, port.at);
+    if (hosts.has(port.name) && linked.has(pairKey(port.host, port.name))) {
+      report(problems, port.at, `port ${port.name} on "${port.host}" has the name of its link to host "${port.name}": a port and a link cannot share a name`);
+    }
+  }
+
   const rules = new Map<string, SourcePosition | undefined>();
   for (const rule of overlay.rules) {
     if (!hosts.has(rule.host)) {
@@ -92,7 +114,7 @@ export function checkTopology(overlay: Overlay, file = 'topology'): CheckResult 
     rules.set(key, rule.at);
     if (hosts.has(rule.via)) {
       if (!linked.has(pairKey(rule.host, rule.via))) report(problems, rule.at, `rule on "${rule.host}" goes via host "${rule.via}", but there is no link ${rule.host} ${rule.via}`);
-    } else {
+    } else if (!ports.has(`${rule.host} ${rule.via}`)) {
       report(warnings, rule.at, `rule on "${rule.host}" goes via "${rule.via}", which is not a host: taken as a port of ${rule.host} (it must exist there for the rule to be used)`);
     }
   }

@@ -9,7 +9,10 @@
  *              comes. Within a group: the Proxy, then hosts by name.
  *   conflicts  reasons apply must refuse, whole, before anything changes.
  *   pending    changes on described hosts the Proxy cannot reach yet (a new
- *              host not started): they are left for a later apply.
+ *              host not started): they are left for a later apply; and
+ *              described ports that are not attached (or attached otherwise):
+ *              apply never adds, deletes or changes a port — the VM manager
+ *              does (bin/vswitch-ifup, `vswitch port add`).
  *
  * What apply owns (docs/topology-language.md):
  *   - links: every link end on a reachable daemon, except the star links
@@ -27,13 +30,16 @@
  *     blocks it (conflict), since the rule table holds one per key.
  *   - hosts: never added or removed; a running host that is not described
  *     is a conflict.
+ *   - ports: mentioned only. A rule `via` a name that is neither a link end
+ *     (now or after the changes) nor a port of the host is a conflict when
+ *     the host listed its ports: it would be refused (400 target) mid-apply.
  *   A policy's apply (ApplyScope, ownership.ts) owns only its own links and
  *   rules: it adds what is described, deletes what it owns and no longer
  *   describes, and leaves everything else alone; replacing another's link
  *   end is a conflict naming the owner.
  */
 import type { LinkInput, RuleInput, RuleView } from '../overlay/primitives.js';
-import type { Overlay, RuleDecl } from './ast.js';
+import type { Overlay, PortDecl, RuleDecl } from './ast.js';
 import { OPERATOR_SCOPE, type ApplyScope } from './ownership.js';
 import { plainEndpoint, type HostState, type LinkEndView, type TopologyState } from './state.js';
 
@@ -85,6 +91,7 @@ export function diffTopology(current: TopologyState, desired: Overlay, scope: Ap
     }
     const linkNames = diffLinks(state, wantLinks, isStar, isStarEnd, scope, changes, conflicts);
     diffRules(state, wantRules, linkNames, scope, changes, conflicts);
+    diffPorts(state, (desired.ports ?? []).filter((p) => p.host === host.name), pending);
   }
   const rank = new Map([proxyName, ...desired.hosts.map((h) => h.name).filter((n) => n !== proxyName).sort()].map((n, i) => [n, i]));
   changes.sort((x, y) => OP_ORDER[x.op] - OP_ORDER[y.op] || (rank.get(x.host) ?? 0) - (rank.get(y.host) ?? 0));
@@ -166,7 +173,12 @@ function diffRules(state: HostState, wantDecls: RuleDecl[], linkNames: ReadonlyM
   const sameKey = (r: RuleView, d: RuleDecl) => r.src === d.src && r.dst === d.dst && r.priority === d.priority;
   const want = wantDecls.map((rule) => ({ ...rule, via: linkNames.get(rule.via) ?? rule.via }));
   const kept = new Set<number>();
+  const exits = new Set([...state.links.map((l) => l.name), ...linkNames.values(), ...(state.ports ?? []).map((p) => p.name)]);
   for (const rule of want) {
+    if (state.ports !== undefined && !exits.has(rule.via)) {
+      conflicts.push(`${state.name}: the rule src ${rule.src} dst ${rule.dst} goes via "${rule.via}", which is no port or link of ${state.name}: attach the port first (apply does not add ports)`);
+      continue;
+    }
     const exact = state.rules.find((r) => sameKey(r, rule) && r.target === rule.via);
     if (exact) {
       kept.add(exact.id);
@@ -185,6 +197,24 @@ function diffRules(state: HostState, wantDecls: RuleDecl[], linkNames: ReadonlyM
     if (scope.ownsRule(r.owner) && !kept.has(r.id)) {
       changes.push({ op: 'delete-rule', host: state.name, id: r.id, was: { src: r.src, dst: r.dst, target: r.target, priority: r.priority } });
     }
+  }
+}
+
+/** Described ports are compared, never changed: what differs is noted in `pending` for the VM manager. */
+function diffPorts(state: HostState, want: PortDecl[], pending: string[]): void {
+  if (state.ports === undefined) {
+    if (want.length > 0) pending.push(`${state.name}: did not list its ports (an older daemon): its ${want.length} described port(s) are not compared`);
+    return;
+  }
+  for (const port of want) {
+    const running = state.ports.find((p) => p.name === port.name);
+    const described = port.type === 'capture' ? `capture on ${port.interface}` : 'tap';
+    if (!running) {
+      pending.push(`${state.name}: port ${port.name} (${described}) is not attached: apply does not add ports (the VM manager attaches it: vswitch-ifup, vswitch port add)`);
+      continue;
+    }
+    const actual = running.interface === undefined ? 'tap' : `capture on ${running.interface}`;
+    if (actual !== described) pending.push(`${state.name}: port ${port.name} is attached as ${actual}, described as ${described}: apply does not change ports`);
   }
 }
 

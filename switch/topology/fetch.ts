@@ -2,7 +2,9 @@
  * Builds the TopologyState from the Proxy: its own primitives, and each
  * host's through the relay, all hosts at once. A host that does not answer
  * is kept, marked unreachable with the error's code, so `show` still shows
- * the rest and `diff` knows what it cannot compare.
+ * the rest and `diff` knows what it cannot compare. A host that cannot list
+ * its ports (a daemon older than the port primitives) is still reachable:
+ * only its ports are unknown.
  */
 import type { Primitives } from '../overlay/primitives.js';
 import type { HostState, LinkEndView, TopologyState } from './state.js';
@@ -37,9 +39,13 @@ async function fetchHost(name: string, isProxy: boolean, primitives: Primitives 
   const base = { name, isProxy };
   if (!primitives) return { ...base, reachable: false, error: { code: 'not-found', message: `no link to host "${name}"` }, links: [], rules: [] };
   try {
-    const [links, rules, interfaces, macs] = await Promise.all([
+    const [links, rules, ports, interfaces, macs] = await Promise.all([
       primitives.links(),
       primitives.rules(),
+      primitives.ports().then(
+        (list) => list.filter((p) => p.kind !== 'link').map((p) => ({ name: p.name, kind: p.kind, ...(p.interface === undefined ? {} : { interface: p.interface }) })),
+        () => undefined,
+      ),
       options.forwarding ? primitives.interfaces() : undefined,
       options.forwarding ? (primitives.macs?.() ?? []) : undefined,
     ]);
@@ -51,6 +57,7 @@ async function fetchHost(name: string, isProxy: boolean, primitives: Primitives 
         return { name: l.name, publicKey: l.publicKey, mode: l.mode, state: l.state, ...(l.endpoint ? { endpoint: l.endpoint } : {}), ...(typeof owner === 'string' ? { owner } : {}) };
       }),
       rules,
+      ...(ports ? { ports } : {}),
       ...(interfaces ? { interfaces: interfaces.map((i) => ({ name: i.name, kind: i.kind })) } : {}),
       ...(macs ? { macs } : {}),
     };

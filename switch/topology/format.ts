@@ -1,12 +1,13 @@
 /**
  * The canonical text of an overlay: hosts (the proxy first, then by name),
- * links (ends in name order, sorted), rules (by host as the hosts, then src,
+ * links (ends in name order, sorted), ports (by host as the hosts, then
+ * name; only when there are any), rules (by host as the hosts, then src,
  * dst, priority descending, via), defaults left out (transport auto,
  * priority 0). `parseTopology(formatTopology(x))` gives `canonicalTopology(x)`
  * back (positions aside), so what `show` prints can be edited and applied.
  * A fetched rule that apply does not own carries its owner as a comment.
  */
-import type { HostDecl, LinkDecl, Overlay, RuleDecl } from './ast.js';
+import type { HostDecl, LinkDecl, Overlay, PortDecl, RuleDecl } from './ast.js';
 import { isManagedOwner } from './ownership.js';
 
 export function canonicalTopology(overlay: Overlay): Overlay {
@@ -19,12 +20,13 @@ export function canonicalTopology(overlay: Overlay): Overlay {
   const rules = [...overlay.rules].sort(
     (x, y) => rank(x.host) - rank(y.host) || cmp(x.host, y.host) || cmp(x.src, y.src) || cmp(x.dst, y.dst) || y.priority - x.priority || cmp(x.via, y.via),
   );
-  return { hosts, links, rules };
+  const ports = [...(overlay.ports ?? [])].sort((x, y) => rank(x.host) - rank(y.host) || cmp(x.host, y.host) || cmp(x.name, y.name));
+  return { hosts, links, rules, ...(ports.length > 0 ? { ports } : {}) };
 }
 
 export function formatTopology(overlay: Overlay): string {
-  const { hosts, links, rules } = canonicalTopology(overlay);
-  const sections = [hosts.map(formatHost), links.map(formatLink), rules.map(formatRule)].filter((s) => s.length > 0);
+  const { hosts, links, rules, ports = [] } = canonicalTopology(overlay);
+  const sections = [hosts.map(formatHost), links.map(formatLink), ports.map(formatPort), rules.map(formatRule)].filter((s) => s.length > 0);
   return sections.map((lines) => lines.join('\n')).join('\n\n') + '\n';
 }
 
@@ -34,6 +36,10 @@ function formatHost(h: HostDecl): string {
 
 function formatLink(l: LinkDecl): string {
   return `link ${l.a} ${l.b}${l.transport === 'auto' ? '' : ` transport ${l.transport}`}`;
+}
+
+function formatPort(p: PortDecl): string {
+  return `port ${p.host} ${p.name} ${p.type === 'capture' ? `capture ${p.interface}` : 'tap'}`;
 }
 
 function formatRule(r: RuleDecl): string {

@@ -10,13 +10,16 @@
  * (lexer.ts), and every shape check is a regular expression without nested
  * or adjacent unbounded repetition, or a scan (the IPv6 endpoint).
  */
-import type { HostDecl, LinkDecl, LinkTransport, Overlay, RuleDecl, SourcePosition } from './ast.js';
+import type { HostDecl, LinkDecl, LinkTransport, Overlay, PortDecl, RuleDecl, SourcePosition } from './ast.js';
 import { TopologySyntaxError } from './errors.js';
 import { describeToken, Lexer, type Token } from './lexer.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const NAME_TEXT = 'a name (lower-case letters, digits and "-", at most 32 characters)';
 const PORT_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,64}$/;
+/** A port statement's names: Linux interface names (IFNAMSIZ: 15), in the characters `via` takes. */
+export const INTERFACE_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,15}$/;
+const INTERFACE_TEXT = 'an interface name (letters, digits, "_", "." and "-", at most 15 characters)';
 const MAC_PATTERN = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const IPV4_PORT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
 /** After the closing bracket of an IPv6 endpoint. */
@@ -43,7 +46,8 @@ class Parser {
       if (token.kind === 'word' && token.text === 'host') overlay.hosts.push(this.host(token));
       else if (token.kind === 'word' && token.text === 'link') overlay.links.push(this.link(token));
       else if (token.kind === 'word' && token.text === 'rule') overlay.rules.push(this.rule(token));
-      else this.fail(token, '"host", "link", "rule" or a # comment');
+      else if (token.kind === 'word' && token.text === 'port') (overlay.ports ??= []).push(this.port(token));
+      else this.fail(token, '"host", "link", "rule", "port" or a # comment');
       this.endOfStatement();
     }
   }
@@ -94,6 +98,21 @@ class Parser {
       rule.priority = Number(p.text) || 0; // "-0" is 0
     }
     return rule;
+  }
+
+  private port(start: Token): PortDecl {
+    const host = this.name();
+    const name = this.interfaceName();
+    const type = this.next();
+    if (type.kind !== 'word' || (type.text !== 'tap' && type.text !== 'capture')) this.fail(type, '"tap" or "capture"');
+    if (type.text === 'tap') return { host, name, type: 'tap', at: at(start) };
+    return { host, name, type: 'capture', interface: this.interfaceName(), at: at(start) };
+  }
+
+  private interfaceName(): string {
+    const token = this.next();
+    if (token.kind !== 'word' || !INTERFACE_PATTERN.test(token.text)) this.fail(token, INTERFACE_TEXT);
+    return token.text;
   }
 
   /**

@@ -6,8 +6,9 @@
  * walks it; `toOverlay` turns it into the language's terms for `show`.
  */
 import type { LinkStatus } from '../link/link-manager.js';
-import type { InterfaceView, MacView, RuleView } from '../overlay/primitives.js';
-import type { HostDecl, LinkDecl, Overlay, RuleDecl } from './ast.js';
+import type { InterfaceView, MacView, PortView, RuleView } from '../overlay/primitives.js';
+import type { HostDecl, LinkDecl, Overlay, PortDecl, RuleDecl } from './ast.js';
+import { INTERFACE_PATTERN } from './parser.js';
 
 export type LinkEndView = Pick<LinkStatus, 'name' | 'publicKey' | 'mode' | 'state'> & { endpoint?: string; owner?: string };
 
@@ -19,6 +20,8 @@ export interface HostState {
   error?: { code: string; message: string };
   links: LinkEndView[];
   rules: RuleView[];
+  /** Its TAP and capture ports (not links); absent when the host could not list them (an older daemon). */
+  ports?: Pick<PortView, 'name' | 'kind' | 'interface'>[];
   /** Present when fetched with `forwarding: true`. */
   interfaces?: Pick<InterfaceView, 'name' | 'kind'>[];
   macs?: MacView[];
@@ -104,5 +107,11 @@ export function toOverlay(state: TopologyState): Overlay {
       return { host: h.name, src: r.src, dst: r.dst, via: end ? peers.peerOf(end) : r.target, priority: r.priority, owner: r.owner };
     }),
   );
-  return { hosts: [...hosts.values()], links: [...links.values()], rules };
+  // Ports whose names the language can write (a Linux name may hold characters a `port` word may not: left out).
+  const ports: PortDecl[] = state.hosts.flatMap((h) =>
+    (h.ports ?? [])
+      .filter((p) => INTERFACE_PATTERN.test(p.name) && (p.interface === undefined || INTERFACE_PATTERN.test(p.interface)))
+      .map((p): PortDecl => (p.interface === undefined ? { host: h.name, name: p.name, type: 'tap' } : { host: h.name, name: p.name, type: 'capture', interface: p.interface })),
+  );
+  return { hosts: [...hosts.values()], links: [...links.values()], rules, ...(ports.length > 0 ? { ports } : {}) };
 }

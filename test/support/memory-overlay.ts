@@ -23,6 +23,8 @@ export interface MemoryOverlay {
   proxy: Daemon;
   hosts: Map<string, Daemon>;
   ports: Map<string, MemoryPort>;
+  /** Each daemon's host interfaces, as a run-time capture port's check sees them: add a name to make it exist there. */
+  hostInterfaces: Map<string, Set<string>>;
   /** The Proxy's API (unix socket), as api/cli/client.ts takes it. */
   api: { base: string };
   /** Base64 public key of a daemon by name. */
@@ -70,6 +72,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
   const keys = Object.fromEntries(['proxy', ...hostNames].map((n) => [n, generatePrivateKey(random)]));
   const pub = (n: string) => encodeKeyBase64(publicKey(keys[n]!));
   const ports = new Map<string, MemoryPort>();
+  const hostInterfaces = new Map(['proxy', ...hostNames].map((n) => [n, new Set<string>()]));
   const address = (n: string) => (n === 'proxy' ? '198.18.1.1' : `198.18.0.${n.slice(1)}`);
   const running: Daemon[] = [];
   const transports = new Map<string, Transport[]>();
@@ -83,6 +86,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
       ports.set(c.name, p);
       return p;
     },
+    interfaceExists: (name) => hostInterfaces.get(n)!.has(name),
     // The config's listen port (default 51820; TCP without listen.tcp too), at the daemon's address.
     createTransport: (kind, listen) => {
       const transport = network.createTransport({ kind, listen: { host: address(n), port: listen?.port ?? 51820 } });
@@ -119,7 +123,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
       hosts.set(h, host);
     }
     await untilOnClock(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000, 'every star link up');
-    return { proxy, hosts, ports, api: { base: `unix:${dir}/proxy.sock` }, pub, address, transports: (n) => transports.get(n) ?? [], dir, clock, until: untilOnClock, stop };
+    return { proxy, hosts, ports, hostInterfaces, api: { base: `unix:${dir}/proxy.sock` }, pub, address, transports: (n) => transports.get(n) ?? [], dir, clock, until: untilOnClock, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -34,6 +34,12 @@ export interface TestDaemon {
   datapath: Datapath;
   links: LinkManager;
   ports: MemoryPort[];
+  /** Ports opened at run time (POST /v1/ports), by name: memory twins of the TAP or capture device. */
+  opened: Map<string, MemoryPort>;
+  /** The host's interfaces as the capture check sees them: add a name to make `interface` exist. */
+  hostInterfaces: Set<string>;
+  /** When set, the next port open throws it (then it is cleared), as a device that refuses to open. */
+  openFailure: { error: Error | undefined };
   logs: (LogFields & { msg: string; level: string })[];
   app: Hono<ApiEnv>;
   deps: ApiDeps;
@@ -70,7 +76,23 @@ export async function daemons(count: number, options: FixtureOptions = {}): Prom
       log,
     });
     await links.start();
-    const primitives = new LocalPrimitives({ datapath, links: () => links, log });
+    const opened = new Map<string, MemoryPort>();
+    const hostInterfaces = new Set<string>();
+    const openFailure: { error: Error | undefined } = { error: undefined };
+    const primitives = new LocalPrimitives({
+      datapath,
+      links: () => links,
+      log,
+      openPort: (config) => {
+        const error = openFailure.error;
+        openFailure.error = undefined;
+        if (error) throw error;
+        const port = new MemoryPort(config.name);
+        opened.set(config.name, port);
+        return port;
+      },
+      interfaceExists: (iface) => hostInterfaces.has(iface),
+    });
     const deps: ApiDeps = {
       local: primitives,
       status: () => ({ name, role: 'host', version: 'test', uptimeS: 0, ports: [], links: [], macTable: { entries: 0, learned: 0, expired: 0, evicted: 0, moved: 0 } }),
@@ -82,7 +104,7 @@ export async function daemons(count: number, options: FixtureOptions = {}): Prom
       mounts: [...BUILTIN_PLUGINS.map((plugin) => (app: Hono<ApiEnv>) => plugin.routes?.(app, () => undefined, { isProxy: false })), (app: Hono<ApiEnv>) => registerPluginRoutes(app, () => undefined)],
       ...options.overrides,
     };
-    all.push({ name, address, publicKeyBase64: encodeKeyBase64(publicKey(privateKey)), primitives, datapath, links, ports, logs, app: createApp(deps), deps });
+    all.push({ name, address, publicKeyBase64: encodeKeyBase64(publicKey(privateKey)), primitives, datapath, links, ports, opened, hostInterfaces, openFailure, logs, app: createApp(deps), deps });
   }
   return {
     all,

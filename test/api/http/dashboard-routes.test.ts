@@ -102,7 +102,7 @@ describe('GET /v1/events', () => {
       const fail = async (): Promise<never> => {
         throw new RelayError('host-timeout', 'h3 did not answer');
       };
-      return { interfaces: fail, links: fail, addLink: fail, deleteLink: fail, rules: fail, addRule: fail, deleteRule: fail, configTimeBound: fail, setConfigTimeBound: fail };
+      return { interfaces: fail, links: fail, addLink: fail, deleteLink: fail, rules: fail, addRule: fail, deleteRule: fail, ports: fail, addPort: fail, deletePort: fail, configTimeBound: fail, setConfigTimeBound: fail };
     })();
     const byName = new Map<string, Primitives>([
       ['h1', hostSide.all[0]!.primitives],

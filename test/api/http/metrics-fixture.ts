@@ -11,8 +11,8 @@ export const STATUS: Status = {
   version: '0.1.0',
   uptimeS: 12.5,
   ports: [
-    { name: 'tap-h1v1', kind: 'tap', state: 'up', rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, drops: { runt: 2, 'source-zero': 1 } },
-    { name: 'proxy', kind: 'link', state: 'down', lastError: 'x', rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, drops: {} },
+    { name: 'tap-h1v1', kind: 'tap', state: 'up', rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, drops: { runt: 2, 'source-zero': 1 }, owner: 'config' },
+    { name: 'proxy', kind: 'link', state: 'down', lastError: 'x', rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, drops: {}, owner: 'config' },
   ],
   links: [
     {

@@ -38,7 +38,7 @@ describe('the VNET primitives over HTTP (real LocalPrimitives, real switch core)
     expect((await call(h.app, 'POST', '/v1/rules', { src: 'any', dst: 'any', target: 'vm1' })).status).toBe(201);
   });
 
-  it('lists interfaces with counters (and /v1/ports is the same view)', async () => {
+  it('lists interfaces with counters (and /v1/ports is the same view, with owners)', async () => {
     const h = await one();
     const res = await call(h.app, 'GET', '/v1/interfaces');
     expect(res.status).toBe(200);
@@ -46,7 +46,7 @@ describe('the VNET primitives over HTTP (real LocalPrimitives, real switch core)
       ['vm1', 'memory'],
       ['vm2', 'memory'],
     ]);
-    expect((await call(h.app, 'GET', '/v1/ports')).body.ports).toEqual(res.body.interfaces);
+    expect((await call(h.app, 'GET', '/v1/ports')).body.ports).toEqual(res.body.interfaces.map((i: object) => ({ ...i, owner: 'config' })));
   });
 
   it('adds a link that really handshakes with the peer, lists it, and deletes it', async () => {

@@ -10,7 +10,7 @@ function failingHost(code: 'host-unreachable' | 'host-timeout'): Primitives {
   const fail = async (): Promise<never> => {
     throw new RelayError(code, `host h9: ${code}`);
   };
-  return { interfaces: fail, links: fail, addLink: fail, deleteLink: fail, rules: fail, addRule: fail, deleteRule: fail, configTimeBound: fail, setConfigTimeBound: fail };
+  return { interfaces: fail, links: fail, addLink: fail, deleteLink: fail, rules: fail, addRule: fail, deleteRule: fail, ports: fail, addPort: fail, deletePort: fail, configTimeBound: fail, setConfigTimeBound: fail };
 }
 
 describe('/v1/hosts/{host}/… on the Proxy', () => {

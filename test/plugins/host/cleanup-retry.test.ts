@@ -43,6 +43,9 @@ class FakeDaemon {
     };
     return {
       interfaces: nope,
+      ports: nope,
+      addPort: nope,
+      deletePort: nope,
       configTimeBound: nope,
       setConfigTimeBound: nope,
       addLink: nope as (input: LinkInput) => Promise<never>,

@@ -9,6 +9,7 @@ import { Datapath } from '../../../switch/datapath.js';
 import type { Mac } from '../../../switch/frame/mac.js';
 import { createLogger } from '../../../switch/log.js';
 import { FlowOffload } from '../../../switch/offload/flow-offload.js';
+import { LocalPrimitives } from '../../../switch/overlay/local-primitives.js';
 import { SwitchCore } from '../../../switch/pipeline/forward.js';
 import type { NativeOffload, NativeOffloadPoll } from '../../../switch/port/addon.js';
 import { MemoryPort } from '../../../switch/port/memory-port.js';
@@ -190,6 +191,24 @@ describe('FlowOffload (JS half, fake addon)', () => {
     expect(t.fake.flows.size).toBe(1);
     t.datapath.detach('plain'); // a port removed
     expect(t.fake.flows.size).toBe(0);
+  });
+
+  it('a port deleted through the port primitives leaves at once: its flows flushed (the hits read back first), its MACs forgotten, no longer an output', async () => {
+    const t = setUp();
+    const primitives = new LocalPrimitives({ datapath: t.datapath, links: () => undefined, log: createLogger({ write: () => {} }) });
+    t.p1.inject([t.frame(A, B)]); // A → B (learned on p2): a flow
+    expect(t.fake.flows.size).toBe(1);
+    t.fake.forward(t.a1.id, t.frame(A, B), A, B); // a native hit not yet read back
+    await primitives.deletePort('p2', { name: 'local' });
+    expect(t.fake.flows.size).toBe(0);
+    expect(t.fake.outputs.has(t.a2.id)).toBe(false);
+    expect(t.core.portStats(t.a1.id).rxFrames).toBe(2); // the hit before the flush was kept
+    expect(t.core.macEntries(0).map((m) => m.portName)).toEqual(['p1']);
+    const sentToP2 = t.p2.sent.length;
+    t.p1.inject([t.frame(A, B)]); // B is unknown now: flooded in JS (to plain), nothing installed
+    expect(t.fake.flows.size).toBe(0);
+    expect(t.p2.sent).toHaveLength(sentToP2);
+    expect(t.plain.sent.at(-1)).toEqual(t.frame(A, B));
   });
 
   it('hands slot traffic to the link layer with absolute times', () => {

@@ -40,6 +40,9 @@ describe('checkTopology', () => {
       `${P}\n${H1}\nlink h1 proxy\nrule h1 src any dst none via proxy\nrule h1 src ANY dst none via tap0`.replace('ANY', 'any'),
       ['c.vnet:5:1: rule on "h1" for src any dst none priority 0 is declared twice (first at 4:1)'],
     ],
+    ['port on unknown host', `${P}\nport h9 qvm1 tap`, ['c.vnet:2:1: port is on unknown host "h9"']],
+    ['port declared twice', `${P}\n${H1}\nlink h1 proxy\nport h1 qvm1 tap\nport h1 qvm1 capture qvm1`, ['c.vnet:5:1: port qvm1 on "h1" is declared twice (first at 4:1)']],
+    ['port named as its link', `${P}\n${H1}\nlink h1 proxy\nport h1 proxy tap`, ['c.vnet:4:1: port proxy on "h1" has the name of its link to host "proxy": a port and a link cannot share a name']],
     [
       'several problems, all reported in file order',
       `${H1}\nlink h1 h2\nrule h2 src any dst any via h1`,
@@ -48,6 +51,13 @@ describe('checkTopology', () => {
   ];
   it.each(corpus)('%s', (_name, text, expected) => {
     expect(messages(text)).toEqual(expected);
+  });
+
+  it('a rule via a described port is not warned about; via an undescribed one still is', () => {
+    const text = `${P}\n${H1}\nlink h1 proxy\nport h1 qvm1 capture qvm1\nrule h1 src any dst 02:00:c6:13:01:09 via qvm1\nrule h1 src any dst 02:00:c6:13:01:08 via qvm2`;
+    const { problems, warnings } = checkTopology(parseTopology(text, 'c.vnet'), 'c.vnet');
+    expect(problems).toEqual([]);
+    expect(warnings.map(formatProblem)).toEqual(['c.vnet:6:1: rule on "h1" goes via "qvm2", which is not a host: taken as a port of h1 (it must exist there for the rule to be used)']);
   });
 
   it('assertValidTopology throws TopologyInvalidError listing the problems', () => {

@@ -88,6 +88,34 @@ describe('diffTopology', () => {
     expect(diff.pending).toEqual(['host "h2" is not linked to the Proxy yet: its 1 link(s)/rule(s) wait until it is up (start it with its config, then apply again)']);
   });
 
+  it('compares mentioned ports, never changes them: one not attached, or attached otherwise, is noted in pending', () => {
+    const state = started();
+    state.hosts[1]!.ports = [{ name: 'tap-h1v1', kind: 'tap' }, { name: 'qvm1', kind: 'capture', interface: 'vnet3' }];
+    const described = `${DESC}port h1 tap-h1v1 tap\nport h1 qvm1 capture qvm1\nport h1 qvm2 capture qvm2\n`;
+    const diff = diffTopology(state, parseTopology(described));
+    expect(diff.conflicts).toEqual([]);
+    expect(diff.changes.every((c) => !c.op.includes('port'))).toBe(true);
+    expect(diff.pending).toEqual([
+      'h1: port qvm1 is attached as capture on vnet3, described as capture on qvm1: apply does not change ports',
+      'h1: port qvm2 (capture on qvm2) is not attached: apply does not add ports (the VM manager attaches it: vswitch-ifup, vswitch port add)',
+    ]);
+    // A host that could not list its ports (an older daemon): not compared, and said so.
+    delete state.hosts[1]!.ports;
+    expect(diffTopology(state, parseTopology(described)).pending).toEqual(['h1: did not list its ports (an older daemon): its 3 described port(s) are not compared']);
+  });
+
+  it("refuses, before anything changes, a rule via a name that is no port or link of the host (when it listed its ports)", () => {
+    const state = started();
+    state.hosts[1]!.ports = [{ name: 'tap-h1v1', kind: 'tap' }];
+    const viaPort = (port: string) => `${DESC}rule h1 src any dst 02:00:00:00:00:09 via ${port}\n`;
+    expect(diffTopology(state, parseTopology(viaPort('qvm1'))).conflicts).toEqual([
+      'h1: the rule src any dst 02:00:00:00:00:09 goes via "qvm1", which is no port or link of h1: attach the port first (apply does not add ports)',
+    ]);
+    expect(diffTopology(state, parseTopology(viaPort('tap-h1v1'))).conflicts).toEqual([]);
+    // Via a link the same apply adds (h1 → h2): not a conflict.
+    expect(diffTopology(state, parseTopology(DESC)).conflicts).toEqual([]);
+  });
+
   it('refuses a description whose proxy is another daemon', () => {
     const other = `host centre key "${KEYS.proxy}" proxy\nhost h1 key "${KEYS.h1}"\nhost h2 key "${KEYS.h2}"\nlink h1 centre\nlink h2 centre\n`;
     const diff = diffTopology(started(), parseTopology(other));
@@ -110,6 +138,16 @@ describe('toOverlay', () => {
     expect(overlay.rules).toEqual([
       { host: 'h1', src: 'any', dst: 'none', via: 'proxy', priority: 0, owner: 'star' },
       { host: 'h2', src: 'any', dst: 'none', via: 'proxy', priority: 0, owner: 'star' },
+    ]);
+    expect(overlay.ports).toBeUndefined();
+  });
+
+  it("mentions each host's ports: tap, or capture with its interface; names the language cannot write are left out", () => {
+    const state = started();
+    state.hosts[1]!.ports = [{ name: 'tap-h1v1', kind: 'tap' }, { name: 'qvm1', kind: 'capture', interface: 'qvm1' }, { name: 'odd@name', kind: 'tap' }];
+    expect(toOverlay(state).ports).toEqual([
+      { host: 'h1', name: 'tap-h1v1', type: 'tap' },
+      { host: 'h1', name: 'qvm1', type: 'capture', interface: 'qvm1' },
     ]);
   });
 });

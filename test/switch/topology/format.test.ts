@@ -31,6 +31,14 @@ rule h3 src any dst none via vm3
     expect(formatTopology(parseTopology(text))).toBe(text);
   });
 
+  it('prints mentioned ports after the links, by host as the hosts, then name; and round-trips them', () => {
+    const x = parseTopology(`${STAR}\nport h2 tap-h2v1 tap\nport h1 qvm1 capture vnet7\nport proxy cap0 capture eth1\nport h1 a0 tap`);
+    const text = formatTopology(x);
+    expect(text).toContain('link h3 proxy transport udp\n\nport proxy cap0 capture eth1\nport h1 a0 tap\nport h1 qvm1 capture vnet7\nport h2 tap-h2v1 tap\n\nrule proxy');
+    expect(withoutPositions(parseTopology(text))).toEqual(withoutPositions(canonicalTopology(x)));
+    expect(formatTopology(parseTopology(text))).toBe(text);
+  });
+
   it('round-trips seeded random overlays', () => {
     let seed = 42;
     const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
@@ -47,6 +55,7 @@ rule h3 src any dst none via vm3
           via: rand(2) ? 'proxy' : `vm${rand(3)}`,
           priority: rand(3) === 0 ? rand(2000) - 1000 : 0,
         })),
+        ...(rand(2) ? { ports: Array.from({ length: 1 + rand(3) }, (_, i) => ({ host: names[rand(names.length)]!, name: `vm${i}`, ...(rand(2) ? { type: 'tap' as const } : { type: 'capture' as const, interface: `vnet${rand(9)}` }) })) } : {}),
       };
       const text = formatTopology(overlay);
       expect(withoutPositions(parseTopology(text))).toEqual(withoutPositions(canonicalTopology(overlay)));

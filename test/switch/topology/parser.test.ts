@@ -49,6 +49,15 @@ describe('parser', () => {
     expect(overlay.rules[1]!.at).toEqual({ line: 7, column: 1 });
   });
 
+  it('reads ports, which it only mentions: tap, or capture with the interface', () => {
+    const overlay = parseTopology(`port h1 tap-h1v1 tap\nport h1 qvm1 capture qvm1\nrule h1 src any dst 02:00:c6:13:01:09 via qvm1`);
+    expect(withoutPositions(overlay).ports).toEqual([
+      { host: 'h1', name: 'tap-h1v1', type: 'tap' },
+      { host: 'h1', name: 'qvm1', type: 'capture', interface: 'qvm1' },
+    ]);
+    expect(overlay.ports![1]!.at).toEqual({ line: 2, column: 1 });
+  });
+
   it('takes optional clauses in any order', () => {
     const overlay = parseTopology(`host p key "${KP}" proxy endpoint 198.18.1.1:1`);
     expect(overlay.hosts[0]).toMatchObject({ isProxy: true, endpoint: '198.18.1.1:1' });
@@ -61,7 +70,7 @@ describe('parser', () => {
 
   // The malformed corpus: each description and the exact message it must produce.
   const corpus: [string, string][] = [
-    ['hosts proxy', 'bad.vnet:1:1: expected "host", "link", "rule" or a # comment, found "hosts"'],
+    ['hosts proxy', 'bad.vnet:1:1: expected "host", "link", "rule", "port" or a # comment, found "hosts"'],
     ['host Proxy key "x"', 'bad.vnet:1:6: expected a name (lower-case letters, digits and "-", at most 32 characters), found "Proxy"'],
     ['host proxy key x', 'bad.vnet:1:16: expected the public key as a quoted base64 string, found "x"'],
     ['host proxy "k"', 'bad.vnet:1:12: expected "key", found string "k"'],
@@ -87,6 +96,11 @@ describe('parser', () => {
     ['rule h1 src any dst none via h2 priority 1 priority 2', 'bad.vnet:1:44: expected the end of the line, found "priority"'],
     ['\n\n   link h1 h2 # ok\n  link h1 h2 extra', 'bad.vnet:4:14: expected "transport" or the end of the line, found "extra"'],
     ['host "h1"', 'bad.vnet:1:6: expected a name (lower-case letters, digits and "-", at most 32 characters), found string "h1"'],
+    ['port h1 qvm1', 'bad.vnet:1:13: expected "tap" or "capture", found end of file'],
+    ['port h1 qvm1 veth', 'bad.vnet:1:14: expected "tap" or "capture", found "veth"'],
+    ['port h1 qvm1 capture', 'bad.vnet:1:21: expected an interface name (letters, digits, "_", "." and "-", at most 15 characters), found end of file'],
+    ['port h1 a234567890123456 tap', 'bad.vnet:1:9: expected an interface name (letters, digits, "_", "." and "-", at most 15 characters), found "a234567890123456"'],
+    ['port h1 qvm1 tap mtu 1500', 'bad.vnet:1:18: expected the end of the line, found "mtu"'],
   ];
   it.each(corpus)('refuses %j with the exact message', (text, message) => {
     let caught: unknown;

@@ -40,8 +40,8 @@ function snapshotOf(hosts: number, rulesPerHost: number, role: 'host' | 'proxy')
     version: '0.1.0',
     uptimeS: 86_400,
     ports: [
-      ...(role === 'host' ? [{ name: 'tap-h1v1', kind: 'tap' as const, state: 'up' as const, rxFrames: 1e9, rxBytes: 1e12, txFrames: 1e9, txBytes: 1e12, drops: { runt: 3 } }] : []),
-      ...names.map((n, i) => ({ name: n, kind: 'link' as const, state: 'up' as const, rxFrames: i * 1e6, rxBytes: i * 1e9, txFrames: i * 1e6, txBytes: i * 1e9, drops: {} })),
+      ...(role === 'host' ? [{ name: 'tap-h1v1', kind: 'tap' as const, state: 'up' as const, rxFrames: 1e9, rxBytes: 1e12, txFrames: 1e9, txBytes: 1e12, drops: { runt: 3 }, owner: 'config' }] : []),
+      ...names.map((n, i) => ({ name: n, kind: 'link' as const, state: 'up' as const, rxFrames: i * 1e6, rxBytes: i * 1e9, txFrames: i * 1e6, txBytes: i * 1e9, drops: {}, owner: 'config' })),
     ],
     links: names.map((n, i) => ({
       name: n,

@@ -115,6 +115,19 @@ export function renderMetrics({ status, rules, nowMs, plugins = [] }: MetricsSna
   m.metric('vswitch_mac_expired_total', 'counter', 'MAC entries aged out.', {}, mac.expired);
   m.metric('vswitch_mac_evicted_total', 'counter', 'MAC entries evicted because the table was full.', {}, mac.evicted);
 
+  const moves = status.moves;
+  if (moves && status.role === 'proxy') {
+    // VM moves the Proxy followed (switch/overlay/proxy-moves.ts): self-contained, four families.
+    m.metric('vswitch_vm_moves_total', 'counter', 'VM moves detected and announced to the hosts.', {}, moves.detected);
+    m.metric('vswitch_vm_moves_incomplete_total', 'counter', 'VM moves not followed by every host and plugin within the deadline.', {}, moves.incomplete);
+    for (const [reason, n] of Object.entries(moves.refused)) {
+      m.metric('vswitch_vm_moves_refused_total', 'counter', 'VM moves held back by a bound (per host, per MAC), by reason.', { reason }, n);
+    }
+    if (moves.lastConvergeMs !== null) {
+      m.metric('vswitch_vm_move_last_converge_seconds', 'gauge', 'Time from detecting the last VM move to every host and plugin having followed it.', {}, moves.lastConvergeMs / 1000);
+    }
+  }
+
   for (const p of plugins) {
     const l = { plugin: p.name, kind: p.kind };
     m.metric('vswitch_plugin_info', 'gauge', 'A plugin and its state (always 1).', { ...l, state: p.state }, 1);

@@ -256,7 +256,7 @@ export class FastPath {
     await Promise.all(emptied.map((c) => this.#apply(c, nowMs)));
     const followed = { ...move, rulesRemoved: stale.length, linksRemoved: emptied.length, otherRules: await warned };
     this.components.log.info('fastpath: vm move followed', followed);
-    this.#raise('fastpath-move-followed', 'info', `VM ${mac} moved to ${to}: ${stale.length} fast-path rules toward ${move.from} removed`, followed);
+    if (this.#settings.enabled) this.#raise('fastpath-move-followed', 'info', `VM ${mac} moved to ${to}: ${stale.length} fast-path rules toward ${move.from} removed`, followed);
   }
 
   /** Rules of other owners on any host that name the moved VM: left alone (they are not ours), each one warned of. */

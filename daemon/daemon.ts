@@ -314,13 +314,16 @@ export class Daemon {
 
   /** Proxy: every started plugin follows a VM move (the fast path drops its rules toward the old host). */
   private async followMove(move: VmMove): Promise<void> {
-    await Promise.all(
-      [...this.started].map(([name, parts]) =>
-        Promise.resolve()
-          .then(() => parts.onVmMoved?.(move))
-          .catch((err: unknown) => this.deps.log.warn('plugin: following a vm move failed', { plugin: name, ...move, err })),
-      ),
-    );
+    const started = [...this.started];
+    const results = await Promise.allSettled(started.map(([, parts]) => Promise.resolve().then(() => parts.onVmMoved?.(move))));
+    const failed: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      failed.push(started[i]![0]);
+      this.deps.log.warn('plugin: following a vm move failed', { plugin: started[i]![0], ...move, err: r.reason });
+    });
+    // Each plugin follows on its own; one that failed makes the move not followed everywhere (vm-move-converged).
+    if (failed.length > 0) throw new Error(`plugins ${failed.join(', ')} failed to follow the move`);
   }
 
   /** A control message of a plugin's type (decoded and checked by the channel) goes to the plugins that started. */

@@ -24,7 +24,8 @@
  * it: the fast path deletes its rules toward A), `mac-moved {id, mac, host: B}` goes to every host whose star link
  * is up, and each answers `mac-moved-ack` once it has re-pointed its table (host-moves.ts). When every host told has
  * answered and the plugins' handlers (`onMoved`) have settled, `vm-move-converged` gives the time since detection;
- * after MOVE_CONVERGE_TIMEOUT_MS it is raised anyway, `complete: false`, naming the hosts that did not answer.
+ * after MOVE_CONVERGE_TIMEOUT_MS it is raised anyway, `complete: false`, naming the hosts that did not answer (a
+ * plugin whose handler failed makes it `complete: false` too, at once).
  * A new move of the same MAC supersedes a pending one (no event for the old).
  *
  * The data path is untouched: the table moves the entry as any learning switch does, whether announced or not; the
@@ -80,6 +81,8 @@ interface PendingMove {
   readonly asked: number;
   readonly waiting: Set<string>;
   pluginsDone: boolean;
+  /** A plugin's handler threw: the move cannot be called followed everywhere. */
+  pluginFailed: boolean;
   timer: Timer | undefined;
 }
 
@@ -250,14 +253,17 @@ export class ProxyMoves {
     const id = this.#nextId++;
     const message: MacMovedMessage = { t: 'mac-moved', id, mac: move.mac, host: to };
     const waiting = new Set(this.#options.hostsUp().filter((host) => this.#options.send(host, message)));
-    const pending: PendingMove = { id, mac, move, detectedMs: nowMs, asked: waiting.size, waiting, pluginsDone: false, timer: undefined };
+    const pending: PendingMove = { id, mac, move, detectedMs: nowMs, asked: waiting.size, waiting, pluginsDone: false, pluginFailed: false, timer: undefined };
     this.#pending.set(id, pending);
     this.#pendingByMac.set(mac, pending);
     pending.timer = clock.after(MOVE_CONVERGE_TIMEOUT_MS, () => this.#finish(pending));
     if (this.#pending.size > MAX_PENDING_MOVES) this.#finish(this.#pending.values().next().value!);
     void Promise.resolve()
       .then(() => this.#options.onMoved?.(move))
-      .catch((err: unknown) => log.warn('vm move: a plugin failed to follow it', { ...move, err }))
+      .catch((err: unknown) => {
+        pending.pluginFailed = true;
+        log.warn('vm move: a plugin failed to follow it', { ...move, err });
+      })
       .finally(() => {
         pending.pluginsDone = true;
         this.#check(pending);
@@ -272,7 +278,7 @@ export class ProxyMoves {
     if (this.#pending.get(pending.id) !== pending) return;
     this.#drop(pending);
     const convergeMs = this.#options.clock.now() - pending.detectedMs;
-    const complete = pending.waiting.size === 0 && pending.pluginsDone;
+    const complete = pending.waiting.size === 0 && pending.pluginsDone && !pending.pluginFailed;
     if (complete) {
       this.#stats.converged++;
       this.#stats.lastConvergeMs = convergeMs;

@@ -94,3 +94,25 @@ describe('refused input in /metrics', () => {
     expect(text).toContain('vswitch_control_refused_total{reason="report-invalid"} 2');
   });
 });
+
+describe('VM moves in /metrics', () => {
+  const moves = { detected: 4, converged: 3, incomplete: 1, refused: { 'host-rate': 2, 'mac-rate': 5 }, lastConvergeMs: 12, applied: 0, forgotten: 0, arrivalsSent: 0, arrivalsSuppressed: 0 };
+  const proxyStatus: Status = { ...status, name: 'proxy', role: 'proxy', moves };
+
+  it('on the Proxy: moves, incomplete ones, refusals by reason, and the last convergence time', () => {
+    const families = new Map(parsePrometheus(renderMetrics({ status: proxyStatus, rules: [], nowMs: 0 })).map((f) => [f.name, f]));
+    const sample = (name: string, labels: Record<string, string> = {}) =>
+      Number(families.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value);
+    expect(families.get('vswitch_vm_moves_total')?.type).toBe('COUNTER');
+    expect(sample('vswitch_vm_moves_total')).toBe(4);
+    expect(sample('vswitch_vm_moves_incomplete_total')).toBe(1);
+    expect(sample('vswitch_vm_moves_refused_total', { reason: 'mac-rate' })).toBe(5);
+    expect(families.get('vswitch_vm_move_last_converge_seconds')?.type).toBe('GAUGE');
+    expect(sample('vswitch_vm_move_last_converge_seconds')).toBe(0.012);
+  });
+
+  it('no convergence gauge before the first move converged; nothing of moves on a host', () => {
+    expect(renderMetrics({ status: { ...proxyStatus, moves: { ...moves, lastConvergeMs: null } }, rules: [], nowMs: 0 })).not.toContain('vswitch_vm_move_last_converge_seconds');
+    expect(renderMetrics({ status: { ...status, moves }, rules: [], nowMs: 0 })).not.toContain('vswitch_vm_moves');
+  });
+});

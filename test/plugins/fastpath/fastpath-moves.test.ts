@@ -12,6 +12,11 @@ import type { FastPath } from '../../../plugins/fastpath/fastpath.js';
 import { ethernetFrame } from '../../support/frames.js';
 import { startMemoryOverlay, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
 import { moveVm } from '../../support/move-vm.js';
+import { systemClock } from '../../../switch/clock.js';
+import { FastPath as FastPathCore } from '../../../plugins/fastpath/fastpath.js';
+import { createLogger } from '../../../switch/log.js';
+import type { MacView, Primitives, RuleInput } from '../../../switch/overlay/primitives.js';
+import { linkStatus } from '../../support/link-status.js';
 
 const running: MemoryOverlay[] = [];
 afterEach(async () => {
@@ -102,4 +107,91 @@ describe('the fast path follows a VM that moves', () => {
     expect(eventsNamed(proxy, 'fastpath-move-rule-kept')[0]).toMatchObject({ level: 'warn', fields: { mac: M, host: 'h3', rule: pinned.id, owner: 'ops' } });
     expect((await h3.primitives.rules()).map((r) => r.id)).toContain(pinned.id);
   }, 15_000);
+});
+
+/** The plugin alone, with primitives faked: two hosts, a fast link always up; addRule can be held. */
+function harness() {
+  const nowMs = 1000;
+  const key = (c: string) => `${c.repeat(42)}A=`;
+  const link = (name: string, publicKey = key('B'), endpoint = 'udp:198.18.0.1:51820') => linkStatus({ name, state: 'up', publicKey, endpoint });
+  const rules = new Map<number, RuleInput & { host: string }>();
+  const deleted: number[] = [];
+  let nextId = 1;
+  let hold: Promise<void> | undefined;
+  const made = new Map<string, string[]>();
+  const host = (h: string) =>
+    ({
+      addLink: async (l: { name: string }) => (made.set(h, [...(made.get(h) ?? []), l.name]), link(l.name)),
+      deleteLink: async () => undefined,
+      links: async () => (made.get(h) ?? []).map((n) => link(n)),
+      rules: async () => [],
+      addRule: async (r: RuleInput) => {
+        const id = nextId++;
+        if (hold) await hold;
+        rules.set(id, { ...r, host: h });
+        return { id, ...r, priority: 0, owner: 'proxy:fastpath', hitFrames: 0, hitBytes: 0 };
+      },
+      deleteRule: async (id: number) => void (deleted.push(id), rules.delete(id)),
+    }) as unknown as Primitives;
+  const macs: MacView[] = [
+    { mac: M, port: 'h1', static: false, ageS: 1 },
+    { mac: V3, port: 'h3', static: false, ageS: 1 },
+  ];
+  const fastpath = new FastPathCore({
+    clock: { ...systemClock, now: () => nowMs },
+    log: createLogger({ write: () => {} }),
+    subscribe: () => () => {},
+    currentEdges: () => [{ a: M, b: V3, intensity: 1 }],
+    host,
+    proxyLinks: () => [link('h1'), link('h2', key('C'), 'udp:198.18.0.2:51820'), link('h3', key('D'), 'udp:198.18.0.3:51820')],
+    listenPorts: () => ({ udp: 51820 }),
+    proxyMacs: () => macs,
+  });
+  let release: () => void = () => {};
+  return {
+    fastpath,
+    rules,
+    deleted,
+    macs,
+    holdRules: () => (hold = new Promise<void>((resolve) => (release = resolve))),
+    releaseRules: () => {
+      hold = undefined;
+      release();
+    },
+  };
+}
+
+describe('the fast-path plugin and moves, alone', () => {
+  it('a rule still being added when its VM moves is deleted as soon as it lands, and not kept', async () => {
+    const h = harness();
+    await h.fastpath.reconcile(); // adds h1–h3
+    h.holdRules();
+    const installing = h.fastpath.tick(); // the link is up: its two rules are being added
+    await new Promise((r) => setImmediate(r));
+    await h.fastpath.vmMoved({ mac: M, from: 'h1', to: 'h2' });
+    h.releaseRules();
+    await installing;
+    expect([...h.rules.values()]).toEqual([]);
+    expect(h.deleted).toHaveLength(2);
+    expect(h.fastpath.status().links.flatMap((l) => (l.rules > 0 ? [l] : []))).toEqual([]);
+  });
+
+  it('learns from the Proxy\'s MAC table only VMs it does not know: a VM seen there behind another host (a relayed frame) moves nothing', async () => {
+    const h = harness();
+    await h.fastpath.reconcile();
+    await h.fastpath.tick();
+    expect([...h.rules.values()].map((r) => `${r.host} ${r.dst}`).sort()).toEqual([`h1 ${V3}`, `h3 ${M}`]);
+    h.macs[0] = { mac: M, port: 'h2', static: false, ageS: 0 }; // the Proxy's table, for a moment
+    await h.fastpath.tick();
+    await h.fastpath.tick();
+    expect([...h.rules.values()].map((r) => `${r.host} ${r.dst}`).sort()).toEqual([`h1 ${V3}`, `h3 ${M}`]);
+    expect(h.fastpath.status().links.map((l) => `${l.a}–${l.b}`)).toEqual(['h1–h3']);
+    expect(h.deleted).toEqual([]);
+    // The announcement moves it: the rules toward h1 go, the next reconcile forms h2–h3.
+    await h.fastpath.vmMoved({ mac: M, from: 'h1', to: 'h2' });
+    expect([...h.rules.values()]).toEqual([]);
+    await h.fastpath.tick();
+    await h.fastpath.tick();
+    expect([...h.rules.values()].map((r) => `${r.host} ${r.src} ${r.dst} ${r.target}`).sort()).toEqual([`h2 ${M} ${V3} fp-h3`, `h3 ${V3} ${M} fp-h2`]);
+  });
 });

@@ -139,7 +139,8 @@ export interface paths {
         /**
          * Server-sent events for the dashboard: `event: log` (a LoggedEvent) and `event: snapshot` (a DashboardSnapshot, once a second).
          * @description On connect the daemon replays its event ring (the last 200 events: links up and down, transport switches, ports
-         *     down and back, links and rules added or deleted, topology changes, adaptations, policy actions), or only those
+         *     down and back, links and rules added or deleted, topology changes, adaptations, VM moves — `vm-moved` and
+         *     `vm-move-converged`, fields as VmMovedFields and VmMoveConvergedFields —, policy actions), or only those
          *     after the `Last-Event-ID` request header; each `log` event's `id:` is its `seq`. Then new events as they happen,
          *     and a snapshot at once and every second. On the Proxy a snapshot covers every host (bounded: 64 hosts, per host
          *     100 rules, 64 MACs, 32 VM ports; `truncated` says when something was cut).

@@ -410,6 +410,7 @@ export class Daemon {
 
   status(): Status {
     const mac = this.datapath.core.macTableStats();
+    const moves = this.overlay?.moveStats();
     return {
       name: this.config.name,
       role: this.config.role,
@@ -422,7 +423,7 @@ export class Daemon {
         underlay: this.links?.underlayDrops() ?? {},
         control: { ...(this.overlay?.channel.malformed ?? {}) },
       },
-      ...(this.overlay?.moveStats() ? { moves: this.overlay.moveStats()! } : {}),
+      ...(moves ? { moves } : {}),
       macTable: {
         entries: mac.size,
         learned: mac.totalLearned,

@@ -8,7 +8,7 @@
  * Proxy's hosts (anything else is refused under a fixed reason, changing nothing).
  */
 import type { Timer, TimerClock } from '../clock.js';
-import type { EventSink } from '../events.js';
+import { NO_EVENTS, type EventSink } from '../events.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
 import { ControlChannel } from './control-channel.js';
@@ -107,7 +107,7 @@ export class Overlay {
         send: (peer, message) => this.channel.send(peer, message),
         refuse: (peer, reason, detail) => this.channel.refuse(peer, reason, detail),
         clock: options.clock,
-        events: options.events ?? { emit: () => {} },
+        events: options.events ?? NO_EVENTS,
         log: options.log,
         ...(moves.onMoved ? { onMoved: (move: VmMove) => moves.onMoved!(move) } : {}),
         ...(moves.bounds ? { bounds: moves.bounds } : {}),

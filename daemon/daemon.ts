@@ -35,6 +35,8 @@ import { EventBus, eventName } from '../switch/events.js';
 import { controlExtensions } from '../switch/overlay/control-messages.js';
 import { startPluginHost, type PluginHost } from '../plugins/host/on-proxy.js';
 import { registerPluginRoutes } from '../plugins/host/routes.js';
+import { moveEventBody } from '../plugins/host/move-events.js';
+import type { VmMove } from '../switch/overlay/move-site.js';
 import { BUILTIN_PLUGINS } from '../plugins/builtin.js';
 import type { AnyDaemonPlugin, PluginParts, PluginStartContext } from '../plugins/plugin.js';
 import type { RouteMount } from '../api/http/app.js';
@@ -194,6 +196,11 @@ export class Daemon {
       extensions: controlExtensions(this.pluginList.flatMap((p) => p.controlMessages ?? [])),
       onPluginMessage: (peer, type, body, from) => this.onPluginMessage(peer, type, body, from),
       events: this.bus,
+      moves: {
+        site: { core: this.datapath.core, isLinkPort: (id) => this.isLinkPort(id) },
+        isStarLink: (name) => config.role === 'proxy' && config.peers.some((p) => p.name === name),
+        onMoved: (move) => this.followMove(move),
+      },
     });
     for (const peer of config.peers) {
       const port = links.addPeer({
@@ -285,6 +292,8 @@ export class Daemon {
     this.bus.on(['link-up', 'link-down'], () => this.overlay?.changed());
     const overlay = this.overlay;
     if (config.role !== 'proxy' || overlay === undefined) return;
+    // Policies and modules hear of moves too (`vm-moved` plugin events), both at detection and at convergence.
+    this.bus.on(['vm-moved', 'vm-move-converged'], (event) => this.plugins?.registry.publish(moveEventBody(event)));
     this.plugins = await startPluginHost({
       name: config.name,
       local: this.primitives,
@@ -312,6 +321,26 @@ export class Daemon {
       }
     }
     this.started.clear();
+  }
+
+  /** The port with this id is a link (not a VM port); looked up only when a MAC is new or moved. */
+  private isLinkPort(id: number): boolean {
+    const name = this.datapath.core.portName(id);
+    return name !== undefined && this.datapath.get(name)?.port.kind === 'link';
+  }
+
+  /** Proxy: every started plugin follows a VM move (the fast path drops its rules toward the old host). */
+  private async followMove(move: VmMove): Promise<void> {
+    const started = [...this.started];
+    const results = await Promise.allSettled(started.map(([, parts]) => Promise.resolve().then(() => parts.onVmMoved?.(move))));
+    const failed: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      failed.push(started[i]![0]);
+      this.deps.log.warn('plugin: following a vm move failed', { plugin: started[i]![0], ...move, err: r.reason });
+    });
+    // Each plugin follows on its own; one that failed makes the move not followed everywhere (vm-move-converged).
+    if (failed.length > 0) throw new Error(`plugins ${failed.join(', ')} failed to follow the move`);
   }
 
   /** A control message of a plugin's type (decoded and checked by the channel) goes to the plugins that started. */
@@ -399,6 +428,7 @@ export class Daemon {
   status(): Status {
     const mac = this.datapath.core.macTableStats();
     const star = this.overlay?.star();
+    const moves = this.overlay?.moveStats();
     return {
       name: this.config.name,
       role: this.config.role,
@@ -412,6 +442,7 @@ export class Daemon {
         underlay: this.links?.underlayDrops() ?? {},
         control: { ...(this.overlay?.channel.malformed ?? {}) },
       },
+      ...(moves ? { moves } : {}),
       macTable: {
         entries: mac.size,
         learned: mac.totalLearned,

@@ -23,6 +23,7 @@ import type { LinkStatus, ListenPorts } from '../switch/link/link-manager.js';
 import type { Logger } from '../switch/log.js';
 import type { ControlExtension } from '../switch/overlay/control-messages.js';
 import type { HostSummary } from '../switch/overlay/overlay.js';
+import type { VmMove } from '../switch/overlay/move-site.js';
 import type { MacView, Primitives } from '../switch/overlay/primitives.js';
 import type { VswitchPlugin } from './host/plugin.js';
 import type { PluginEventSource } from './host/registry.js';
@@ -94,6 +95,11 @@ export interface PluginParts<TExports = unknown> {
   onControl?(peer: string, type: string, body: unknown, from: ControlSender): void;
   /** A primitive changed on this daemon ("config-time", "link", "rule"). */
   onPrimitiveChange?(what: string): void | Promise<void>;
+  /**
+   * Proxy: a VM moved to another host (switch/overlay/proxy-moves.ts), at detection. The move's convergence waits
+   * for the returned promise: settle it once nothing of the plugin's points at `move.from` any more.
+   */
+  onVmMoved?(move: VmMove): void | Promise<void>;
   /** Once a second, off the data path; `seconds` counts the calls. */
   housekeeping?(nowMs: number, seconds: number): void;
   /** Proxy: its adaptation part and the events it makes for other plugins. */

@@ -116,6 +116,37 @@ export interface DaemonUpEvent {
   readonly ports: number;
 }
 
+/**
+ * The Proxy saw a VM arrive on another host (`to`) than the one it knew it behind (`from`): a live migration or a
+ * moved namespace VM. Raised once per move, at detection, before any host has acted — the plugins react to it at
+ * once; `vm-move-converged` follows with the time it took. `from`/`to` are host names (the Proxy's own name for a
+ * VM on one of its ports).
+ */
+export interface VmMovedEvent {
+  readonly type: 'vm-moved';
+  readonly mac: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * A move announced by `vm-moved` is followed everywhere: every host the Proxy told has acknowledged and the
+ * plugins' stale state (the fast path's rules toward `from`) is gone, `convergeMs` after detection. At the deadline
+ * (switch/overlay/proxy-moves.ts) it is raised anyway with `complete: false` and the hosts that never answered.
+ */
+export interface VmMoveConvergedEvent {
+  readonly type: 'vm-move-converged';
+  readonly mac: string;
+  readonly from: string;
+  readonly to: string;
+  readonly convergeMs: number;
+  /** Hosts told. */
+  readonly hosts: number;
+  readonly complete: boolean;
+  /** The hosts that did not acknowledge, comma-separated (only when incomplete). */
+  readonly unacked?: string;
+}
+
 /** What a plugin event's fields may hold: JSON-ready values and lists of strings. */
 export type PluginEventFields = Readonly<Record<string, EventFieldValue | readonly string[] | undefined>>;
 
@@ -145,6 +176,8 @@ export type SwitchEvent =
   | PortUpEvent
   | StarSilentEvent
   | DaemonUpEvent
+  | VmMovedEvent
+  | VmMoveConvergedEvent
   | PluginOwnEvent;
 
 export type SwitchEventType = SwitchEvent['type'];
@@ -220,7 +253,7 @@ export class EventBus implements EventSink {
   }
 }
 
-const LEVEL: Readonly<Record<Exclude<SwitchEventType, 'plugin-event'>, EventLevel>> = {
+const LEVEL: Readonly<Record<Exclude<SwitchEventType, 'plugin-event' | 'vm-move-converged'>, EventLevel>> = {
   'link-up': 'info',
   'link-down': 'warn',
   'transport-switch': 'info',
@@ -234,10 +267,13 @@ const LEVEL: Readonly<Record<Exclude<SwitchEventType, 'plugin-event'>, EventLeve
   'port-up': 'info',
   'star-silent': 'info',
   'daemon-up': 'info',
+  'vm-moved': 'info',
 };
 
 export function levelOf(event: SwitchEvent): EventLevel {
-  return event.type === 'plugin-event' ? event.level : LEVEL[event.type];
+  if (event.type === 'plugin-event') return event.level;
+  if (event.type === 'vm-move-converged') return event.complete ? 'info' : 'warn';
+  return LEVEL[event.type];
 }
 
 /** The event's kebab-case name: its type, or a plugin event's own name. */
@@ -284,6 +320,12 @@ export function describeEvent(event: SwitchEvent): string {
       return `star link ${event.link} silent: re-handshaking with the proxy (try ${event.retry})`;
     case 'daemon-up':
       return `daemon ${event.name} up (${event.role}, ${event.ports} port${event.ports === 1 ? '' : 's'})`;
+    case 'vm-moved':
+      return `VM ${event.mac} moved from ${event.from} to ${event.to}`;
+    case 'vm-move-converged':
+      return event.complete
+        ? `VM ${event.mac} followed to ${event.to} everywhere in ${event.convergeMs} ms (${event.hosts} host${event.hosts === 1 ? '' : 's'})`
+        : `VM ${event.mac} move to ${event.to} not acknowledged by ${event.unacked ?? 'the plugins'} within ${event.convergeMs} ms`;
     case 'plugin-event':
       return event.message;
   }

@@ -174,7 +174,8 @@ export interface paths {
         /**
          * Server-sent events for the dashboard: `event: log` (a LoggedEvent) and `event: snapshot` (a DashboardSnapshot, once a second).
          * @description On connect the daemon replays its event ring (the last 200 events: links up and down, transport switches, ports
-         *     down and back, links and rules added or deleted, topology changes, adaptations, policy actions), or only those
+         *     down and back, links and rules added or deleted, topology changes, adaptations, VM moves — `vm-moved` and
+         *     `vm-move-converged`, fields as VmMovedFields and VmMoveConvergedFields —, policy actions), or only those
          *     after the `Last-Event-ID` request header; each `log` event's `id:` is its `seq`. Then new events as they happen,
          *     and a snapshot at once and every second. On the Proxy a snapshot covers every host (bounded: 64 hosts, per host
          *     100 rules, 64 MACs, 32 VM ports; `truncated` says when something was cut).
@@ -807,6 +808,7 @@ export interface components {
             macTable: components["schemas"]["MacTableSummary"];
             offload?: components["schemas"]["OffloadSummary"];
             star?: components["schemas"]["StarView"];
+            moves?: components["schemas"]["MoveStats"];
             /**
              * @description What arrived and belonged to no link, or was refused before any link saw it, counted by fixed reason:
              *     `underlay` — datagrams and connections (unknown receiver or key, bad MAC1, malformed, rate-limited,
@@ -1034,6 +1036,60 @@ export interface components {
             evicted: number;
             moved: number;
         };
+        /**
+         * @description VM moves followed (docs/architecture.md, "VMs that move"). On the Proxy: moves announced (`detected`), followed
+         *     everywhere (`converged`) or not in time (`incomplete`), not announced because a bound was reached (`refused`,
+         *     docs/limits.md), and the last complete move's time from detection to convergence. On a host: announcements
+         *     acted on, MAC entries forgotten because of them, arrivals told to the Proxy and those over the bound.
+         */
+        MoveStats: {
+            detected: number;
+            converged: number;
+            incomplete: number;
+            refused: {
+                "host-rate": number;
+                "mac-rate": number;
+            };
+            lastConvergeMs: number | null;
+            applied: number;
+            forgotten: number;
+            arrivalsSent: number;
+            arrivalsSuppressed: number;
+        };
+        /**
+         * @description A VM that moved from host `from` to host `to` (the Proxy's own name for a VM on one of its ports). `detected`:
+         *     at once, before any host acted; `converged`: every host told acknowledged and the plugins followed
+         *     (`complete`), or the deadline (5 s) passed first (`complete: false`, `unacked` the hosts that did not answer).
+         */
+        VmMove: {
+            /** @enum {string} */
+            phase: "detected" | "converged";
+            mac: components["schemas"]["Mac"];
+            from: string;
+            to: string;
+            convergeMs?: number;
+            complete?: boolean;
+            unacked?: string[];
+        };
+        /** @description The `fields` of a LoggedEvent `vm-moved` (raised on the Proxy at detection). */
+        VmMovedFields: {
+            mac: components["schemas"]["Mac"];
+            from: string;
+            to: string;
+        };
+        /** @description The `fields` of a LoggedEvent `vm-move-converged` (level warn when `complete` is false). */
+        VmMoveConvergedFields: {
+            mac: components["schemas"]["Mac"];
+            from: string;
+            to: string;
+            /** @description Milliseconds from detection until followed everywhere (or the deadline). */
+            convergeMs: number;
+            /** @description Hosts told. */
+            hosts: number;
+            complete: boolean;
+            /** @description The hosts that did not acknowledge, comma-separated (only when not complete). */
+            unacked?: string;
+        };
         MacEntry: {
             mac: components["schemas"]["Mac"];
             port: string;
@@ -1164,6 +1220,8 @@ export interface components {
                 b: components["schemas"]["Mac"];
                 bytes: number;
                 frames: number;
+                /** @description The hosts whose reports the window's counts come from, sorted (a VM that moved shows its new host once its old host's reports have left the window). */
+                hosts?: string[];
             }[];
             /** @description Updates accepted, rejected (malformed entries) and rate-limited (a host over 40 a second), ticks, changes reported, whether damped. */
             stats?: {
@@ -1231,6 +1289,8 @@ export interface components {
             }[];
             counters: {
                 reconciles: number;
+                /** @description VM moves followed: the VM's rules toward its old host deleted at once. */
+                movesFollowed: number;
                 linksAdded: number;
                 linksRemoved: number;
                 rulesAdded: number;
@@ -1247,10 +1307,11 @@ export interface components {
         /**
          * @description app-topology: VTTIF reported a new application topology. matrix: the traffic matrix, once a second while it is
          *     not empty. link: a link on a host (or the Proxy) was added, came up, went down or was removed. host: a host joined
-         *     the overlay (its star link came up) or left it.
+         *     the overlay (its star link came up) or left it. vm-moved: a VM moved to another host (twice per move: when the
+         *     Proxy detects it, and when every host has followed).
          * @enum {string}
          */
-        PluginEventType: "app-topology" | "matrix" | "link" | "host";
+        PluginEventType: "app-topology" | "matrix" | "link" | "host" | "vm-moved";
         /** @description One event delivered to a plugin; exactly one of the payload fields is present, as `type` says. */
         PluginEvent: {
             /** @description Order of publication on this Proxy; never reused while it runs. */
@@ -1276,6 +1337,7 @@ export interface components {
                 /** @enum {string} */
                 change: "joined" | "left";
             };
+            move?: components["schemas"]["VmMove"];
         };
         PolicyRegistration: {
             name: components["schemas"]["Name"];
@@ -1361,7 +1423,7 @@ export interface components {
             at: string;
             /** @enum {string} */
             level: "info" | "warn";
-            /** @description Kebab-case: link-up, link-down, transport-switch, rule-added, port-down, … */
+            /** @description Kebab-case: link-up, link-down, transport-switch, rule-added, port-down, vm-moved, vm-move-converged, … (the fields of the last two: VmMovedFields, VmMoveConvergedFields) */
             event: string;
             msg: string;
             fields: {

@@ -134,6 +134,14 @@ const FAMILIES: readonly Family[] = [
   counter('vswitch_mac_expired_total', 'MAC entries aged out.', [], (s) => [[{}, s.status.macTable.expired]]),
   counter('vswitch_mac_evicted_total', 'MAC entries evicted because the table was full.', [], (s) => [[{}, s.status.macTable.evicted]]),
 
+  // VM moves the Proxy followed (switch/overlay/proxy-moves.ts); a host shows none.
+  counter('vswitch_vm_moves_total', 'VM moves detected and announced to the hosts.', [], proxyMoves((m) => [[{}, m.detected]])),
+  counter('vswitch_vm_moves_incomplete_total', 'VM moves not followed by every host and plugin within the deadline.', [], proxyMoves((m) => [[{}, m.incomplete]])),
+  counter('vswitch_vm_moves_refused_total', 'VM moves held back by a bound (per host, per MAC), by reason.', ['reason'], proxyMoves((m) => byReason(m.refused))),
+  gauge('vswitch_vm_move_last_converge_seconds', 'Time from detecting the last VM move to every host and plugin having followed it.', [], proxyMoves((m) =>
+    m.lastConvergeMs === null ? [] : [[{}, m.lastConvergeMs / 1000]],
+  )),
+
   gauge('vswitch_plugin_info', 'A plugin and its state (always 1).', ['plugin', 'kind', 'state'], (s) =>
     (s.plugins ?? []).map((p): Sample => [{ plugin: p.name, kind: p.kind, state: p.state }, 1]),
   ),
@@ -150,6 +158,11 @@ const FAMILIES: readonly Family[] = [
     return [[{}, (user + system) / 1e6]];
   }),
 ];
+
+/** Samples of the Proxy's move statistics (none on a host, or before the overlay runs). */
+function proxyMoves(read: (moves: NonNullable<Status['moves']>) => Sample[]): (s: MetricsSnapshot) => Sample[] {
+  return (s) => (s.status.moves && s.status.role === 'proxy' ? read(s.status.moves) : []);
+}
 
 /** The series names /metrics exposes (docs, alert rules and their tests check against it). */
 export const METRIC_FAMILIES: readonly { name: string; type: 'counter' | 'gauge'; labelNames: readonly string[] }[] = FAMILIES.map(({ name, type, labelNames }) => ({ name, type, labelNames }));

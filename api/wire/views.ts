@@ -8,6 +8,8 @@ import type { LoggedEvent } from '../../switch/event-log.js';
 import type { LinkStatus } from '../../switch/link/link-manager.js';
 import type { HostSummary as HostView, StarView } from '../../switch/overlay/overlay.js';
 import type { InterfaceView, MacView, PortView, RuleView } from '../../switch/overlay/primitives.js';
+import type { MoveStats } from '../../switch/overlay/move-site.js';
+import type { VmMoveConvergedEvent, VmMovedEvent } from '../../switch/events.js';
 import type { DashboardSnapshot as DashboardView } from '../dashboard/snapshot.js';
 import type { components } from '../generated/openapi.js';
 
@@ -25,6 +27,10 @@ export type ViewChecks = [
   Conforms<LoggedEvent, Schemas['LoggedEvent']>,
   Conforms<DashboardView, Schemas['DashboardSnapshot']>,
   Conforms<MacView, Schemas['MacEntry']>,
+  Conforms<MoveStats, Schemas['MoveStats']>,
+  // The fields of the two move events, as the event log records them (eventFields: all but `type`).
+  Conforms<Omit<VmMovedEvent, 'type'>, Schemas['VmMovedFields']>,
+  Conforms<Omit<VmMoveConvergedEvent, 'type'>, Schemas['VmMoveConvergedFields']>,
 ];
 
 // The check can fail: a view whose field has another type than the spec's does not compile.

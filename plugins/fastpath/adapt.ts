@@ -184,6 +184,31 @@ export function markUnreachable(state: AdaptState, a: string, b: string, nowMs: 
   return { links, firstSeenMs, unreachableUntilMs };
 }
 
+/**
+ * VM `mac` now lives on `host` (the Proxy announced a move): every VM pair that has it on another host leaves the
+ * state at once — no hysteresis, since its rules send the VM's frames to where it was — and so does a link left with
+ * no VM pair (nothing would use it; its slot is free for the link at the new host). Returns the rules and links to
+ * delete. The next adapt() maps the VM's edges to `host` and forms fast paths there.
+ */
+export function forgetMovedVm(state: AdaptState, mac: string, host: string): AdaptResult {
+  const links = new Map(state.links);
+  const deleteRules: FastPathChange[] = [];
+  const deleteLinks: FastPathChange[] = [];
+  for (const [key, link] of state.links) {
+    const stale = [...link.vmPairs].filter(([, p]) => (p.macA === mac && link.a !== host) || (p.macB === mac && link.b !== host));
+    if (stale.length === 0) continue;
+    for (const [, pair] of stale) for (const rule of rulesOf(link, pair)) deleteRules.push({ kind: 'delete-rule', rule });
+    const vmPairs = new Map(link.vmPairs);
+    for (const [vmKey] of stale) vmPairs.delete(vmKey);
+    if (vmPairs.size > 0) links.set(key, { ...link, vmPairs });
+    else {
+      links.delete(key);
+      deleteLinks.push({ kind: 'delete-link', a: link.a, b: link.b });
+    }
+  }
+  return { state: { ...state, links }, changes: [...deleteRules, ...deleteLinks] };
+}
+
 /** The rules of one fast link, both directions, on both ends. */
 export function rulesOf(link: Pick<FastLinkRecord, 'a' | 'b'>, pair: Pick<VmPair, 'macA' | 'macB'>): FastRuleChange[] {
   return [

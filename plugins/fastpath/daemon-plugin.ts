@@ -38,6 +38,8 @@ function startFastPath(ctx: PluginStartContext, config: FastPathConfig): PluginP
   return {
     exports: plugin.fastpath,
     adaptation: { plugin, enabled: plugin.isEnabled(), actor: 'fastpath', isEnabled: () => plugin.isEnabled() },
+    // A VM moved: its rules toward the old host go at once (the move's convergence waits for it).
+    onVmMoved: (move) => plugin.fastpath.vmMoved(move),
     // The registry closes the adaptation part (its watch ends; fast links stay while the Proxy restarts).
     stop() {},
   };

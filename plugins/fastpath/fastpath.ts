@@ -11,6 +11,10 @@
  *   3. every second (watch): each fast link's two ends are polled. Both ends up → its rules are installed (only
  *      then, so a link that never comes up black-holes nothing). Not up 10 s after being added, or a direction whose
  *      sender sent and whose receiver heard nothing for 3 s → its rules go at once, then the link, and the pair backs off to the star.
+ *   4. a VM moves (the Proxy's announcement, vmMoved): its rules toward the host it left go at once, on every host,
+ *      and its MAC maps to the new host, so the next reconcile forms its fast paths there. The Proxy's MAC table only
+ *      teaches MACs not known yet: it may hold a VM for a moment behind a host that merely relayed its frame, and
+ *      following that would point fast paths at the wrong host; moves come from the announcements, which are checked.
  * The star is never touched: what no rule claims goes to the Proxy, so removing a rule is always safe.
  * Timings: time to adapt = from the VTTIF report that asked for new links to the last of them up with its rules.
  */
@@ -21,6 +25,7 @@ import type { Logger } from '../../switch/log.js';
 import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
 import {
   adapt,
+  forgetMovedVm,
   DEFAULT_FASTPATH_PARAMETERS,
   EMPTY_ADAPT_STATE,
   hostPairKey,
@@ -85,6 +90,7 @@ export interface FastPathCounters {
   rulesAdded: number;
   rulesRemoved: number;
   linkFailures: number;
+  movesFollowed: number;
   errors: number;
 }
 
@@ -134,9 +140,16 @@ export function directionBroken(d: DirectionWatch, senderTx: number, receiverRx:
 
 interface Installed {
   readonly pairKey: string;
+  /** The host it is on, and the one its target link leads to. */
   readonly host: string;
+  readonly peer: string;
+  readonly src: string;
+  readonly dst: string;
   readonly id: number;
 }
+
+/** Where an installed rule has `mac` living: on its host (the rule's source), or at its link's other end (destination). */
+const hostOfMacIn = (r: Installed, mac: string): string | undefined => (r.src === mac ? r.host : r.dst === mac ? r.peer : undefined);
 
 export const linkNameFor = (peer: string): string => `${LINK_PREFIX}${peer}`;
 const ruleKey = (r: FastRuleChange): string => `${r.host} ${r.src} ${r.dst}`;
@@ -147,7 +160,7 @@ export class FastPath {
   readonly #macToHost = new Map<string, string>();
   readonly #watched = new Map<string, Watched>();
   readonly #installed = new Map<string, Installed>();
-  readonly #counters: FastPathCounters = { reconciles: 0, linksAdded: 0, linksRemoved: 0, rulesAdded: 0, rulesRemoved: 0, linkFailures: 0, errors: 0 };
+  readonly #counters: FastPathCounters = { reconciles: 0, linksAdded: 0, linksRemoved: 0, rulesAdded: 0, rulesRemoved: 0, linkFailures: 0, movesFollowed: 0, errors: 0 };
   #queue: Promise<void> = Promise.resolve();
   #timer: Timer | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -215,6 +228,53 @@ export class FastPath {
       counters: { ...this.#counters },
       timings: { lastTimeToAdaptMs: this.#lastTimeToAdaptMs, lastReportAtMs: this.#lastReportAtMs, lastAdaptedAtMs: this.#lastAdaptedAtMs },
     };
+  }
+
+  /**
+   * VM `mac` moved from `from` to `to` (the Proxy's announcement, at detection). At once — not in turn behind a
+   * reconcile — its MAC maps to `to`, and every rule of the plugin that sends its frames toward where it was is
+   * deleted on every host (rules beat learning: a stale one would black-hole it), then any fast link left with no VM
+   * pair. Their VM pairs leave the state without hysteresis, so nothing re-installs them; the next reconcile forms
+   * the VM's fast paths at `to` from VTTIF's topology. Rules of other owners that name the MAC stay, with a warning
+   * each. Resolves once the stale rules and links are gone.
+   */
+  async vmMoved(move: { readonly mac: string; readonly from: string; readonly to: string }): Promise<void> {
+    const { mac, to } = move;
+    const nowMs = this.components.clock.now();
+    this.#macToHost.set(mac, to);
+    const forgotten = forgetMovedVm(this.#state, mac, to);
+    this.#state = forgotten.state;
+    const stale = [...this.#installed].filter(([, r]) => {
+      const at = hostOfMacIn(r, mac);
+      return at !== undefined && at !== to;
+    });
+    for (const [key] of stale) this.#installed.delete(key);
+    this.#counters.movesFollowed++;
+    const warned = this.#settings.enabled ? this.#warnOtherRules(move) : Promise.resolve(0);
+    await Promise.all(stale.map(([, r]) => this.#deleteInstalled(r)));
+    const emptied = forgotten.changes.filter((c) => c.kind === 'delete-link');
+    await Promise.all(emptied.map((c) => this.#apply(c, nowMs)));
+    const followed = { ...move, rulesRemoved: stale.length, linksRemoved: emptied.length, otherRules: await warned };
+    this.components.log.info('fastpath: vm move followed', followed);
+    if (this.#settings.enabled) this.#raise('fastpath-move-followed', 'info', `VM ${mac} moved to ${to}: ${stale.length} fast-path rules toward ${move.from} removed`, followed);
+  }
+
+  /** Rules of other owners on any host that name the moved VM: left alone (they are not ours), each one warned of. */
+  async #warnOtherRules(move: { readonly mac: string; readonly from: string; readonly to: string }): Promise<number> {
+    const hosts = this.components.proxyLinks().map((l) => l.name);
+    const found = await Promise.all(
+      hosts.map(async (host) => {
+        const rules = await this.components.host(host)?.rules().catch(() => undefined);
+        return (rules ?? []).filter((r) => (r.src === move.mac || r.dst === move.mac) && r.owner !== FASTPATH_HOST_OWNER).map((r) => ({ host, r }));
+      }),
+    );
+    const kept = found.flat();
+    for (const { host, r } of kept) {
+      const fields = { mac: move.mac, from: move.from, to: move.to, host, rule: r.id, owner: r.owner, target: r.target };
+      this.components.log.warn('fastpath: a rule of another owner names a VM that moved; left alone', fields);
+      this.#raise('fastpath-move-rule-kept', 'warn', `rule ${r.id} on ${host} (owner ${r.owner}, to ${r.target}) names ${move.mac}, which moved from ${move.from} to ${move.to}: left alone`, fields);
+    }
+    return kept.length;
   }
 
   /** One reconcile (adapt + apply), serialized with every other. */
@@ -327,12 +387,25 @@ export class FastPath {
     const installed = this.#installed.get(ruleKey(rule));
     if (!installed) return;
     this.#installed.delete(ruleKey(rule));
+    await this.#deleteInstalled(installed);
+  }
+
+  /** Deletes a rule already taken out of #installed (a not-found is fine: it is gone either way). */
+  async #deleteInstalled(installed: Installed): Promise<void> {
     try {
-      await this.components.host(rule.host)?.deleteRule(installed.id, FASTPATH_ACTOR);
+      await this.components.host(installed.host)?.deleteRule(installed.id, FASTPATH_ACTOR);
       this.#counters.rulesRemoved++;
     } catch (err) {
       if ((err as { code?: string }).code !== 'not-found') this.#countError('delete rule', err);
     }
+  }
+
+  /** Whether `rule` is still one the state wants (a VM that moved meanwhile takes its pairs out of it). */
+  #wants(key: string, rule: FastRuleChange): boolean {
+    const link = this.#state.links.get(key);
+    if (link === undefined) return false;
+    for (const pair of link.vmPairs.values()) if (rulesOf(link, pair).some((r) => ruleKey(r) === ruleKey(rule))) return true;
+    return false;
   }
 
   /** Rules of up links that are not installed yet (all at once). */
@@ -348,8 +421,12 @@ export class FastPath {
       missing.map(async ({ key, rule }) => {
         try {
           const view = await this.components.host(rule.host)?.addRule({ src: rule.src, dst: rule.dst, target: linkNameFor(rule.peer) }, FASTPATH_ACTOR);
-          if (view) this.#installed.set(ruleKey(rule), { pairKey: key, host: rule.host, id: view.id });
+          if (!view) return;
           this.#counters.rulesAdded++;
+          const installed: Installed = { pairKey: key, host: rule.host, peer: rule.peer, src: rule.src, dst: rule.dst, id: view.id };
+          // A VM of this rule moved while it was being added: it points at where the VM was, so it goes at once.
+          if (!this.#wants(key, rule)) return void (await this.#deleteInstalled(installed));
+          this.#installed.set(ruleKey(rule), installed);
         } catch (err) {
           this.#countError('add rule', err);
         }
@@ -435,9 +512,12 @@ export class FastPath {
     this.#state = markUnreachable(this.#state, w.a, w.b, nowMs, this.#settings);
   }
 
+  /** VMs the plugin does not know yet, from the Proxy's MAC table; a known VM changes host only by vmMoved. */
   #learnMacs(): void {
     const hosts = new Set(this.components.proxyLinks().map((l) => l.name));
-    for (const entry of this.components.proxyMacs()) if (hosts.has(entry.port)) this.#macToHost.set(entry.mac, entry.port);
+    for (const entry of this.components.proxyMacs()) {
+      if (hosts.has(entry.port) && !this.#macToHost.has(entry.mac)) this.#macToHost.set(entry.mac, entry.port);
+    }
   }
 
   #raise(name: string, level: EventLevel, message: string, fields: PluginEventFields): void {

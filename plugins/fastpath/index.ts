@@ -1,6 +1,7 @@
 export {
   adapt,
   diffStates,
+  forgetMovedVm,
   hostPairKey,
   markUnreachable,
   rulesOf,

@@ -26,7 +26,7 @@ export type PluginState = PluginView['state'];
 export type PolicyDelivery = components['schemas']['PolicyDelivery'];
 export type PolicyRegistration = components['schemas']['PolicyRegistration'];
 
-export const PLUGIN_EVENT_TYPES: readonly PluginEventType[] = ['app-topology', 'matrix', 'link', 'host'];
+export const PLUGIN_EVENT_TYPES: readonly PluginEventType[] = ['app-topology', 'matrix', 'link', 'host', 'vm-moved'];
 
 /** What a plugin may use: primitives bound to its own actor, read-only views of the overlay, a clock and a log. */
 export interface PluginContext {

@@ -13,6 +13,14 @@
  * the receiver's host counts it received); a frame between two VMs of one host is seen once. So for each directed
  * pair the Proxy keeps one window sum per reporting host and takes the MAXIMUM across hosts, not the sum. Then
  * each undirected pair is the sum of its two directions.
+ *
+ * A VM that moves (issue #16). Its old host stops counting its pairs (its port is gone, and what still arrives there
+ * for it goes up the default rule, not to a VM port: not counted), its new host starts. The old host's sums stay only
+ * as long as the updates they came in — the window — and are never added to the new host's (the maximum again), so a
+ * move neither double-counts nor keeps the old attribution past smoothingMs: `reporters()` names the hosts whose
+ * updates are in the window, and after it only the new host (and the peer's) are left. The maximum does hide, for
+ * that one window, the part of the traffic the old host saw when NEITHER end of a pair stayed put (both moved at
+ * once); with one end fixed, that end's host counted the whole window.
  */
 import type { Mac } from '../../switch/frame/mac.js';
 import type { GlobalMatrix, MatrixEntry, PairTraffic } from './matrix.js';
@@ -94,7 +102,7 @@ export class Aggregator {
       }
       const a = Math.min(directed.src, directed.dst);
       const b = Math.max(directed.src, directed.dst);
-      const key = `${a}-${b}`;
+      const key = pairKey(a, b);
       const pair = pairs.get(key);
       if (pair === undefined) pairs.set(key, { a, b, bytes, frames });
       else {
@@ -104,6 +112,19 @@ export class Aggregator {
     }
     const sorted: PairTraffic[] = [...pairs.values()].sort((x, y) => x.a - y.a || x.b - y.b);
     return { windowMs: this.#smoothingMs, pairs: sorted };
+  }
+
+  /** For each undirected pair (pairKey), the hosts whose updates in the window count it, sorted. */
+  reporters(nowMs: number): Map<string, string[]> {
+    this.expire(nowMs);
+    const hosts = new Map<string, Set<string>>();
+    for (const directed of this.#sums.values()) {
+      const key = pairKey(directed.src, directed.dst);
+      const set = hosts.get(key) ?? new Set<string>();
+      for (const host of directed.byHost.keys()) set.add(host);
+      hosts.set(key, set);
+    }
+    return new Map([...hosts].map(([key, set]) => [key, [...set].sort()]));
   }
 
   #apply(host: string, entry: MatrixEntry, sign: 1 | -1): void {
@@ -128,4 +149,9 @@ export class Aggregator {
       if (directed.byHost.size === 0) this.#sums.delete(key);
     }
   }
+}
+
+/** An undirected pair's key: `${lower}-${higher}`. */
+export function pairKey(x: Mac, y: Mac): string {
+  return x < y ? `${x}-${y}` : `${y}-${x}`;
 }

@@ -14,6 +14,7 @@ import type { Timer, TimerClock } from '../../switch/clock.js';
 import { pluginEvent, type EventSink } from '../../switch/events.js';
 import { formatMac, type Mac } from '../../switch/frame/mac.js';
 import type { Logger } from '../../switch/log.js';
+import { pairKey } from './aggregator.js';
 import { topologyToJson, type TopologyJson } from './infer.js';
 import type { MatrixUpdate } from './matrix.js';
 import type { IngestResult, TopologyChange, Vttif, VttifParameterChange, VttifSettings, VttifStats } from './vttif.js';
@@ -32,7 +33,8 @@ export interface TopologyEventView extends AppTopologyView {
 
 export interface MatrixView {
   windowMs: number;
-  pairs: { a: string; b: string; bytes: number; frames: number }[];
+  /** `hosts`: whose reports in the window the counts come from (a moved VM shows its new host). */
+  pairs: { a: string; b: string; bytes: number; frames: number; hosts: string[] }[];
   stats: VttifStats;
 }
 
@@ -133,10 +135,12 @@ export class VttifService {
   }
 
   matrix(): MatrixView {
-    const matrix = this.vttif.matrix(this.options.clock.now());
+    const nowMs = this.options.clock.now();
+    const matrix = this.vttif.matrix(nowMs);
+    const reporters = this.vttif.reporters(nowMs);
     return {
       windowMs: matrix.windowMs,
-      pairs: matrix.pairs.map((p) => ({ a: formatMac(p.a), b: formatMac(p.b), bytes: p.bytes, frames: p.frames })),
+      pairs: matrix.pairs.map((p) => ({ a: formatMac(p.a), b: formatMac(p.b), bytes: p.bytes, frames: p.frames, hosts: reporters.get(pairKey(p.a, p.b)) ?? [] })),
       stats: this.vttif.stats(),
     };
   }

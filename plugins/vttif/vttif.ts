@@ -186,6 +186,11 @@ export class Vttif {
     return nowMs === undefined ? this.#lastMatrix : this.#aggregator.matrix(nowMs);
   }
 
+  /** The hosts whose updates in the window count each pair (Aggregator.reporters). */
+  reporters(nowMs: number): Map<string, string[]> {
+    return this.#aggregator.reporters(nowMs);
+  }
+
   stats(): VttifStats {
     return {
       updatesAccepted: this.#updatesAccepted,

@@ -5,7 +5,8 @@
  *   802.1D default) is dead: `lookup` misses it (and drops it), `expire(nowMs)`
  *   sweeps them.
  * - Moves: learning a known MAC on another port moves it and counts a move
- *   (a VM migrated, or a loop/spoof if it flaps).
+ *   (a VM migrated, or a loop/spoof if it flaps); `lastMovedFrom` then says
+ *   the port it came from (a field, not a result object: nothing allocated).
  * - Overflow: with `maxEntries` dynamic entries, learning a new MAC first
  *   evicts the least recently seen entry OF THE PORT WITH THE MOST ENTRIES.
  *   A port flooding random source MACs (the "MAC flooding attack") then only
@@ -79,6 +80,8 @@ export class MacTable {
   private expired = 0;
   private evicted = 0;
   private moved = 0;
+  /** The port the MAC of the last 'moved' result was on before (-1 before any move). Valid until the next learn. */
+  lastMovedFrom = -1;
   /**
    * Called after any change that can alter a forwarding decision: a MAC learned,
    * moved, aged, evicted or forgotten, a static entry set or removed (not a
@@ -110,6 +113,7 @@ export class MacTable {
           this.touch(entry);
           return 'refresh';
         }
+        this.lastMovedFrom = entry.port;
         this.unlink(entry);
         entry.port = port;
         this.append(entry);

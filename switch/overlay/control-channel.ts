@@ -182,7 +182,11 @@ export class ControlChannel {
     p.resolve(checked.value);
   }
 
-  private refuse(peer: string, reason: ControlDropReason, detail: string): void {
+  /**
+   * Counts and logs a refused message. The channel refuses what is malformed; the overlay refuses through here what
+   * is well-formed but not the sender's to send (a move announcement from a host), under the same fixed reasons.
+   */
+  refuse(peer: string, reason: ControlDropReason, detail: string): void {
     const n = (this.malformed[reason] ?? 0) + 1;
     this.malformed[reason] = n;
     if (n <= LOG_EVERY_REFUSAL_UP_TO || (n & (n - 1)) === 0) {

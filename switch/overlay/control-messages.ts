@@ -11,6 +11,12 @@
  *            ports its transports listen on (`listen`, optional: the Proxy
  *            dials fast paths there; its star link may run over TCP from an
  *            ephemeral port, which says nothing about the host's UDP port)
+ *   mac-moved      the Proxy tells every host that VM MAC `mac` is now at host
+ *                  `host` (a move it detected); only a host's Proxy may send it
+ *   mac-moved-ack  the host's answer: it has re-pointed what it knew (`id` as sent)
+ *   mac-arrived    a host tells its Proxy that `mac` appeared on one of its own
+ *                  ports (a VM booted or arrived): the Proxy's second source of
+ *                  moves, beside the guest's own announcement on the star
  *
  * A refusal carries one of a fixed set of reasons (CONTROL_DROP_REASONS, or "<extension type>-invalid" for the
  * extensions the daemon was built with), so counting refusals by reason cannot grow with what a sender writes, and
@@ -63,13 +69,31 @@ export interface ReportMessage {
   /** The host's bound listen ports (absent from older hosts). */
   listen?: ListenPorts;
 }
+/** The Proxy → every host: VM `mac` is now at `host` (switch/overlay/proxy-moves.ts). */
+export interface MacMovedMessage {
+  t: 'mac-moved';
+  /** The move's number on this Proxy (1, 2, 3…), echoed by the ack. */
+  id: number;
+  mac: string;
+  host: string;
+}
+export interface MacMovedAckMessage {
+  t: 'mac-moved-ack';
+  id: number;
+}
+/** A host → its Proxy: `mac` was just learned on one of the host's own (VM) ports. */
+export interface MacArrivedMessage {
+  t: 'mac-arrived';
+  mac: string;
+}
+export type MoveMessage = MacMovedMessage | MacMovedAckMessage | MacArrivedMessage;
 /** A plugin's message: `type` is its wire `t`, `body` its other fields (sent), or what its decoder made of them (received). */
 export interface PluginMessage {
   t: 'plugin';
   type: string;
   body: unknown;
 }
-export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage | PluginMessage;
+export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage | MoveMessage | PluginMessage;
 
 /** A message type a plugin carries over the control channel. */
 export interface ControlExtension {
@@ -85,7 +109,7 @@ export interface ControlExtension {
 
 export type ControlExtensions = ReadonlyMap<string, ControlExtension>;
 const NO_EXTENSIONS: ControlExtensions = new Map();
-const OWN_TYPES = new Set(['hb', 'req', 'res', 'report', 'plugin']);
+const OWN_TYPES = new Set(['hb', 'req', 'res', 'report', 'mac-moved', 'mac-moved-ack', 'mac-arrived', 'plugin']);
 
 /** Checks a set of extensions: distinct types that are not the switch's own. */
 export function controlExtensions(list: readonly ControlExtension[]): ControlExtensions {
@@ -119,6 +143,15 @@ export const CONTROL_DROP_REASONS = [
   'res-result-invalid',
   /** Over the peer's message rate, beyond the answers it owes (control-budget.ts): dropped unread. */
   'rate-limited',
+  'mac-moved-invalid',
+  'mac-moved-ack-invalid',
+  'mac-arrived-invalid',
+  /** A `mac-moved` from anyone but this host's Proxy (or at the Proxy itself): refused, nothing forgotten. */
+  'mac-moved-not-from-proxy',
+  /** A `mac-moved-ack` for no move waiting for that peer (not asked, answered twice, or too late). */
+  'mac-moved-ack-unexpected',
+  /** A `mac-arrived` anywhere but at the Proxy, or from a peer that is not one of its hosts. */
+  'mac-arrived-not-from-host',
   /** Anything else (a reason this list forgot). */
   'other',
 ] as const;
@@ -191,6 +224,15 @@ export function parseControlMessage(body: Uint8Array, extensions: ControlExtensi
         message: { t: 'report', name: value.name, interfaces: interfaces.value, links: links.value, rules: rules.value, ...(listen ? { listen } : {}) },
       };
     }
+    case 'mac-moved':
+      if (!isMoveId(value.id) || !isMacText(value.mac) || !isName(value.host)) return bad('mac-moved', 'id, mac, host');
+      return { ok: true, message: { t: 'mac-moved', id: value.id, mac: value.mac, host: value.host } };
+    case 'mac-moved-ack':
+      if (!isMoveId(value.id)) return bad('mac-moved-ack', 'id');
+      return { ok: true, message: { t: 'mac-moved-ack', id: value.id } };
+    case 'mac-arrived':
+      if (!isMacText(value.mac)) return bad('mac-arrived', 'mac');
+      return { ok: true, message: { t: 'mac-arrived', mac: value.mac } };
     default: {
       const ext = typeof value.t === 'string' && !OWN_TYPES.has(value.t) ? extensions.get(value.t) : undefined;
       if (!ext) return refuse('unknown-type', `unknown message type ${JSON.stringify(value.t)}`);
@@ -252,6 +294,21 @@ function isShortString(v: unknown, maxChars: number): v is string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const MAC_TEXT = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+
+/** A unicast MAC in the API's form (lower-case, colons): a VM's address, never a group one. */
+function isMacText(v: unknown): v is string {
+  return typeof v === 'string' && MAC_TEXT.test(v) && (parseInt(v.slice(0, 2), 16) & 1) === 0;
+}
+
+function isName(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= SHAPE_LIMITS.nameChars;
+}
+
+function isMoveId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 }
 
 const HEX_ID = new RegExp(`^[0-9a-f]{1,${MAX_ID_HEX_DIGITS}}$`);

@@ -2,9 +2,13 @@
  * The overlay glue of one daemon: the control channel over its links, the
  * resilient star's liveness (hosts), the hosts' reports and the relayed
  * primitives (Proxy). Hosts answer primitive requests from their Proxy only.
+ * VM moves are followed by proxy-moves.ts (Proxy) and host-moves.ts (hosts);
+ * the overlay hands them their messages, from the only peer allowed to send
+ * each: a move announcement from a host's Proxy, acks and arrivals from a
+ * Proxy's hosts (anything else is refused under a fixed reason, changing nothing).
  */
 import type { Timer, TimerClock } from '../clock.js';
-import type { EventSink } from '../events.js';
+import { NO_EVENTS, type EventSink } from '../events.js';
 import type { LinkManager } from '../link/link-manager.js';
 import type { Logger } from '../log.js';
 import { CONTROL_RATE } from './control-budget.js';
@@ -16,6 +20,10 @@ import { RelayedPrimitives } from './relayed-primitives.js';
 import { VswitchError } from '../errors.js';
 import type { Primitives } from './primitives.js';
 import { StarLiveness } from './star-liveness.js';
+import { HostMoves } from './host-moves.js';
+import { ProxyMoves } from './proxy-moves.js';
+import type { MoveBounds } from './move-limiter.js';
+import type { MoveSite, MoveStats, VmMove } from './move-site.js';
 
 const HEARTBEAT_MS = 1000;
 const REPORT_EVERY_MS = 5000;
@@ -57,8 +65,17 @@ export interface OverlayOptions {
    * the link names the sender, never the message; `fromProxy` says it came over a host's star link.
    */
   onPluginMessage?(peer: string, type: string, body: unknown, from: { fromProxy: boolean; fromHost: boolean }): void;
-  /** Where star-silent is raised (switch/events.ts); absent: nowhere. */
+  /** Where star-silent, vm-moved and vm-move-converged are raised (switch/events.ts); absent: nowhere. */
   events?: EventSink;
+  /** Follow VM moves (proxy-moves.ts, host-moves.ts); absent: they are not followed. */
+  moves?: {
+    site: MoveSite;
+    /** On the Proxy: a link to one of its hosts (the star). */
+    isStarLink(name: string): boolean;
+    /** On the Proxy: the plugins follow a move; its convergence waits for them. */
+    onMoved?(move: VmMove): void | Promise<void>;
+    bounds?: MoveBounds;
+  };
 }
 
 interface HostRecord {
@@ -75,6 +92,8 @@ export class Overlay {
   private timer: Timer | undefined;
   private lastReportMs = Number.NEGATIVE_INFINITY;
   private reportSoon = false;
+  private readonly proxyMoves: ProxyMoves | undefined;
+  private readonly hostMoves: HostMoves | undefined;
 
   constructor(private readonly options: OverlayOptions) {
     this.channel = new ControlChannel({
@@ -89,6 +108,31 @@ export class Overlay {
       ...(options.role === 'proxy' ? { rateLimit: CONTROL_RATE } : {}),
     });
     if (options.role === 'host' && options.proxyPeer) this.liveness = new StarLiveness(options.clock.now());
+    const moves = options.moves;
+    if (moves && options.role === 'proxy') {
+      this.proxyMoves = new ProxyMoves({
+        name: options.name,
+        site: moves.site,
+        isStarLink: (name) => moves.isStarLink(name),
+        hostsUp: () => options.links.status().filter((l) => l.state === 'up' && moves.isStarLink(l.name)).map((l) => l.name),
+        send: (peer, message) => this.channel.send(peer, message),
+        refuse: (peer, reason, detail) => this.channel.refuse(peer, reason, detail),
+        clock: options.clock,
+        events: options.events ?? NO_EVENTS,
+        log: options.log,
+        ...(moves.onMoved ? { onMoved: (move: VmMove) => moves.onMoved!(move) } : {}),
+        ...(moves.bounds ? { bounds: moves.bounds } : {}),
+      });
+    } else if (moves && options.proxyPeer) {
+      this.hostMoves = new HostMoves({
+        name: options.name,
+        site: moves.site,
+        proxyPeer: options.proxyPeer,
+        sendToProxy: (message) => this.sendToProxy(message),
+        clock: options.clock,
+        ...(moves.bounds ? { bounds: moves.bounds } : {}),
+      });
+    }
   }
 
   start(): void {
@@ -97,7 +141,14 @@ export class Overlay {
 
   stop(): void {
     this.timer?.cancel();
+    this.proxyMoves?.stop();
+    this.hostMoves?.stop();
     this.channel.close();
+  }
+
+  /** What this daemon counted of VM moves; undefined when it does not follow them. */
+  moveStats(): MoveStats | undefined {
+    return (this.proxyMoves ?? this.hostMoves)?.stats();
   }
 
   /** Entry point for control payloads from the LinkManager. */
@@ -171,6 +222,7 @@ export class Overlay {
     const { links, role, name, proxyPeer } = this.options;
     const now = this.options.clock.now();
     const heartbeat: ControlMessage = { t: 'hb', name, role };
+    this.proxyMoves?.tick(now);
     if (role === 'proxy') for (const l of links.status()) this.channel.send(l.name, heartbeat);
     else if (proxyPeer) {
       this.channel.send(proxyPeer, heartbeat);
@@ -197,6 +249,25 @@ export class Overlay {
       const fromProxy = this.options.role === 'host' && peer === this.options.proxyPeer;
       const fromHost = this.options.role === 'proxy';
       this.options.onPluginMessage?.(peer, message.type, message.body, { fromProxy, fromHost });
+      return;
+    }
+    if (message.t === 'mac-moved') {
+      // Only a host's Proxy says where a VM is now: a host (or anyone at the Proxy) saying so is refused.
+      if (this.options.role !== 'host' || peer !== this.options.proxyPeer) {
+        return this.channel.refuse(peer, 'mac-moved-not-from-proxy', `a move announcement from ${peer}`);
+      }
+      if (this.hostMoves) this.hostMoves.moved(message);
+      else this.channel.send(peer, { t: 'mac-moved-ack', id: message.id }); // nothing to re-point here
+      return;
+    }
+    if (message.t === 'mac-moved-ack') {
+      if (this.proxyMoves) this.proxyMoves.acked(peer, message.id);
+      else this.channel.refuse(peer, 'mac-moved-ack-unexpected', `an ack from ${peer}, which was asked nothing`);
+      return;
+    }
+    if (message.t === 'mac-arrived') {
+      if (this.proxyMoves) this.proxyMoves.arrived(peer, message.mac);
+      else if (this.options.role !== 'proxy') this.channel.refuse(peer, 'mac-arrived-not-from-host', `an arrival from ${peer} at a host`);
       return;
     }
     if (message.t === 'report' && this.options.role === 'proxy') {

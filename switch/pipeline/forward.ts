@@ -7,7 +7,8 @@
  *      rx counters of the in-port are bumped; at most every expireIntervalMs
  *      the MAC table's aged entries are swept (cheap: see MacTable);
  *   1. inspect/validate the frame → drop with the FrameDropReason;
- *   2. learn the source MAC on the in-port (move detection in MacTable);
+ *   2. learn the source MAC on the in-port (move detection in MacTable); a
+ *      MAC new or moved is told to `onLearned` (rare: never on a refresh);
  *   3. destination broadcast/multicast → flood to every `floods` port except
  *      the in-port;
  *   4. rule lookup; the best non-default rule whose target port exists wins →
@@ -36,7 +37,7 @@
  * queue) can never reach a different port.
  */
 import { DEFAULT_MAX_FRAME_BYTES, createFrameInfo, inspectFrame, type FrameInfo } from '../frame/ethernet.js';
-import { isMulticast } from '../frame/mac.js';
+import { isMulticast, type Mac } from '../frame/mac.js';
 import { MacTable, type MacTableStats } from '../learning/mac-table.js';
 import { RuleTable, type RuleEntry, type RuleStats, type RuleUsable } from '../rules/rule-table.js';
 import {
@@ -112,6 +113,15 @@ interface PortState {
 }
 
 const DEFAULT_EXPIRE_INTERVAL_MS = 1000;
+/** `fromPort` of onLearned for a MAC learned afresh. */
+export const NEW_MAC = -1;
+
+/**
+ * A source MAC was learned afresh (`fromPort` NEW_MAC) or moved to `port` from `fromPort` — a VM migrated, or a
+ * frame came back through a host that did not know its destination (a hairpin), or a spoof. `toGroup`: the frame
+ * went to a broadcast or multicast address (a guest's announcement — QEMU's RARP, a gratuitous ARP — does).
+ */
+export type LearnedListener = (mac: Mac, port: number, fromPort: number, toGroup: boolean, nowMs: number) => void;
 const EMPTY_FLOOD: FloodDecision = Object.freeze({ kind: 'flood', ports: Object.freeze([]) as readonly number[] });
 
 export class SwitchCore {
@@ -131,6 +141,12 @@ export class SwitchCore {
    * caches 'output' decisions and is flushed on it (switch/offload/).
    */
   onChange: (() => void) | undefined;
+  /**
+   * Told of every MAC learned afresh or moved, from forward() before the frame is decided (the overlay follows VM
+   * moves with it: switch/overlay/proxy-moves.ts, host-moves.ts). Called on those rare results only — a refresh,
+   * the per-frame case, costs one comparison. Must not throw; should defer real work.
+   */
+  onLearned: LearnedListener | undefined;
   /** Called before counters are read (portStats, stats, macEntries): the flow offload folds its counters in. */
   onRead: (() => void) | undefined;
   /** The rule behind the last 'output' forward() returned, if a rule decided it (for the flow offload's hit counters). */
@@ -233,7 +249,10 @@ export class SwitchCore {
     const dst = info.dst;
 
     // 2. learn
-    this.macTable.learn(src, inPort, nowMs);
+    const learned = this.macTable.learn(src, inPort, nowMs);
+    if (learned !== 'refresh' && learned !== 'static' && this.onLearned !== undefined) {
+      this.onLearned(src, inPort, learned === 'moved' ? this.macTable.lastMovedFrom : NEW_MAC, isMulticast(dst), nowMs);
+    }
 
     // 3. group destinations flood
     if (isMulticast(dst)) {

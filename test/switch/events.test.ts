@@ -26,6 +26,8 @@ const ONE_OF_EACH: readonly SwitchEvent[] = [
   { type: 'port-up', port: 'tap0' },
   { type: 'star-silent', link: 'proxy', retry: 2 },
   { type: 'daemon-up', name: 'h1', role: 'host', ports: 1 },
+  { type: 'vm-moved', mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2' },
+  { type: 'vm-move-converged', mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2', convergeMs: 12, hosts: 3, complete: true },
   pluginEvent('fastpath-link-added', 'info', 'fast link h1–h2 added', { a: 'h1', b: 'h2' }),
 ];
 const EVERY_TYPE: Record<SwitchEventType, true> = {
@@ -42,6 +44,8 @@ const EVERY_TYPE: Record<SwitchEventType, true> = {
   'port-up': true,
   'star-silent': true,
   'daemon-up': true,
+  'vm-moved': true,
+  'vm-move-converged': true,
   'plugin-event': true,
 };
 
@@ -150,6 +154,12 @@ describe('an event as the ring shows it', () => {
     expect(ONE_OF_EACH.filter((e) => levelOf(e) === 'warn').map((e) => e.type)).toEqual(['link-down', 'port-down']);
   });
 
+  it('a move that did not converge in time is a warning naming the hosts that did not answer', () => {
+    const late = { type: 'vm-move-converged', mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2', convergeMs: 5000, hosts: 3, complete: false, unacked: 'h3' } as const;
+    expect([levelOf(late), describeEvent(late)]).toEqual(['warn', 'VM 02:00:c6:13:01:01 move to h2 not acknowledged by h3 within 5000 ms']);
+    expect(eventFields(late)).toEqual({ mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2', convergeMs: 5000, hosts: 3, complete: false, unacked: 'h3' });
+  });
+
   it('a plugin event is named, levelled and described by the plugin; its fields are its own (even one called "type")', () => {
     const e = pluginEvent('plugin-expired', 'warn', 'policy x: nothing heard within its lease', { plugin: 'x', type: 'lease', gone: undefined });
     expect([eventName(e), levelOf(e), describeEvent(e)]).toEqual(['plugin-expired', 'warn', 'policy x: nothing heard within its lease']);
@@ -171,6 +181,8 @@ describe('an event as the ring shows it', () => {
       'port tap0 back up',
       'star link proxy silent: re-handshaking with the proxy (try 2)',
       'daemon h1 up (host, 1 port)',
+      'VM 02:00:c6:13:01:01 moved from h1 to h2',
+      'VM 02:00:c6:13:01:01 followed to h2 everywhere in 12 ms (3 hosts)',
       'fast link h1–h2 added',
     ]);
     expect(describeEvent({ type: 'link-up', link: 'proxy' })).toBe('link proxy up');

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { finite, h, oneOf, svg } from '../../../api/dashboard/client.js'; // imported with no document: it does not start
 import { renderDashboardPage } from '../../../api/dashboard/page.js';
 import type { DashboardSnapshot } from '../../../api/dashboard/snapshot.js';
-import type { LoggedEvent } from '../../../switch/event-log.js';
+import { EventLog, type LoggedEvent } from '../../../switch/event-log.js';
 import { FakeDocument, FakeElement, parseHtml } from './fake-dom.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -283,6 +283,23 @@ const benignPlugins = [
 ];
 
 describe('the dashboard client on a DOM: what it draws', () => {
+  it('shows VM moves in the event log as the daemon records them: name, level, and what moved where', async () => {
+    const log = new EventLog({ wallClock: () => Date.parse('2026-01-01T00:00:00.000Z') });
+    const moved = log.add({ type: 'vm-moved', mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2' });
+    const late = log.add({ type: 'vm-move-converged', mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2', convergeMs: 5000, hosts: 3, complete: false, unacked: 'h3' });
+    const { doc } = await startClient((path) => {
+      if (path === '/v1/events') return sse([moved, late].map((e) => ({ event: 'log', id: String(e.seq), data: e })));
+      return undefined;
+    });
+    await until(() => byId(doc, 'log').querySelectorAll('li').length === 2, 'two log lines');
+    const li = byId(doc, 'log').querySelectorAll('li');
+    // Newest first.
+    expect(li.map((l) => [l.className, l.getAttribute('data-event'), l.querySelector('.f')!.textContent])).toEqual([
+      ['warn', 'vm-move-converged', 'mac=02:00:c6:13:01:01 from=h1 to=h2 convergeMs=5000 hosts=3 complete=false unacked=h3'],
+      ['info', 'vm-moved', 'mac=02:00:c6:13:01:01 from=h1 to=h2'],
+    ]);
+  });
+
   it('the overlay, rule tables, plugins, event log and VTTIF topology, with the ids, classes and data- attributes the page is read by', async () => {
     const { doc } = await startClient((path) => {
       if (path === '/v1/events')

@@ -35,7 +35,7 @@ describe('/metrics through prom-client', () => {
     const before = meaning(readFileSync(new URL('./metrics-before-prom-client.prom', import.meta.url), 'utf8'));
     const now = meaning(await scrape(SNAPSHOT));
     const added = Object.keys(now).filter((name) => !(name in before));
-    expect(added).toEqual(['vswitch_star_up', 'vswitch_star_silent_seconds', 'vswitch_star_reconnects_total', 'vswitch_host_up', 'process_resident_memory_bytes', 'process_cpu_seconds_total']);
+    expect(added).toEqual(['vswitch_star_up', 'vswitch_star_silent_seconds', 'vswitch_star_reconnects_total', 'vswitch_host_up', 'vswitch_vm_moves_total', 'vswitch_vm_moves_incomplete_total', 'vswitch_vm_moves_refused_total', 'vswitch_vm_move_last_converge_seconds', 'process_resident_memory_bytes', 'process_cpu_seconds_total']);
     for (const name of added) delete now[name];
     expect(now).toEqual(before);
   });
@@ -129,5 +129,27 @@ describe('/metrics through prom-client', () => {
   it('lists its families for the docs and the alert rules', () => {
     expect(METRIC_FAMILIES.map((f) => f.name)).toContain('vswitch_link_handshake_age_seconds');
     expect(METRIC_FAMILIES.every((f) => f.type === 'gauge' || f.name.endsWith('_total'))).toBe(true);
+  });
+});
+
+describe('VM moves in /metrics', () => {
+  const moves = { detected: 4, converged: 3, incomplete: 1, refused: { 'host-rate': 2, 'mac-rate': 5 }, lastConvergeMs: 12, applied: 0, forgotten: 0, arrivalsSent: 0, arrivalsSuppressed: 0 };
+  const proxyStatus = { ...STATUS, name: 'proxy', role: 'proxy' as const, moves };
+
+  it('on the Proxy: moves, incomplete ones, refusals by reason, and the last convergence time', async () => {
+    const families = familiesOf(await scrape({ status: proxyStatus, rules: [], nowMs: 0 }));
+    const sample = valueIn(families);
+    expect(families.get('vswitch_vm_moves_total')?.type).toBe('COUNTER');
+    expect(sample('vswitch_vm_moves_total')).toBe(4);
+    expect(sample('vswitch_vm_moves_incomplete_total')).toBe(1);
+    expect(sample('vswitch_vm_moves_refused_total', { reason: 'mac-rate' })).toBe(5);
+    expect(families.get('vswitch_vm_move_last_converge_seconds')?.type).toBe('GAUGE');
+    expect(sample('vswitch_vm_move_last_converge_seconds')).toBe(0.012);
+  });
+
+  it('no convergence sample before the first move converged; no move samples on a host', async () => {
+    const samples = (text: string, name: string) => familiesOf(text).get(name)?.metrics.length ?? 0;
+    expect(samples(await scrape({ status: { ...proxyStatus, moves: { ...moves, lastConvergeMs: null } }, rules: [], nowMs: 0 }), 'vswitch_vm_move_last_converge_seconds')).toBe(0);
+    expect(samples(await scrape({ status: { ...STATUS, moves }, rules: [], nowMs: 0 }), 'vswitch_vm_moves_total')).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import {
   adapt,
   DEFAULT_FASTPATH_PARAMETERS,
   EMPTY_ADAPT_STATE,
+  forgetMovedVm,
   markUnreachable,
   type AdaptState,
   type AppEdge,
@@ -146,5 +147,44 @@ describe('fast link liveness, one direction at a time', () => {
     expect(directionBroken(d, 9, 6, 62_001 + LINK_SILENT_MS)).toBe(true);
     // Something arrives: healthy again.
     expect(directionBroken(d, 9, 7, 70_000)).toBe(false);
+  });
+});
+
+describe('forgetMovedVm', () => {
+  it('drops at once the moved VM\'s pairs where it is not on its new host, and a link left with none; the next adapt re-forms at the new host', () => {
+    // vm1 (h1) talks to vm3 (h3) and vm4 (h4); vm2 (h2) talks to vm4.
+    let state = step([edge(1, 3), edge(1, 4), edge(2, 4)], EMPTY_ADAPT_STATE, 0).state;
+    expect(links(state)).toEqual(['h1 h3', 'h1 h4', 'h2 h4']);
+    const moved = forgetMovedVm(state, vm(1), 'h2');
+    expect(links(moved.state)).toEqual(['h2 h4']);
+    expect(moved.changes).toEqual([
+      { kind: 'delete-rule', rule: { host: 'h1', peer: 'h3', src: vm(1), dst: vm(3) } },
+      { kind: 'delete-rule', rule: { host: 'h3', peer: 'h1', src: vm(3), dst: vm(1) } },
+      { kind: 'delete-rule', rule: { host: 'h1', peer: 'h4', src: vm(1), dst: vm(4) } },
+      { kind: 'delete-rule', rule: { host: 'h4', peer: 'h1', src: vm(4), dst: vm(1) } },
+      { kind: 'delete-link', a: 'h1', b: 'h3' },
+      { kind: 'delete-link', a: 'h1', b: 'h4' },
+    ]);
+    const movedMap = new Map(macToHost).set(vm(1), 'h2');
+    state = adapt({ edges: [edge(1, 3), edge(1, 4), edge(2, 4)], macToHost: movedMap, state: moved.state, parameters: params(), nowMs: 100 }).state;
+    expect(links(state)).toEqual(['h2 h3', 'h2 h4']);
+    expect([...state.links.get('h2 h4')!.vmPairs.keys()].sort()).toEqual([`${vm(1)} ${vm(4)}`, `${vm(2)} ${vm(4)}`]);
+  });
+
+  it('keeps a link that still carries other pairs, and changes nothing for a VM already where it moved to', () => {
+    const state = step([edge(1, 3), edge(5, 3)], EMPTY_ADAPT_STATE, 0, params()).state;
+    const withShared = adapt({ edges: [edge(1, 3), edge(5, 3)], macToHost: new Map(macToHost).set(vm(5), 'h1'), state: EMPTY_ADAPT_STATE, parameters: params(), nowMs: 0 }).state;
+    const moved = forgetMovedVm(withShared, vm(1), 'h2');
+    expect(links(moved.state)).toEqual(['h1 h3']);
+    expect(kinds(moved.changes)).toEqual(['delete-rule', 'delete-rule']);
+    expect(forgetMovedVm(state, vm(1), 'h1')).toEqual({ state, changes: [] });
+  });
+
+  it('without it, the old pair lingers: the hysteresis alone would keep a rule toward the old host', () => {
+    const state = step([edge(1, 3)], EMPTY_ADAPT_STATE, 0).state;
+    const movedMap = new Map(macToHost).set(vm(1), 'h2');
+    const next = adapt({ edges: [edge(1, 3)], macToHost: movedMap, state, parameters: params({ removeAfterMs: 10_000 }), nowMs: 100 });
+    expect(links(next.state)).toEqual(['h1 h3', 'h2 h3']);
+    expect(next.changes.filter((c) => c.kind === 'delete-rule')).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import { readEventStream } from '../../../api/wire/sse.js';
 import type { components } from '../../../api/generated/openapi.js';
 import { ethernetFrame } from '../../support/frames.js';
 import { startMemoryOverlay, vmMac, type MemoryOverlay } from '../../support/memory-overlay.js';
+import { moveVm } from '../../support/move-vm.js';
 
 type Plugin = components['schemas']['Plugin'];
 type PluginEvent = components['schemas']['PluginEvent'];
@@ -212,4 +213,21 @@ describe('an HTTP policy', () => {
     expect(refused).toMatchObject({ status: 409 });
     expect(JSON.stringify((refused as { problem: unknown }).problem)).toContain('owner proxy:local');
   }, 20_000);
+
+  it('hears of a VM that moves, at detection and when every host has followed', async () => {
+    overlay = await startMemoryOverlay();
+    const { hosts, ports, clock, until } = overlay;
+    const { as } = await register({ name: 'mover', events: ['vm-moved', 'host', 'link', 'matrix', 'app-topology'] });
+    const { events } = stream(as, 'mover');
+    await until(() => events.some((e) => e.name === 'hello'), 2000);
+    const M = vmMac('h1');
+    ports.get('tap-h1v1')!.inject([ethernetFrame({ src: M, dst: 'ff:ff:ff:ff:ff:ff' })]);
+    await clock.advance(20);
+    moveVm(overlay, { mac: M, ip: '198.19.1.1', port: 'tap-h1v1' }, hosts.get('h1')!, hosts.get('h2')!, 'tap-h2m').announce();
+    await until(() => events.filter((e) => e.name === 'vm-moved').length === 2, 3000, 'both phases');
+    const moves = events.filter((e) => e.name === 'vm-moved').map((e) => (e.data as PluginEvent).move);
+    expect(moves[0]).toEqual({ phase: 'detected', mac: M, from: 'h1', to: 'h2' });
+    expect(moves[1]).toMatchObject({ phase: 'converged', mac: M, from: 'h1', to: 'h2', complete: true, unacked: [] });
+    expect(moves[1]!.convergeMs).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -57,3 +57,37 @@ describe('Aggregator', () => {
     expect(aggregator.matrix(200_000).pairs).toEqual([]);
   });
 });
+
+describe('Aggregator: a VM that moves', () => {
+  // vm(1) lives on h1 and talks to vm(3) on h3; both hosts count both directions (sent by one, received by the other).
+  const both = (a: Aggregator, hosts: [string, string], atMs: number) => {
+    for (const host of hosts) a.ingest(host, [entry(1, 3, 100), entry(3, 1, 100)], atMs);
+  };
+
+  it('counts its pairs from the new host once the old host\'s reports have left the window, never twice', () => {
+    const a = new Aggregator(1000);
+    for (let t = 0; t < 1000; t += 100) both(a, ['h1', 'h3'], t);
+    expect(a.reporters(950)).toEqual(new Map([[`${vm(1)}-${vm(3)}`, ['h1', 'h3']]]));
+    const steady = a.matrix(950).pairs[0]!.bytes;
+    expect(steady).toBe(2 * 10 * 100); // both directions, counted once each (max across hosts, not the sum)
+    // vm(1) moves to h2 at t=1000: h1 stops reporting it, h2 starts.
+    for (let t = 1000; t < 1500; t += 100) both(a, ['h2', 'h3'], t);
+    // Inside the window both h1's old updates and h2's new ones are there: the maximum, not their sum.
+    expect(a.reporters(1450).get(`${vm(1)}-${vm(3)}`)).toEqual(['h1', 'h2', 'h3']);
+    expect(a.matrix(1450).pairs[0]!.bytes).toBe(steady);
+    for (let t = 1500; t < 2500; t += 100) both(a, ['h2', 'h3'], t);
+    // Once the window has passed the move, h1 is gone: the pair is at h2 (and h3), at the same intensity.
+    expect(a.reporters(2450).get(`${vm(1)}-${vm(3)}`)).toEqual(['h2', 'h3']);
+    expect(a.matrix(2450).pairs).toEqual([{ a: vm(1), b: vm(3), bytes: steady, frames: 20 }]);
+  });
+
+  it('a pair both of whose VMs moved at once is undercounted for one window only (no host saw all of it)', () => {
+    const a = new Aggregator(1000);
+    for (let t = 0; t < 500; t += 100) both(a, ['h1', 'h3'], t);
+    for (let t = 500; t < 1000; t += 100) both(a, ['h2', 'h4'], t);
+    expect(a.matrix(950).pairs[0]!.bytes).toBe(2 * 5 * 100); // half: the maximum of two halves
+    for (let t = 1000; t < 2000; t += 100) both(a, ['h2', 'h4'], t);
+    expect(a.matrix(1950).pairs[0]!.bytes).toBe(2 * 10 * 100);
+    expect(a.reporters(1950).get(`${vm(1)}-${vm(3)}`)).toEqual(['h2', 'h4']);
+  });
+});

@@ -105,7 +105,7 @@ describe('VTTIF in the daemons', () => {
     const update = { host: 'h2', atMs: 1, entries: [{ src: A, dst: B, frames: 1, bytes: 100 }] };
     h1.links!.sendControl('proxy', new TextEncoder().encode(JSON.stringify({ t: 'matrix', update })));
     await until(() => vttifServiceOf(proxy)!.matrix().stats.updatesAccepted === 1, 500);
-    expect(vttifServiceOf(proxy)!.matrix().pairs).toEqual([{ a: A, b: B, bytes: 100, frames: 1 }]);
+    expect(vttifServiceOf(proxy)!.matrix().pairs).toEqual([{ a: A, b: B, bytes: 100, frames: 1, hosts: ['h1'] }]);
   });
 
   it('vttif.enabled: false counts nothing and the Proxy answers 409', async () => {

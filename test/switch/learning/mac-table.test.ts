@@ -25,6 +25,19 @@ describe('MacTable', () => {
     expect(table.stats()).toMatchObject({ totalLearned: 1, totalMoved: 1, size: 1 });
   });
 
+  it('says the port a moved MAC came from (lastMovedFrom), without a result object', () => {
+    const table = new MacTable();
+    expect(table.lastMovedFrom).toBe(-1);
+    table.learn(M1, 4, 0);
+    table.learn(M2, 5, 0);
+    expect(table.learn(M1, 7, 1)).toBe('moved');
+    expect(table.lastMovedFrom).toBe(4);
+    expect(table.learn(M2, 7, 2)).toBe('moved');
+    expect(table.lastMovedFrom).toBe(5);
+    expect(table.learn(M1, 4, 3)).toBe('moved');
+    expect(table.lastMovedFrom).toBe(7);
+  });
+
   describe('aging', () => {
     it('an entry idle for idleTimeMs misses on lookup (and is dropped)', () => {
       const table = new MacTable({ idleTimeMs: 1000 });

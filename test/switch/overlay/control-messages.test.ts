@@ -122,3 +122,39 @@ describe('results of relayed primitives are checked for the op they answer', () 
     expect(checkPrimitiveResult('macs', [{ mac: '02:00:c6:13:01:01', port: 'tap-h1v1', static: false, ageS: 1.5 }]).ok).toBe(true);
   });
 });
+
+describe('the move messages', () => {
+  const VM = '02:00:c6:13:01:01';
+
+  it('round-trip, whole and checked', () => {
+    for (const message of [
+      { t: 'mac-moved', id: 7, mac: VM, host: 'h2' },
+      { t: 'mac-moved-ack', id: 7 },
+      { t: 'mac-arrived', mac: VM },
+    ] as const) {
+      expect(parseControlMessage(encodeControlMessage(message))).toEqual({ ok: true, message });
+    }
+  });
+
+  it('refuse a bad id, a MAC that is not a lower-case unicast MAC, a host name that is empty or too long', () => {
+    const refused = (v: Record<string, unknown>) => {
+      const r = parseControlMessage(json(v));
+      return r.ok ? 'accepted' : r.reason;
+    };
+    expect(refused({ t: 'mac-moved', id: 0, mac: VM, host: 'h2' })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved', id: 1.5, mac: VM, host: 'h2' })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved', id: '1', mac: VM, host: 'h2' })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved', id: 1, mac: '02:00:C6:13:01:01', host: 'h2' })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved', id: 1, mac: '01:00:5e:00:00:01', host: 'h2' })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved', id: 1, mac: VM, host: '' })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved', id: 1, mac: VM, host: 'h'.repeat(65) })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved', id: 1, mac: VM })).toBe('mac-moved-invalid');
+    expect(refused({ t: 'mac-moved-ack' })).toBe('mac-moved-ack-invalid');
+    expect(refused({ t: 'mac-arrived', mac: 'ff:ff:ff:ff:ff:ff' })).toBe('mac-arrived-invalid');
+    expect(refused({ t: 'mac-arrived', mac: 42 })).toBe('mac-arrived-invalid');
+  });
+
+  it('are the switch\'s own: no extension may take their types', () => {
+    expect(() => controlExtensions([{ ...counter, type: 'mac-moved' }])).toThrow(/taken/);
+  });
+});

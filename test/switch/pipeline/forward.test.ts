@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BROADCAST_MAC } from '../../../switch/frame/mac.js';
-import { SwitchCore } from '../../../switch/pipeline/forward.js';
+import { NEW_MAC, SwitchCore } from '../../../switch/pipeline/forward.js';
 import { arpRequest, ethernetFrame, testMac } from '../../support/frames.js';
 
 const VM1 = testMac(1);
@@ -41,6 +41,23 @@ describe('SwitchCore.forward', () => {
     expect(decision).toEqual({ kind: 'flood', ports: [vm2, proxy] });
     expect(core.macTable.lookup(VM1, 0)).toBe(vm1);
     expect(core.forward(frame(VM3, 0x01005e000001), proxy, 0)).toEqual({ kind: 'flood', ports: [vm1, vm2] });
+  });
+
+  it('2. tells onLearned of a MAC new or moved (with its old port and whether the frame went to a group), never of a refresh', () => {
+    const { core, vm1, vm2, proxy } = fourPorts();
+    const seen: [number, number, number, boolean, number][] = [];
+    core.onLearned = (mac, port, fromPort, toGroup, nowMs) => seen.push([mac, port, fromPort, toGroup, nowMs]);
+    core.forward(frame(VM1, VM2), vm1, 1);
+    core.forward(frame(VM1, VM2), vm1, 2); // refresh
+    core.forward(arpRequest(VM1, '198.19.0.1', '198.19.0.1'), proxy, 3); // moved, on a broadcast
+    core.forward(frame(VM1, VM3), vm2, 4); // moved, on unicast
+    core.macTable.addStatic(VM3, vm1);
+    core.forward(frame(VM3, VM1), vm2, 5); // static: not learned
+    expect(seen).toEqual([
+      [VM1, vm1, NEW_MAC, false, 1],
+      [VM1, proxy, vm1, true, 3],
+      [VM1, vm2, proxy, false, 4],
+    ]);
   });
 
   it('multicast floods even when a rule would match the destination', () => {

@@ -1,6 +1,7 @@
 /**
  * Control messages → parseControlMessage (switch/overlay/control-messages.ts) with VTTIF's extensions
- * (plugins/vttif/control-extensions.ts: `matrix`, `vttif-rate`), on the bytes a link delivers.
+ * (plugins/vttif/control-extensions.ts: `matrix`, `vttif-rate`), on the bytes a link delivers; the switch's own
+ * messages include the move messages (`mac-moved`, `mac-moved-ack`, `mac-arrived`).
  *
  * Oracle: never throws; { ok: false, reason, detail } with a reason of the fixed set (CONTROL_DROP_REASONS or
  * "<extension>-invalid": the channel counts refusals by reason, so a reason that echoes the input would grow
@@ -109,12 +110,22 @@ const SHAPES: Record<string, Shape> = {
     },
     optional: ['listen'],
   },
+  'mac-moved': {
+    fields: {
+      t: { oneOf: ['mac-moved'] },
+      id: { oneOf: [1, 7, 0, -1, 1.5, '1', 2 ** 53] },
+      mac: { oneOf: ['02:00:c6:13:01:01', '03:00:c6:13:01:01', '02:00:C6:13:01:01', 'ff:ff:ff:ff:ff:ff', '02:00:c6:13:01', ''] },
+      host: { oneOf: ['h2', 'proxy', '', 'x'.repeat(65)] },
+    },
+  },
+  'mac-moved-ack': { fields: { t: { oneOf: ['mac-moved-ack'] }, id: { oneOf: [1, 0, 1.5, '3', null] } } },
+  'mac-arrived': { fields: { t: { oneOf: ['mac-arrived'] }, mac: { oneOf: ['02:00:c6:13:01:01', '01:00:5e:00:00:01', 'x', 5] } } },
   matrix: { fields: { t: { oneOf: ['matrix'] }, update: matrixUpdateShape } },
   'vttif-rate': { fields: { t: { oneOf: ['vttif-rate'] }, updateRateHz: { oneOf: [1, 20, 0, 21, 0.5, 10.5, '5', null] } } },
 };
 const VOCABULARY: JsonVocabulary = {
-  keys: ['t', 'name', 'role', 'id', 'op', 'args', 'actor', 'ok', 'result', 'error', 'code', 'message', 'field', 'status', 'interfaces', 'links', 'rules', 'listen', 'udp', 'tcp', 'update', 'updateRateHz', ...(MATRIX_VOCABULARY.keys ?? [])],
-  strings: ['hb', 'req', 'res', 'report', 'plugin', 'matrix', 'vttif-rate', 'host', 'proxy', ...PRIMITIVE_OPS, ...(MATRIX_VOCABULARY.strings ?? [])],
+  keys: ['t', 'name', 'role', 'id', 'op', 'args', 'actor', 'ok', 'result', 'error', 'code', 'message', 'field', 'status', 'interfaces', 'links', 'rules', 'listen', 'udp', 'tcp', 'update', 'updateRateHz', 'mac', 'host', ...(MATRIX_VOCABULARY.keys ?? [])],
+  strings: ['hb', 'req', 'res', 'report', 'plugin', 'matrix', 'vttif-rate', 'mac-moved', 'mac-moved-ack', 'mac-arrived', 'host', 'proxy', ...PRIMITIVE_OPS, ...(MATRIX_VOCABULARY.strings ?? [])],
 };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -129,6 +140,8 @@ function canonical(value: unknown): string {
 const extensions = controlExtensions(VTTIF_CONTROL_EXTENSIONS);
 
 const REASONS = new Set<string>([...CONTROL_DROP_REASONS, ...[...extensions.keys()].map((type) => `${type}-invalid`)]);
+/** A unicast MAC, lower-case, colons: what the move messages carry. */
+const MOVE_MAC = /^[0-9a-f][02468ace](?::[0-9a-f]{2}){5}$/;
 const isId = (id: ControlId): boolean => (typeof id === 'string' ? /^[0-9a-f]{1,32}$/.test(id) : Number.isSafeInteger(id) && id >= 0);
 
 function checkMessage(m: ControlMessage): void {
@@ -149,6 +162,15 @@ function checkMessage(m: ControlMessage): void {
       for (const i of m.interfaces) check(typeof i.name === 'string' && Number.isSafeInteger(i.rxFrames) && typeof i.drops === 'object', 'report: interface shape');
       for (const r of m.rules) check(Number.isSafeInteger(r.id) && Number.isInteger(r.priority) && typeof r.target === 'string', 'report: rule shape');
       for (const port of [m.listen?.udp, m.listen?.tcp]) if (port !== undefined) check(Number.isInteger(port) && port >= 1 && port <= 65_535, 'report: listen port');
+      break;
+    case 'mac-moved':
+      check(Number.isSafeInteger(m.id) && m.id >= 1 && MOVE_MAC.test(m.mac) && typeof m.host === 'string' && m.host.length >= 1 && m.host.length <= 64, 'mac-moved: shape');
+      break;
+    case 'mac-moved-ack':
+      check(Number.isSafeInteger(m.id) && m.id >= 1, 'mac-moved-ack: shape');
+      break;
+    case 'mac-arrived':
+      check(MOVE_MAC.test(m.mac), 'mac-arrived: shape');
       break;
     case 'plugin':
       check(extensions.has(m.type), `plugin: unknown type ${m.type}`);
@@ -174,6 +196,9 @@ export function controlTarget(): FuzzTarget<Uint8Array> {
     encodeControlMessage({ t: 'res', id: 7, ok: false, error: { code: 'rule-conflict', message: 'taken', field: '/body/src', status: 409 } }),
     encodeControlMessage({ t: 'res', id: 8, ok: true, result: { id: 3 } }),
     encodeControlMessage({ t: 'report', name: 'h1', interfaces: [], links: [], rules: [], listen: { udp: 51820, tcp: 443 } }),
+    encodeControlMessage({ t: 'mac-moved', id: 3, mac: '02:00:c6:13:01:01', host: 'h2' }),
+    encodeControlMessage({ t: 'mac-moved-ack', id: 3 }),
+    encodeControlMessage({ t: 'mac-arrived', mac: '02:00:c6:13:01:01' }),
     encodeControlMessage(
       { t: 'plugin', type: 'matrix', body: { host: 'h1', atMs: 12, entries: [{ src: 0x020000000001, dst: 0x020000000002, frames: 3, bytes: 180 }] } },
       extensions,

@@ -100,6 +100,9 @@ async function migrate(uri: string, sourcePath: string, destinationPath: string)
   const source = await Qmp.open(sourcePath);
   const destination = await Qmp.open(destinationPath);
   const resumed = destination.waitEvent('RESUME');
+  // The destination announces the guest (RARP, or the guest's own gratuitous ARP) right after it resumes, not after
+  // QEMU's default 50 ms: until then the overlay still sends the guest's traffic to its old host.
+  await destination.execute('migrate-set-parameters', { 'announce-initial': 1 }).catch((err: Error) => process.stderr.write(`qmp: announce-initial not set: ${err.message}\n`));
   await source.execute('migrate', { uri });
   let info: MigrationInfo;
   for (;;) {

@@ -5,6 +5,8 @@
  * TAP as a port, and that ARP, ping and a TCP transfer (iperf3) work guest ↔ guest and guest ↔ namespace VM across
  * the overlay. Its own namespaces (prefix vs-qg-), so it can run beside a developer's lab.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 process.env['VSWITCH_LAB_NS'] = 'vs-qg-';
@@ -73,6 +75,19 @@ describe('QEMU guests in the lab, attached by the hook alone', () => {
       expect(report.end.sum_received.bytes).toBeGreaterThan(1_000_000);
       console.log(`iperf3 ${from} → h1v1 (guest): ${(report.end.sum_received.bits_per_second / 1e6).toFixed(0)} Mbit/s`);
     }
+  });
+
+  it('runs scripts/patterns across guests and namespace VMs (the worker in a guest: node from the host over 9p)', () => {
+    const r = spawnSync(join(support.ROOT, 'scripts/patterns'), ['--pattern', 'ring', '--iterations', '3', '--size', '4096', '--timeout', '90'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('on 4 ranks (h1v1 h1v2 h2v1 h2v2)');
+    expect(Number(r.stdout.trim().split('\n').pop())).toBeGreaterThan(0);
+    // The share is mounted only while such a command runs (QEMU refuses to migrate a guest with it mounted).
+    expect(support.labExec('h1v1', ['grep', '-c', ' /host ', '/proc/mounts']).stdout.trim()).toBe('0');
   });
 
   it("detaches a guest's port when QEMU exits (its downscript)", async () => {

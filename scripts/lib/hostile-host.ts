@@ -78,6 +78,8 @@ function answerRequest(peer: string, body: Uint8Array): void {
 async function flood(): Promise<void> {
   const huge = 'x'.repeat(50_000);
   const mac = (i: number) => `02:66:${[i >> 16, (i >> 8) & 255, i & 255, 1].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+  const oversizedMatrix = { t: 'matrix', update: { host: config.name, atMs: Date.now(), entries: [] as unknown[] } };
+  for (let i = 0; JSON.stringify(oversizedMatrix).length < 61_500; i++) oversizedMatrix.update.entries.push({ src: mac(i), dst: mac(i + 1), frames: 1, bytes: 1000 });
   const end = Date.now() + seconds * 1000;
   let round = 0;
   while (Date.now() < end) {
@@ -89,7 +91,8 @@ async function flood(): Promise<void> {
       // Answers to requests the Proxy sent to other hosts: ids guessed, as sequential ids once were.
       ...[round, String(round), round.toString(16).padStart(16, '0')].map((id): [string, unknown] => ['forged-answer', { t: 'res', id, ok: true, result: [] }]),
       ['matrix-malformed', { t: 'matrix', update: { host: 'h1', atMs: 1, entries: [{ src: 'nope', dst: mac(1), frames: -1, bytes: 1 }] } }],
-      ['matrix-oversized', { t: 'matrix', update: { host: config.name, atMs: Date.now(), entries: Array.from({ length: 3000 }, (_, i) => ({ src: mac(i), dst: mac(i + 1), frames: 1, bytes: 1000 })) } }],
+      // Over the 60 000-byte cap of a control message, yet one UDP datagram (what a larger one could not be).
+      ['matrix-oversized', oversizedMatrix],
       ['unknown-type', { t: huge.slice(0, 10_000) }],
       ['not-json', '{{{'],
     ];

@@ -54,9 +54,38 @@ describe('a hostile host on the star', () => {
     expect(refused['report-invalid'] ?? 0).toBeGreaterThan(10);
     expect((refused['res-unknown-id'] ?? 0) + (refused['res-wrong-peer'] ?? 0) + (refused['res-invalid'] ?? 0)).toBeGreaterThan(10);
     expect(refused['not-json'] ?? refused['malformed'] ?? Object.values(refused).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // The oversized matrix (61 500 bytes, over the 60 000-byte cap, in one datagram) is refused whole, unparsed.
+    expect(report.sent['matrix-oversized']).toBeGreaterThan(0);
+    expect(refused['too-large'] ?? 0).toBeGreaterThan(0);
     // Only fixed reasons: nothing the sender chose became a key.
     for (const reason of Object.keys(refused)) expect(reason.length).toBeLessThan(40);
     // h1 and h3 still talk to the Proxy, and the Proxy still relays to them.
     expect((await labJson<unknown[]>('proxy', 'rule', 'list', '--host', 'h3')).length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("bounds TCP from one address: 8 connections, each closed unless it authenticates within 10 s (real sockets)", async () => {
+    // From h2's namespace (its daemon is stopped): 9 connections to the Proxy's link port that never send a byte.
+    const probe = `
+      const net = require('node:net');
+      const started = Date.now();
+      const closed = [];
+      let pending = 9;
+      for (let i = 0; i < 9; i++) {
+        const s = net.connect(51820, '198.18.1.1');
+        s.on('error', () => {});
+        s.on('close', () => { closed.push(Date.now() - started); if (--pending === 0) { console.log(JSON.stringify(closed.sort((a, b) => a - b))); process.exit(0); } });
+      }
+      setTimeout(() => { console.log(JSON.stringify(closed.sort((a, b) => a - b))); process.exit(1); }, 20000);`;
+    const { stdout } = await lab('exec', 'h2', 'node', '-e', probe);
+    const closedAtMs = JSON.parse(stdout) as number[];
+    console.log(`idle TCP connections from one address closed after (ms): ${closedAtMs.join(', ')}`);
+    expect(closedAtMs).toHaveLength(9);
+    // The 9th at once (over the per-address cap), the other 8 at the deadline: not before 10 s, within the 1 s check.
+    expect(closedAtMs[0]!).toBeLessThan(2000);
+    for (const t of closedAtMs.slice(1)) {
+      expect(t).toBeGreaterThanOrEqual(9_500);
+      expect(t).toBeLessThan(13_000);
+    }
+    expect((await labJson<Status>('proxy', 'status')).links.find((l) => l.name === 'h1')?.state).toBe('up');
   }, 60_000);
 });

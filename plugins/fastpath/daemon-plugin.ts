@@ -7,6 +7,7 @@ import { fastpathConfigSection, type FastPathConfig } from './config.js';
 import type { FastPath } from './fastpath.js';
 import { FastPathPlugin } from './plugin.js';
 import { registerFastPathRoutes } from './routes.js';
+import { restoreSettings, settingsRecords } from './saved-settings.js';
 import type { VttifParts } from '../vttif/daemon-plugin.js';
 import type { DaemonPlugin, PluginParts, PluginStartContext } from '../plugin.js';
 
@@ -32,12 +33,13 @@ function startFastPath(ctx: PluginStartContext, config: FastPathConfig): PluginP
       proxyLinks: () => proxy.proxyLinks(),
       listenPorts: (name) => proxy.listenPorts(name),
       proxyMacs: () => proxy.proxyMacs(),
+      persist: (settings) => ctx.state.write(settingsRecords(settings, config)),
     },
-    config,
+    restoreSettings(config, ctx.state),
   );
   return {
     exports: plugin.fastpath,
-    adaptation: { plugin, enabled: plugin.isEnabled(), actor: 'fastpath', isEnabled: () => plugin.isEnabled() },
+    adaptation: { plugin, enabled: plugin.isEnabled(), configEnabled: config.enabled, actor: 'fastpath', isEnabled: () => plugin.isEnabled() },
     // The registry closes the adaptation part (its watch ends; fast links stay while the Proxy restarts).
     stop() {},
   };

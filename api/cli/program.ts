@@ -14,6 +14,7 @@ import { pluginsCommand } from './plugins.js';
 import { ruleCommand } from './rule.js';
 import { topologyCommand } from './topology.js';
 import { vttifCommand } from './vttif.js';
+import { stateCommand } from './state.js';
 import { packageVersion } from '../package-files.js';
 
 export function createProgram(io: CliIo): Command {
@@ -26,15 +27,16 @@ export function createProgram(io: CliIo): Command {
     .description('run a daemon with the given config until SIGINT/SIGTERM')
     .requiredOption('-c, --config <file>', 'YAML config file')
     .option('--no-offload', 'keep every frame in JS: no native flow offload (as `switch: { offload: false }`)')
-    .action(async (opts: { config: string; offload: boolean }) => {
+    .option('--state-dir <dir>', "where run-time changes are saved (default: the config's stateDir, else /var/lib/vswitch/NAME)")
+    .action(async (opts: { config: string; offload: boolean; stateDir?: string }) => {
       // The daemon is loaded only for `up`: every other command is a small HTTP client.
       const { runUp } = await import('../../daemon/up.js');
-      await runUp(opts.config, { offload: opts.offload });
+      await runUp(opts.config, { offload: opts.offload, ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }) });
     });
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
 
-  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io)]) {
+  for (const command of [statusCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), stateCommand(io)]) {
     program.addCommand(command);
   }
   configureTree(program, io);

@@ -24,7 +24,7 @@ import { HttpPolicyEntry, tokenDigestOf, type WebhookPoster } from './http-polic
 import { ChangeQueue } from '../../switch/state/change-queue.js';
 import type { DurableRecords } from '../../switch/state/restore-report.js';
 import type { StateChange } from '../../switch/state/state-record.js';
-import { decodePolicy, PLUGIN_KIND, pluginEnabledRecord, POLICY_KIND, policyRecord, restoredEnabled } from './saved-plugins.js';
+import { CLEANUP_KIND, cleanupRecord, decodeCleanup, decodePolicy, PLUGIN_KIND, pluginEnabledRecord, POLICY_KIND, policyRecord, restoredEnabled } from './saved-plugins.js';
 import { InProcessEntry } from './in-process-entry.js';
 import { currentEvents, diffSnapshots, EMPTY_SNAPSHOT, type OverlaySnapshot, type WatchEvent } from './overlay-watch.js';
 import { removeOwned, removeOwnedAt, type OwnedPlaces, type RemovedCount } from './ownership.js';
@@ -155,7 +155,8 @@ export class PluginRegistry {
   /**
    * The HTTP policies of the saved state, back (at start, after the in-process plugins): each with its registration,
    * its enabled or expired state and its token's digest, and a whole lease from now. A saved policy whose name an
-   * in-process plugin now has (the config added a module of that name) is skipped: the config wins.
+   * in-process plugin now has (the config added a module of that name) is skipped: the config wins. Then the
+   * cleanups that were pending, due at once.
    */
   async restorePolicies(): Promise<void> {
     const state = this.options.state;
@@ -175,6 +176,7 @@ export class PluginRegistry {
       state.report.restored(POLICY_KIND, name, entry.isExpired ? 'expired' : `${entry.enabled ? 'enabled' : 'disabled'}, lease ${entry.leaseMs / 1000} s from the restart`);
     }
     await state.write(cleanup);
+    await this.restorePending(state);
   }
 
   /** A plugin's events (see PluginEventSource); its changes are published from now on. */
@@ -394,7 +396,8 @@ export class PluginRegistry {
   private async removeOwned(entry: PluginEntry): Promise<RemovedCount> {
     const removed = await removeOwned(entry.actor, this.options.places);
     const now = this.options.clock.now();
-    for (const { where, error } of removed.failed) this.notePending(entry.name, entry.actor, where, error, now);
+    // Saved before the answer: a Proxy restarted meanwhile still owes these hosts their cleanup.
+    await Promise.all(removed.failed.map(({ where, error }) => this.notePending(entry.name, entry.actor, where, error, now)));
     if (removed.errors.length > 0) {
       const pending = { plugin: entry.name, errors: removed.errors.join('; ') };
       this.options.log.warn('plugin cleanup incomplete: will retry', pending);
@@ -418,7 +421,8 @@ export class PluginRegistry {
     this.cleaning.add(p);
   }
 
-  private notePending(plugin: string, actor: string, host: string, error: string, now: number): void {
+  /** Notes (or updates) a pending cleanup; resolves once a new one is saved (saved-plugins.ts `cleanup`). */
+  private notePending(plugin: string, actor: string, host: string, error: string, now: number): Promise<void> {
     const key = `${actor} ${host}`;
     const known = this.pending.get(key);
     const attempts = (known?.attempts ?? 0) + 1;
@@ -426,15 +430,44 @@ export class PluginRegistry {
     const next = { plugin, actor, host, attempts, sinceMs: known?.sinceMs ?? now, nextAttemptMs: now + wait, lastError: error, running: false };
     if (known) {
       Object.assign(known, { ...next, running: known.running });
-      return;
+      return Promise.resolve();
     }
     this.pending.set(key, next);
+    const saved = this.savePending(key, next);
     while (this.pending.size > MAX_PENDING_CLEANUPS) {
       const [oldestKey, oldest] = this.pending.entries().next().value!;
-      this.pending.delete(oldestKey);
+      this.forgetPending(oldestKey);
       const dropped = { plugin: oldest.plugin, host: oldest.host, attempts: oldest.attempts, pendingForMs: now - oldest.sinceMs, lastError: oldest.lastError };
       this.options.log.warn('plugin cleanup given up: too many pending, what it owned stays there', dropped);
       this.events.emit(pluginEvent('plugin-cleanup-dropped', 'warn', `plugin ${oldest.plugin}: cleanup on ${oldest.host} given up (too many pending), what it owned stays there`, dropped));
+    }
+    return saved;
+  }
+
+  private forgetPending(key: string): void {
+    if (this.pending.delete(key)) void this.savePending(key, undefined);
+  }
+
+  /** A pending cleanup into the saved state (or out of it); a failed write is logged: the cleanup still runs. */
+  private async savePending(key: string, p: Pick<PendingCleanup, 'plugin' | 'actor' | 'host'> | undefined): Promise<void> {
+    const state = this.options.state;
+    if (!state) return;
+    await state.write([cleanupRecord(key, p)]).catch((err: unknown) => this.options.log.warn('state: could not save a pending cleanup', { key, err }));
+  }
+
+  /** The cleanups saved before a restart, due at once (their plugins are gone or off; if one is on again, it is called off). */
+  private async restorePending(state: DurableRecords): Promise<void> {
+    state.report.read(CLEANUP_KIND);
+    const now = this.options.clock.now();
+    for (const [key, value] of state.saved.kind(CLEANUP_KIND)) {
+      const { plugin, actor, host } = decodeCleanup(key, value, state.problem);
+      if (this.isActive(actor)) {
+        state.report.skipped(CLEANUP_KIND, key, `plugin ${plugin} is on again: what it owned is its own`);
+        await this.savePending(key, undefined);
+        continue;
+      }
+      this.pending.set(key, { plugin, actor, host, attempts: 0, sinceMs: now, nextAttemptMs: now, lastError: 'saved before the Proxy restarted', running: false });
+      state.report.restored(CLEANUP_KIND, key, `cleanup of ${actor} on ${host}, due now`);
     }
   }
 
@@ -447,7 +480,7 @@ export class PluginRegistry {
     for (const [key, p] of this.pending) {
       if (p.running || p.nextAttemptMs > now) continue;
       if (this.isActive(p.actor)) {
-        this.pending.delete(key);
+        this.forgetPending(key);
         continue;
       }
       p.running = true;
@@ -456,12 +489,12 @@ export class PluginRegistry {
           p.running = false;
           if (this.pending.get(key) !== p) return; // called off meanwhile
           if (done.error === undefined) {
-            this.pending.delete(key);
+            this.forgetPending(key);
             const cleaned = { plugin: p.plugin, host: p.host, attempts: p.attempts + 1, linksRemoved: done.links, rulesRemoved: done.rules };
             this.options.log.info('plugin cleanup done', cleaned);
             this.events.emit(pluginEvent('plugin-cleanup-done', 'info', `plugin ${p.plugin}: cleanup on ${p.host} done after ${cleaned.attempts} attempts`, cleaned));
           } else {
-            this.notePending(p.plugin, p.actor, p.host, done.error, this.options.clock.now());
+            void this.notePending(p.plugin, p.actor, p.host, done.error, this.options.clock.now());
           }
         }),
       );
@@ -470,7 +503,7 @@ export class PluginRegistry {
 
   /** The plugin acting as `actor` is on again: what it owned is its own again, nothing to clean. */
   private callOffCleanups(actor: string): void {
-    for (const [key, p] of this.pending) if (p.actor === actor) this.pending.delete(key);
+    for (const [key, p] of this.pending) if (p.actor === actor) this.forgetPending(key);
   }
 
   private isActive(actor: string): boolean {

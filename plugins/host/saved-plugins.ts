@@ -5,6 +5,8 @@
  *                 still says what it said
  *   policy  NAME  an HTTP policy: its registration (events, delivery, lease), who registered it and when, whether
  *                 it is enabled or expired, and its token's SHA-256 digest — never the token itself
+ *   cleanup "ACTOR HOST"  a cleanup still owed to a host that did not answer (a plugin turned off or gone): after
+ *                 a restart it is retried at once, so what the plugin owned there does not stay for good
  * A policy comes back with a whole lease from the restart (it could not reach a daemon that was down); a webhook
  * policy's deliveries wait for its first request with its token (http-policy.ts).
  */
@@ -17,6 +19,7 @@ import { PLUGIN_EVENT_TYPES, type PluginEventType, type PolicyDelivery, type Pol
 
 export const PLUGIN_KIND = 'plugin';
 export const POLICY_KIND = 'policy';
+export const CLEANUP_KIND = 'cleanup';
 
 export function pluginEnabledRecord(name: string, enabled: boolean, configEnabled: boolean): StateChange {
   return { kind: PLUGIN_KIND, key: name, value: layerOver({ enabled }, { enabled: configEnabled }) };
@@ -96,4 +99,15 @@ function deliveryOf(r: RecordReader): PolicyDelivery {
   const url = r.optionalString('url', { maxChars: 2000 });
   if (url !== undefined && !/^https?:\/\//.test(url)) throw r.fail('url', 'must be http or https');
   return { type, ...(url === undefined ? {} : { url }) };
+}
+
+export function cleanupRecord(key: string, p: { plugin: string; actor: string; host: string } | undefined): StateChange {
+  return { kind: CLEANUP_KIND, key, value: p ? { plugin: p.plugin, actor: p.actor, host: p.host } : null };
+}
+
+export function decodeCleanup(key: string, value: JsonValue, problem: RecordProblem): { plugin: string; actor: string; host: string } {
+  const r = new RecordReader(CLEANUP_KIND, key, value, problem);
+  const cleanup = { plugin: r.string('plugin', { maxChars: 64 }), actor: r.string('actor', { maxChars: 64 }), host: r.string('host', { maxChars: 64 }) };
+  if (key !== `${cleanup.actor} ${cleanup.host}`) throw r.fail('', 'the key must be "ACTOR HOST" of its own fields');
+  return cleanup;
 }

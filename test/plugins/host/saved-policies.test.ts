@@ -14,20 +14,38 @@ import { createLogger } from '../../../switch/log.js';
 import { MemoryStateStore } from '../../../switch/state/memory-state-store.js';
 import { RestoreReport, type DurableRecords } from '../../../switch/state/restore-report.js';
 import { StateCorruptError } from '../../../switch/state/state-errors.js';
-import type { Primitives } from '../../../switch/overlay/primitives.js';
+import { RelayError, type Primitives } from '../../../switch/overlay/primitives.js';
 
 const none = async () => [];
 const place = { links: none, rules: none } as unknown as Primitives;
 const problem = (where: string, p: string) => new StateCorruptError('state.journal', where, p, '');
 
-function registryOn(store: MemoryStateStore, clock: ManualClock, posts: { body: string; signature: string }[]) {
+/** A host whose primitives fail while `down` (unreachable), holding one rule of policy "pin". */
+function flakyHost() {
+  const host = { down: true, rules: [{ id: 1, src: 'any', dst: '02:00:00:00:00:01', target: 'proxy', priority: 0, owner: 'proxy:policy:pin', hitFrames: 0, hitBytes: 0 }] };
+  const reach = async () => {
+    if (host.down) throw new RelayError('host-unreachable', 'no link to host h1');
+  };
+  const primitives = {
+    links: async () => (await reach(), []),
+    rules: async () => (await reach(), [...host.rules]),
+    deleteRule: async (id: number) => {
+      await reach();
+      host.rules = host.rules.filter((r) => r.id !== id);
+    },
+    deleteLink: async () => reach(),
+  } as unknown as Primitives;
+  return { host, primitives };
+}
+
+function registryOn(store: MemoryStateStore, clock: ManualClock, posts: { body: string; signature: string }[], h1?: Primitives) {
   const state: DurableRecords = { saved: store.saved, write: (c) => store.write(c), report: new RestoreReport(), problem };
   const registry = new PluginRegistry({
     clock,
     wallClock: () => Date.UTC(2030, 0, 1),
     log: createLogger({ write: () => {} }),
     context: (name, actor) => ({ name, actor }) as unknown as PluginContext,
-    places: { proxy: place, hostNames: () => [], host: () => undefined },
+    places: { proxy: place, hostNames: () => (h1 ? ['h1'] : []), host: (n) => (n === 'h1' ? h1 : undefined) },
     countOwned: async (actors) => new Map(actors.map((a) => [a, { links: 0, rules: 0 }])),
     snapshot: () => snapshotOf([], []),
     post: async (_url, body, headers) => {
@@ -94,6 +112,30 @@ describe('HTTP policies in the saved state', () => {
     expect(posts.length).toBeGreaterThan(0);
     expect(posts[0]!.signature).toBe(`sha256=${createHmac('sha256', token).update(posts[0]!.body).digest('hex')}`);
     expect(JSON.parse(posts[0]!.body)).toMatchObject({ events: [{ type: 'host', host: { name: 'h1', change: 'joined' } }] });
+    await again.registry.stop();
+  });
+
+  it('a cleanup owed to a host that was down is saved, and after a restart it is retried and done', async () => {
+    const store = new MemoryStateStore();
+    const clock = new ManualClock();
+    const { host, primitives } = flakyHost();
+    const first = registryOn(store, clock, [], primitives);
+    await first.registry.register({ name: 'pin', events: [] }, { name: 'ops' });
+    await first.registry.unregister('pin');
+    expect(first.registry.pendingCleanups().map((p) => `${p.actor} ${p.host}`)).toEqual(['policy:pin h1']);
+    expect(store.saved.get('cleanup', 'policy:pin h1')).toEqual({ plugin: 'pin', actor: 'policy:pin', host: 'h1' });
+    await first.registry.stop();
+
+    const again = registryOn(store, clock, [], primitives);
+    await again.registry.restorePolicies();
+    expect(again.registry.pendingCleanups()).toMatchObject([{ plugin: 'pin', host: 'h1', lastError: 'saved before the Proxy restarted' }]);
+    host.down = false;
+    again.registry.tick();
+    await again.registry.cleanupsSettled();
+    expect(host.rules).toEqual([]);
+    expect(again.registry.pendingCleanups()).toEqual([]);
+    await clock.advanceUntil(() => false, 10);
+    expect(store.saved.kind('cleanup').size).toBe(0);
     await again.registry.stop();
   });
 

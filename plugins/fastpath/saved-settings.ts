@@ -68,3 +68,9 @@ function parametersOf(settings: FastPathSettings): SettingValues {
     unreachableBackoffMs: settings.unreachableBackoffMs,
   };
 }
+
+/** After a restore: the fast path's own record as it now is (superseded fields gone), written if it changed. */
+export async function rewriteSettings(settings: FastPathSettings, config: FastPathConfig, state: DurableRecords): Promise<void> {
+  const [record] = settingsRecords(settings, config);
+  if (JSON.stringify(record!.value) !== JSON.stringify(state.saved.get(FASTPATH_KIND, FASTPATH_SETTINGS_KEY) ?? null)) await state.write([record!]);
+}

@@ -35,8 +35,10 @@ export class SavedVttifParameters {
     const { apply, superseded } = restoreLayered(VTTIF_KIND, VTTIF_PARAMETERS_KEY, saved, this.base, state.problem);
     for (const s of superseded) state.report.skipped(VTTIF_KIND, `${VTTIF_PARAMETERS_KEY}.${s.field}`, s.reason);
     try {
-      this.service.setParameters(apply as VttifParameterChange);
-      if (Object.keys(apply).length > 0) state.report.restored(VTTIF_KIND, VTTIF_PARAMETERS_KEY, Object.keys(apply).join(', '));
+      if (Object.keys(apply).length > 0) {
+        this.service.setParameters(apply as VttifParameterChange);
+        state.report.restored(VTTIF_KIND, VTTIF_PARAMETERS_KEY, Object.keys(apply).join(', '));
+      }
     } catch (err) {
       state.report.skipped(VTTIF_KIND, VTTIF_PARAMETERS_KEY, `VTTIF refused the saved parameters: ${(err as Error).message}`);
     }

@@ -128,11 +128,16 @@ describe('a daemon restarted on its saved state', () => {
     await apiRequest({ ...api, token }, 'DELETE', '/v1/plugins/pin');
     expect(stores.get('proxy')!.saved.kind('policy').size).toBe(0);
 
-    // The config file now says threshold 0.2: its word wins for that field (reported), the saved update rate stays.
-    const again = await overlay!.restart('proxy', (text) => text.replace('threshold: 0.1', 'threshold: 0.2'));
+    // The config file now says threshold 0.2 and maxLinksPerHost 5: its word wins for those fields (reported, and
+    // dropped from the state), the other saved fields stay.
+    const again = await overlay!.restart('proxy', (text) => text.replace('threshold: 0.1', 'threshold: 0.2').replace('maxLinksPerHost: 7', 'maxLinksPerHost: 5'));
     expect(vttif().service!.settings()).toMatchObject({ updateRateHz: 10, threshold: 0.2 });
+    expect(fastpath().settings()).toMatchObject({ enabled: true, maxLinksPerHost: 5, removeAfterMs: 5000 });
+    expect(stores.get('proxy')!.saved.get('fastpath', 'settings')).toEqual({ removeAfterMs: { value: 5000, base: 10_000 } });
+    expect(stores.get('proxy')!.saved.get('vttif', 'parameters')).toEqual({ updateRateHz: { value: 10, base: 20 } });
     const view = await apiRequest<StateView>(api, 'GET', '/v1/state');
     expect(view.items).toContainEqual({ kind: 'vttif', key: 'parameters.threshold', from: 'state', status: 'skipped', reason: expect.stringContaining('the config wins') });
+    expect(view.items).toContainEqual({ kind: 'fastpath', key: 'settings.maxLinksPerHost', from: 'state', status: 'skipped', reason: expect.stringContaining("the config's maxLinksPerHost is now 5") });
     expect(again.stateView().items).toContainEqual(expect.objectContaining({ kind: 'vttif', key: 'parameters', status: 'active', value: { updateRateHz: { value: 10, base: 20 } } }));
   });
 

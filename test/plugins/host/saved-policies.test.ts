@@ -120,7 +120,7 @@ describe('HTTP policies in the saved state', () => {
     const clock = new ManualClock();
     const { host, primitives } = flakyHost();
     const first = registryOn(store, clock, [], primitives);
-    await first.registry.register({ name: 'pin', events: [] }, { name: 'ops' });
+    await first.registry.register({ name: 'pin', events: [], leaseSeconds: 30 }, { name: 'ops' });
     await first.registry.unregister('pin');
     expect(first.registry.pendingCleanups().map((p) => `${p.actor} ${p.host}`)).toEqual(['policy:pin h1']);
     expect(store.saved.get('cleanup', 'policy:pin h1')).toEqual({ plugin: 'pin', actor: 'policy:pin', host: 'h1' });

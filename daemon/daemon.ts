@@ -156,8 +156,8 @@ export class Daemon {
       }
       // Ids below the saved mark are never given again, the config's rules' included (the star's gets a new one).
       if (plan.nextRuleId !== undefined) datapath.core.rules.reserveIdsBelow(plan.nextRuleId);
-      const cleanup: StateChange[] = [...plan.cleanup, ...(await daemon.startLinks(plan))];
-      cleanup.push(...restoreRules(plan, daemon.primitives, durable.report));
+      await daemon.startLinks(plan);
+      const cleanup: StateChange[] = [...plan.cleanup, ...restoreRules(plan, daemon.primitives, durable.report)];
       if (plan.configTimeBoundMs !== undefined) daemon.primitives.restoreConfigTimeBound(plan.configTimeBoundMs);
       await daemon.startDaemonPlugins();
       await daemon.startPluginHost();
@@ -183,13 +183,9 @@ export class Daemon {
   }
 
   /** One LinkManager for all peers: one UDP socket (and TCP listener) shared by every link, as WireGuard. */
-  private async startLinks(plan: PrimitiveRestorePlan): Promise<StateChange[]> {
+  private async startLinks(plan: PrimitiveRestorePlan): Promise<void> {
     const { config, deps } = this;
-    if (config.peers.length === 0 || !config.privateKey) {
-      // Links exist only where the config has peers and a key; saved ones cannot come back without them.
-      for (const link of plan.links) this.durable.report.skipped('link', link.config.name, 'the config now has no peers (or no private key): this daemon makes no links');
-      return plan.links.map((l) => ({ kind: 'link', key: l.config.name, value: null }));
-    }
+    if (config.peers.length === 0 || !config.privateKey) return;
     const create = deps.createTransport ?? realTransports(deps.native);
     const keypairSlots = this.keypairSlots();
     deps.log.info('link keypairs', { slots: keypairSlots.name });
@@ -246,7 +242,6 @@ export class Daemon {
     await links.start();
     this.overlay.start();
     deps.log.info('links listening', { udp: config.listen.udp, tcp: config.listen.tcp, peers: config.peers.length });
-    return [];
   }
 
   /**
@@ -525,9 +520,11 @@ export class Daemon {
 
 /** What the config makes that saved changes must not contradict (switch/state/restore-primitives.ts). */
 function configFactsOf(config: DaemonConfig): ConfigFacts {
+  const makesLinks = config.peers.length > 0 && config.privateKey !== undefined; // as startLinks
   return {
+    makesLinks,
     peers: new Map(config.peers.map((p) => [p.name, encodeKeyBase64(p.publicKey)])),
     ports: config.ports.map((p) => p.name),
-    rules: config.proxy && config.peers.length > 0 && config.privateKey ? [{ src: 'any', dst: 'none' }] : [],
+    rules: config.proxy && makesLinks ? [{ src: 'any', dst: 'none' }] : [],
   };
 }

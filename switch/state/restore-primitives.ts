@@ -3,7 +3,8 @@
  * the config file is the base, the saved state is the run-time changes layered on it. A saved change that
  * conflicts with the config as it is now is reported, skipped and deleted from the state — never applied half, never
  * dropped silently:
- *   - a saved link whose name the config now uses (a peer or a port), or whose key a config peer now has;
+ *   - a saved link whose name the config now uses (a peer or a port), or whose key a config peer now has, or any
+ *     saved link when the config has no peers (or no key) any more: such a daemon makes no links;
  *   - a saved deletion of a config link whose peer the config no longer has, or now has with another key;
  *   - a saved rule with the same match and priority as a rule the config makes (the star's default rule).
  * A saved rule whose target no longer exists is restored as it was (rules name their target; one toward nowhere
@@ -36,6 +37,8 @@ import type { SavedState } from './state-table.js';
 
 /** What the config makes, which saved changes must not contradict. */
 export interface ConfigFacts {
+  /** The daemon makes links (the config has peers and a private key): without, saved links cannot come back. */
+  readonly makesLinks: boolean;
   /** The config's peers: name → base64 public key. */
   readonly peers: ReadonlyMap<string, string>;
   /** The config's ports, by name. */
@@ -83,7 +86,8 @@ export function planPrimitiveRestore(saved: SavedState, config: ConfigFacts, rep
     const link = decodeLink(name, value, problem);
     const key = encodeKeyBase64(link.config.publicKey);
     const holder = keysInUse.get(key);
-    if (config.peers.has(name) && !deletedConfigLinks.has(name)) skip(LINK_KIND, name, `the config now has a peer named "${name}": the config wins`);
+    if (!config.makesLinks) skip(LINK_KIND, name, 'the config now has no peers (or no private key), so this daemon makes no links');
+    else if (config.peers.has(name) && !deletedConfigLinks.has(name)) skip(LINK_KIND, name, `the config now has a peer named "${name}": the config wins`);
     else if (config.ports.includes(name)) skip(LINK_KIND, name, `the config now has a port named "${name}": the config wins`);
     else if (holder !== undefined) skip(LINK_KIND, name, `the config's peer "${holder}" now has this link's key: the config wins`);
     else {

@@ -22,7 +22,7 @@ function plan(changes: StateChange[], config: Partial<ConfigFacts> = {}) {
   const saved = new StateTable();
   saved.apply(changes);
   const report = new RestoreReport();
-  const facts: ConfigFacts = { peers: new Map([['proxy', b64(9)], ['direct', b64(8)]]), ports: ['tap-h1v1'], rules: [{ src: 'any', dst: 'none' }], ...config };
+  const facts: ConfigFacts = { makesLinks: true, peers: new Map([['proxy', b64(9)], ['direct', b64(8)]]), ports: ['tap-h1v1'], rules: [{ src: 'any', dst: 'none' }], ...config };
   return { plan: planPrimitiveRestore(saved, facts, report, problem), report };
 }
 
@@ -53,6 +53,12 @@ describe('restore against the config (precedence)', () => {
       { kind: 'link', key: 'x3', outcome: 'skipped', reason: 'the config\'s peer "direct" now has this link\'s key: the config wins' },
     ]);
     expect(p.cleanup).toEqual(['proxy', 'tap-h1v1', 'x3'].map((k) => ({ kind: 'link', key: k, value: null })));
+  });
+
+  it('a config without peers (or key) any more makes no links: every saved link is skipped, saying why', () => {
+    const { plan: p, report } = plan([...link('x1', 1)], { makesLinks: false, peers: new Map(), rules: [] });
+    expect(p.links).toEqual([]);
+    expect(report.outcomes()).toEqual([{ kind: 'link', key: 'x1', outcome: 'skipped', reason: expect.stringContaining('makes no links') }]);
   });
 
   it('a config link deleted at run time and then added again under its name with another key: both stand', () => {

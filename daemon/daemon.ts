@@ -3,6 +3,13 @@
  * the datapath and the API together. Start is all-or-nothing: if any port or
  * the API cannot open, everything opened so far is closed again and the error
  * is thrown, so a daemon never runs half-configured.
+ *
+ * Durable state (switch/state/). With a state store (`DaemonDeps.state`; `vswitch up` opens the state directory's
+ * journal), the daemon starts from its config and layers the saved run-time changes on it while it starts —
+ * links before they handshake, rules, the config-time bound, then each plugin its own records, then the Proxy's
+ * registry its plugins' states and policies — and reports what it skipped (switch/state/restore-primitives.ts has
+ * the precedence). Every change the API acknowledges was written first: the primitives through their `durable`
+ * hook, the plugins and the registry through the same store. Without a store, nothing outlives the process.
  */
 import { randomBytes } from 'node:crypto';
 import type { ApiDeps } from '../api/http/app.js';
@@ -40,6 +47,15 @@ import type { VmMove } from '../switch/overlay/move-site.js';
 import { BUILTIN_PLUGINS } from '../plugins/builtin.js';
 import type { AnyDaemonPlugin, PluginParts, PluginStartContext } from '../plugins/plugin.js';
 import type { RouteMount } from '../api/http/app.js';
+import type { StateView } from '../api/wire/schemas.js';
+import { MemoryStateStore } from '../switch/state/memory-state-store.js';
+import type { StateStore } from '../switch/state/state-store.js';
+import { StateCorruptError } from '../switch/state/state-errors.js';
+import { RestoreReport, type DurableRecords } from '../switch/state/restore-report.js';
+import { primitiveRecords } from '../switch/state/primitive-records.js';
+import { planPrimitiveRestore, restoreLinks, restoreRules, type ConfigFacts, type PrimitiveRestorePlan } from '../switch/state/restore-primitives.js';
+import type { StateChange } from '../switch/state/state-record.js';
+import { stateViewOf } from './state-view.js';
 
 export interface DaemonDeps {
   clock: TimerClock;
@@ -61,6 +77,8 @@ export interface DaemonDeps {
   randomBytes?: (n: number) => Uint8Array;
   /** The plugins to run (default: the built-in ones, plugins/builtin.ts); their config sections must be in the config. */
   plugins?: readonly AnyDaemonPlugin[];
+  /** Where run-time changes are saved and restored from (switch/state/); absent: memory only, nothing survives a restart. */
+  state?: StateStore;
 }
 
 export class Daemon {
@@ -80,6 +98,9 @@ export class Daemon {
   private readonly startedAtMs: number;
   /** This daemon's /metrics: its own prom-client Registry, collected from status() at scrape time. */
   private readonly metrics: DaemonMetrics;
+  /** The saved state (a memory store when the deps gave none) and what its restore did. */
+  private readonly state: StateStore;
+  private readonly durable: DurableRecords;
 
   private constructor(
     readonly config: DaemonConfig,
@@ -99,6 +120,16 @@ export class Daemon {
       hosts: this.config.role === 'proxy' ? (this.overlay?.hosts() ?? []) : [],
     }));
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
+    this.state = deps.state ?? new MemoryStateStore();
+    const store = this.state;
+    const info = store.info();
+    const resetHint = info.dir ? `\`vswitch state reset --state-dir ${info.dir}\` sets it aside and starts from the config alone` : 'the state is in memory';
+    this.durable = {
+      saved: store.saved,
+      write: (changes) => store.write(changes),
+      report: new RestoreReport(),
+      problem: (where, problem) => new StateCorruptError(info.file ?? 'the saved state', where, problem, resetHint),
+    };
     // Each control-message type belongs to one plugin (controlExtensions refuses a type twice).
     this.controlOwners = new Map(this.pluginList.flatMap((p) => (p.controlMessages ?? []).map((m) => [m.type, p.name] as const)));
     this.primitives = new LocalPrimitives({
@@ -115,6 +146,7 @@ export class Daemon {
       openPort: (portConfig) => deps.openPort(portConfig),
       ...(deps.interfaceExists ? { interfaceExists: deps.interfaceExists } : {}),
       isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) : name === config.proxy),
+      durable: (change) => store.write(primitiveRecords(change)),
     });
   }
 
@@ -131,15 +163,25 @@ export class Daemon {
     });
     const datapath = new Datapath({ core, clock: deps.clock, log, events: bus });
     const daemon = new Daemon(config, deps, datapath, events, bus);
+    const durable = daemon.durable;
+    // The saved primitives against the config as it is now (a record that does not decode stops the start here).
+    const plan = planPrimitiveRestore(durable.saved, configFactsOf(config), durable.report, durable.problem);
     daemon.offload = daemon.startOffload();
     try {
       for (const portConfig of config.ports) {
         const port = daemon.primitives.portTable.openConfigPort(portConfig, deps.openPort);
         log.info('port open', { port: port.name, kind: port.kind });
       }
-      await daemon.startLinks();
+      // Ids below the saved mark are never given again, the config's rules' included (the star's gets a new one).
+      if (plan.nextRuleId !== undefined) datapath.core.rules.reserveIdsBelow(plan.nextRuleId);
+      await daemon.startLinks(plan);
+      const cleanup: StateChange[] = [...plan.cleanup, ...restoreRules(plan, daemon.primitives, durable.report)];
+      if (plan.configTimeBoundMs !== undefined) daemon.primitives.restoreConfigTimeBound(plan.configTimeBoundMs);
       await daemon.startDaemonPlugins();
       await daemon.startPluginHost();
+      // What was skipped leaves the state, so it says what runs (reported above, and in `vswitch state show`).
+      await durable.write(cleanup);
+      daemon.logRestore();
       daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
       log.info('api listening', { listen: config.api.listen });
     } catch (err) {
@@ -159,7 +201,7 @@ export class Daemon {
   }
 
   /** One LinkManager for all peers: one UDP socket (and TCP listener) shared by every link, as WireGuard. */
-  private async startLinks(): Promise<void> {
+  private async startLinks(plan: PrimitiveRestorePlan): Promise<void> {
     const { config, deps } = this;
     if (config.peers.length === 0 || !config.privateKey) return;
     const create = deps.createTransport ?? realTransports(deps.native);
@@ -203,6 +245,7 @@ export class Daemon {
       },
     });
     for (const peer of config.peers) {
+      if (plan.deletedConfigLinks.has(peer.name)) continue; // deleted at run time: it stays deleted (saved state)
       const port = links.addPeer({
         name: peer.name,
         publicKey: peer.publicKey,
@@ -214,6 +257,7 @@ export class Daemon {
       });
       this.datapath.attach(port, { floods: this.linkFloods(peer.name) });
     }
+    restoreLinks(plan, this.primitives);
     if (config.proxy) {
       // The paper's default rule: whatever a host has no better rule or learned port for goes to the Proxy.
       this.datapath.core.rules.insert({ src: 'any', dst: 'none', target: config.proxy, owner: 'star' });
@@ -274,6 +318,7 @@ export class Daemon {
             }
           : undefined,
       exportsOf: (name) => this.started.get(name)?.exports,
+      state: this.durable,
     };
   }
 
@@ -305,6 +350,7 @@ export class Daemon {
       proxyRuleOwners: () => this.datapath.core.rules.list().map((r) => r.owner ?? 'config'),
       builtins: [...this.started].map(([name, parts]) => ({ name, ...(parts.adaptation ? { adaptation: parts.adaptation } : {}), ...(parts.eventSources ? { eventSources: parts.eventSources } : {}) })),
       modules: config.plugins,
+      state: this.durable,
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'plugins' }),
@@ -412,6 +458,27 @@ export class Daemon {
     });
   }
 
+  /** What the restore did: one line, and a warning per record it skipped (the config won). */
+  private logRestore(): void {
+    const outcomes = this.durable.report.outcomes();
+    const info = this.state.info();
+    for (const o of outcomes) if (o.outcome === 'skipped') this.deps.log.warn('state: saved change skipped', { kind: o.kind, key: o.key, reason: o.reason });
+    if (info.dir === undefined && outcomes.length === 0) return;
+    this.deps.log.info('state restored', {
+      file: info.file,
+      records: info.records,
+      restored: outcomes.filter((o) => o.outcome === 'restored').length,
+      skipped: outcomes.filter((o) => o.outcome === 'skipped').length,
+      tornBytesDropped: info.tornBytesDropped,
+      openMs: Math.round(info.openMs * 10) / 10,
+    });
+  }
+
+  /** The saved state, where each thing comes from and what the restore did (GET /v1/state). */
+  stateView(): StateView {
+    return stateViewOf({ config: this.config, info: this.state.info(), saved: this.state.saved, report: this.durable.report, links: this.primitives.linksNow() });
+  }
+
   async stop(): Promise<void> {
     this.housekeeping?.cancel();
     await this.plugins?.stop();
@@ -487,6 +554,7 @@ export class Daemon {
       mounts: this.routeMounts(),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       events: this.events,
+      state: () => this.stateView(),
       specText: this.deps.specText,
       listen: this.config.api.listen,
       auth: {
@@ -497,4 +565,15 @@ export class Daemon {
       log: this.deps.log.child({ component: 'api' }),
     };
   }
+}
+
+/** What the config makes that saved changes must not contradict (switch/state/restore-primitives.ts). */
+function configFactsOf(config: DaemonConfig): ConfigFacts {
+  const makesLinks = config.peers.length > 0 && config.privateKey !== undefined; // as startLinks
+  return {
+    makesLinks,
+    peers: new Map(config.peers.map((p) => [p.name, encodeKeyBase64(p.publicKey)])),
+    ports: config.ports.map((p) => p.name),
+    rules: config.proxy && makesLinks ? [{ src: 'any', dst: 'none' }] : [],
+  };
 }

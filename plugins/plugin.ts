@@ -25,6 +25,7 @@ import type { ControlExtension } from '../switch/overlay/control-messages.js';
 import type { HostSummary } from '../switch/overlay/overlay.js';
 import type { VmMove } from '../switch/overlay/move-site.js';
 import type { MacView, Primitives } from '../switch/overlay/primitives.js';
+import type { DurableRecords } from '../switch/state/restore-report.js';
 import type { VswitchPlugin } from './host/plugin.js';
 import type { PluginEventSource } from './host/registry.js';
 
@@ -75,6 +76,11 @@ export interface PluginStartContext {
   readonly proxy: ProxyView | undefined;
   /** The `exports` of a plugin started before this one on the same daemon (undefined: not started). */
   exportsOf(plugin: string): unknown;
+  /**
+   * The daemon's durable state (switch/state/): the plugin restores its own records at start (reporting what it
+   * restored or skipped) and writes each run-time change before it answers it.
+   */
+  readonly state: DurableRecords;
 }
 
 /** The adaptation part a plugin registers with the Proxy's plugin registry. */
@@ -82,6 +88,8 @@ export interface AdaptationPart {
   readonly plugin: VswitchPlugin;
   /** Enabled at start. */
   readonly enabled: boolean;
+  /** What the config says (the base a saved run-time enable or disable is layered on); default `enabled`. */
+  readonly configEnabled?: boolean;
   /** Its actor name (default "policy:" + name). */
   readonly actor?: string;
   isEnabled?(): boolean;

@@ -18,6 +18,7 @@ import { portCommand } from './port.js';
 import { ruleCommand } from './rule.js';
 import { topologyCommand } from './topology.js';
 import { vttifCommand } from './vttif.js';
+import { stateCommand } from './state.js';
 import { packageVersion } from '../package-files.js';
 
 export function createProgram(io: CliIo): Command {
@@ -31,16 +32,17 @@ export function createProgram(io: CliIo): Command {
     .requiredOption('-c, --config <file>', 'YAML config file')
     .option('--no-offload', 'keep every frame in JS: no native flow offload (as `switch: { offload: false }`)')
     .option('--check', 'only read and check the config (every plugin\'s section), print OK or its problem, start nothing; exit 0 or 1')
-    .action(async (opts: { config: string; offload: boolean; check?: boolean }) => {
+    .option('--state-dir <dir>', "where run-time changes are saved (default: the config's stateDir, else /var/lib/vswitch/NAME)")
+    .action(async (opts: { config: string; offload: boolean; check?: boolean; stateDir?: string }) => {
       if (opts.check) return checkConfigFile(opts.config, io);
       // The daemon is loaded only for `up`: every other command is a small HTTP client.
       const { runUp } = await import('../../daemon/up.js');
-      await runUp(opts.config, { offload: opts.offload });
+      await runUp(opts.config, { offload: opts.offload, ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }) });
     });
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
 
-  for (const command of [statusCommand(io), portCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), installServiceCommand(io)]) {
+  for (const command of [statusCommand(io), portCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), installServiceCommand(io), stateCommand(io)]) {
     program.addCommand(command);
   }
   configureTree(program, io);

@@ -147,6 +147,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The durable state: what is saved, where each thing comes from (the config or the saved run-time changes), and what the last restore skipped and why.
+         * @description The config file is the base and the saved state is the run-time changes layered on it (docs/state.md). Every
+         *     change the API acknowledges was written to the state first. A saved change that conflicts with the config as it
+         *     is at start (a link whose name the config now uses, a setting the config changed since) is skipped, deleted
+         *     from the state, and listed here with `status: skipped` and the reason. `vswitch state reset` (with the daemon
+         *     stopped) sets the state aside.
+         */
+        get: operations["getState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/macs": {
         parameters: {
             query?: never;
@@ -1474,6 +1498,44 @@ export interface components {
             hosts: components["schemas"]["DashboardHost"][];
             truncated: boolean;
         };
+        StateView: {
+            /** @description false: the daemon keeps its state in memory only (started without a state directory). */
+            persistent: boolean;
+            /** @description The state directory. */
+            dir?: string;
+            /** @description The journal file. */
+            file?: string;
+            /** @description Records saved now. */
+            records: number;
+            /** @description Size of the journal. */
+            bytes: number;
+            /** @description Change entries since the last compaction. */
+            entries: number;
+            compactions: number;
+            /** @description Bytes of a torn last entry dropped at start: the write in flight when the daemon stopped (never acknowledged). */
+            tornBytesDropped: number;
+            /** @description How long reading the state took at start. */
+            openMs: number;
+            items: components["schemas"]["StateItem"][];
+        };
+        StateItem: {
+            /** @description What it is: link, config-link-deleted, rule, rule-ids, config-time, vttif, fastpath, plugin, policy (docs/state.md). */
+            kind: string;
+            key: string;
+            /**
+             * @description config: made by the config file; state: a saved run-time change.
+             * @enum {string}
+             */
+            from: "config" | "state";
+            /**
+             * @description skipped: the last restore did not apply it (the config won; gone from the state); unread: nothing on this daemon reads it now (kept).
+             * @enum {string}
+             */
+            status: "active" | "skipped" | "unread";
+            reason?: string;
+            /** @description The saved value (a pre-shared key is shown as "(set)"; policies keep only their token's digest). */
+            value?: unknown;
+        };
         /** @description RFC 9457 problem details. `code` is stable and machine-readable. */
         Problem: {
             /** @description A URI naming the kind of problem, "urn:vswitch:problem:CODE". */
@@ -1558,6 +1620,24 @@ export interface components {
         };
         /** @description A policy sent requests faster than its rate limit, or has too many in flight: retry after `Retry-After` seconds. */
         TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The change could not be saved to the durable state (disk full, I/O error: `state-unavailable`), so it was not made. */
+        StateUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The change would put more records in the durable state than it holds (`state-full`, docs/limits.md): nothing was changed. */
+        StateFull: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1771,6 +1851,27 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    getState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
     listMacs: {
         parameters: {
             query?: never;
@@ -1906,6 +2007,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
+            507: components["responses"]["StateFull"];
         };
     };
     deleteLink: {
@@ -1933,6 +2036,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
         };
     };
     listRules: {
@@ -1983,6 +2087,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
+            507: components["responses"]["StateFull"];
         };
     };
     deleteRule: {
@@ -2010,6 +2116,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
         };
     };
     getConfigTime: {
@@ -2059,6 +2166,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
         };
     };
     listHostInterfaces: {
@@ -2668,6 +2776,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
         };
     };
     streamVttifEvents: {
@@ -2743,6 +2852,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
+            507: components["responses"]["StateFull"];
         };
     };
     getPlugin: {
@@ -2794,6 +2905,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
         };
     };
     setPluginEnabled: {
@@ -2827,6 +2939,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
         };
     };
     streamPluginEvents: {
@@ -2907,6 +3020,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StateUnavailable"];
         };
     };
 }

@@ -26,7 +26,12 @@ import { registerTopologyRoutes } from './topology-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import type { ApiDeps } from './deps.js';
 
+import type { StateView } from '../wire/schemas.js';
+
 export type { ApiDeps, RouteMount } from './deps.js';
+
+/** What GET /v1/state says for an app whose daemon gave no state (tests): nothing saved. */
+const MEMORY_ONLY_STATE: StateView = { persistent: false, records: 0, bytes: 0, entries: 0, compactions: 0, tornBytesDropped: 0, openMs: 0, items: [] };
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const validator = createRequestValidator(deps.specText);
@@ -47,6 +52,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   );
   app.get('/v1/status', (c) => c.json(deps.status()));
   app.get('/v1/macs', (c) => c.json({ macs: deps.macs() }));
+  app.get('/v1/state', (c) => c.json(deps.state?.() ?? MEMORY_ONLY_STATE));
   app.get('/v1/hosts', (c) => {
     if (!deps.hosts) throw new NotProxyError();
     return c.json({ hosts: deps.hosts() });

@@ -6,7 +6,7 @@ import type { Hono } from 'hono';
 import type { EventLog } from '../../switch/event-log.js';
 import type { Logger } from '../../switch/log.js';
 import type { Primitives } from '../../switch/overlay/primitives.js';
-import type { HostSummary, MacEntry, Status } from '../wire/schemas.js';
+import type { HostSummary, MacEntry, StateView, Status } from '../wire/schemas.js';
 import type { ApiAuth } from './auth.js';
 import type { ApiEnv } from './primitive-routes.js';
 import type { EventStreamBounds, SseGate } from './sse-limits.js';
@@ -46,6 +46,8 @@ export interface ApiDeps {
   events?: EventLog;
   /** Tests: the dashboard's snapshot interval, script, clocks (api/http/dashboard-routes.ts). */
   dashboard?: DashboardOptions;
+  /** The durable state: what is saved, where each thing comes from, what the last restore skipped (GET /v1/state). */
+  state?(): StateView;
   /** Prometheus text exposition of this daemon's counters (api/http/metrics.ts). */
   metrics?(): Promise<string>;
   /** The text of openapi.yaml: served, rendered at /docs, and what requests are validated against. */

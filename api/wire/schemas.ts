@@ -14,3 +14,5 @@ export type HostSummary = components['schemas']['HostSummary'];
 export type MacEntry = components['schemas']['MacEntry'];
 export type Problem = components['schemas']['Problem'];
 export type ProblemFieldError = NonNullable<Problem['errors']>[number];
+export type StateView = components['schemas']['StateView'];
+export type StateItem = components['schemas']['StateItem'];

@@ -7,6 +7,7 @@ import { fastpathConfigSection, type FastPathConfig } from './config.js';
 import type { FastPath } from './fastpath.js';
 import { FastPathPlugin } from './plugin.js';
 import { registerFastPathRoutes } from './routes.js';
+import { restoreSettings, rewriteSettings, settingsRecords } from './saved-settings.js';
 import type { VttifParts } from '../vttif/daemon-plugin.js';
 import type { DaemonPlugin, PluginParts, PluginStartContext } from '../plugin.js';
 
@@ -18,7 +19,7 @@ export const fastpathPlugin: DaemonPlugin<FastPathConfig, FastPath> = {
   start: startFastPath,
 };
 
-function startFastPath(ctx: PluginStartContext, config: FastPathConfig): PluginParts<FastPath> | undefined {
+async function startFastPath(ctx: PluginStartContext, config: FastPathConfig): Promise<PluginParts<FastPath> | undefined> {
   const proxy = ctx.proxy;
   const vttif = (ctx.exportsOf('vttif') as VttifParts | undefined)?.service;
   if (proxy === undefined || vttif === undefined) return undefined; // it adapts to what VTTIF infers, on the Proxy
@@ -32,12 +33,15 @@ function startFastPath(ctx: PluginStartContext, config: FastPathConfig): PluginP
       proxyLinks: () => proxy.proxyLinks(),
       listenPorts: (name) => proxy.listenPorts(name),
       proxyMacs: () => proxy.proxyMacs(),
+      persist: (settings) => ctx.state.write(settingsRecords(settings, config)),
     },
-    config,
+    restoreSettings(config, ctx.state),
   );
+  // What the config now overrides leaves the saved state (reported by restoreSettings), so it is not reported again.
+  await rewriteSettings(plugin.fastpath.settings(), config, ctx.state);
   return {
     exports: plugin.fastpath,
-    adaptation: { plugin, enabled: plugin.isEnabled(), actor: 'fastpath', isEnabled: () => plugin.isEnabled() },
+    adaptation: { plugin, enabled: plugin.isEnabled(), configEnabled: config.enabled, actor: 'fastpath', isEnabled: () => plugin.isEnabled() },
     // A VM moved: its rules toward the old host go at once (the move's convergence waits for it).
     onVmMoved: (move) => plugin.fastpath.vmMoved(move),
     // The registry closes the adaptation part (its watch ends; fast links stay while the Proxy restarts).

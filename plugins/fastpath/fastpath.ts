@@ -23,6 +23,7 @@ import { pluginEvent, type EventLevel, type EventSink, type PluginEventFields } 
 import type { LinkStatus, ListenPorts } from '../../switch/link/link-manager.js';
 import type { Logger } from '../../switch/log.js';
 import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
+import { ChangeQueue } from '../../switch/state/change-queue.js';
 import {
   adapt,
   forgetMovedVm,
@@ -66,6 +67,8 @@ export interface FastPathComponents {
   listenPorts(host: string): ListenPorts | undefined;
   /** The Proxy's MAC table. */
   proxyMacs(): MacView[];
+  /** Saves new settings before they take effect (the daemon's durable state); rejects when it cannot (nothing changes). */
+  persist?(settings: FastPathSettings): Promise<void>;
 }
 
 export interface FastPathSettings extends FastPathParameters {
@@ -168,6 +171,7 @@ export class FastPath {
   #awaiting: { fromMs: number; pairs: Set<string> } | undefined;
   #lastTimeToAdaptMs: number | null = null;
   #lastAdaptedAtMs: number | null = null;
+  readonly #settingChanges = new ChangeQueue();
 
   constructor(
     private readonly components: FastPathComponents,
@@ -194,12 +198,19 @@ export class FastPath {
     return this.#settings;
   }
 
-  /** New parameters take effect at once (a lower cap removes links); disabling removes every fast link. */
-  async setSettings(change: Partial<FastPathSettings>): Promise<FastPathSettings> {
-    this.#settings = { ...this.#settings, ...change };
-    this.components.log.info('fastpath: settings', { ...this.#settings });
-    await this.reconcile();
-    return this.#settings;
+  /**
+   * New parameters take effect at once (a lower cap removes links); disabling removes every fast link. They are
+   * saved first (`persist`): settings that cannot be saved are not taken, and the store's error is thrown.
+   */
+  setSettings(change: Partial<FastPathSettings>): Promise<FastPathSettings> {
+    return this.#settingChanges.run(async () => {
+      const next = { ...this.#settings, ...change };
+      await this.components.persist?.(next);
+      this.#settings = next;
+      this.components.log.info('fastpath: settings', { ...this.#settings });
+      await this.reconcile();
+      return this.#settings;
+    });
   }
 
   status(): FastPathStatus {

@@ -9,9 +9,13 @@
  * Nothing here waits on the policy from the switch's side: deliver() only queues, the stream and the webhook pump
  * run on their own. Lease: a policy shows signs of life (open stream, answered webhook, any request with its token)
  * at least every leaseSeconds, or the registry expires it.
+ *
+ * Restored after a restart (plugins/host/saved-policies.ts), an entry knows only its token's SHA-256 digest: the
+ * registry hands it the token again (learnToken) the first time the policy makes a request with it, and a webhook
+ * policy's deliveries — signed with the token — wait until then. Its lease starts again at the restart.
  */
 import type { TimerClock } from '../../switch/clock.js';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from '../../switch/log.js';
 import { newCounters, type EntryCounters, type PluginEntry } from './entry.js';
 import { EventQueue } from './event-queue.js';
@@ -24,6 +28,8 @@ export const WEBHOOK_BATCH = 64;
 const WEBHOOK_BACKOFF_MIN_MS = 1000;
 const WEBHOOK_FIRST_DELAY_MS = 500;
 const WEBHOOK_BACKOFF_MAX_MS = 30_000;
+/** Why a restored webhook policy gets nothing yet. */
+const TOKEN_UNKNOWN = 'restored after a restart: deliveries wait for the policy to make a request with its token (only its digest was saved)';
 
 /** Sends one webhook POST; resolves with the HTTP status, rejects on a network error or timeout. */
 /** Posts one webhook body; `signal` aborts it (with a TimeoutError reason when it ran out of time). */
@@ -34,6 +40,11 @@ export const fetchPoster: WebhookPoster = async (url, body, headers, signal) => 
   await res.body?.cancel();
   return res.status;
 };
+
+/** What is kept of a token: its SHA-256, hex (lookups and the saved state see only this). */
+export function tokenDigestOf(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
 
 export function signBody(token: string, body: string): string {
   return `sha256=${createHmac('sha256', token).update(body, 'utf8').digest('hex')}`;
@@ -51,7 +62,13 @@ export interface PolicyStream {
 export interface HttpPolicyOptions {
   registration: PolicyRegistration;
   actor: string;
-  token: string;
+  /** The token (undefined for an entry restored from the saved state: only its digest was saved). */
+  token: string | undefined;
+  /** SHA-256 of the token, hex: what is saved and looked up (default: computed from `token`). */
+  tokenDigest?: string;
+  /** Restored: when it was registered (wall clock ms), and whether it had expired. */
+  registeredAtWall?: number;
+  expired?: boolean;
   registeredBy: string;
   clock: TimerClock;
   wallClock: () => number;
@@ -71,8 +88,11 @@ export class HttpPolicyEntry implements PluginEntry {
   readonly leaseMs: number;
   readonly counters: EntryCounters = newCounters();
   readonly registeredBy: string;
-  readonly token: string;
-  private readonly registeredAtWall: number;
+  /** As registered (what the durable state saves). */
+  readonly registration: PolicyRegistration;
+  readonly tokenDigest: string;
+  private token: string | undefined;
+  readonly registeredAtWall: number;
   private lastSeenMs: number;
   private lastSeenWall: number | undefined;
   private ownEnabled: boolean;
@@ -90,14 +110,19 @@ export class HttpPolicyEntry implements PluginEntry {
 
   constructor(private readonly options: HttpPolicyOptions) {
     const reg = options.registration;
+    this.registration = reg;
     this.name = reg.name;
     this.actor = options.actor;
     this.events = [...reg.events];
     this.delivery = reg.delivery ?? { type: 'sse' };
     this.leaseMs = (reg.leaseSeconds ?? DEFAULT_LEASE_S) * 1000;
     this.token = options.token;
+    const digest = options.tokenDigest ?? (options.token === undefined ? undefined : tokenDigestOf(options.token));
+    if (digest === undefined) throw new Error(`policy ${reg.name}: neither a token nor its digest`);
+    this.tokenDigest = digest;
     this.registeredBy = options.registeredBy;
-    this.registeredAtWall = options.wallClock();
+    this.registeredAtWall = options.registeredAtWall ?? options.wallClock();
+    this.expired = options.expired ?? false;
     this.lastSeenMs = options.clock.now();
     this.limiter = new RateLimiter(options.rateLimit ?? DEFAULT_POLICY_RATE_LIMIT);
     this.ownEnabled = options.enabled ?? true;
@@ -118,6 +143,14 @@ export class HttpPolicyEntry implements PluginEntry {
 
   get isExpired(): boolean {
     return this.expired;
+  }
+
+  /** The registry checked `token` against the digest: a restored entry can sign its webhooks again. */
+  learnToken(token: string): void {
+    if (this.token !== undefined) return;
+    this.token = token;
+    if (this.lastError === TOKEN_UNKNOWN) this.lastError = null;
+    if (this.delivery.type === 'webhook') this.pumpWebhook();
   }
 
   deliver(event: PluginEvent): void {
@@ -235,9 +268,14 @@ export class HttpPolicyEntry implements PluginEntry {
     if (this.options.clock.now() < this.webhookRetryAtMs) return;
     const url = this.delivery.url;
     if (url === undefined) return;
+    const token = this.token;
+    if (token === undefined) {
+      this.lastError = TOKEN_UNKNOWN;
+      return;
+    }
     const batch = this.queue.peek(WEBHOOK_BATCH);
     const body = JSON.stringify({ events: batch });
-    const headers = { 'content-type': 'application/json', 'x-vswitch-signature': signBody(this.token, body), 'x-vswitch-plugin': this.name };
+    const headers = { 'content-type': 'application/json', 'x-vswitch-signature': signBody(token, body), 'x-vswitch-plugin': this.name };
     this.webhookBusy = true;
     this.heartbeatDue = false;
     // The timeout runs on the daemon's clock (a test's manual clock too), not on a timer of fetch's own.

@@ -16,6 +16,7 @@ import { loadPluginModule } from './module-loader.js';
 import { snapshotOf, type SnapshotLink } from './overlay-watch.js';
 import { PluginRegistry, type PluginEventSource } from './registry.js';
 import type { AdaptationPart } from '../plugin.js';
+import type { DurableRecords } from '../../switch/state/restore-report.js';
 
 export interface PluginHostParts {
   /** The Proxy's name (its own links are reported under it). */
@@ -35,6 +36,8 @@ export interface PluginHostParts {
   /** The built-in plugins' adaptation parts and event sources (plugins/plugin.ts), in start order. */
   builtins: readonly BuiltinParts[];
   modules: readonly PluginModuleConfig[];
+  /** The daemon's durable state: enabled states and HTTP policies are restored from it and saved to it. */
+  state?: DurableRecords;
   clock: TimerClock;
   wallClock: () => number;
   log: Logger;
@@ -77,11 +80,19 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
     places: { proxy: parts.local, hostNames: () => parts.hosts().map((h) => h.name), host: (h) => parts.host(h) },
     countOwned: (actor) => countOwned(parts, actor),
     snapshot: () => overlaySnapshot(parts),
+    ...(parts.state ? { state: parts.state } : {}),
   });
   for (const builtin of parts.builtins) {
     for (const source of builtin.eventSources ?? []) registry.addEventSource(source);
     const a = builtin.adaptation;
-    if (a) await registry.addInProcess(builtin.name, 'builtin', a.plugin, { enabled: a.enabled, ...(a.actor ? { actor: a.actor } : {}), ...(a.isEnabled ? { isEnabled: a.isEnabled } : {}) });
+    if (a) {
+      await registry.addInProcess(builtin.name, 'builtin', a.plugin, {
+        enabled: a.enabled,
+        ...(a.configEnabled === undefined ? {} : { configEnabled: a.configEnabled }),
+        ...(a.actor ? { actor: a.actor } : {}),
+        ...(a.isEnabled ? { isEnabled: a.isEnabled } : {}),
+      });
+    }
   }
   for (const module of parts.modules) {
     const plugin = await loadPluginModule(module);
@@ -89,6 +100,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
     log.info('plugin module loaded', { plugin: module.name, module: module.module });
     parts.events?.emit(pluginEvent('plugin-loaded', 'info', `plugin module ${module.name} loaded from ${module.module}`, { plugin: module.name, module: module.module }));
   }
+  await registry.restorePolicies();
   registry.start();
   return { registry, stop: () => registry.stop() };
 }

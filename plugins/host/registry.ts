@@ -9,15 +9,22 @@
  *     keeps a pending cleanup, retried on the tick with backoff (CLEANUP_BACKOFF) and at once when that host comes
  *     back; at most MAX_PENDING_CLEANUPS are kept (the oldest is dropped, and logged); enabling or registering the
  *     plugin again calls its pending cleanups off (it owns those links and rules again);
- *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts).
+ *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts);
+ *   - with a durable state (`state`), saves every registration, unregistration, enable and disable BEFORE it takes
+ *     effect and answers, and restores them at start (saved-plugins.ts); changes run one at a time, so what is
+ *     saved is what was answered, in order.
  */
 import type { Timer, TimerClock } from '../../switch/clock.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { NO_EVENTS, pluginEvent, type EventSink } from '../../switch/events.js';
 import type { Logger } from '../../switch/log.js';
 import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/primitives.js';
 import type { PluginEntry } from './entry.js';
-import { HttpPolicyEntry, type WebhookPoster } from './http-policy.js';
+import { HttpPolicyEntry, tokenDigestOf, type WebhookPoster } from './http-policy.js';
+import { ChangeQueue } from '../../switch/state/change-queue.js';
+import type { DurableRecords } from '../../switch/state/restore-report.js';
+import type { StateChange } from '../../switch/state/state-record.js';
+import { CLEANUP_KIND, cleanupRecord, decodeCleanup, decodePolicy, PLUGIN_KIND, pluginEnabledRecord, POLICY_KIND, policyRecord, restoredEnabled } from './saved-plugins.js';
 import { InProcessEntry } from './in-process-entry.js';
 import { currentEvents, diffSnapshots, EMPTY_SNAPSHOT, type OverlaySnapshot, type WatchEvent } from './overlay-watch.js';
 import { removeOwned, removeOwnedAt, type OwnedPlaces, type RemovedCount } from './ownership.js';
@@ -82,6 +89,8 @@ export interface PluginRegistryOptions {
   snapshot(): OverlaySnapshot;
   post?: WebhookPoster;
   rateLimit?: RateLimitSettings;
+  /** The daemon's durable state: registrations and enabled states are saved before they are answered. */
+  state?: DurableRecords;
 }
 
 export class PluginRegistry {
@@ -95,6 +104,10 @@ export class PluginRegistry {
   /** By `${actor} ${host}`, oldest first. */
   private readonly pending = new Map<string, PendingCleanup & { running: boolean }>();
   private readonly cleaning = new Set<Promise<unknown>>();
+  /** Registry changes run one at a time (see the note above). */
+  private readonly changes = new ChangeQueue();
+  /** What the config says of each in-process plugin (the base of its saved enabled state). */
+  private readonly configEnabled = new Map<string, boolean>();
 
   private readonly events: EventSink;
 
@@ -102,23 +115,68 @@ export class PluginRegistry {
     this.events = options.events ?? NO_EVENTS;
   }
 
-  /** Adds a built-in or config-module plugin and starts it if enabled. */
-  async addInProcess(name: string, kind: 'builtin' | 'module', plugin: VswitchPlugin, opts: { enabled: boolean; actor?: string; isEnabled?: () => boolean }): Promise<void> {
+  /**
+   * Adds a built-in or config-module plugin and starts it if enabled — as the saved state says, while the config
+   * still says `configEnabled` (default `enabled`) as it did when it was enabled or disabled at run time.
+   */
+  async addInProcess(
+    name: string,
+    kind: 'builtin' | 'module',
+    plugin: VswitchPlugin,
+    opts: { enabled: boolean; configEnabled?: boolean; actor?: string; isEnabled?: () => boolean },
+  ): Promise<void> {
     if (this.entries.has(name)) throw new ConflictError(`plugin "${name}" already exists`);
     const actor = { name: opts.actor ?? policyActorName(name) };
+    const configEnabled = opts.configEnabled ?? opts.enabled;
+    const state = this.options.state;
+    const wanted = (state ? restoredEnabled(name, configEnabled, state) : undefined) ?? opts.enabled;
     const entry = new InProcessEntry({
       name,
       kind,
       plugin,
       context: this.options.context(name, actor),
-      enabled: opts.enabled,
+      enabled: wanted,
       log: this.options.log,
       events: this.events,
       ...(opts.isEnabled ? { isEnabled: opts.isEnabled } : {}),
     });
     this.entries.set(name, entry);
+    this.configEnabled.set(name, configEnabled);
     await entry.init();
+    // A plugin with its own switch may be running already (VTTIF): the saved word turns it off here.
+    if (entry.enabled !== wanted) await entry.setEnabled(wanted);
+    if (state) {
+      const record = pluginEnabledRecord(name, entry.enabled, configEnabled);
+      if (JSON.stringify(record.value) !== JSON.stringify(state.saved.get(PLUGIN_KIND, name) ?? null)) await state.write([record]);
+    }
     if (entry.enabled) for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
+  }
+
+  /**
+   * The HTTP policies of the saved state, back (at start, after the in-process plugins): each with its registration,
+   * its enabled or expired state and its token's digest, and a whole lease from now. A saved policy whose name an
+   * in-process plugin now has (the config added a module of that name) is skipped: the config wins. Then the
+   * cleanups that were pending, due at once.
+   */
+  async restorePolicies(): Promise<void> {
+    const state = this.options.state;
+    if (!state) return;
+    state.report.read(POLICY_KIND);
+    const cleanup: StateChange[] = [];
+    for (const [name, value] of state.saved.kind(POLICY_KIND)) {
+      const saved = decodePolicy(name, value, state.problem);
+      if (this.entries.has(name)) {
+        state.report.skipped(POLICY_KIND, name, `the config now has a ${this.entries.get(name)!.kind} plugin named "${name}": the config wins`);
+        cleanup.push({ kind: POLICY_KIND, key: name, value: null });
+        continue;
+      }
+      const entry = this.newPolicyEntry(saved.registration, saved.registeredBy, { tokenDigest: saved.tokenDigest, registeredAtWall: saved.registeredAtWall, expired: saved.expired, enabled: saved.enabled });
+      this.entries.set(name, entry);
+      if (!entry.isExpired) this.byDigest.set(entry.tokenDigest, entry);
+      state.report.restored(POLICY_KIND, name, entry.isExpired ? 'expired' : `${entry.enabled ? 'enabled' : 'disabled'}, lease ${entry.leaseMs / 1000} s from the restart`);
+    }
+    await state.write(cleanup);
+    await this.restorePending(state);
   }
 
   /** A plugin's events (see PluginEventSource); its changes are published from now on. */
@@ -210,48 +268,44 @@ export class PluginRegistry {
     return entry;
   }
 
-  /** Registers (or re-registers) an HTTP policy; the token is returned only here. */
-  async register(registration: PolicyRegistration, by: Actor): Promise<{ view: PluginView; token: string }> {
-    const existing = this.entries.get(registration.name);
-    if (existing && !(existing instanceof HttpPolicyEntry)) {
-      throw new ConflictError(`plugin "${registration.name}" is a ${existing.kind} plugin: choose another name`);
-    }
-    if (existing instanceof HttpPolicyEntry && existing.registeredBy !== by.name) {
-      throw new ConflictError(`policy "${registration.name}" was registered by "${existing.registeredBy}"; only it (or DELETE) can replace it`);
-    }
-    const policies = [...this.entries.values()].filter((e) => e instanceof HttpPolicyEntry).length;
-    if (!existing && policies >= MAX_HTTP_POLICIES) throw new ConflictError(`at most ${MAX_HTTP_POLICIES} policies may be registered`);
-    const wasEnabled = existing instanceof HttpPolicyEntry && !existing.isExpired ? existing.enabled : true;
-    if (existing instanceof HttpPolicyEntry) this.forget(existing);
-    this.callOffCleanups(policyActorName(registration.name));
-    const token = randomBytes(32).toString('base64url');
-    const entry = new HttpPolicyEntry({
-      registration,
-      actor: policyActorName(registration.name),
-      token,
-      registeredBy: by.name,
-      clock: this.options.clock,
-      wallClock: this.options.wallClock,
-      log: this.options.log,
-      ...(this.options.post ? { post: this.options.post } : {}),
-      ...(this.options.rateLimit ? { rateLimit: this.options.rateLimit } : {}),
-      enabled: wasEnabled,
+  /** Registers (or re-registers) an HTTP policy; the token is returned only here. Saved before it takes effect. */
+  register(registration: PolicyRegistration, by: Actor): Promise<{ view: PluginView; token: string }> {
+    return this.changes.run(async () => {
+      const existing = this.entries.get(registration.name);
+      if (existing && !(existing instanceof HttpPolicyEntry)) {
+        throw new ConflictError(`plugin "${registration.name}" is a ${existing.kind} plugin: choose another name`);
+      }
+      if (existing instanceof HttpPolicyEntry && existing.registeredBy !== by.name) {
+        throw new ConflictError(`policy "${registration.name}" was registered by "${existing.registeredBy}"; only it (or DELETE) can replace it`);
+      }
+      const policies = [...this.entries.values()].filter((e) => e instanceof HttpPolicyEntry).length;
+      if (!existing && policies >= MAX_HTTP_POLICIES) throw new ConflictError(`at most ${MAX_HTTP_POLICIES} policies may be registered`);
+      const wasEnabled = existing instanceof HttpPolicyEntry && !existing.isExpired ? existing.enabled : true;
+      const token = randomBytes(32).toString('base64url');
+      const entry = this.newPolicyEntry(registration, by.name, { token, enabled: wasEnabled });
+      await this.options.state?.write([policyRecord(entry)]);
+      if (existing instanceof HttpPolicyEntry) this.forget(existing);
+      this.callOffCleanups(policyActorName(registration.name));
+      this.entries.set(entry.name, entry);
+      this.byDigest.set(entry.tokenDigest, entry);
+      for (const event of this.currentEventsFor(entry.events)) if (entry.delivery.type === 'webhook') entry.deliver(event);
+      const registered = { plugin: entry.name, by: by.name, events: entry.events.join(','), delivery: entry.delivery.type };
+      this.options.log.info('policy registered', registered);
+      this.events.emit(pluginEvent('plugin-registered', 'info', `policy ${entry.name} registered by ${by.name}`, registered));
+      return { view: await this.viewOf(entry), token };
     });
-    this.entries.set(entry.name, entry);
-    this.byDigest.set(digestOf(token), entry);
-    for (const event of this.currentEventsFor(entry.events)) if (entry.delivery.type === 'webhook') entry.deliver(event);
-    const registered = { plugin: entry.name, by: by.name, events: entry.events.join(','), delivery: entry.delivery.type };
-    this.options.log.info('policy registered', registered);
-    this.events.emit(pluginEvent('plugin-registered', 'info', `policy ${entry.name} registered by ${by.name}`, registered));
-    return { view: await this.viewOf(entry), token };
   }
 
-  /** Removes an HTTP policy and what it owns. */
+  /** Removes an HTTP policy (saved first) and what it owns. */
   async unregister(name: string): Promise<RemovedCount> {
-    const entry = this.entry(name);
-    if (!(entry instanceof HttpPolicyEntry)) throw new ConflictError(`plugin "${name}" is a ${entry.kind} plugin: disable it instead`);
-    this.forget(entry);
-    this.entries.delete(name);
+    const entry = await this.changes.run(async () => {
+      const entry = this.entry(name);
+      if (!(entry instanceof HttpPolicyEntry)) throw new ConflictError(`plugin "${name}" is a ${entry.kind} plugin: disable it instead`);
+      await this.options.state?.write([{ kind: POLICY_KIND, key: name, value: null }]);
+      this.forget(entry);
+      this.entries.delete(name);
+      return entry;
+    });
     const removed = await this.removeOwned(entry);
     const unregistered = { plugin: name, linksRemoved: removed.links, rulesRemoved: removed.rules };
     this.options.log.info('policy unregistered', unregistered);
@@ -259,10 +313,16 @@ export class PluginRegistry {
     return removed;
   }
 
+  /** Enables or disables a plugin (saved first); disabling removes what it owns. */
   async setEnabled(name: string, enabled: boolean): Promise<PluginView> {
-    const entry = this.entry(name);
-    if (entry instanceof HttpPolicyEntry && entry.isExpired) throw new ConflictError(`policy "${name}" has expired: register it again`);
-    await entry.setEnabled(enabled);
+    const entry = await this.changes.run(async () => {
+      const entry = this.entry(name);
+      if (entry instanceof HttpPolicyEntry && entry.isExpired) throw new ConflictError(`policy "${name}" has expired: register it again`);
+      const record = entry instanceof HttpPolicyEntry ? policyRecord(entry, { enabled }) : pluginEnabledRecord(name, enabled, this.configEnabled.get(name) ?? enabled);
+      await this.options.state?.write([record]);
+      await entry.setEnabled(enabled);
+      return entry;
+    });
     if (enabled) this.callOffCleanups(entry.actor);
     if (!enabled) await this.removeOwned(entry);
     else if (!(entry instanceof HttpPolicyEntry && entry.delivery.type === 'sse')) {
@@ -274,13 +334,37 @@ export class PluginRegistry {
     return this.viewOf(entry);
   }
 
+  private newPolicyEntry(
+    registration: PolicyRegistration,
+    registeredBy: string,
+    restored: { token?: string; tokenDigest?: string; registeredAtWall?: number; expired?: boolean; enabled: boolean },
+  ): HttpPolicyEntry {
+    return new HttpPolicyEntry({
+      registration,
+      actor: policyActorName(registration.name),
+      token: restored.token,
+      ...(restored.tokenDigest === undefined ? {} : { tokenDigest: restored.tokenDigest }),
+      ...(restored.registeredAtWall === undefined ? {} : { registeredAtWall: restored.registeredAtWall }),
+      ...(restored.expired === undefined ? {} : { expired: restored.expired }),
+      registeredBy,
+      clock: this.options.clock,
+      wallClock: this.options.wallClock,
+      log: this.options.log,
+      ...(this.options.post ? { post: this.options.post } : {}),
+      ...(this.options.rateLimit ? { rateLimit: this.options.rateLimit } : {}),
+      enabled: restored.enabled,
+    });
+  }
+
   /**
    * The policy a bearer token belongs to, if any and not expired. Tokens are kept and looked up as SHA-256 digests:
    * the lookup's timing can only tell about a digest, which says nothing usable about a token.
    */
   policyByToken(token: string): HttpPolicyEntry | undefined {
-    const entry = this.byDigest.get(digestOf(token));
-    return entry && !entry.isExpired ? entry : undefined;
+    const entry = this.byDigest.get(tokenDigestOf(token));
+    if (!entry || entry.isExpired) return undefined;
+    entry.learnToken(token); // a policy restored after a restart knew only the digest: its webhooks can be signed again
+    return entry;
   }
 
   private anyoneTakes(type: PluginEventType): boolean {
@@ -291,6 +375,13 @@ export class PluginRegistry {
   private async expire(entry: HttpPolicyEntry): Promise<void> {
     entry.expire();
     this.forget(entry);
+    // Saved as it happens (not a change anyone waits for): if the write fails, a restart brings the policy back
+    // with a new lease, and it expires again if it is still silent.
+    void this.changes
+      .run(async () => {
+        if (this.entries.get(entry.name) === entry) await this.options.state?.write([policyRecord(entry)]);
+      })
+      .catch((err: unknown) => this.options.log.warn('state: could not save that a policy expired', { plugin: entry.name, err }));
     const expired = { plugin: entry.name, leaseSeconds: entry.leaseMs / 1000 };
     this.options.log.warn('policy expired: nothing heard within its lease, removing what it owns', expired);
     this.events.emit(pluginEvent('plugin-expired', 'warn', `policy ${entry.name}: nothing heard within its lease, removing what it owns`, expired));
@@ -305,7 +396,8 @@ export class PluginRegistry {
   private async removeOwned(entry: PluginEntry): Promise<RemovedCount> {
     const removed = await removeOwned(entry.actor, this.options.places);
     const now = this.options.clock.now();
-    for (const { where, error } of removed.failed) this.notePending(entry.name, entry.actor, where, error, now);
+    // Saved before the answer: a Proxy restarted meanwhile still owes these hosts their cleanup.
+    await Promise.all(removed.failed.map(({ where, error }) => this.notePending(entry.name, entry.actor, where, error, now)));
     if (removed.errors.length > 0) {
       const pending = { plugin: entry.name, errors: removed.errors.join('; ') };
       this.options.log.warn('plugin cleanup incomplete: will retry', pending);
@@ -329,7 +421,8 @@ export class PluginRegistry {
     this.cleaning.add(p);
   }
 
-  private notePending(plugin: string, actor: string, host: string, error: string, now: number): void {
+  /** Notes (or updates) a pending cleanup; resolves once a new one is saved (saved-plugins.ts `cleanup`). */
+  private notePending(plugin: string, actor: string, host: string, error: string, now: number): Promise<void> {
     const key = `${actor} ${host}`;
     const known = this.pending.get(key);
     const attempts = (known?.attempts ?? 0) + 1;
@@ -337,15 +430,44 @@ export class PluginRegistry {
     const next = { plugin, actor, host, attempts, sinceMs: known?.sinceMs ?? now, nextAttemptMs: now + wait, lastError: error, running: false };
     if (known) {
       Object.assign(known, { ...next, running: known.running });
-      return;
+      return Promise.resolve();
     }
     this.pending.set(key, next);
+    const saved = this.savePending(key, next);
     while (this.pending.size > MAX_PENDING_CLEANUPS) {
       const [oldestKey, oldest] = this.pending.entries().next().value!;
-      this.pending.delete(oldestKey);
+      this.forgetPending(oldestKey);
       const dropped = { plugin: oldest.plugin, host: oldest.host, attempts: oldest.attempts, pendingForMs: now - oldest.sinceMs, lastError: oldest.lastError };
       this.options.log.warn('plugin cleanup given up: too many pending, what it owned stays there', dropped);
       this.events.emit(pluginEvent('plugin-cleanup-dropped', 'warn', `plugin ${oldest.plugin}: cleanup on ${oldest.host} given up (too many pending), what it owned stays there`, dropped));
+    }
+    return saved;
+  }
+
+  private forgetPending(key: string): void {
+    if (this.pending.delete(key)) void this.savePending(key, undefined);
+  }
+
+  /** A pending cleanup into the saved state (or out of it); a failed write is logged: the cleanup still runs. */
+  private async savePending(key: string, p: Pick<PendingCleanup, 'plugin' | 'actor' | 'host'> | undefined): Promise<void> {
+    const state = this.options.state;
+    if (!state) return;
+    await state.write([cleanupRecord(key, p)]).catch((err: unknown) => this.options.log.warn('state: could not save a pending cleanup', { key, err }));
+  }
+
+  /** The cleanups saved before a restart, due at once (their plugins are gone or off; if one is on again, it is called off). */
+  private async restorePending(state: DurableRecords): Promise<void> {
+    state.report.read(CLEANUP_KIND);
+    const now = this.options.clock.now();
+    for (const [key, value] of state.saved.kind(CLEANUP_KIND)) {
+      const { plugin, actor, host } = decodeCleanup(key, value, state.problem);
+      if (this.isActive(actor)) {
+        state.report.skipped(CLEANUP_KIND, key, `plugin ${plugin} is on again: what it owned is its own`);
+        await this.savePending(key, undefined);
+        continue;
+      }
+      this.pending.set(key, { plugin, actor, host, attempts: 0, sinceMs: now, nextAttemptMs: now, lastError: 'saved before the Proxy restarted', running: false });
+      state.report.restored(CLEANUP_KIND, key, `cleanup of ${actor} on ${host}, due now`);
     }
   }
 
@@ -358,7 +480,7 @@ export class PluginRegistry {
     for (const [key, p] of this.pending) {
       if (p.running || p.nextAttemptMs > now) continue;
       if (this.isActive(p.actor)) {
-        this.pending.delete(key);
+        this.forgetPending(key);
         continue;
       }
       p.running = true;
@@ -367,12 +489,12 @@ export class PluginRegistry {
           p.running = false;
           if (this.pending.get(key) !== p) return; // called off meanwhile
           if (done.error === undefined) {
-            this.pending.delete(key);
+            this.forgetPending(key);
             const cleaned = { plugin: p.plugin, host: p.host, attempts: p.attempts + 1, linksRemoved: done.links, rulesRemoved: done.rules };
             this.options.log.info('plugin cleanup done', cleaned);
             this.events.emit(pluginEvent('plugin-cleanup-done', 'info', `plugin ${p.plugin}: cleanup on ${p.host} done after ${cleaned.attempts} attempts`, cleaned));
           } else {
-            this.notePending(p.plugin, p.actor, p.host, done.error, this.options.clock.now());
+            void this.notePending(p.plugin, p.actor, p.host, done.error, this.options.clock.now());
           }
         }),
       );
@@ -381,7 +503,7 @@ export class PluginRegistry {
 
   /** The plugin acting as `actor` is on again: what it owned is its own again, nothing to clean. */
   private callOffCleanups(actor: string): void {
-    for (const [key, p] of this.pending) if (p.actor === actor) this.pending.delete(key);
+    for (const [key, p] of this.pending) if (p.actor === actor) this.forgetPending(key);
   }
 
   private isActive(actor: string): boolean {
@@ -400,6 +522,3 @@ function watchBody(change: WatchEvent): EventBody {
   return change.type === 'host' ? { type: 'host', host: change.host } : { type: 'link', link: change.link };
 }
 
-function digestOf(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}

@@ -14,7 +14,8 @@ import type { MatrixUpdate } from './matrix.js';
 import { VttifPlugin } from './plugin.js';
 import { VttifService } from './proxy-service.js';
 import { registerVttifRoutes } from './routes.js';
-import { createVttif } from './vttif.js';
+import { createVttif, type VttifParameterChange, type VttifSettings } from './vttif.js';
+import { SavedVttifParameters } from './saved-parameters.js';
 import type { PluginEvent } from '../host/plugin.js';
 import type { PluginEventSource } from '../host/registry.js';
 import type { DaemonPlugin, PluginParts, PluginStartContext } from '../plugin.js';
@@ -23,6 +24,8 @@ import type { DaemonPlugin, PluginParts, PluginStartContext } from '../plugin.js
 export interface VttifParts {
   readonly service: VttifService | undefined;
   readonly reporter: VttifReporter | undefined;
+  /** On the Proxy: a run-time change of the parameters, saved before it is answered (plugins/vttif/saved-parameters.ts). */
+  readonly setParameters: ((change: VttifParameterChange) => Promise<VttifSettings>) | undefined;
 }
 
 const RATE_RESEND_S = 5;
@@ -32,7 +35,7 @@ export const vttifPlugin: DaemonPlugin<VttifConfig, VttifParts> = {
   description: 'Infers the application topology from the traffic the hosts count; publishes app-topology and matrix.',
   config: vttifConfigSection,
   controlMessages: VTTIF_CONTROL_EXTENSIONS,
-  routes: (app, running, where) => registerVttifRoutes(app, () => running()?.service, where),
+  routes: (app, running, where) => registerVttifRoutes(app, () => running()?.service, (change) => running()?.setParameters?.(change), where),
   start: startVttif,
 };
 
@@ -41,6 +44,7 @@ async function startVttif(ctx: PluginStartContext, config: VttifConfig): Promise
   const log = ctx.log;
   let reporter: VttifReporter | undefined;
   let service: VttifService | undefined;
+  let saved: SavedVttifParameters | undefined;
   if (ctx.role === 'proxy') {
     const vttif = createVttif({
       updateRateHz: config.updateRateHz,
@@ -59,6 +63,8 @@ async function startVttif(ctx: PluginStartContext, config: VttifConfig): Promise
         reporter?.setUpdateRate(updateRateHz);
       },
     });
+    saved = new SavedVttifParameters(service, config, ctx.state);
+    await saved.restore();
     service.start();
     log.info('vttif inference running', { ...vttif.settings() });
   }
@@ -78,7 +84,8 @@ async function startVttif(ctx: PluginStartContext, config: VttifConfig): Promise
     log.info('vttif counting', { updateRateHz: config.updateRateHz });
   }
   if (service === undefined && reporter === undefined) return undefined;
-  const parts: VttifParts = { service, reporter };
+  const savedParameters = saved;
+  const parts: VttifParts = { service, reporter, setParameters: savedParameters ? (change) => savedParameters.set(change) : undefined };
   return {
     exports: parts,
     onControl(peer, type, body, from) {

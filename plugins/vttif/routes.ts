@@ -7,7 +7,7 @@
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { TopologyEventView, VttifService } from './proxy-service.js';
-import type { VttifParameterChange } from './vttif.js';
+import type { VttifParameterChange, VttifSettings } from './vttif.js';
 import type { components } from '../../api/generated/openapi.js';
 import { VswitchError } from '../../switch/errors.js';
 import { NotProxyError, type ApiEnv } from '../../api/http/primitive-routes.js';
@@ -24,7 +24,13 @@ export class VttifDisabledError extends VswitchError {
 
 const KEEPALIVE_MS = 15_000;
 
-export function registerVttifRoutes(app: Hono<ApiEnv>, running: () => VttifService | undefined, where: { readonly isProxy: boolean }): void {
+export function registerVttifRoutes(
+  app: Hono<ApiEnv>,
+  running: () => VttifService | undefined,
+  /** The run-time change, saved before it is answered (undefined: VTTIF does not run here). */
+  setParameters: (change: VttifParameterChange) => Promise<VttifSettings> | undefined,
+  where: { readonly isProxy: boolean },
+): void {
   const vttifOf = (): VttifService => {
     if (!where.isProxy) throw new NotProxyError();
     const service = running();
@@ -36,9 +42,10 @@ export function registerVttifRoutes(app: Hono<ApiEnv>, running: () => VttifServi
   app.get('/v1/vttif/topology', (c) => c.json(vttifOf().topology() satisfies Schemas['AppTopology']));
   app.get('/v1/topology/app', (c) => c.json(vttifOf().topology()));
   app.get('/v1/vttif/parameters', (c) => c.json(vttifOf().settings() satisfies Schemas['VttifSettings']));
-  app.put('/v1/vttif/parameters', (c) => {
+  app.put('/v1/vttif/parameters', async (c) => {
+    vttifOf();
     const change = c.get('request').body as VttifParameterChange;
-    return c.json(vttifOf().setParameters(change));
+    return c.json(await setParameters(change));
   });
   app.get('/v1/vttif/events', (c) => streamEvents(c, vttifOf()));
 }

@@ -84,6 +84,11 @@ export interface DaemonConfig {
   sections: ReadonlyMap<string, unknown>;
   /** In-process plugin modules (Proxy only), loaded at start: plugins/host/module-loader.ts. */
   plugins: PluginModuleConfig[];
+  /**
+   * Where the daemon saves its run-time changes (switch/state/; docs/state.md), absolute. Absent: the default,
+   * /var/lib/vswitch/NAME (DEFAULT_STATE_ROOT); `vswitch up --state-dir` overrides both.
+   */
+  stateDir?: string;
 }
 
 export interface PluginModuleConfig {
@@ -98,3 +103,5 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export const DEFAULT_API_LISTEN = '127.0.0.1:7000';
 export const DEFAULT_LINK_PORT = 51820;
+/** The daemons' state directories are DEFAULT_STATE_ROOT/NAME unless the config or the command line says otherwise. */
+export const DEFAULT_STATE_ROOT = '/var/lib/vswitch';

@@ -130,7 +130,7 @@ export function parseConfig(text: string, file: string, sections: readonly Confi
   checkUniqueKeys(doc, file, lines);
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'plugins', ...sections.map((s) => s.key)]);
+  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'stateDir', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'plugins', ...sections.map((s) => s.key)]);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen', 'tokens']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes', 'offload']);
@@ -160,6 +160,7 @@ export function parseConfig(text: string, file: string, sections: readonly Confi
     log: { level: r.string(['log', 'level'], { default: 'info', oneOf: ['debug', 'info', 'warn', 'error'] }) as DaemonConfig['log']['level'] },
     sections: new Map(),
     plugins: readPlugins(r, file, sections),
+    ...readStateDir(r, file),
   };
   const role = config.role;
   config.sections = new Map(sections.map((s) => [s.key, s.read(r, role)]));
@@ -203,6 +204,12 @@ function readPlugins(r: ConfigReader, file: string, sections: readonly ConfigSec
   return plugins;
 }
 
+/** `stateDir`: where run-time changes are saved (docs/state.md); relative to the file; absent: the default. */
+function readStateDir(r: ConfigReader, file: string): { stateDir?: string } {
+  if (!r.has(['stateDir'])) return {};
+  const dir = r.string(['stateDir'], { pattern: /^[^\0]{1,4096}$/, patternText: 'a directory path' });
+  return { stateDir: isAbsolute(dir) ? dir : resolve(dirname(file), dir) };
+}
 
 function readPorts(r: ConfigReader): PortConfig[] {
   const ports: PortConfig[] = [];

@@ -30,6 +30,13 @@
  * keys, so for a policy relayed by the Proxy ("proxy:…") the Proxy checks the
  * key before relaying (relayed-primitives.ts); the rule limits are checked
  * here, where the rule table is.
+ *
+ * Durability. With a `durable` hook (the daemon's state store), a change is
+ * answered only once the hook has made it durable: a delete or a set is
+ * written first and then made (it cannot fail once checked); an add is made,
+ * written, and undone if the write fails — either way a change that could not
+ * be saved is not made, and the caller gets the store's error (HTTP 503).
+ * Changes run one at a time, so the saved order is the order they were made.
  */
 import type { Datapath } from '../datapath.js';
 import { NO_EVENTS, type EventSink, type SwitchEvent } from '../events.js';
@@ -41,6 +48,8 @@ import type { Logger } from '../log.js';
 import type { PortConfig } from '../config/config.js';
 import type { Port } from '../port/port.js';
 import type { Rule } from '../rules/rule.js';
+import type { DurableChange, PrimitiveChange } from './primitive-change.js';
+import { ChangeQueue } from '../state/change-queue.js';
 import {
   ConflictError,
   InvalidInputError,
@@ -61,7 +70,7 @@ import { isPolicyActor, POLICY_PRIORITY_BAND, STAR_OWNER } from './policy-actors
 import { LocalPorts } from './local-ports.js';
 import { interfaceViews } from './interface-views.js';
 
-export { isPolicyActor, POLICY_ACTOR_PREFIX, POLICY_ACTORS, POLICY_PRIORITY_BAND, STAR_OWNER } from './policy-actors.js';
+export { isBuiltinPolicyActor, isPolicyActor, POLICY_ACTOR_PREFIX, POLICY_ACTORS, POLICY_PRIORITY_BAND, STAR_OWNER } from './policy-actors.js';
 export { interfaceViews } from './interface-views.js';
 
 export interface LocalPrimitivesOptions {
@@ -89,6 +98,8 @@ export interface LocalPrimitivesOptions {
    * primitives never delete. Absent: the link the default rule (owner "star") leaves by.
    */
   isStarLink?: (name: string) => boolean;
+  /** Makes each change durable before it is answered (daemon/: the state store); absent: changes live in memory only. */
+  durable?: DurableChange;
 }
 
 /** How many deleted links a daemon remembers for `restore` (LinkInput.restore): the newest, one per name. */
@@ -107,6 +118,8 @@ export class LocalPrimitives implements Primitives {
   private readonly events: EventSink;
   /** The TAP and capture ports (local-ports.ts). */
   readonly portTable: LocalPorts;
+  /** Changes run one at a time (see Durability). */
+  private readonly changes = new ChangeQueue();
 
   constructor(private readonly options: LocalPrimitivesOptions) {
     this.configTimeBoundMs = options.configTimeBoundMs ?? 2000;
@@ -154,7 +167,11 @@ export class LocalPrimitives implements Primitives {
     return (this.options.links()?.status() ?? []).map((l) => ({ ...l, owner: this.linkOwners.get(l.name) ?? 'config' }));
   }
 
-  async addLink(input: LinkInput, actor: Actor): Promise<LinkStatus> {
+  addLink(input: LinkInput, actor: Actor): Promise<LinkStatus> {
+    return this.oneAtATime(() => this.addLinkNow(input, actor));
+  }
+
+  private async addLinkNow(input: LinkInput, actor: Actor): Promise<LinkStatus> {
     const links = this.options.links();
     if (!links) throw new ConflictError('this daemon has no private key, so it cannot make links (set privateKey in its config)');
     const publicKey = decodeField('publicKey', () => decodeKeyBase64(input.publicKey));
@@ -167,20 +184,24 @@ export class LocalPrimitives implements Primitives {
       throw new ConflictError(`a link to the peer with public key ${input.publicKey.trim()} exists`);
     }
     const restored = input.restore ? this.restorable(input.name, encodeKeyBase64(publicKey), actor) : undefined;
-    const port = links.addPeer(
-      restored?.config ?? {
-        name: input.name,
-        publicKey,
-        transport: input.transport ?? 'auto',
-        ...(udpEndpoint ? { udpEndpoint } : {}),
-        ...(tcpEndpoint ? { tcpEndpoint } : {}),
-        ...(input.persistentKeepaliveS ? { persistentKeepaliveS: input.persistentKeepaliveS } : {}),
-      },
-    );
+    const config: LinkPeerConfig = restored?.config ?? {
+      name: input.name,
+      publicKey,
+      transport: input.transport ?? 'auto',
+      ...(udpEndpoint ? { udpEndpoint } : {}),
+      ...(tcpEndpoint ? { tcpEndpoint } : {}),
+      ...(input.persistentKeepaliveS ? { persistentKeepaliveS: input.persistentKeepaliveS } : {}),
+    };
+    const owner = restored?.owner ?? actor.name;
+    this.attachLink(links, config, owner);
+    try {
+      await this.persist({ type: 'link-added', name: input.name, config, owner });
+    } catch (err) {
+      this.detachLink(links, input.name);
+      throw err;
+    }
     if (restored) this.deletedLinks.delete(input.name);
-    this.options.datapath.attach(port, { floods: this.options.linkFloods?.(input.name) ?? true });
     links.connectPeer(input.name);
-    this.linkOwners.set(input.name, restored?.owner ?? actor.name);
     this.changed('link', actor, 'link added', { link: input.name, endpoint: input.endpoint }, {
       type: 'link-added',
       link: input.name,
@@ -190,19 +211,46 @@ export class LocalPrimitives implements Primitives {
     return links.status().find((l) => l.name === input.name)!;
   }
 
-  async deleteLink(name: string, actor: Actor): Promise<void> {
+  deleteLink(name: string, actor: Actor): Promise<void> {
+    return this.oneAtATime(() => this.deleteLinkNow(name, actor));
+  }
+
+  private async deleteLinkNow(name: string, actor: Actor): Promise<void> {
     const links = this.options.links();
     if (!links || !links.status().some((l) => l.name === name)) throw new NotFoundError('link', name);
-    checkOwner(actor, 'link', name, this.linkOwners.get(name) ?? 'config');
+    const owner = this.linkOwners.get(name) ?? 'config';
+    checkOwner(actor, 'link', name, owner);
     if (this.isStarLink(name)) {
       throw new StarProtectedError(`link "${name}" is the star, this daemon's control path to the overlay: it comes from the daemons' configs and only a config change removes it`);
     }
     const config = links.peerConfig(name);
-    if (config) this.rememberDeleted(name, config, this.linkOwners.get(name) ?? 'config');
+    if (config) await this.persist({ type: 'link-deleted', name, config, owner });
+    if (config) this.rememberDeleted(name, config, owner);
+    this.detachLink(links, name);
+    this.changed('link', actor, 'link deleted', { link: name }, { type: 'link-deleted', link: name, by: actor.name });
+  }
+
+  /**
+   * A saved link, back as it was (daemon start, before the links start; no event, nothing written): its peer,
+   * its port on the datapath, its owner.
+   */
+  restoreLink(config: Readonly<LinkPeerConfig>, owner: string): void {
+    const links = this.options.links();
+    if (!links) throw new ConflictError('this daemon has no private key, so it cannot make links (set privateKey in its config)');
+    if (this.options.datapath.get(config.name)) throw new ConflictError(`a port or link named "${config.name}" exists`);
+    this.attachLink(links, config, owner);
+  }
+
+  private attachLink(links: LinkManager, config: Readonly<LinkPeerConfig>, owner: string): void {
+    const port = links.addPeer(config);
+    this.options.datapath.attach(port, { floods: this.options.linkFloods?.(config.name) ?? true });
+    this.linkOwners.set(config.name, owner);
+  }
+
+  private detachLink(links: LinkManager, name: string): void {
     this.linkOwners.delete(name);
     this.options.datapath.detach(name);
     links.removePeer(name);
-    this.changed('link', actor, 'link deleted', { link: name }, { type: 'link-deleted', link: name, by: actor.name });
   }
 
   async rules(): Promise<RuleView[]> {
@@ -210,7 +258,11 @@ export class LocalPrimitives implements Primitives {
     return table.list().map((rule) => ruleView(rule, table.entry(rule.id)));
   }
 
-  async addRule(input: RuleInput, actor: Actor): Promise<RuleView> {
+  addRule(input: RuleInput, actor: Actor): Promise<RuleView> {
+    return this.oneAtATime(() => this.addRuleNow(input, actor));
+  }
+
+  private async addRuleNow(input: RuleInput, actor: Actor): Promise<RuleView> {
     const src = macField('src', input.src, ['any']);
     const dst = macField('dst', input.dst, ['any', 'none']);
     if (input.target.trim() === '') throw new InvalidInputError('target', 'must name a port or link');
@@ -231,20 +283,36 @@ export class LocalPrimitives implements Primitives {
       if ((err as { code?: string }).code === 'rule-invalid') throw new InvalidInputError((err as { field?: string }).field ?? 'rule', (err as Error).message);
       throw err;
     }
+    try {
+      await this.persist({ type: 'rule-added', rule, nextRuleId: table.nextRuleId });
+    } catch (err) {
+      table.remove(rule.id);
+      throw err;
+    }
     const fields = { rule: rule.id, src: input.src, dst: input.dst, target: input.target };
     this.changed('rule', actor, 'rule added', fields, { type: 'rule-added', ...fields, by: actor.name });
     return ruleView(rule, table.entry(rule.id));
   }
 
-  async deleteRule(id: number, actor: Actor): Promise<void> {
+  deleteRule(id: number, actor: Actor): Promise<void> {
+    return this.oneAtATime(() => this.deleteRuleNow(id, actor));
+  }
+
+  private async deleteRuleNow(id: number, actor: Actor): Promise<void> {
     const rule = this.options.datapath.core.rules.get(id);
     if (rule === undefined) throw new NotFoundError('rule', id);
     checkOwner(actor, 'rule', id, rule.owner ?? 'config');
     if (rule.owner === STAR_OWNER) {
       throw new StarProtectedError(`rule ${id} is the star's default rule (owner "${STAR_OWNER}"), the way to the Proxy: it comes from the daemon's config and only a config change removes it`);
     }
+    await this.persist({ type: 'rule-deleted', rule });
     if (!this.options.datapath.core.rules.remove(id)) throw new NotFoundError('rule', id);
     this.changed('rule', actor, 'rule deleted', { rule: id }, { type: 'rule-deleted', rule: id, by: actor.name });
+  }
+
+  /** A saved rule, back under its own id (daemon start; no event, nothing written). Throws the rule table's errors. */
+  restoreRule(rule: Rule): void {
+    this.options.datapath.core.rules.restore(rule);
   }
 
   async macs(): Promise<MacView[]> {
@@ -255,13 +323,21 @@ export class LocalPrimitives implements Primitives {
     return { upperBoundMs: this.configTimeBoundMs };
   }
 
-  async setConfigTimeBound(upperBoundMs: number, actor: Actor): Promise<{ upperBoundMs: number }> {
-    if (!Number.isInteger(upperBoundMs) || upperBoundMs < 1 || upperBoundMs > 3_600_000) {
-      throw new InvalidInputError('upperBoundMs', 'must be an integer between 1 and 3600000');
-    }
+  setConfigTimeBound(upperBoundMs: number, actor: Actor): Promise<{ upperBoundMs: number }> {
+    return this.oneAtATime(async () => {
+      if (!Number.isInteger(upperBoundMs) || upperBoundMs < 1 || upperBoundMs > 3_600_000) {
+        throw new InvalidInputError('upperBoundMs', 'must be an integer between 1 and 3600000');
+      }
+      await this.persist({ type: 'config-time', upperBoundMs });
+      this.configTimeBoundMs = upperBoundMs;
+      this.changed('config-time', actor, 'configuration time bound set', { upperBoundMs });
+      return { upperBoundMs };
+    });
+  }
+
+  /** The saved bound, back (daemon start, before the plugins read it; nothing written). */
+  restoreConfigTimeBound(upperBoundMs: number): void {
     this.configTimeBoundMs = upperBoundMs;
-    this.changed('config-time', actor, 'configuration time bound set', { upperBoundMs });
-    return { upperBoundMs };
   }
 
   /**
@@ -295,6 +371,15 @@ export class LocalPrimitives implements Primitives {
   private isStarLink(name: string): boolean {
     if (this.options.isStarLink) return this.options.isStarLink(name);
     return this.options.datapath.core.rules.list().some((r) => r.owner === STAR_OWNER && r.target === name);
+  }
+
+  /** Runs one change after the one under way (see Durability): the saved order is the order they were made. */
+  private oneAtATime<T>(change: () => Promise<T>): Promise<T> {
+    return this.changes.run(change);
+  }
+
+  private async persist(change: PrimitiveChange): Promise<void> {
+    await this.options.durable?.(change);
   }
 
   /** Logs a change (for people), raises its event (if it is one) and tells the daemon. */

@@ -16,6 +16,11 @@ export const POLICY_ACTOR_PREFIX = 'policy:';
  */
 export const POLICY_PRIORITY_BAND = { min: 0, max: 9999 } as const;
 
+/** A built-in policy ("fastpath", or "proxy:fastpath" on a host): it re-creates what it owns itself after a restart. */
+export function isBuiltinPolicyActor(name: string): boolean {
+  return POLICY_ACTORS.has(name.startsWith('proxy:') ? name.slice('proxy:'.length) : name);
+}
+
 /** "fastpath" and "proxy:fastpath" are the same policy; so are "policy:x" and "proxy:policy:x". */
 export function isPolicyActor(name: string): boolean {
   const bare = name.startsWith('proxy:') ? name.slice('proxy:'.length) : name;

@@ -102,6 +102,32 @@ export class RuleTable {
     return this.add(spec);
   }
 
+  /** The id the next insert gets (the durable state saves it, so a restart never gives a deleted rule's id again). */
+  get nextRuleId(): number {
+    return this.nextId;
+  }
+
+  /** Ids below `nextId` are never given by insert (a restored state's rules keep theirs). */
+  reserveIdsBelow(nextId: number): void {
+    if (Number.isSafeInteger(nextId) && nextId > this.nextId) this.nextId = nextId;
+  }
+
+  /**
+   * Re-inserts a saved rule under its own id (state restore), with fresh counters; later inserts get larger ids.
+   * Throws RuleConflictError (a rule with the same match and priority exists) or RuleInvalidError (a bad spec, or
+   * an id that is taken or not a positive integer).
+   */
+  restore(rule: Rule): Rule {
+    const { id, ...spec } = rule;
+    if (!Number.isSafeInteger(id) || id < 1) throw new RuleInvalidError('id', 'a rule id must be a positive integer');
+    if (this.byId.has(id)) throw new RuleInvalidError('id', `rule id ${id} is taken`);
+    validateSpec(spec);
+    const existing = this.find(spec.src, spec.dst, spec.priority ?? 0);
+    if (existing) throw new RuleConflictError(existing.id, describeMatch(spec), spec.priority ?? 0);
+    this.reserveIdsBelow(id + 1);
+    return this.add(spec, id);
+  }
+
   /**
    * Inserts `spec`, displacing the rule with the same (src, dst, priority) if
    * there is one (OVS classifier_replace). The new rule gets a new id and
@@ -262,9 +288,9 @@ export class RuleTable {
     return best;
   }
 
-  private add(spec: RuleSpec): Rule {
+  private add(spec: RuleSpec, id = this.nextId++): Rule {
     const rule: Rule = Object.freeze({
-      id: this.nextId++,
+      id,
       src: spec.src,
       dst: spec.dst,
       target: spec.target,

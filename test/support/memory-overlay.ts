@@ -7,6 +7,7 @@
  * `until` lets the event loop run between steps, so their I/O completes as it would.)
  */
 import { mkdtempSync } from 'node:fs';
+import { globalAgent } from 'node:http';
 import { ManualClock } from '../../switch/clock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
 import type { Transport } from '../../switch/link/transport/transport.js';
 import { createLogger } from '../../switch/log.js';
 import { MemoryPort } from '../../switch/port/memory-port.js';
+import type { StateStore } from '../../switch/state/state-store.js';
 
 export interface MemoryOverlay {
   proxy: Daemon;
@@ -37,6 +39,13 @@ export interface MemoryOverlay {
   clock: ManualClock;
   /** Advances the clock in small steps until `check()` holds; throws after `timeoutMs` of clock time. */
   until(check: () => boolean | Promise<boolean>, timeoutMs: number, what?: string): Promise<void>;
+  /**
+   * Stops daemon `name` and starts it again on the same state store (options.state) and config — or on `configText`,
+   * a new config file for it (the saved state is then restored against the new config). `proxy`/`hosts` follow.
+   */
+  restart(name: string, configText?: (current: string) => string): Promise<Daemon>;
+  /** The config text daemon `name` was (last) started with. */
+  configText(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -55,6 +64,8 @@ export interface MemoryOverlayOptions {
   seed?: number;
   /** The VM port of the i-th host (0-based); default tap-hHv1. */
   portName?: (host: string, index: number) => string;
+  /** Each daemon's durable state (switch/state/); default: none (memory only, as `vswitch up` without a state dir). */
+  state?: (name: string) => StateStore;
 }
 
 export const vmMac = (host: string): string => `02:00:c6:13:0${host.slice(1)}:01`;
@@ -93,37 +104,66 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
       transports.set(n, [...(transports.get(n) ?? []), transport]);
       return transport;
     },
+    ...(stores.has(n) ? { state: stores.get(n)! } : {}),
   });
+  const stores = new Map<string, StateStore>();
+  for (const n of ['proxy', ...hostNames]) if (options.state) stores.set(n, options.state(n));
+  const configTexts = new Map<string, string>();
+  const startDaemon = async (n: string, text: string): Promise<Daemon> => {
+    configTexts.set(n, text);
+    const daemon = await Daemon.start(parseDaemonConfig(text, join(dir, `${n}.yaml`)), deps(n));
+    running.push(daemon);
+    return daemon;
+  };
   const stop = async (): Promise<void> => {
     while (running.length) await running.pop()!.stop();
   };
   try {
-    const proxy = await Daemon.start(
-      parseDaemonConfig(
-        `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys['proxy']!)}"\napi: { listen: "unix:${dir}/proxy.sock"${tokensYaml(options.proxyTokens)} }\n${options.proxyYaml ?? ''}\n` +
-          `peers:\n${hostNames.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}", endpoint: "${address(h)}:51820" }\n`).join('')}`,
-        join(dir, 'proxy.yaml'),
-      ),
-      deps('proxy'),
+    const proxy = await startDaemon(
+      'proxy',
+      `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys['proxy']!)}"\napi: { listen: "unix:${dir}/proxy.sock"${tokensYaml(options.proxyTokens)} }\n${options.proxyYaml ?? ''}\n` +
+        `peers:\n${hostNames.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}", endpoint: "${address(h)}:51820" }\n`).join('')}`,
     );
-    running.push(proxy);
     const hosts = new Map<string, Daemon>();
     for (const [i, h] of hostNames.entries()) {
-      const host = await Daemon.start(
-        parseDaemonConfig(
-          `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${(typeof options.hostYaml === 'function' ? options.hostYaml(h) : options.hostYaml) ?? ''}\n` +
-            `ports:\n  - { name: ${options.portName ? options.portName(h, i) : `tap-${h}v1`}, type: tap }\n` +
-            `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820"${options.proxyPeerYaml ? `, ${options.proxyPeerYaml(h)}` : ''} }\n` +
-            (options.hostPeersYaml?.(h, pub) ?? ''),
-          join(dir, `${h}.yaml`),
-        ),
-        deps(h),
+      const host = await startDaemon(
+        h,
+        `name: ${h}\nproxy: proxy\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${(typeof options.hostYaml === 'function' ? options.hostYaml(h) : options.hostYaml) ?? ''}\n` +
+          `ports:\n  - { name: ${options.portName ? options.portName(h, i) : `tap-${h}v1`}, type: tap }\n` +
+          `peers:\n  - { name: proxy, publicKey: "${pub('proxy')}", endpoint: "198.18.1.1:51820"${options.proxyPeerYaml ? `, ${options.proxyPeerYaml(h)}` : ''} }\n` +
+          (options.hostPeersYaml?.(h, pub) ?? ''),
       );
-      running.push(host);
       hosts.set(h, host);
     }
     await untilOnClock(() => proxy.linkStatuses().every((l) => l.state === 'up') && [...hosts.values()].every((h) => h.linkStatuses()[0]?.state === 'up'), 3000, 'every star link up');
-    return { proxy, hosts, ports, hostInterfaces, api: { base: `unix:${dir}/proxy.sock` }, pub, address, transports: (n) => transports.get(n) ?? [], dir, clock, until: untilOnClock, stop };
+    const overlay: MemoryOverlay = {
+      proxy,
+      hosts,
+      ports,
+      hostInterfaces,
+      api: { base: `unix:${dir}/proxy.sock` },
+      pub,
+      address,
+      transports: (n) => transports.get(n) ?? [],
+      dir,
+      clock,
+      until: untilOnClock,
+      configText: (n) => configTexts.get(n)!,
+      restart: async (n, edit) => {
+        const old = n === 'proxy' ? overlay.proxy : hosts.get(n)!;
+        await old.stop();
+        running.splice(running.indexOf(old), 1);
+        const text = configTexts.get(n)!;
+        const daemon = await startDaemon(n, edit ? edit(text) : text);
+        if (n === 'proxy') overlay.proxy = daemon;
+        else hosts.set(n, daemon);
+        // The test's HTTP client keeps connections alive: the old daemon's are gone.
+        globalAgent.destroy();
+        return daemon;
+      },
+      stop,
+    };
+    return overlay;
   } catch (err) {
     await stop();
     throw err;

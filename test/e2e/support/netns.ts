@@ -47,7 +47,8 @@ export async function startDaemon(ns: string, configText: string, apiPort = 7000
   const dir = mkdtempSync(join(tmpdir(), `vswitch-${ns}-`));
   const configFile = join(dir, 'config.yaml');
   writeFileSync(configFile, configText);
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'node', join(ROOT, 'bin/vswitch.js'), 'up', '-c', configFile], {
+  // Its own state directory, new for each start: a test's daemon never restores another run's changes.
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'node', join(ROOT, 'bin/vswitch.js'), 'up', '-c', configFile, '--state-dir', join(dir, 'state')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -260,3 +260,12 @@ describe('parseConfig: what the YAML library cannot take (found by scripts/fuzz)
     expect([err.line, err.column]).toEqual([6, 14]);
   });
 });
+
+describe('parseConfig: stateDir', () => {
+  it('is absent by default (the daemon uses /var/lib/vswitch/NAME), absolute as given, relative to the config file', () => {
+    expect(parseConfig('name: h1\n', '/etc/vswitch/h1.yaml').stateDir).toBeUndefined();
+    expect(parseConfig('name: h1\nstateDir: /srv/vswitch/h1\n', '/etc/vswitch/h1.yaml').stateDir).toBe('/srv/vswitch/h1');
+    expect(parseConfig('name: h1\nstateDir: state/h1\n', '/etc/vswitch/h1.yaml').stateDir).toBe('/etc/vswitch/state/h1');
+    expect(() => parseConfig('name: h1\nstateDir: 7\n', 'h1.yaml')).toThrow(expect.objectContaining({ code: 'config-invalid', keyPath: 'stateDir' }));
+  });
+});

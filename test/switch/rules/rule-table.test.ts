@@ -195,3 +195,28 @@ describe('RuleTable', () => {
     expect(() => table.statsOf(12345)).toThrow(expect.objectContaining({ code: 'rule-not-found' }));
   });
 });
+
+describe('RuleTable restore (durable state)', () => {
+  it('re-inserts saved rules under their own ids; later inserts and reserved ids never give an id twice', () => {
+    const table = new RuleTable();
+    table.reserveIdsBelow(20);
+    const star = table.insert({ src: 'any', dst: 'none', target: 'proxy', owner: 'star' });
+    expect(star.id).toBe(20);
+    table.restore({ id: 7, src: A, dst: B, target: 'x1', priority: 3, owner: 'ops' });
+    table.restore({ id: 25, src: 'any', dst: C, target: 'x1', owner: 'ops' });
+    expect(table.lookup(A, B)).toMatchObject({ id: 7, target: 'x1', priority: 3 });
+    expect(table.insert({ src: B, dst: 'any', target: 'x2' }).id).toBe(26);
+    expect(table.nextRuleId).toBe(27);
+    table.reserveIdsBelow(5); // never backwards
+    expect(table.nextRuleId).toBe(27);
+  });
+
+  it('refuses a taken id, a bad id, and the match and priority of an existing rule', () => {
+    const table = new RuleTable();
+    table.restore({ id: 3, src: A, dst: B, target: 'x1' });
+    expect(() => table.restore({ id: 3, src: B, dst: A, target: 'x1' })).toThrow(expect.objectContaining({ code: 'rule-invalid', field: 'id' }));
+    expect(() => table.restore({ id: 0, src: B, dst: A, target: 'x1' })).toThrow(expect.objectContaining({ code: 'rule-invalid', field: 'id' }));
+    expect(() => table.restore({ id: 4, src: A, dst: B, target: 'x2' })).toThrow(expect.objectContaining({ code: 'rule-conflict' }));
+    expect(table.size).toBe(1);
+  });
+});

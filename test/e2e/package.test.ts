@@ -61,6 +61,8 @@ describe('the npm package, installed and run as the service runs it', () => {
   let vswitch: string;
   /** Config files readable by the service's group only, as in /etc/vswitch. */
   let etc: string;
+  /** Where the unprivileged daemons keep their state (owned by nobody). */
+  let stateRoot: string;
 
   beforeAll(() => {
     requireRoot();
@@ -80,6 +82,10 @@ describe('the npm package, installed and run as the service runs it', () => {
     etc = join(work, 'etc');
     mkdirSync(etc, { mode: 0o750 });
     chownSync(etc, 0, NOBODY);
+    // The daemon's state directories, as the unit's StateDirectory=vswitch/%i makes them: the service user's, 0700.
+    stateRoot = join(work, 'state');
+    mkdirSync(stateRoot, { mode: 0o700 });
+    chownSync(stateRoot, NOBODY, NOBODY);
   }, 170_000);
 
   afterAll(() => {
@@ -131,7 +137,10 @@ describe('the npm package, installed and run as the service runs it', () => {
     copyFileSync(join(LAB_DIR, 'h2.key'), key);
     chmodSync(key, 0o640);
     chownSync(key, 0, NOBODY);
-    const config = installFile('h2.yaml', readFileSync(join(LAB_DIR, 'h2.yaml'), 'utf8').replace(/^privateKeyFile: .*$/m, `privateKeyFile: ${key}`));
+    const config = installFile('h2.yaml', readFileSync(join(LAB_DIR, 'h2.yaml'), 'utf8')
+        .replace(/^privateKeyFile: .*$/m, `privateKeyFile: ${key}`)
+        .replace(/^stateDir: .*$/m, `stateDir: ${join(stateRoot, 'h2')}`),
+    );
     await lab('stop', 'h2');
     await lab('start', 'h2', '--config', config, '--', ...asService(['net_admin', 'net_raw']), vswitch);
 
@@ -163,7 +172,7 @@ describe('the npm package, installed and run as the service runs it', () => {
 
     const up = (capabilities: string[], config: string) => inNs(CAPS_NS, [...asService(capabilities), vswitch, 'up', '-c', config], 30_000);
     const hostConfig = (name: string, port: string): string =>
-      installFile(`${name}.yaml`, `name: ${name}\nrole: host\napi:\n  listen: 127.0.0.1:7000\nports:\n  - ${port}\n`);
+      installFile(`${name}.yaml`, `name: ${name}\nrole: host\nstateDir: ${join(stateRoot, name)}\napi:\n  listen: 127.0.0.1:7000\nports:\n  - ${port}\n`);
 
     it('without CAP_NET_ADMIN: creating the TAP needs it', () => {
       const r = up(['net_raw'], hostConfig('caps-tap', '{ name: tap-caps, type: tap, mtu: 1420 }'));

@@ -38,6 +38,8 @@ import { registerPluginRoutes } from '../plugins/host/routes.js';
 import { BUILTIN_PLUGINS } from '../plugins/builtin.js';
 import type { AnyDaemonPlugin, PluginParts, PluginStartContext } from '../plugins/plugin.js';
 import type { RouteMount } from '../api/http/app.js';
+import { ProxyJoin } from '../switch/join/proxy-join.js';
+import { joinOverlayOf } from './join-overlay.js';
 
 export interface DaemonDeps {
   clock: TimerClock;
@@ -64,6 +66,8 @@ export class Daemon {
   overlay: Overlay | undefined;
   /** The Proxy's plugin registry: the built-in plugins' adaptation parts, config modules and HTTP policies (plugins/host). */
   plugins: PluginHost | undefined;
+  /** The Proxy's join listener, tokens and joined hosts (config `join:`; switch/join/). */
+  join: ProxyJoin | undefined;
   /** The parts each plugin started on this daemon, in start order (plugins/plugin.ts). */
   private readonly started = new Map<string, PluginParts>();
   private readonly pluginList: readonly AnyDaemonPlugin[];
@@ -95,7 +99,8 @@ export class Daemon {
       macs: () => this.macEntries(),
       linkFloods: (name) => this.linkFloods(name),
       events: bus,
-      isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) : name === config.proxy),
+      // On the Proxy the star is every config peer and every joined host; on a host, its link to the Proxy.
+      isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) || this.join?.isJoined(name) === true : name === config.proxy),
     });
   }
 
@@ -112,6 +117,8 @@ export class Daemon {
     });
     const datapath = new Datapath({ core, clock: deps.clock, log, events: bus });
     const daemon = new Daemon(config, deps, datapath, events, bus);
+    // The join state is read (or made) before anything opens: a bad state file stops the start here.
+    daemon.join = daemon.openJoin();
     daemon.offload = daemon.startOffload();
     try {
       for (const portConfig of config.ports) {
@@ -120,11 +127,14 @@ export class Daemon {
         log.info('port open', { port: port.name, kind: port.kind });
       }
       await daemon.startLinks();
+      await daemon.join?.restore();
       await daemon.startDaemonPlugins();
       await daemon.startPluginHost();
       daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
       log.info('api listening', { listen: config.api.listen });
+      await daemon.join?.start();
     } catch (err) {
+      await daemon.join?.stop();
       await daemon.plugins?.stop();
       await daemon.stopDaemonPlugins();
       daemon.offload?.stop();
@@ -143,11 +153,12 @@ export class Daemon {
   /** One LinkManager for all peers: one UDP socket (and TCP listener) shared by every link, as WireGuard. */
   private async startLinks(): Promise<void> {
     const { config, deps } = this;
-    if (config.peers.length === 0 || !config.privateKey) return;
+    if ((config.peers.length === 0 && config.join === undefined) || !config.privateKey) return;
     const create = deps.createTransport ?? realTransports(deps.native);
     const keypairSlots = this.keypairSlots();
     deps.log.info('link keypairs', { slots: keypairSlots.name });
-    const needsTcp = config.listen.tcp !== undefined || config.peers.some((p) => p.transport !== 'udp');
+    // Joined hosts' links are `auto` (UDP with TCP fallback), as the config's default.
+    const needsTcp = config.listen.tcp !== undefined || config.join !== undefined || config.peers.some((p) => p.transport !== 'udp');
     const udp = create('udp', config.listen.udp);
     if (this.offload && 'nativeHandle' in udp) this.offload.setLinkTransport(udp as NativeUdpTransport);
     const links = new LinkManager({
@@ -286,6 +297,23 @@ export class Daemon {
     });
   }
 
+  /** On a Proxy with `join:`: its join state, read or made now; its listener starts last (ProxyJoin.start). */
+  private openJoin(): ProxyJoin | undefined {
+    const { config, deps } = this;
+    const join = config.join;
+    const privateKey = config.privateKey;
+    if (config.role !== 'proxy' || join === undefined || privateKey === undefined) return undefined;
+    return ProxyJoin.open({
+      config: join,
+      overlay: joinOverlayOf({ config: { ...config, privateKey, join }, primitives: this.primitives, datapath: this.datapath, links: () => this.links }),
+      clock: deps.clock,
+      wallClock: deps.wallClock ?? Date.now,
+      randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
+      log: deps.log.child({ component: 'join' }),
+      events: this.bus,
+    });
+  }
+
   private async stopDaemonPlugins(): Promise<void> {
     for (const [name, parts] of [...this.started].reverse()) {
       try {
@@ -368,6 +396,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.housekeeping?.cancel();
+    await this.join?.stop();
     await this.plugins?.stop();
     await this.stopDaemonPlugins();
     this.offload?.stop();
@@ -435,6 +464,7 @@ export class Daemon {
       metrics: async () =>
         renderMetrics({ status: this.status(), rules: await this.primitives.rules(), nowMs: Date.now(), plugins: this.plugins?.registry.summaries() ?? [] }),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
+      ...(this.join ? { join: this.join } : {}),
       mounts: this.routeMounts(),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       events: this.events,

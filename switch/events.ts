@@ -98,6 +98,21 @@ export interface DaemonUpEvent {
   readonly ports: number;
 }
 
+/** A host joined the overlay with a join token (the Proxy added its star link); `from`: the join's source address. */
+export interface HostJoinedEvent {
+  readonly type: 'host-joined';
+  readonly host: string;
+  readonly token: string;
+  readonly from: string;
+}
+
+/** An operator removed a joined host (its star link went with it). */
+export interface HostRemovedEvent {
+  readonly type: 'host-removed';
+  readonly host: string;
+  readonly by: string;
+}
+
 /** What a plugin event's fields may hold: JSON-ready values and lists of strings. */
 export type PluginEventFields = Readonly<Record<string, EventFieldValue | readonly string[] | undefined>>;
 
@@ -125,6 +140,8 @@ export type SwitchEvent =
   | PortUpEvent
   | StarSilentEvent
   | DaemonUpEvent
+  | HostJoinedEvent
+  | HostRemovedEvent
   | PluginOwnEvent;
 
 export type SwitchEventType = SwitchEvent['type'];
@@ -212,6 +229,8 @@ const LEVEL: Readonly<Record<Exclude<SwitchEventType, 'plugin-event'>, EventLeve
   'port-up': 'info',
   'star-silent': 'info',
   'daemon-up': 'info',
+  'host-joined': 'info',
+  'host-removed': 'info',
 };
 
 export function levelOf(event: SwitchEvent): EventLevel {
@@ -258,6 +277,10 @@ export function describeEvent(event: SwitchEvent): string {
       return `star link ${event.link} silent: re-handshaking with the proxy (try ${event.retry})`;
     case 'daemon-up':
       return `daemon ${event.name} up (${event.role}, ${event.ports} port${event.ports === 1 ? '' : 's'})`;
+    case 'host-joined':
+      return `host ${event.host} joined from ${event.from} (token ${event.token})`;
+    case 'host-removed':
+      return `joined host ${event.host} removed by ${event.by}`;
     case 'plugin-event':
       return event.message;
   }

@@ -3,10 +3,11 @@
  * The `vswitch` entry point: runs the command tree (api/cli/program.ts) on
  * process.argv and turns failures into one line on stderr and an exit code:
  * 0 ok, 1 the daemon refused or could not be reached (the problem's detail
- * is printed), 2 bad usage or a bad config file.
+ * is printed), 2 bad usage or a bad config file; `vswitch join` has one code per refusal (JOIN_EXIT_CODES).
  */
 import { CommanderError } from 'commander';
 import { VswitchError } from '../../switch/errors.js';
+import { JOIN_EXIT_CODES } from '../../switch/join/join-errors.js';
 import type { CliIo } from './common.js';
 import { createProgram } from './program.js';
 
@@ -22,7 +23,7 @@ createProgram(io)
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     if (err instanceof VswitchError) {
       io.err(`vswitch: ${err.message}`);
-      process.exit(err.code === 'config-invalid' ? 2 : 1);
+      process.exit(JOIN_EXIT_CODES[err.code] ?? (err.code === 'config-invalid' ? 2 : 1));
     }
     io.err(`vswitch: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

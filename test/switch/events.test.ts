@@ -24,6 +24,8 @@ const ONE_OF_EACH: readonly SwitchEvent[] = [
   { type: 'port-up', port: 'tap0' },
   { type: 'star-silent', link: 'proxy', retry: 2 },
   { type: 'daemon-up', name: 'h1', role: 'host', ports: 1 },
+  { type: 'host-joined', host: 'h9', token: '0123456789abcdef', from: '198.18.0.9' },
+  { type: 'host-removed', host: 'h9', by: 'ops' },
   pluginEvent('fastpath-link-added', 'info', 'fast link h1–h2 added', { a: 'h1', b: 'h2' }),
 ];
 const EVERY_TYPE: Record<SwitchEventType, true> = {
@@ -38,6 +40,8 @@ const EVERY_TYPE: Record<SwitchEventType, true> = {
   'port-up': true,
   'star-silent': true,
   'daemon-up': true,
+  'host-joined': true,
+  'host-removed': true,
   'plugin-event': true,
 };
 
@@ -165,6 +169,8 @@ describe('an event as the ring shows it', () => {
       'port tap0 back up',
       'star link proxy silent: re-handshaking with the proxy (try 2)',
       'daemon h1 up (host, 1 port)',
+      'host h9 joined from 198.18.0.9 (token 0123456789abcdef)',
+      'joined host h9 removed by ops',
       'fast link h1–h2 added',
     ]);
     expect(describeEvent({ type: 'link-up', link: 'proxy' })).toBe('link proxy up');

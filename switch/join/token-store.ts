@@ -90,7 +90,10 @@ export class JoinTokenStore {
       throw new ConflictError(`a live join token for host "${input.name}" exists already (${live.find((r) => r.name === input.name)!.id}): revoke it first`);
     }
     let id = hex(this.options.randomBytes(TOKEN_ID_BYTES));
-    while (this.records.has(id)) id = hex(this.options.randomBytes(TOKEN_ID_BYTES));
+    for (let tries = 1; this.records.has(id); tries++) {
+      if (tries >= 8) throw new VswitchError('join-random', 'the random source keeps giving token ids that exist');
+      id = hex(this.options.randomBytes(TOKEN_ID_BYTES));
+    }
     const secret = this.options.randomBytes(TOKEN_SECRET_BYTES);
     if (secret.length !== TOKEN_SECRET_BYTES) throw new VswitchError('join-random', 'the random source gave a short secret');
     const record: JoinTokenRecord = {

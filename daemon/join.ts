@@ -24,6 +24,7 @@ import { HOST_NAME, HOST_NAME_TEXT, JOIN_EXCHANGE_VERSION } from '../switch/join
 import { hostConfigYaml } from '../switch/join/host-config.js';
 import { decodeJoinToken, joinAddress } from '../switch/join/join-token.js';
 import { decodeKeyBase64, encodeKeyBase64, generatePrivateKey, publicKey } from '../switch/link/noise/crypto.js';
+import { groupId } from '../api/http/server.js';
 import { parseDaemonConfig } from './config.js';
 
 export interface JoinCommandOptions {
@@ -34,6 +35,8 @@ export interface JoinCommandOptions {
   mtu: number;
   listen: string;
   apiListen: string;
+  /** A group that may read the config and key too (mode 0640): the systemd unit's user "vswitch". */
+  group?: string;
   up: boolean;
   offload: boolean;
 }
@@ -56,6 +59,8 @@ export async function runJoin(tokenText: string, options: JoinCommandOptions, io
   const givenKey = options.key !== undefined && existsSync(options.key) ? readKey(options.key) : undefined;
   const privateKey = givenKey ?? generatePrivateKey(random);
   const files = filesFor(name, options, givenKey !== undefined);
+  const gid = groupOf(options.group);
+  const mode = gid === undefined ? 0o600 : 0o640;
   const listenPort = Number(options.listen.slice(options.listen.lastIndexOf(':') + 1));
   const answer = await requestJoin(token, {
     v: JOIN_EXCHANGE_VERSION,
@@ -68,7 +73,7 @@ export async function runJoin(tokenText: string, options: JoinCommandOptions, io
   if (answer.name !== name) throw new JoinAnswerInvalidError(`it names the host "${answer.name}", not "${name}"`);
   mkdirSync(dirname(files.config), { recursive: true, mode: 0o750 });
   mkdirSync(dirname(files.key), { recursive: true, mode: 0o750 });
-  if (givenKey === undefined) writeFileAtomic(files.key, `${encodeKeyBase64(privateKey)}\n`, 0o600);
+  if (givenKey === undefined) writeFileAtomic(files.key, `${encodeKeyBase64(privateKey)}\n`, mode, gid);
   const yaml = hostConfigYaml({
     answer,
     privateKeyFile: files.key,
@@ -80,7 +85,7 @@ export async function runJoin(tokenText: string, options: JoinCommandOptions, io
     joinAddress: joinAddress(token),
   });
   parseDaemonConfig(yaml, files.config); // what is written is what `vswitch up` reads
-  writeFileAtomic(files.config, yaml, 0o600);
+  writeFileAtomic(files.config, yaml, mode, gid);
   io.out(`joined the overlay as ${answer.name} (Proxy "${answer.proxy.name}" at ${answer.proxy.endpoint}); config ${files.config}, key ${files.key}`);
   if (options.up) {
     const { runUp } = await import('./up.js');
@@ -112,6 +117,16 @@ function filesFor(name: string, options: JoinCommandOptions, keyExists: boolean)
   if (existsSync(config)) throw new JoinUsageError('--config', `${config} exists: this host has a config already (remove it, or give another --config)`);
   if (!keyExists && existsSync(key)) throw new JoinUsageError('--key', `${key} exists: give it with --key ${key} to use that key, or remove it`);
   return { config, key };
+}
+
+/** --group as a gid (a name from /etc/group, or a number); undefined without it. */
+function groupOf(group: string | undefined): number | undefined {
+  if (group === undefined) return undefined;
+  try {
+    return groupId(group);
+  } catch {
+    throw new JoinUsageError('--group', `no group "${group.slice(0, 64)}" on this machine (the systemd unit's is "vswitch": systemd-sysusers makes it)`);
+  }
 }
 
 function readKey(file: string): Uint8Array {

@@ -46,9 +46,10 @@ export function createProgram(io: CliIo): Command {
     .option('--mtu <bytes>', "the TAP ports' MTU", parseInteger, 1500)
     .option('--listen <ip:port>', "where this host's links listen (UDP, and TCP for the fallback)", '0.0.0.0:51820')
     .option('--api-listen <address>', "this host's API: IP:PORT or unix:/path", '127.0.0.1:7000')
+    .option('--group <group>', 'a group that may read the config and key too (0640; the systemd unit runs as group vswitch)')
     .option('--up', 'then run the daemon in the foreground, as `vswitch up -c CONFIG`')
     .option('--no-offload', 'with --up: no native flow offload')
-    .action(async (token: string, opts: { name?: string; key?: string; config?: string; tap: string[]; mtu: number; listen: string; apiListen: string; up?: boolean; offload: boolean }) => {
+    .action(async (token: string, opts: { name?: string; key?: string; config?: string; tap: string[]; mtu: number; listen: string; apiListen: string; group?: string; up?: boolean; offload: boolean }) => {
       // As `up`, the daemon side is loaded only for `join`.
       const { runJoin } = await import('../../daemon/join.js');
       await runJoin(token, { ...opts, up: opts.up === true }, io);

@@ -3,7 +3,7 @@
  * over it, and the directory fsync'ed, so a reader (the next start) finds the old content or the new one, never a
  * torn mix. Reads are bounded: a state file larger than its bound is an error naming it, not a read of gigabytes.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { VswitchError } from '../errors.js';
@@ -15,12 +15,15 @@ export class StateFileError extends VswitchError {
   }
 }
 
-/** Writes `data` to `file` atomically with `mode` (default 0600). */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+/** Writes `data` to `file` atomically with `mode` (default 0600), owned by group `gid` when given. */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, gid?: number): void {
   const dir = dirname(file);
   const temp = join(dir, `.${file.slice(dir.length + 1)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', mode);
   try {
+    // Group and mode before a byte is written, so the content is never readable by more than it should be.
+    if (gid !== undefined) fchownSync(fd, -1, gid);
+    fchmodSync(fd, mode);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let offset = 0;
     while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);

@@ -105,8 +105,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, service: JoinSe
   } catch (err) {
     if (err instanceof VswitchError && err.httpStatus < 500) {
       const fields = err.fieldErrors();
+      // A body over the bound is not read on: the connection goes once the answer is out.
+      if (err.code === 'join-too-large') res.once('finish', () => req.destroy());
       send(res, err.httpStatus, 'application/problem+json', { type: `urn:vswitch:problem:${err.code}`, status: err.httpStatus, code: err.code, detail: err.message, ...(fields ? { errors: fields } : {}) }, err.responseHeaders());
-      if (err.code === 'join-too-large') req.destroy();
       return;
     }
     log.error('join failed inside the Proxy', { from: source, err });

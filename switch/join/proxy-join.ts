@@ -18,6 +18,7 @@ import type { Actor } from '../overlay/primitives.js';
 import { ensurePrivateDirectory, readBoundedFile, StateFileError, writeFileAtomic } from './durable-file.js';
 import type { JoinAdmin, JoinStatus, JoinTokenCreated } from './join-admin.js';
 import { JoinedHostStore, type JoinedHostView } from './joined-hosts.js';
+import { JoinNameTakenError } from './join-errors.js';
 import { JoinService, type JoinOverlay } from './join-service.js';
 import { startJoinListener, type JoinListener } from './join-listener.js';
 import {
@@ -116,6 +117,10 @@ export class ProxyJoin implements JoinAdmin {
   }
 
   createToken(input: { name?: string; expiresInS?: number }, actor: Actor): JoinTokenCreated {
+    // A token for a name already in the overlay could never be used: say so now, not when a host tries.
+    const name = input.name;
+    const taken = name === undefined ? undefined : this.hostStore.has(name) ? `host ${name} joined already` : name === this.options.overlay.proxyName ? "it is the Proxy's own name" : this.options.overlay.nameConflict(name);
+    if (name !== undefined && taken !== undefined) throw new JoinNameTakenError(name, taken);
     const { record, secret } = this.tokenStore.create(input, actor.name);
     const { host, port } = this.options.config.advertise;
     const token = encodeJoinToken({ id: record.id, secret, pin: this.pin, host, port, ...(record.name === undefined ? {} : { name: record.name }) });

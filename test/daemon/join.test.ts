@@ -155,6 +155,9 @@ describe('a host that joins with one command', () => {
     const api = { base: `unix:${lab.dir}/proxy.sock` };
     const relayed = await apiRequest<{ links: { name: string }[] }>(api, 'GET', '/v1/hosts/h9/links');
     expect(relayed.links.map((l) => l.name)).toEqual(['proxy']);
+    const topology = await apiRequest<string>(api, 'GET', '/v1/topology');
+    expect(topology).toMatch(/^host h9 key "[^"]+"/m);
+    expect(topology).toMatch(/^link h9 proxy\b|^link proxy h9\b/m);
     const h9v1 = lab.ports.get('tap-h9v1')!;
     const h1v1 = lab.ports.get('tap-h1v1')!;
     h9v1.inject([ethernetFrame({ src: mac('h9'), dst: 'ff:ff:ff:ff:ff:ff' })]);

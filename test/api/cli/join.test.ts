@@ -4,7 +4,7 @@
  * join listener — its files, its refusals with their own codes (the exit status `main.ts` gives each:
  * JOIN_EXIT_CODES), and what it refuses before anything goes out.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,17 @@ describe('vswitch join (on the new host)', () => {
     // Each has its own exit status.
     const codes = ['join-token-used', 'join-token-expired', 'join-token-revoked', 'join-token-unknown', 'join-pin-mismatch', 'join-name-taken', 'join-key-taken', 'join-unreachable'].map((c) => JOIN_EXIT_CODES[c]);
     expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it('with --group, writes both files 0640 for that group (the systemd unit reads them as group vswitch)', async () => {
+    const dir = hostDir();
+    const gid = String(process.getgid?.() ?? 0);
+    expect((await vswitch('join', await newToken('--name', 'h18'), '--config', join(dir, 'h18.yaml'), '--group', gid)).code).toBeUndefined();
+    for (const file of ['h18.yaml', 'h18.key']) {
+      expect(statSync(join(dir, file)).mode & 0o777).toBe(0o640);
+      expect(String(statSync(join(dir, file)).gid)).toBe(gid);
+    }
+    expect((await vswitch('join', await newToken('--name', 'h19'), '--config', join(hostDir(), 'h19.yaml'), '--group', 'no-such-group-here')).err).toMatch(/--group: no group/);
   });
 
   it('uses a key given with --key, and refuses one already in the overlay (join-key-taken)', async () => {

@@ -70,6 +70,12 @@ describe('the join routes', () => {
     expect(await failure(call('DELETE', '/v1/joined-hosts/h9', undefined, policy.token))).toMatchObject({ status: 403 });
   });
 
+  it("refuse a token for a name that is taken in the overlay (the Proxy's own), and a second live token for a name", async () => {
+    expect(await failure(call('POST', '/v1/join-tokens', { name: 'proxy' }))).toMatchObject({ status: 409, code: 'join-name-taken' });
+    await call('POST', '/v1/join-tokens', { name: 'h20' });
+    expect(await failure(call('POST', '/v1/join-tokens', { name: 'h20' }))).toMatchObject({ status: 409, code: 'conflict' });
+  });
+
   it('list the joined hosts; removing one that is not there is 404', async () => {
     expect(await call('GET', '/v1/joined-hosts')).toEqual({ hosts: [] });
     expect(await failure(call('DELETE', '/v1/joined-hosts/h9'))).toMatchObject({ status: 404, code: 'not-found' });

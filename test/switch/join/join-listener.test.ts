@@ -59,7 +59,7 @@ function tokenOf(tokens: JoinTokenStore, port: number, pin = certificatePin(cert
 }
 
 /** A raw HTTPS request to the listener (no pin: the test is the client). */
-function raw(port: number, options: { method?: string; path?: string; type?: string; body?: string | Buffer }): Promise<{ status: number; body: { code?: string; detail?: string }; headers: Record<string, unknown> }> {
+function raw(port: number, options: { method?: string; path?: string; type?: string; body?: string | Buffer; chunked?: boolean }): Promise<{ status: number; body: { code?: string; detail?: string }; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method: options.method ?? 'POST', path: options.path ?? '/v1/join', rejectUnauthorized: false, headers: options.type === undefined ? {} : { 'content-type': options.type } }, (res) => {
       const chunks: Buffer[] = [];
@@ -67,7 +67,13 @@ function raw(port: number, options: { method?: string; path?: string; type?: str
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { code?: string }, headers: res.headers }));
     });
     req.on('error', reject);
-    req.end(options.body);
+    if (options.chunked && options.body !== undefined) {
+      // Two writes before the end: no Content-Length, a chunked body the listener must bound as it reads.
+      const half = Math.floor(options.body.length / 2);
+      req.write(options.body.slice(0, half));
+      req.write(options.body.slice(half));
+      req.end();
+    } else req.end(options.body);
   });
 }
 
@@ -148,7 +154,8 @@ describe('the join exchange over TLS', () => {
     expect(await raw(port, { type: 'application/json', body: '{"v":1}' })).toMatchObject({ status: 400, body: { code: 'join-invalid' } });
     const big = Buffer.alloc(MAX_JOIN_REQUEST_BYTES + 1, 0x20);
     expect(await raw(port, { type: 'application/json', body: big })).toMatchObject({ status: 413, body: { code: 'join-too-large' } });
-    expect(service.refused).toMatchObject({ 'join-not-found': 1, 'join-unsupported-media-type': 1, 'join-invalid': 2, 'join-too-large': 1 });
+    expect(await raw(port, { type: 'application/json', body: big, chunked: true })).toMatchObject({ status: 413, body: { code: 'join-too-large' } });
+    expect(service.refused).toMatchObject({ 'join-not-found': 1, 'join-unsupported-media-type': 1, 'join-invalid': 2, 'join-too-large': 2 });
   });
 
   it('rate-limits attempts per source address: 429 with Retry-After', async () => {

@@ -7,12 +7,13 @@
  *   3. the exchange (switch/join/join-client.ts): TLS to the token's address, the certificate pinned before the
  *      request is sent; the Proxy answers with this host's name and the Proxy's name, key and link endpoints;
  *   4. write the key file (if new) and the config file, each 0600 and atomically, the config checked by the
- *      daemon's own loader first;
+ *      daemon's own loader (also before step 3, with a stand-in answer: an option the loader refuses, such as an
+ *      API address without tokens, never costs the token);
  *   5. with --up, run the daemon from that config in the foreground, exactly as `vswitch up -c CONFIG`.
  * A file that would be overwritten is refused before step 3: a join never clobbers a host's config or key.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { CliIo } from '../api/cli/common.js';
@@ -20,8 +21,8 @@ import { VswitchError } from '../switch/errors.js';
 import { readBoundedFile, writeFileAtomic } from '../switch/join/durable-file.js';
 import { requestJoin } from '../switch/join/join-client.js';
 import { JoinAnswerInvalidError } from '../switch/join/join-errors.js';
-import { HOST_NAME, HOST_NAME_TEXT, JOIN_EXCHANGE_VERSION } from '../switch/join/join-exchange.js';
-import { hostConfigYaml } from '../switch/join/host-config.js';
+import { HOST_NAME, HOST_NAME_TEXT, JOIN_EXCHANGE_VERSION, type JoinAnswer } from '../switch/join/join-exchange.js';
+import { hostConfigYaml, type JoinedHostConfig } from '../switch/join/host-config.js';
 import { decodeJoinToken, joinAddress } from '../switch/join/join-token.js';
 import { decodeKeyBase64, encodeKeyBase64, generatePrivateKey, publicKey } from '../switch/link/noise/crypto.js';
 import { groupId } from '../api/http/server.js';
@@ -62,6 +63,21 @@ export async function runJoin(tokenText: string, options: JoinCommandOptions, io
   const gid = groupOf(options.group);
   const mode = gid === undefined ? 0o600 : 0o640;
   const listenPort = Number(options.listen.slice(options.listen.lastIndexOf(':') + 1));
+  const configOf = (answer: JoinAnswer, key: JoinedHostConfig['key']): string =>
+    hostConfigYaml({
+      answer,
+      key,
+      listen: options.listen,
+      apiListen: options.apiListen,
+      taps: options.tap.map((tap) => ({ name: tap, mtu: options.mtu })),
+      joinedAt: new Date().toISOString(),
+      tokenId: token.id,
+      joinAddress: joinAddress(token),
+    });
+  // Everything that could fail after the exchange is tried first: the directories, and the config as the loader reads it.
+  const standIn: JoinAnswer = { v: JOIN_EXCHANGE_VERSION, name, proxy: { name: name === 'proxy' ? 'proxy-0' : 'proxy', publicKey: encodeKeyBase64(publicKey(privateKey)), endpoint: '127.0.0.1:51820' } };
+  parseDaemonConfig(configOf(standIn, { inline: encodeKeyBase64(privateKey) }), files.config);
+  for (const dir of new Set([dirname(files.config), dirname(files.key)])) writableDirectory(dir);
   const answer = await requestJoin(token, {
     v: JOIN_EXCHANGE_VERSION,
     token: token.id,
@@ -71,19 +87,8 @@ export async function runJoin(tokenText: string, options: JoinCommandOptions, io
     listenPort,
   });
   if (answer.name !== name) throw new JoinAnswerInvalidError(`it names the host "${answer.name}", not "${name}"`);
-  mkdirSync(dirname(files.config), { recursive: true, mode: 0o750 });
-  mkdirSync(dirname(files.key), { recursive: true, mode: 0o750 });
   if (givenKey === undefined) writeFileAtomic(files.key, `${encodeKeyBase64(privateKey)}\n`, mode, gid);
-  const yaml = hostConfigYaml({
-    answer,
-    privateKeyFile: files.key,
-    listen: options.listen,
-    apiListen: options.apiListen,
-    taps: options.tap.map((name) => ({ name, mtu: options.mtu })),
-    joinedAt: new Date().toISOString(),
-    tokenId: token.id,
-    joinAddress: joinAddress(token),
-  });
+  const yaml = configOf(answer, { file: files.key });
   parseDaemonConfig(yaml, files.config); // what is written is what `vswitch up` reads
   writeFileAtomic(files.config, yaml, mode, gid);
   io.out(`joined the overlay as ${answer.name} (Proxy "${answer.proxy.name}" at ${answer.proxy.endpoint}); config ${files.config}, key ${files.key}`);
@@ -117,6 +122,16 @@ function filesFor(name: string, options: JoinCommandOptions, keyExists: boolean)
   if (existsSync(config)) throw new JoinUsageError('--config', `${config} exists: this host has a config already (remove it, or give another --config)`);
   if (!keyExists && existsSync(key)) throw new JoinUsageError('--key', `${key} exists: give it with --key ${key} to use that key, or remove it`);
   return { config, key };
+}
+
+/** Makes the directory (0750) where it is missing, and checks this process may write there. */
+function writableDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new JoinUsageError('--config', `cannot write in ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}): run as root, or give --config and --key elsewhere`);
+  }
 }
 
 /** --group as a gid (a name from /etc/group, or a number); undefined without it. */

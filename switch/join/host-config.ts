@@ -7,8 +7,8 @@ import type { JoinAnswer } from './join-exchange.js';
 
 export interface JoinedHostConfig {
   readonly answer: JoinAnswer;
-  /** Absolute path of the private key file. */
-  readonly privateKeyFile: string;
+  /** Absolute path of the private key file (or, to check options before the exchange, the key itself, base64). */
+  readonly key: { readonly file: string } | { readonly inline: string };
   /** "IP:PORT" the host's links listen on (UDP, and TCP for the fallback). */
   readonly listen: string;
   readonly apiListen: string;
@@ -34,7 +34,7 @@ export function hostConfigYaml(c: JoinedHostConfig): string {
     `name: ${answer.name}`,
     'role: host',
     `proxy: ${answer.proxy.name}`,
-    `privateKeyFile: ${quote(c.privateKeyFile)}`,
+    'file' in c.key ? `privateKeyFile: ${quote(c.key.file)}` : `privateKey: ${quote(c.key.inline)}`,
     'listen:',
     `  udp: ${quote(c.listen)}`,
     `  tcp: ${quote(c.listen)}`,

@@ -137,6 +137,8 @@ describe('vswitch join (on the new host)', () => {
     writeFileSync(join(dir, 'h15.yaml'), 'name: h15\n');
     expect((await vswitch('join', token, '--config', join(dir, 'h15.yaml'))).err).toMatch(/exists: this host has a config already/);
     expect((await vswitch('join', token, '--config', join(hostDir(), 'h15.yaml'), '--tap', 'bad/name')).err).toMatch(/--tap/);
+    // An option only the daemon's loader refuses: an API address beyond loopback without tokens.
+    expect((await vswitch('join', token, '--config', join(hostDir(), 'h15.yaml'), '--api-listen', '0.0.0.0:7000')).err).toMatch(/api\.tokens: is required/);
     // None of those spent the token.
     expect((await vswitch('join', token, '--config', join(hostDir(), 'h15.yaml'))).code).toBeUndefined();
   });

@@ -56,6 +56,8 @@ import { primitiveRecords } from '../switch/state/primitive-records.js';
 import { planPrimitiveRestore, restoreLinks, restoreRules, type ConfigFacts, type PrimitiveRestorePlan } from '../switch/state/restore-primitives.js';
 import type { StateChange } from '../switch/state/state-record.js';
 import { stateViewOf } from './state-view.js';
+import { ProxyJoin } from '../switch/join/proxy-join.js';
+import { joinOverlayOf } from './join-overlay.js';
 
 export interface DaemonDeps {
   clock: TimerClock;
@@ -90,6 +92,8 @@ export class Daemon {
   overlay: Overlay | undefined;
   /** The Proxy's plugin registry: the built-in plugins' adaptation parts, config modules and HTTP policies (plugins/host). */
   plugins: PluginHost | undefined;
+  /** The Proxy's join listener, tokens and joined hosts (config `join:`; switch/join/). */
+  join: ProxyJoin | undefined;
   /** The parts each plugin started on this daemon, in start order (plugins/plugin.ts). */
   private readonly started = new Map<string, PluginParts>();
   private readonly pluginList: readonly AnyDaemonPlugin[];
@@ -145,7 +149,8 @@ export class Daemon {
       events: bus,
       openPort: (portConfig) => deps.openPort(portConfig),
       ...(deps.interfaceExists ? { interfaceExists: deps.interfaceExists } : {}),
-      isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) : name === config.proxy),
+      // On the Proxy the star is every config peer and every joined host; on a host, its link to the Proxy.
+      isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) || this.join?.isJoined(name) === true : name === config.proxy),
       durable: (change) => store.write(primitiveRecords(change)),
     });
   }
@@ -163,6 +168,8 @@ export class Daemon {
     });
     const datapath = new Datapath({ core, clock: deps.clock, log, events: bus });
     const daemon = new Daemon(config, deps, datapath, events, bus);
+    // The join state is read (or made) before anything opens: a bad state file stops the start here.
+    daemon.join = daemon.openJoin();
     const durable = daemon.durable;
     // The saved primitives against the config as it is now (a record that does not decode stops the start here).
     const plan = planPrimitiveRestore(durable.saved, configFactsOf(config), durable.report, durable.problem);
@@ -175,6 +182,7 @@ export class Daemon {
       // Ids below the saved mark are never given again, the config's rules' included (the star's gets a new one).
       if (plan.nextRuleId !== undefined) datapath.core.rules.reserveIdsBelow(plan.nextRuleId);
       await daemon.startLinks(plan);
+      await daemon.join?.restore();
       const cleanup: StateChange[] = [...plan.cleanup, ...restoreRules(plan, daemon.primitives, durable.report)];
       if (plan.configTimeBoundMs !== undefined) daemon.primitives.restoreConfigTimeBound(plan.configTimeBoundMs);
       await daemon.startDaemonPlugins();
@@ -184,7 +192,9 @@ export class Daemon {
       daemon.logRestore();
       daemon.api = await serveApi(createApp(daemon.apiDeps()), config.api.listen);
       log.info('api listening', { listen: config.api.listen });
+      await daemon.join?.start();
     } catch (err) {
+      await daemon.join?.stop();
       await daemon.plugins?.stop();
       await daemon.stopDaemonPlugins();
       daemon.offload?.stop();
@@ -203,11 +213,12 @@ export class Daemon {
   /** One LinkManager for all peers: one UDP socket (and TCP listener) shared by every link, as WireGuard. */
   private async startLinks(plan: PrimitiveRestorePlan): Promise<void> {
     const { config, deps } = this;
-    if (config.peers.length === 0 || !config.privateKey) return;
+    if ((config.peers.length === 0 && config.join === undefined) || !config.privateKey) return;
     const create = deps.createTransport ?? realTransports(deps.native);
     const keypairSlots = this.keypairSlots();
     deps.log.info('link keypairs', { slots: keypairSlots.name });
-    const needsTcp = config.listen.tcp !== undefined || config.peers.some((p) => p.transport !== 'udp');
+    // Joined hosts' links are `auto` (UDP with TCP fallback), as the config's default.
+    const needsTcp = config.listen.tcp !== undefined || config.join !== undefined || config.peers.some((p) => p.transport !== 'udp');
     const udp = create('udp', config.listen.udp);
     if (this.offload && 'nativeHandle' in udp) this.offload.setLinkTransport(udp as NativeUdpTransport);
     const links = new LinkManager({
@@ -358,6 +369,23 @@ export class Daemon {
     });
   }
 
+  /** On a Proxy with `join:`: its join state, read or made now; its listener starts last (ProxyJoin.start). */
+  private openJoin(): ProxyJoin | undefined {
+    const { config, deps } = this;
+    const join = config.join;
+    const privateKey = config.privateKey;
+    if (config.role !== 'proxy' || join === undefined || privateKey === undefined) return undefined;
+    return ProxyJoin.open({
+      config: join,
+      overlay: joinOverlayOf({ config: { ...config, privateKey, join }, primitives: this.primitives, datapath: this.datapath, links: () => this.links }),
+      clock: deps.clock,
+      wallClock: deps.wallClock ?? Date.now,
+      randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
+      log: deps.log.child({ component: 'join' }),
+      events: this.bus,
+    });
+  }
+
   private async stopDaemonPlugins(): Promise<void> {
     for (const [name, parts] of [...this.started].reverse()) {
       try {
@@ -481,6 +509,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.housekeeping?.cancel();
+    await this.join?.stop();
     await this.plugins?.stop();
     await this.stopDaemonPlugins();
     this.offload?.stop();
@@ -551,6 +580,7 @@ export class Daemon {
       macs: () => this.macEntries(),
       metrics: () => this.metrics.scrape(),
       ...(isProxy ? { host: (name: string) => this.overlay?.host(name), hosts: () => this.overlay?.hosts() ?? [] } : {}),
+      ...(this.join ? { join: this.join } : {}),
       mounts: this.routeMounts(),
       ...(this.config.privateKey ? { publicKey: encodeKeyBase64(publicKey(this.config.privateKey)) } : {}),
       events: this.events,

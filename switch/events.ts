@@ -147,6 +147,21 @@ export interface VmMoveConvergedEvent {
   readonly unacked?: string;
 }
 
+/** A host joined the overlay with a join token (the Proxy added its star link); `from`: the join's source address. */
+export interface HostJoinedEvent {
+  readonly type: 'host-joined';
+  readonly host: string;
+  readonly token: string;
+  readonly from: string;
+}
+
+/** An operator removed a joined host (its star link went with it). */
+export interface HostRemovedEvent {
+  readonly type: 'host-removed';
+  readonly host: string;
+  readonly by: string;
+}
+
 /** What a plugin event's fields may hold: JSON-ready values and lists of strings. */
 export type PluginEventFields = Readonly<Record<string, EventFieldValue | readonly string[] | undefined>>;
 
@@ -178,6 +193,8 @@ export type SwitchEvent =
   | DaemonUpEvent
   | VmMovedEvent
   | VmMoveConvergedEvent
+  | HostJoinedEvent
+  | HostRemovedEvent
   | PluginOwnEvent;
 
 export type SwitchEventType = SwitchEvent['type'];
@@ -268,6 +285,8 @@ const LEVEL: Readonly<Record<Exclude<SwitchEventType, 'plugin-event' | 'vm-move-
   'star-silent': 'info',
   'daemon-up': 'info',
   'vm-moved': 'info',
+  'host-joined': 'info',
+  'host-removed': 'info',
 };
 
 export function levelOf(event: SwitchEvent): EventLevel {
@@ -326,6 +345,10 @@ export function describeEvent(event: SwitchEvent): string {
       return event.complete
         ? `VM ${event.mac} followed to ${event.to} everywhere in ${event.convergeMs} ms (${event.hosts} host${event.hosts === 1 ? '' : 's'})`
         : `VM ${event.mac} move to ${event.to} not acknowledged by ${event.unacked ?? 'the plugins'} within ${event.convergeMs} ms`;
+    case 'host-joined':
+      return `host ${event.host} joined from ${event.from} (token ${event.token})`;
+    case 'host-removed':
+      return `joined host ${event.host} removed by ${event.by}`;
     case 'plugin-event':
       return event.message;
   }

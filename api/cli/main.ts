@@ -4,10 +4,11 @@
  * process.argv and turns failures into one line on stderr and an exit code:
  * 0 ok, 1 the daemon refused or could not be reached (the problem's detail
  * is printed) or a checked file has problems (`up --check`, `topology check`),
- * 2 bad usage or a bad config file.
+ * 2 bad usage or a bad config file; `vswitch join` has one code per refusal (JOIN_EXIT_CODES).
  */
 import { CommanderError } from 'commander';
 import { VswitchError } from '../../switch/errors.js';
+import { JOIN_EXIT_CODES } from '../../switch/join/join-errors.js';
 import { CheckFailedError } from './check.js';
 import type { CliIo } from './common.js';
 import { createProgram } from './program.js';
@@ -25,7 +26,7 @@ createProgram(io)
     if (err instanceof CheckFailedError) process.exit(1); // its problems are printed already
     if (err instanceof VswitchError) {
       io.err(`vswitch: ${err.message}`);
-      process.exit(err.code === 'config-invalid' ? 2 : 1);
+      process.exit(JOIN_EXIT_CODES[err.code] ?? (err.code === 'config-invalid' ? 2 : 1));
     }
     io.err(`vswitch: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

@@ -1,5 +1,6 @@
 /**
- * The `vswitch` command tree. `up` runs a daemon; `genkey`/`pubkey` make
+ * The `vswitch` command tree. `up` runs a daemon; `join` joins an overlay with
+ * a token (and runs the daemon with --up); `genkey`/`pubkey` make
  * keys; `install-service` installs the systemd unit; every other command is
  * an HTTP client of a daemon's API (like `wg` and `ovs-vsctl` talk to theirs)
  * and wraps exactly one API call, or two for `status --host`. Output goes
@@ -8,9 +9,10 @@
  */
 import { Command } from 'commander';
 import { checkConfigFile } from './check.js';
-import type { CliIo } from './common.js';
+import { parseInteger, type CliIo } from './common.js';
 import { configTimeCommand, hostsCommand, ifaceCommand, macsCommand, statusCommand } from './daemon-commands.js';
 import { installServiceCommand } from './install-service.js';
+import { joinedHostCommand, joinTokenCommand } from './join-token.js';
 import { runGenkey, runPubkey } from './keys.js';
 import { linkCommand } from './link.js';
 import { pluginsCommand } from './plugins.js';
@@ -39,10 +41,29 @@ export function createProgram(io: CliIo): Command {
       const { runUp } = await import('../../daemon/up.js');
       await runUp(opts.config, { offload: opts.offload, ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }) });
     });
+  program
+    .command('join')
+    .description('join an overlay with a token from its Proxy (`vswitch join-token create` there): writes this host\'s key and config, and with --up runs it')
+    .argument('<token>', 'the join token (vsj1.…)')
+    .option('--name <name>', "this host's name (default: the one the token is for, else this machine's hostname)")
+    .option('--key <file>', 'the private key file: used if it exists, else a new key is written there (default: next to the config, NAME.key)')
+    .option('--config <file>', 'the config file to write (default /etc/vswitch/NAME.yaml)')
+    .option('--tap <name>', 'a VM port: a TAP device the daemon creates (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--mtu <bytes>', "the TAP ports' MTU", parseInteger, 1500)
+    .option('--listen <ip:port>', "where this host's links listen (UDP, and TCP for the fallback)", '0.0.0.0:51820')
+    .option('--api-listen <address>', "this host's API: IP:PORT or unix:/path", '127.0.0.1:7000')
+    .option('--group <group>', 'a group that may read the config and key too (0640; the systemd unit runs as group vswitch)')
+    .option('--up', 'then run the daemon in the foreground, as `vswitch up -c CONFIG`')
+    .option('--no-offload', 'with --up: no native flow offload')
+    .action(async (token: string, opts: { name?: string; key?: string; config?: string; tap: string[]; mtu: number; listen: string; apiListen: string; group?: string; up?: boolean; offload: boolean }) => {
+      // As `up`, the daemon side is loaded only for `join`.
+      const { runJoin } = await import('../../daemon/join.js');
+      await runJoin(token, { ...opts, up: opts.up === true }, io);
+    });
   program.command('genkey').description('print a new Curve25519 private key (base64), as `wg genkey`').action(runGenkey);
   program.command('pubkey').description('read a private key on stdin, print its public key, as `wg pubkey`').action(runPubkey);
 
-  for (const command of [statusCommand(io), portCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), installServiceCommand(io), stateCommand(io)]) {
+  for (const command of [statusCommand(io), portCommand(io), linkCommand(io), ruleCommand(io), ifaceCommand(io), configTimeCommand(io), hostsCommand(io), macsCommand(io), topologyCommand(io), vttifCommand(io), pluginsCommand(io), joinTokenCommand(io), joinedHostCommand(io), installServiceCommand(io), stateCommand(io)]) {
     program.addCommand(command);
   }
   configureTree(program, io);

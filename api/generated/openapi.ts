@@ -810,6 +810,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Proxy's join listener: where it listens, the address tokens carry, the pin (SHA-256 of its certificate), counts, refused joins by code. */
+        get: operations["getJoin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every join token the Proxy remembers (live, used, revoked, expired), without secrets: only their digests are kept. */
+        get: operations["listJoinTokens"];
+        put?: never;
+        /**
+         * Create a join token: one host may join with it, once, before it expires (default 1 h, at most 7 days). Operators only.
+         * @description The answer's `token` (`vsj1.…`) is shown once: the Proxy keeps only the SHA-256 of its secret. It carries the
+         *     join listener's address (config `join.advertise`) and the pin of its certificate, so `vswitch join TOKEN` on
+         *     the new host needs nothing else. With `name`, only a host of that name may join with it. At most 100 tokens
+         *     are live at once (409 `join-limit`); a policy's token gets 403. Sent over an API that is not loopback or a
+         *     unix socket, the token travels as the API does: give such an API a TLS tunnel.
+         */
+        post: operations["createJoinToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A join token's id (16 hex digits, as `GET /v1/join-tokens` lists it). */
+                id: components["parameters"]["JoinTokenId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a live join token (it is kept, as revoked, so a host presenting it is told so). Operators only. */
+        delete: operations["revokeJoinToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/joined-hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hosts that joined with a token: star peers of the Proxy as its config peers are, kept across restarts. */
+        get: operations["listJoinedHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/joined-hosts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A joined host's name. */
+                name: components["parameters"]["JoinedHostName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a joined host: forgotten (saved), and its star link deleted — the one way a joined host's star link goes. Operators only. */
+        delete: operations["removeJoinedHost"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1536,6 +1635,68 @@ export interface components {
             /** @description The saved value (a pre-shared key is shown as "(set)"; policies keep only their token's digest). */
             value?: unknown;
         };
+        JoinStatus: {
+            /** @description Where the join listener listens (IP:PORT). */
+            listen: string;
+            /** @description The address tokens carry (config `join.advertise`, default `listen`). */
+            advertise: string;
+            /** @description SHA-256 of the join certificate (hex pairs), which every token pins. */
+            pin: string;
+            liveTokens: number;
+            joinedHosts: number;
+            /** @description Hosts joined since the Proxy started. */
+            joined: number;
+            /** @description Refused join requests by code (join-token-used, join-rate-limited, join-tls-failed, …): a fixed set. */
+            refused: {
+                [key: string]: number;
+            };
+        };
+        JoinTokenInput: {
+            /** @description Only a host of this name may join with the token (absent: the host names itself). */
+            name?: components["schemas"]["Name"];
+            /** @description Lifetime in seconds (default 3600; at most 7 days). */
+            expiresInS?: number;
+        };
+        /** @description A join token as the Proxy remembers it (never its secret). */
+        JoinToken: {
+            id: string;
+            /** @description The host the token is for. */
+            name?: string;
+            /** @enum {string} */
+            state: "live" | "used" | "revoked" | "expired";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The actor that created it. */
+            createdBy: string;
+            /** Format: date-time */
+            usedAt?: string;
+            /** @description The host that joined with it. */
+            usedBy?: string;
+            /** Format: date-time */
+            revokedAt?: string;
+        };
+        JoinTokenCreated: components["schemas"]["JoinToken"] & {
+            /** @description What `vswitch join` takes. Shown once. */
+            token: string;
+        };
+        JoinTokenList: {
+            tokens: components["schemas"]["JoinToken"][];
+        };
+        JoinedHost: {
+            name: string;
+            publicKey: string;
+            /** @description Where the Proxy first looked for the host (the join's source address and its link port). */
+            endpoint?: string;
+            /** Format: date-time */
+            joinedAt: string;
+            /** @description The id of the token it joined with. */
+            token: string;
+        };
+        JoinedHostList: {
+            hosts: components["schemas"]["JoinedHost"][];
+        };
         /** @description RFC 9457 problem details. `code` is stable and machine-readable. */
         Problem: {
             /** @description A URI naming the kind of problem, "urn:vswitch:problem:CODE". */
@@ -1664,6 +1825,10 @@ export interface components {
         PortName: components["schemas"]["InterfaceName"];
         /** @description A plugin's name (see `GET /v1/plugins`). */
         PluginName: components["schemas"]["Name"];
+        /** @description A join token's id (16 hex digits, as `GET /v1/join-tokens` lists it). */
+        JoinTokenId: string;
+        /** @description A joined host's name. */
+        JoinedHostName: components["schemas"]["Name"];
         /** @description The rule's id, as listed. */
         RuleId: number;
     };
@@ -3021,6 +3186,157 @@ export interface operations {
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["StateUnavailable"];
+        };
+    };
+    getJoin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The join listener. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listJoinTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinTokenList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createJoinToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinTokenInput"];
+            };
+        };
+        responses: {
+            /** @description The token (shown once). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinTokenCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    revokeJoinToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A join token's id (16 hex digits, as `GET /v1/join-tokens` lists it). */
+                id: components["parameters"]["JoinTokenId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token as revoked (revoking it again changes nothing). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listJoinedHosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The joined hosts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinedHostList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    removeJoinedHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A joined host's name. */
+                name: components["parameters"]["JoinedHostName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
 }

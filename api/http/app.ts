@@ -24,6 +24,7 @@ import { hostResolver, NotProxyError, registerPrimitiveRoutes, type ApiEnv } fro
 import { createRequestValidator, validateRequests } from './request-validator.js';
 import { registerTopologyRoutes } from './topology-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
+import { registerJoinRoutes } from './join-routes.js';
 import type { ApiDeps } from './deps.js';
 
 import type { StateView } from '../wire/schemas.js';
@@ -61,6 +62,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   registerPrimitiveRoutes(app, '/v1/hosts/:host', hostResolver(deps.host?.bind(deps)));
   registerTopologyRoutes(app, deps);
   registerDashboardRoutes(app, deps, deps.dashboard);
+  registerJoinRoutes(app, deps.join);
   for (const mount of deps.mounts ?? []) mount(app);
 
   app.notFound((c) => notFoundResponse(c));

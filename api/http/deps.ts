@@ -4,6 +4,7 @@
  */
 import type { Hono } from 'hono';
 import type { EventLog } from '../../switch/event-log.js';
+import type { JoinAdmin } from '../../switch/join/join-admin.js';
 import type { Logger } from '../../switch/log.js';
 import type { Primitives } from '../../switch/overlay/primitives.js';
 import type { HostSummary, MacEntry, StateView, Status } from '../wire/schemas.js';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   host?(name: string): Primitives | undefined;
   /** Proxy only: the hosts the Proxy knows. */
   hosts?(): HostSummary[];
+  /** Proxy with `join:`: join tokens and joined hosts (api/http/join-routes.ts); absent: 404 join-off. */
+  join?: JoinAdmin;
   /** Base64 public key of this daemon (the topology tools show it for the Proxy). */
   publicKey?: string;
   /** Routes the daemon's plugins bring (plugins/plugin.ts), each described in openapi.yaml; mounted after the core's. */

@@ -67,6 +67,22 @@ export interface LinkListenConfig {
   tcp?: { host: string; port: number };
 }
 
+/**
+ * The Proxy's join listener (switch/join/): hosts join the overlay with a token, over TLS with a pinned certificate.
+ * Absent: no listener, and hosts come from `peers` only.
+ */
+export interface JoinConfig {
+  /** Where the join listener listens ("IP:PORT"). */
+  listen: { host: string; port: number };
+  /** What join tokens carry: where hosts reach the listener (default: `listen`, unless it is a wildcard address). */
+  advertise: { host: string; port: number };
+  /**
+   * The join state: the certificate and its key, the tokens' digests, the joined hosts (default
+   * <stateDir>/join, else /var/lib/vswitch/NAME/join: beside the durable state).
+   */
+  dir: string;
+}
+
 export interface DaemonConfig {
   name: string;
   role: Role;
@@ -76,6 +92,8 @@ export interface DaemonConfig {
   privateKey?: Uint8Array;
   listen: LinkListenConfig;
   peers: PeerConfig[];
+  /** Proxy only: the join listener; absent when the config has no `join:`. */
+  join?: JoinConfig;
   api: ApiConfig;
   switch: SwitchConfig;
   ports: PortConfig[];

@@ -10,8 +10,10 @@ import {
   type PluginModuleConfig,
   DEFAULT_API_LISTEN,
   DEFAULT_LINK_PORT,
+  DEFAULT_STATE_ROOT,
   type ApiTokenConfig,
   type DaemonConfig,
+  type JoinConfig,
   type LinkListenConfig,
   type PeerConfig,
   type PortConfig,
@@ -130,7 +132,7 @@ export function parseConfig(text: string, file: string, sections: readonly Confi
   checkUniqueKeys(doc, file, lines);
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'stateDir', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'plugins', ...sections.map((s) => s.key)]);
+  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'stateDir', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'plugins', 'join', ...sections.map((s) => s.key)]);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen', 'tokens']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes', 'offload']);
@@ -175,8 +177,31 @@ export function parseConfig(text: string, file: string, sections: readonly Confi
     if (!config.peers.some((p) => p.name === proxy)) r.fail(['proxy'], `must name one of the peers (found "${shown(proxy)}")`);
     config.proxy = proxy;
   }
+  const join = readJoin(r, file, config.name, config.role, config.stateDir);
+  if (join) config.join = join;
   if (config.peers.length > 0 && !config.privateKey) r.fail(['privateKey'], 'is required when there are peers (generate one with `vswitch genkey`)');
+  if (join && !config.privateKey) r.fail(['privateKey'], 'is required with a join listener: joined hosts link to this key (generate one with `vswitch genkey`)');
   return config;
+}
+
+/** `join: { listen, advertise?, dir? }`: the Proxy's join listener (switch/join/). */
+function readJoin(r: ConfigReader, file: string, name: string, role: DaemonConfig['role'], stateDir: string | undefined): JoinConfig | undefined {
+  if (!r.has(['join'])) return undefined;
+  r.onlyKeys(['join'], ['listen', 'advertise', 'dir']);
+  if (role !== 'proxy') r.fail(['join'], 'hosts join a Proxy, and only the Proxy listens for joins: remove this key, or set role: proxy');
+  const listen = readHostPort(r, ['join', 'listen']);
+  const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::';
+  let advertise = listen;
+  if (r.has(['join', 'advertise'])) {
+    advertise = readHostPort(r, ['join', 'advertise']);
+    if (isWildcard(advertise.host)) r.fail(['join', 'advertise'], `must be an address hosts can reach, not a wildcard (found "${advertise.host}")`);
+  } else if (isWildcard(listen.host)) {
+    r.fail(['join', 'advertise'], `is required when join.listen is a wildcard address (found "${listen.host}"): the address hosts reach the Proxy's join listener at, which join tokens carry (e.g. "198.18.1.1:${listen.port}")`);
+  }
+  // Beside the durable state: <stateDir>/join, else /var/lib/vswitch/NAME/join (`vswitch up --state-dir` does not move it).
+  const dir = r.string(['join', 'dir'], { default: `${stateDir ?? `${DEFAULT_STATE_ROOT}/${name}`}/join` });
+  if (dir.trim() === '' || dir.includes('\0')) r.fail(['join', 'dir'], 'must be a directory path');
+  return { listen, advertise, dir: isAbsolute(dir) ? dir : resolve(dirname(file), dir) };
 }
 
 /** `plugins: [{ name, module, enabled?, options? }]`: in-process plugin modules (Proxy), paths relative to the file. */
@@ -344,7 +369,7 @@ export function isLoopbackListen(listen: string): boolean {
 }
 
 /** Actor names of the Proxy's clean-up and config (and every plugin section's key): a token named so could pass for them. */
-const RESERVED_ACTORS = ['plugins', 'star', 'config'];
+const RESERVED_ACTORS = ['plugins', 'star', 'config', 'join'];
 
 const TOKEN = /^[\x21-\x7e]{16,256}$/;
 

@@ -28,6 +28,8 @@ const ONE_OF_EACH: readonly SwitchEvent[] = [
   { type: 'daemon-up', name: 'h1', role: 'host', ports: 1 },
   { type: 'vm-moved', mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2' },
   { type: 'vm-move-converged', mac: '02:00:c6:13:01:01', from: 'h1', to: 'h2', convergeMs: 12, hosts: 3, complete: true },
+  { type: 'host-joined', host: 'h9', token: '0123456789abcdef', from: '198.18.0.9' },
+  { type: 'host-removed', host: 'h9', by: 'ops' },
   pluginEvent('fastpath-link-added', 'info', 'fast link h1–h2 added', { a: 'h1', b: 'h2' }),
 ];
 const EVERY_TYPE: Record<SwitchEventType, true> = {
@@ -46,6 +48,8 @@ const EVERY_TYPE: Record<SwitchEventType, true> = {
   'daemon-up': true,
   'vm-moved': true,
   'vm-move-converged': true,
+  'host-joined': true,
+  'host-removed': true,
   'plugin-event': true,
 };
 
@@ -183,6 +187,8 @@ describe('an event as the ring shows it', () => {
       'daemon h1 up (host, 1 port)',
       'VM 02:00:c6:13:01:01 moved from h1 to h2',
       'VM 02:00:c6:13:01:01 followed to h2 everywhere in 12 ms (3 hosts)',
+      'host h9 joined from 198.18.0.9 (token 0123456789abcdef)',
+      'joined host h9 removed by ops',
       'fast link h1–h2 added',
     ]);
     expect(describeEvent({ type: 'link-up', link: 'proxy' })).toBe('link proxy up');

@@ -4,6 +4,7 @@ import { apiTarget } from './api.js';
 import { configTarget } from './config.js';
 import { controlTarget } from './control.js';
 import { ethernetTarget } from './ethernet.js';
+import { joinTarget } from './join.js';
 import { matrixTarget } from './matrix.js';
 import { streamTarget } from './stream.js';
 import { topologyTarget } from './topology.js';
@@ -18,6 +19,7 @@ export const TARGET_FACTORIES: Readonly<Record<string, () => AnyTarget>> = {
   config: configTarget,
   topology: topologyTarget,
   'api-validator': apiTarget,
+  join: joinTarget,
 };
 
 export const TARGET_NAMES = Object.keys(TARGET_FACTORIES);

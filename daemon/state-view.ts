@@ -1,5 +1,5 @@
 /**
- * GET /v1/state: the saved records and the config's links side by side, each with where it comes from (the config
+ * GET /v1/state: the saved records and the config's links and ports side by side, each with where it comes from (the config
  * file, or the saved run-time changes), and what the last restore skipped and why. A pre-shared key is never shown.
  */
 import type { StateItem, StateView } from '../api/wire/schemas.js';

@@ -56,7 +56,7 @@ function randomChange(node: Node, model: Model): Change {
   if (model.links.size > 0) kinds.push('delete-link', 'delete-link');
   if (model.rules.size > 0) kinds.push('delete-rule', 'delete-rule');
   if (node === 'proxy') kinds.push('vttif', 'fastpath');
-  if (node === 'h1' && model.ports.size < 6) kinds.push('add-port');
+  if (node === 'h1' && model.ports.size < 6) kinds.push('add-port', 'add-port');
   // A port an operator's rule leads to is not deleted (409 port-in-use): only the others are candidates.
   const free = [...model.ports.keys()].filter((name) => ![...model.rules.values()].some((f) => f.split(' ')[2] === name));
   if (free.length > 0) kinds.push('delete-port');
@@ -182,6 +182,7 @@ describe('durable state: SIGKILL at a random instant, 20 times', () => {
     let changes = 0;
     let inFlightKept = 0;
     let tornTails = 0;
+    let portChanges = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const node: Node = round % 2 === 0 ? 'h1' : 'proxy';
       const api = apis.get(node)!;
@@ -193,6 +194,7 @@ describe('durable state: SIGKILL at a random instant, 20 times', () => {
         expect(answer.status, `${node}: ${change.what}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
         change.apply(model, answer);
         changes++;
+        if (/ port /.test(` ${change.what}`)) portChanges++;
       }
       // One more, and the kill while it is in flight (somewhere between the request leaving and well after its fsync).
       const inFlight = randomChange(node, model);
@@ -220,11 +222,12 @@ describe('durable state: SIGKILL at a random instant, 20 times', () => {
       await until(async () => pings(), 15_000, `round ${round}: h1v1 pings h2v1 after ${node} restarted`);
     }
     expect(changes).toBeGreaterThanOrEqual(200);
+    expect(portChanges, 'TAP ports added and deleted on h1').toBeGreaterThanOrEqual(10);
     for (const node of ['h1', 'proxy'] as const) {
       const state = (await apis.get(node)!.call('GET', '/v1/state')).body as StateView;
       expect(state).toMatchObject({ persistent: true, dir: join(LAB_DIR, 'state', node) });
       expect(state.items.filter((i) => i.status === 'skipped')).toEqual([]);
     }
-    console.log(`durable-state: ${changes} changes, ${ROUNDS} kills, ${inFlightKept} in-flight changes kept, ${tornTails} torn last entries dropped (seed ${SEED})`);
+    console.log(`durable-state: ${changes} changes, ${ROUNDS} kills, ${inFlightKept} in-flight changes kept, ${tornTails} torn last entries dropped, ${portChanges} port changes, ${models.get('h1')!.ports.size} run-time TAPs on h1 at the end (seed ${SEED})`);
   }, 170_000);
 });

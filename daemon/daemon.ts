@@ -6,9 +6,9 @@
  *
  * Durable state (switch/state/). With a state store (`DaemonDeps.state`; `vswitch up` opens the state directory's
  * journal), the daemon starts from its config and layers the saved run-time changes on it while it starts —
- * run-time ports with the config's, links before they handshake, rules (which may leave by those ports), the config-time bound, then each plugin its own records, then the Proxy's
- * registry its plugins' states and policies — and reports what it skipped (switch/state/restore-primitives.ts has
- * the precedence). Every change the API acknowledges was written first: the primitives through their `durable`
+ * run-time ports after the config's, links before they handshake, rules (which may leave by those ports), the
+ * config-time bound, then each plugin its own records, then the Proxy's registry its plugins' states and policies —
+ * and reports what it skipped (switch/state/restore-primitives.ts has the precedence). Every change the API acknowledges was written first: the primitives through their `durable`
  * hook, the plugins and the registry through the same store. Without a store, nothing outlives the process.
  */
 import { randomBytes } from 'node:crypto';

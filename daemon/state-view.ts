@@ -1,6 +1,7 @@
 /**
- * GET /v1/state: the saved records and the config's links and ports side by side, each with where it comes from (the config
- * file, or the saved run-time changes), and what the last restore skipped and why. A pre-shared key is never shown.
+ * GET /v1/state: the saved records and the config's links and ports side by side, each with where it comes from
+ * (the config file, or the saved run-time changes), and what the last restore skipped and why. A pre-shared key is
+ * never shown.
  */
 import type { StateItem, StateView } from '../api/wire/schemas.js';
 import type { DaemonConfig } from '../switch/config/config.js';

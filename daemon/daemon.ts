@@ -6,9 +6,9 @@
  *
  * Durable state (switch/state/). With a state store (`DaemonDeps.state`; `vswitch up` opens the state directory's
  * journal), the daemon starts from its config and layers the saved run-time changes on it while it starts —
- * links before they handshake, rules, the config-time bound, then each plugin its own records, then the Proxy's
- * registry its plugins' states and policies — and reports what it skipped (switch/state/restore-primitives.ts has
- * the precedence). Every change the API acknowledges was written first: the primitives through their `durable`
+ * run-time ports after the config's, links before they handshake, rules (which may leave by those ports), the
+ * config-time bound, then each plugin its own records, then the Proxy's registry its plugins' states and policies —
+ * and reports what it skipped (switch/state/restore-primitives.ts has the precedence). Every change the API acknowledges was written first: the primitives through their `durable`
  * hook, the plugins and the registry through the same store. Without a store, nothing outlives the process.
  */
 import { randomBytes } from 'node:crypto';
@@ -53,7 +53,7 @@ import type { StateStore } from '../switch/state/state-store.js';
 import { StateCorruptError } from '../switch/state/state-errors.js';
 import { RestoreReport, type DurableRecords } from '../switch/state/restore-report.js';
 import { primitiveRecords } from '../switch/state/primitive-records.js';
-import { planPrimitiveRestore, restoreLinks, restoreRules, type ConfigFacts, type PrimitiveRestorePlan } from '../switch/state/restore-primitives.js';
+import { planPrimitiveRestore, restoreLinks, restorePorts, restoreRules, type ConfigFacts, type PrimitiveRestorePlan } from '../switch/state/restore-primitives.js';
 import type { StateChange } from '../switch/state/state-record.js';
 import { stateViewOf } from './state-view.js';
 import { ProxyJoin } from '../switch/join/proxy-join.js';
@@ -176,14 +176,17 @@ export class Daemon {
     daemon.offload = daemon.startOffload();
     try {
       for (const portConfig of config.ports) {
+        if (plan.deletedConfigPorts.has(portConfig.name)) continue; // deleted at run time: it stays deleted (saved state)
         const port = daemon.primitives.portTable.openConfigPort(portConfig, deps.openPort);
         log.info('port open', { port: port.name, kind: port.kind });
       }
+      // The run-time ports before links and rules: a rule may leave by one.
+      const cleanup: StateChange[] = [...plan.cleanup, ...restorePorts(plan, daemon.primitives, durable.report)];
       // Ids below the saved mark are never given again, the config's rules' included (the star's gets a new one).
       if (plan.nextRuleId !== undefined) datapath.core.rules.reserveIdsBelow(plan.nextRuleId);
       await daemon.startLinks(plan);
       await daemon.join?.restore();
-      const cleanup: StateChange[] = [...plan.cleanup, ...restoreRules(plan, daemon.primitives, durable.report)];
+      cleanup.push(...restoreRules(plan, daemon.primitives, durable.report));
       if (plan.configTimeBoundMs !== undefined) daemon.primitives.restoreConfigTimeBound(plan.configTimeBoundMs);
       await daemon.startDaemonPlugins();
       await daemon.startPluginHost();
@@ -504,7 +507,7 @@ export class Daemon {
 
   /** The saved state, where each thing comes from and what the restore did (GET /v1/state). */
   stateView(): StateView {
-    return stateViewOf({ config: this.config, info: this.state.info(), saved: this.state.saved, report: this.durable.report, links: this.primitives.linksNow() });
+    return stateViewOf({ config: this.config, info: this.state.info(), saved: this.state.saved, report: this.durable.report, links: this.primitives.linksNow(), ports: this.primitives.portsNow() });
   }
 
   async stop(): Promise<void> {
@@ -603,7 +606,7 @@ function configFactsOf(config: DaemonConfig): ConfigFacts {
   return {
     makesLinks,
     peers: new Map(config.peers.map((p) => [p.name, encodeKeyBase64(p.publicKey)])),
-    ports: config.ports.map((p) => p.name),
+    ports: config.ports,
     rules: config.proxy && makesLinks ? [{ src: 'any', dst: 'none' }] : [],
   };
 }

@@ -1,6 +1,7 @@
 /**
- * GET /v1/state: the saved records and the config's links side by side, each with where it comes from (the config
- * file, or the saved run-time changes), and what the last restore skipped and why. A pre-shared key is never shown.
+ * GET /v1/state: the saved records and the config's links and ports side by side, each with where it comes from
+ * (the config file, or the saved run-time changes), and what the last restore skipped and why. A pre-shared key is
+ * never shown.
  */
 import type { StateItem, StateView } from '../api/wire/schemas.js';
 import type { DaemonConfig } from '../switch/config/config.js';
@@ -8,7 +9,7 @@ import type { RestoreReport } from '../switch/state/restore-report.js';
 import type { JsonValue } from '../switch/state/state-record.js';
 import type { StateStoreInfo } from '../switch/state/state-store.js';
 import type { SavedState } from '../switch/state/state-table.js';
-import { CONFIG_LINK_DELETED_KIND, LINK_KIND } from '../switch/state/primitive-records.js';
+import { CONFIG_LINK_DELETED_KIND, CONFIG_PORT_DELETED_KIND, LINK_KIND, PORT_KIND } from '../switch/state/primitive-records.js';
 
 export interface StateViewParts {
   config: DaemonConfig;
@@ -17,6 +18,8 @@ export interface StateViewParts {
   report: RestoreReport;
   /** The links running now, with their owners. */
   links: readonly { name: string; owner: string }[];
+  /** The ports (and links) of the datapath now, with their owners. */
+  ports: readonly { name: string; owner: string }[];
 }
 
 export function stateViewOf(parts: StateViewParts): StateView {
@@ -26,6 +29,12 @@ export function stateViewOf(parts: StateViewParts): StateView {
   for (const peer of config.peers) {
     if (saved.get(CONFIG_LINK_DELETED_KIND, peer.name) !== undefined || !running.has(peer.name)) continue;
     items.push({ kind: LINK_KIND, key: peer.name, from: 'config', status: 'active' });
+  }
+  const ports = new Map(parts.ports.map((p) => [p.name, p.owner]));
+  for (const port of config.ports) {
+    // A config port deleted at run time is not the config's any more (and one re-added under its name is the state's).
+    if (saved.get(CONFIG_PORT_DELETED_KIND, port.name) !== undefined || ports.get(port.name) !== 'config') continue;
+    items.push({ kind: PORT_KIND, key: port.name, from: 'config', status: 'active' });
   }
   for (const { kind, key, value } of saved.records()) {
     const unread = !report.reads(kind);

@@ -1618,7 +1618,7 @@ export interface components {
             items: components["schemas"]["StateItem"][];
         };
         StateItem: {
-            /** @description What it is: link, config-link-deleted, rule, rule-ids, config-time, vttif, fastpath, plugin, policy (docs/state.md). */
+            /** @description What it is: link, config-link-deleted, port, config-port-deleted, rule, rule-ids, config-time, vttif, fastpath, plugin, policy (docs/state.md). */
             kind: string;
             key: string;
             /**

@@ -18,6 +18,14 @@
  * leaves by is the star (none on a host today): StarProtectedError. Then, at once: the port leaves the datapath —
  * the flow offload drops its flows (FlowOffload.portDetached), the core forgets its MACs and flushes the flow table
  * (SwitchCore.removePort) — and its device is closed (a TAP the daemon created disappears; a captured interface stays).
+ *
+ * Durability (the `persist` hook: LocalPrimitives', which writes to the state store; the caller runs these one at a
+ * time with the other changes). An add opens and attaches the port, writes it, and closes it again if the write
+ * fails; a delete, once checked, is written first and then made (with the policies' rules it takes along). Either
+ * way a change that could not be saved is not made, and the caller gets the store's error (503 `state-unavailable`).
+ * Restored ports (restore, at start) are opened as they were saved, without the add's checks of the host: a capture
+ * port whose interface is not there yet (the VM is not running) comes back down, and the datapath's recovery opens
+ * it once the interface appears.
  */
 import type { PortConfig } from '../config/config.js';
 import type { Datapath } from '../datapath.js';
@@ -33,6 +41,7 @@ import {
   TapPermissionError,
 } from '../port/port-errors.js';
 import type { Rule } from '../rules/rule.js';
+import type { PrimitiveChange } from './primitive-change.js';
 import { interfaceViews } from './interface-views.js';
 import {
   ConflictError,
@@ -71,6 +80,8 @@ export interface LocalPortsOptions {
   /** After a change (the daemon reports it to the Proxy). */
   onChange?: (actor: Actor) => void;
   maxPorts?: number;
+  /** Makes a change durable before it is made or kept (see Durability); absent: memory only. */
+  persist?: (change: PrimitiveChange) => Promise<void>;
 }
 
 interface PortRecord {
@@ -104,6 +115,25 @@ export class LocalPorts {
     return port;
   }
 
+  /**
+   * A saved run-time port, back as it was (daemon start, before links and rules; no event, nothing written). Throws
+   * the device's typed errors (a TAP whose name something else took); a capture port whose interface is missing
+   * opens down (DaemonDeps.openPort: CapturePort.openWhenReady) and recovers when it appears.
+   */
+  restore(config: PortConfig, owner: string): Port {
+    if (!this.options.openPort) throw new ConflictError('this daemon cannot open ports at run time');
+    if (this.options.datapath.get(config.name)) throw new ConflictError(`a port or link named "${config.name}" exists`);
+    const port = this.options.openPort(config);
+    try {
+      this.options.datapath.attach(port, { floods: true });
+    } catch (err) {
+      port.close();
+      throw err;
+    }
+    this.records.set(config.name, { config, owner });
+    return port;
+  }
+
   async add(input: PortInput, actor: Actor): Promise<PortView> {
     const config = this.check(input, actor);
     const open = this.options.openPort!;
@@ -120,6 +150,14 @@ export class LocalPorts {
       throw err;
     }
     this.records.set(config.name, { config, owner: actor.name });
+    try {
+      await this.options.persist?.({ type: 'port-added', config, owner: actor.name });
+    } catch (err) {
+      // Not saved, so not made: the port is closed again (a TAP the daemon created disappears).
+      this.records.delete(config.name);
+      this.options.datapath.detach(config.name);
+      throw err;
+    }
     const capture = config.type === 'capture' ? { interface: config.interface } : {};
     this.options.log.info('port added', { port: config.name, type: config.type, ...capture, actor: actor.name });
     this.events.emit({ type: 'port-added', port: config.name, kind: config.type, ...capture, by: actor.name });
@@ -142,7 +180,9 @@ export class LocalPorts {
     }
     const blocking = toward.filter((r) => !isPolicyActor(r.owner ?? 'config'));
     if (blocking.length > 0) throw new PortInUseError(name, blocking.map((r) => r.id));
-    // Checked: from here on nothing refuses. The policies' rules toward the port go with it.
+    const record = this.records.get(name);
+    if (record) await this.options.persist?.({ type: 'port-deleted', config: record.config, owner: record.owner, rules: toward });
+    // Checked and written: from here on nothing refuses. The policies' rules toward the port go with it.
     for (const rule of toward) this.removePolicyRule(rule, name, actor);
     datapath.detach(name);
     this.records.delete(name);
@@ -202,8 +242,13 @@ export class TooManyPortsError extends ConflictError {
 /** A Linux interface name: 1 to 15 bytes (IFNAMSIZ - 1), no "/", ":" or whitespace, not "." or "..". */
 const INTERFACE_NAME = /^(?!\.{1,2}$)[^\s/:]{1,15}$/;
 
+/** Whether `value` is a Linux interface name as a port's name and a capture port's interface must be. */
+export function isInterfaceName(value: unknown): value is string {
+  return typeof value === 'string' && INTERFACE_NAME.test(value) && Buffer.byteLength(value) <= 15;
+}
+
 function interfaceNameField(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !INTERFACE_NAME.test(value) || Buffer.byteLength(value) > 15) {
+  if (!isInterfaceName(value)) {
     const found = typeof value === 'string' ? JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value) : typeof value;
     throw new InvalidInputError(field, `must be a Linux interface name: 1 to 15 bytes (IFNAMSIZ), no "/", ":" or whitespace, not "." or ".." (found ${found})`);
   }

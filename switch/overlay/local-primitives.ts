@@ -134,6 +134,7 @@ export class LocalPrimitives implements Primitives {
       isLink: (name) => this.options.links()?.status().some((l) => l.name === name) ?? false,
       events: this.events,
       onChange: (actor) => this.options.onChange?.('port', actor),
+      persist: (change) => this.persist(change),
     });
   }
 
@@ -151,11 +152,16 @@ export class LocalPrimitives implements Primitives {
   }
 
   addPort(input: PortInput, actor: Actor): Promise<PortView> {
-    return this.portTable.add(input, actor);
+    return this.oneAtATime(() => this.portTable.add(input, actor));
   }
 
   deletePort(name: string, actor: Actor): Promise<void> {
-    return this.portTable.delete(name, actor);
+    return this.oneAtATime(() => this.portTable.delete(name, actor));
+  }
+
+  /** A saved run-time port, back as it was (daemon start, before links and rules; no event, nothing written). */
+  restorePort(config: PortConfig, owner: string): Port {
+    return this.portTable.restore(config, owner);
   }
 
   async links(): Promise<OwnedLinkStatus[]> {

@@ -26,6 +26,9 @@ export class MemoryPort implements Port {
     this.sink.frames(frames);
   }
 
+  /** Set before attach: the port opened with its device not there yet (as CapturePort.openWhenReady), so it starts down. */
+  pendingError: Error | undefined;
+
   /** While set, reopen() throws it, as a real port does while its device is still missing. */
   reopenError: Error | undefined;
   reopenCount = 0;

@@ -8,8 +8,11 @@
  *   rule-ids             next  the next rule id (written with every rule added, saved or not), so a restart never
  *                              gives a rule's id to another
  *   config-time          bound the upper bound on configuration time set at run time
- *   (ports, from the run-time port primitives: "port" by name — its PortConfig — written from "port-added" and
- *   "port-deleted" here, and restored before links and rules in restore-primitives.ts.)
+ *   port                 name  a TAP or capture port added at run time (POST /v1/ports, the QEMU hook): its
+ *                              PortConfig (type, mtu | interface and promiscuous) and its owner
+ *   config-port-deleted  name  a port of the config deleted at run time (its type, and interface): it stays deleted
+ *                              at restart while the config's port is that device
+ * A port deleted takes the policies' rules toward it along (local-ports.ts): their deletions are in the same batch.
  *
  * What is not written: what the built-in policies own (the fast-path plugin's links and rules: it re-creates them from
  * what VTTIF infers after a restart — replaying them blindly would leave links it does not know it has), and what
@@ -20,11 +23,13 @@
  */
 import { decodeKeyBase64, encodeKeyBase64 } from '../link/noise/crypto.js';
 import type { LinkPeerConfig } from '../link/link-manager.js';
+import type { PortConfig } from '../config/config.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../link/transport/endpoint.js';
 import { formatMac, parseMac, type Mac } from '../frame/mac.js';
 import type { Rule } from '../rules/rule.js';
 import type { PrimitiveChange } from '../overlay/primitive-change.js';
 import { isBuiltinPolicyActor, STAR_OWNER } from '../overlay/local-primitives.js';
+import { isInterfaceName, PORT_MTU } from '../overlay/local-ports.js';
 import { RecordReader, type RecordProblem } from './record-reader.js';
 import type { JsonValue, StateChange } from './state-record.js';
 
@@ -35,6 +40,8 @@ export const RULE_IDS_KIND = 'rule-ids';
 export const RULE_IDS_KEY = 'next';
 export const CONFIG_TIME_KIND = 'config-time';
 export const CONFIG_TIME_KEY = 'bound';
+export const PORT_KIND = 'port';
+export const CONFIG_PORT_DELETED_KIND = 'config-port-deleted';
 
 /** Whether what `owner` adds is written (see the note above). */
 export function isSavedOwner(owner: string): boolean {
@@ -61,7 +68,49 @@ export function primitiveRecords(change: PrimitiveChange): StateChange[] {
       return isSavedOwner(change.rule.owner ?? 'config') ? [{ kind: RULE_KIND, key: String(change.rule.id), value: null }] : [];
     case 'config-time':
       return [{ kind: CONFIG_TIME_KIND, key: CONFIG_TIME_KEY, value: { upperBoundMs: change.upperBoundMs } }];
+    case 'port-added':
+      return isSavedOwner(change.owner) ? [{ kind: PORT_KIND, key: change.config.name, value: encodePort(change.config, change.owner) }] : [];
+    case 'port-deleted': {
+      const rules = change.rules.filter((r) => isSavedOwner(r.owner ?? 'config')).map((r): StateChange => ({ kind: RULE_KIND, key: String(r.id), value: null }));
+      if (change.owner === 'config') return [{ kind: CONFIG_PORT_DELETED_KIND, key: change.config.name, value: portDevice(change.config) }, ...rules];
+      return isSavedOwner(change.owner) ? [{ kind: PORT_KIND, key: change.config.name, value: null }, ...rules] : rules;
+    }
   }
+}
+
+/** A run-time port as saved: what the API took (the add's checks made it; a run-time port has no BPF program). */
+export function encodePort(config: Readonly<PortConfig>, owner: string): JsonValue {
+  if (config.type === 'tap') return { type: 'tap', mtu: config.mtu, owner };
+  return { type: 'capture', interface: config.interface, promiscuous: config.promiscuous, owner };
+}
+
+export function decodePort(key: string, value: JsonValue, problem: RecordProblem): { config: PortConfig; owner: string } {
+  const r = new RecordReader(PORT_KIND, key, value, problem);
+  if (!isInterfaceName(key)) throw r.fail('', 'a port name is a Linux interface name: 1 to 15 bytes, no "/", ":" or whitespace, not "." or ".."');
+  const type = r.oneOf('type', ['tap', 'capture'] as const);
+  const owner = r.string('owner', { maxChars: 256 });
+  const stray = (type === 'tap' ? ['interface', 'promiscuous', 'bpf'] : ['mtu', 'bpf']).find((f) => r.has(f));
+  if (stray !== undefined) throw r.fail(stray, `a ${type} port saved at run time has no ${stray}`);
+  if (type === 'tap') return { config: { type, name: key, mtu: r.integer('mtu', PORT_MTU) }, owner };
+  const iface = r.string('interface', { maxChars: 15 });
+  if (!isInterfaceName(iface)) throw r.fail('interface', 'must be a Linux interface name');
+  return { config: { type, name: key, interface: iface, promiscuous: r.boolean('promiscuous') }, owner };
+}
+
+/** Which device a port is (its type, a capture port's interface): a config port's tombstone holds while it is the same. */
+export type PortDevice = { type: 'tap' } | { type: 'capture'; interface: string };
+
+export function portDevice(config: Readonly<PortConfig>): PortDevice {
+  return config.type === 'tap' ? { type: 'tap' } : { type: 'capture', interface: config.interface };
+}
+
+export function decodeConfigPortDeleted(key: string, value: JsonValue, problem: RecordProblem): PortDevice {
+  const r = new RecordReader(CONFIG_PORT_DELETED_KIND, key, value, problem);
+  if (!isInterfaceName(key)) throw r.fail('', 'a port name is a Linux interface name');
+  if (r.oneOf('type', ['tap', 'capture'] as const) === 'tap') return { type: 'tap' };
+  const iface = r.string('interface', { maxChars: 15 });
+  if (!isInterfaceName(iface)) throw r.fail('interface', 'must be a Linux interface name');
+  return { type: 'capture', interface: iface };
 }
 
 export function encodeLink(config: Readonly<LinkPeerConfig>, owner: string): JsonValue {

@@ -6,26 +6,39 @@
  *   - a saved link whose name the config now uses (a peer or a port), or whose key a config peer now has, or any
  *     saved link when the config has no peers (or no key) any more: such a daemon makes no links;
  *   - a saved deletion of a config link whose peer the config no longer has, or now has with another key;
+ *   - a saved run-time port whose name the config now uses (a port or a peer), or whose interface a config port now
+ *     captures; a saved deletion of a config port the config no longer has, or has as another device now (another
+ *     type, another interface);
  *   - a saved rule with the same match and priority as a rule the config makes (the star's default rule).
  * A saved rule whose target no longer exists is restored as it was (rules name their target; one toward nowhere
  * is skipped at forwarding time, as before the restart).
  *
- * The plan is pure (planPrimitiveRestore); the daemon applies it while it starts, links before they start.
+ * A saved port whose device does not open at start (a TAP name something else took meanwhile) is skipped the same
+ * way, with the device's error: the daemon starts without it (a capture port whose interface is only missing opens
+ * down and comes up with it: that is not a failure).
+ *
+ * The plan is pure (planPrimitiveRestore); the daemon applies it while it starts: ports, then links before they
+ * start, then rules (a rule may leave by a run-time port).
  */
 import { encodeKeyBase64 } from '../link/noise/crypto.js';
 import type { LinkPeerConfig } from '../link/link-manager.js';
+import type { PortConfig } from '../config/config.js';
 import type { Rule } from '../rules/rule.js';
 import type { LocalPrimitives } from '../overlay/local-primitives.js';
 import {
   CONFIG_LINK_DELETED_KIND,
+  CONFIG_PORT_DELETED_KIND,
   CONFIG_TIME_KEY,
   CONFIG_TIME_KIND,
   decodeConfigLinkDeleted,
+  decodeConfigPortDeleted,
   decodeConfigTime,
   decodeLink,
   decodeNextRuleId,
+  decodePort,
   decodeRule,
   LINK_KIND,
+  PORT_KIND,
   RULE_IDS_KEY,
   RULE_IDS_KIND,
   RULE_KIND,
@@ -41,8 +54,8 @@ export interface ConfigFacts {
   readonly makesLinks: boolean;
   /** The config's peers: name → base64 public key. */
   readonly peers: ReadonlyMap<string, string>;
-  /** The config's ports, by name. */
-  readonly ports: readonly string[];
+  /** The config's ports. */
+  readonly ports: readonly PortConfig[];
   /** The rules the config makes (on a host with a Proxy: the star's default rule, any → none). */
   readonly rules: readonly Pick<Rule, 'src' | 'dst' | 'priority'>[];
 }
@@ -50,6 +63,10 @@ export interface ConfigFacts {
 export interface PrimitiveRestorePlan {
   /** Config peers deleted at run time: not started. */
   readonly deletedConfigLinks: ReadonlySet<string>;
+  /** Config ports deleted at run time: not opened. */
+  readonly deletedConfigPorts: ReadonlySet<string>;
+  /** Run-time ports, opened after the config's (restorePorts). */
+  readonly ports: readonly { readonly config: PortConfig; readonly owner: string }[];
   readonly links: readonly { readonly config: LinkPeerConfig; readonly owner: string }[];
   /** By id, ascending. */
   readonly rules: readonly Rule[];
@@ -60,7 +77,7 @@ export interface PrimitiveRestorePlan {
 }
 
 export function planPrimitiveRestore(saved: SavedState, config: ConfigFacts, report: RestoreReport, problem: RecordProblem): PrimitiveRestorePlan {
-  report.read(CONFIG_LINK_DELETED_KIND, LINK_KIND, RULE_KIND, RULE_IDS_KIND, CONFIG_TIME_KIND);
+  report.read(CONFIG_LINK_DELETED_KIND, LINK_KIND, CONFIG_PORT_DELETED_KIND, PORT_KIND, RULE_KIND, RULE_IDS_KIND, CONFIG_TIME_KIND);
   const cleanup: StateChange[] = [];
   const skip = (kind: string, key: string, reason: string): void => {
     report.skipped(kind, key, reason);
@@ -79,6 +96,8 @@ export function planPrimitiveRestore(saved: SavedState, config: ConfigFacts, rep
     }
   }
 
+  const { deletedConfigPorts, ports } = planPorts(saved, config, deletedConfigLinks, skip, report, problem);
+
   const keysInUse = new Map<string, string>();
   for (const [name, key] of config.peers) if (!deletedConfigLinks.has(name)) keysInUse.set(key, name);
   const links: { config: LinkPeerConfig; owner: string }[] = [];
@@ -88,7 +107,8 @@ export function planPrimitiveRestore(saved: SavedState, config: ConfigFacts, rep
     const holder = keysInUse.get(key);
     if (!config.makesLinks) skip(LINK_KIND, name, 'the config now has no peers (or no private key), so this daemon makes no links');
     else if (config.peers.has(name) && !deletedConfigLinks.has(name)) skip(LINK_KIND, name, `the config now has a peer named "${name}": the config wins`);
-    else if (config.ports.includes(name)) skip(LINK_KIND, name, `the config now has a port named "${name}": the config wins`);
+    else if (config.ports.some((p) => p.name === name) && !deletedConfigPorts.has(name)) skip(LINK_KIND, name, `the config now has a port named "${name}": the config wins`);
+    else if (ports.some((p) => p.config.name === name)) skip(LINK_KIND, name, `a saved run-time port is named "${name}" too: the port is kept`);
     else if (holder !== undefined) skip(LINK_KIND, name, `the config's peer "${holder}" now has this link's key: the config wins`);
     else {
       keysInUse.set(key, name);
@@ -113,12 +133,76 @@ export function planPrimitiveRestore(saved: SavedState, config: ConfigFacts, rep
   const highest = rules.reduce((max, r) => Math.max(max, r.id + 1), 1);
   return {
     deletedConfigLinks,
+    deletedConfigPorts,
+    ports,
     links,
     rules,
     nextRuleId: nextValue === undefined ? (rules.length > 0 ? highest : undefined) : Math.max(decodeNextRuleId(nextValue, problem), highest),
     configTimeBoundMs,
     cleanup,
   };
+}
+
+/** The config ports deleted at run time that stay deleted, and the run-time ports that come back. */
+function planPorts(
+  saved: SavedState,
+  config: ConfigFacts,
+  deletedConfigLinks: ReadonlySet<string>,
+  skip: (kind: string, key: string, reason: string) => void,
+  report: RestoreReport,
+  problem: RecordProblem,
+): { deletedConfigPorts: Set<string>; ports: { config: PortConfig; owner: string }[] } {
+  const deletedConfigPorts = new Set<string>();
+  for (const [name, value] of saved.kind(CONFIG_PORT_DELETED_KIND)) {
+    const device = decodeConfigPortDeleted(name, value, problem);
+    const now = config.ports.find((p) => p.name === name);
+    if (now === undefined) skip(CONFIG_PORT_DELETED_KIND, name, `the config no longer has a port "${name}": nothing to keep deleted`);
+    else if (now.type !== device.type || (now.type === 'capture' && device.type === 'capture' && now.interface !== device.interface)) {
+      skip(CONFIG_PORT_DELETED_KIND, name, `the config's port "${name}" is another device now (${deviceText(now)}, was ${deviceText(device)}): the config wins, the port is back`);
+    } else {
+      deletedConfigPorts.add(name);
+      report.restored(CONFIG_PORT_DELETED_KIND, name, 'the config port stays deleted');
+    }
+  }
+
+  const captured = new Map<string, string>();
+  for (const p of config.ports) if (p.type === 'capture' && !deletedConfigPorts.has(p.name)) captured.set(p.interface, p.name);
+  const ports: { config: PortConfig; owner: string }[] = [];
+  for (const [name, value] of saved.kind(PORT_KIND)) {
+    const port = decodePort(name, value, problem);
+    const holder = port.config.type === 'capture' ? captured.get(port.config.interface) : undefined;
+    if (config.ports.some((p) => p.name === name) && !deletedConfigPorts.has(name)) skip(PORT_KIND, name, `the config now has a port named "${name}": the config wins`);
+    else if (config.peers.has(name) && !deletedConfigLinks.has(name)) skip(PORT_KIND, name, `the config now has a peer named "${name}": the config wins`);
+    else if (holder !== undefined) skip(PORT_KIND, name, `the config's port "${holder}" now captures interface "${(port.config as { interface: string }).interface}": the config wins`);
+    else {
+      if (port.config.type === 'capture') captured.set(port.config.interface, name);
+      ports.push(port);
+    }
+  }
+  return { deletedConfigPorts, ports };
+}
+
+function deviceText(device: { type: 'tap' } | { type: 'capture'; interface: string }): string {
+  return device.type === 'tap' ? 'a tap' : `a capture of ${device.interface}`;
+}
+
+/**
+ * The plan's run-time ports, onto the datapath (after the config's, before links and rules). One whose device does
+ * not open is skipped with the device's error (see above). Returns the deletions of what was skipped.
+ */
+export function restorePorts(plan: PrimitiveRestorePlan, primitives: LocalPrimitives, report: RestoreReport): StateChange[] {
+  const cleanup: StateChange[] = [];
+  for (const { config, owner } of plan.ports) {
+    try {
+      const port = primitives.restorePort(config, owner);
+      const down = port.pendingError ? `; down until it opens: ${port.pendingError.message}` : '';
+      report.restored(PORT_KIND, config.name, `owner ${owner}${down}`);
+    } catch (err) {
+      report.skipped(PORT_KIND, config.name, `its device did not open: ${(err as Error).message}`);
+      cleanup.push({ kind: PORT_KIND, key: config.name, value: null });
+    }
+  }
+  return cleanup;
 }
 
 /**

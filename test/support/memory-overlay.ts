@@ -3,7 +3,8 @@
  * each host with one VM port tap-hHv1 (MAC 02:00:c6:13:0H:01), APIs on unix sockets. Tests of what spans daemons
  * (plugins, policies, relayed primitives) start one with `startMemoryOverlay` and stop it with `stop()`.
  * Every daemon runs on one ManualClock: a test moves time with `clock.advance(ms)` or waits for a condition with
- * `until(check, ms)`, which advances the clock — nothing sleeps on real time. (The APIs are real unix sockets:
+ * `until(check, ms)`, which advances the clock — nothing sleeps on real time. A capture port opens as the real one
+ * does (CapturePort.openWhenReady): down while its interface is not in `hostInterfaces`, up once recovery finds it. (The APIs are real unix sockets:
  * `until` lets the event loop run between steps, so their I/O completes as it would.)
  */
 import { mkdtempSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { MemoryNetwork } from '../../switch/link/transport/memory-transport.js';
 import type { Transport } from '../../switch/link/transport/transport.js';
 import { createLogger } from '../../switch/log.js';
 import { MemoryPort } from '../../switch/port/memory-port.js';
+import { InterfaceNotFoundError } from '../../switch/port/port-errors.js';
 import type { StateStore } from '../../switch/state/state-store.js';
 
 export interface MemoryOverlay {
@@ -93,7 +95,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
     specText: readPackageFile('openapi.yaml'),
     version: 'test',
     openPort: (c) => {
-      const p = new MemoryPort(c.name);
+      const p = c.type === 'capture' ? new MemoryCapturePort(c.name, () => hostInterfaces.get(n)!.has(c.interface), c.interface) : new MemoryPort(c.name);
       ports.set(c.name, p);
       return p;
     },
@@ -167,6 +169,27 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** A capture port's twin: its interface comes and goes with the daemon's `hostInterfaces`. */
+class MemoryCapturePort extends MemoryPort {
+  constructor(
+    name: string,
+    private readonly present: () => boolean,
+    private readonly iface: string,
+  ) {
+    super(name);
+    if (!present()) this.pendingError = this.missing();
+  }
+
+  override reopen(): void {
+    if (!this.present()) throw this.missing();
+    super.reopen();
+  }
+
+  private missing(): Error {
+    return new InterfaceNotFoundError({ device: this.iface });
   }
 }
 

@@ -60,14 +60,24 @@ describe('vswitch state', () => {
     const { daemon } = await startOn(join(root, 'state'), join(root, 'api.sock'));
     await daemon.primitives.addRule({ src: 'any', dst: '02:00:00:00:00:0b', target: 'p2', priority: 3 }, { name: 'ops' });
     await daemon.primitives.setConfigTimeBound(1500, { name: 'ops' });
+    await daemon.primitives.addPort({ name: 'vm-a', type: 'tap' }, { name: 'ops' });
     const table = await vswitch('state', 'show', '--api', api);
     expect(table.error).toBeUndefined();
     const lines = table.out.split('\n');
-    expect(lines[0]).toBe(`${join(root, 'state', 'state.journal')}: 3 records, ${(JSON.parse((await vswitch('state', 'show', '--api', api, '--json')).out) as StateView).bytes} bytes, 2 entries since the last compaction`);
-    expect(lines.slice(2).map((l) => l.split(/\s+/).slice(0, 4).join(' '))).toEqual(['KIND KEY FROM STATUS', 'rule 1 state active', 'rule-ids next state active', 'config-time bound state active']);
+    expect(lines[0]).toBe(`${join(root, 'state', 'state.journal')}: 4 records, ${(JSON.parse((await vswitch('state', 'show', '--api', api, '--json')).out) as StateView).bytes} bytes, 3 entries since the last compaction`);
+    expect(lines.slice(2).map((l) => l.split(/\s+/).slice(0, 4).join(' '))).toEqual([
+      'KIND KEY FROM STATUS',
+      'port p1 config active',
+      'port p2 config active',
+      'rule 1 state active',
+      'rule-ids next state active',
+      'config-time bound state active',
+      'port vm-a state active',
+    ]);
     const json = JSON.parse((await vswitch('state', 'show', '--api', api, '--json')).out) as StateView;
-    expect(json).toMatchObject({ persistent: true, dir: join(root, 'state'), records: 3 });
-    expect(json.items[0]).toEqual({ kind: 'rule', key: '1', from: 'state', status: 'active', value: { src: 'any', dst: '02:00:00:00:00:0b', target: 'p2', priority: 3, owner: 'ops' } });
+    expect(json).toMatchObject({ persistent: true, dir: join(root, 'state'), records: 4 });
+    expect(json.items).toContainEqual({ kind: 'port', key: 'vm-a', from: 'state', status: 'active', value: { type: 'tap', mtu: 1500, owner: 'ops' } });
+    expect(json.items[2]).toEqual({ kind: 'rule', key: '1', from: 'state', status: 'active', value: { src: 'any', dst: '02:00:00:00:00:0b', target: 'p2', priority: 3, owner: 'ops' } });
   });
 
   it('reset: refused while the daemon runs; then the journal is set aside (also a corrupt one) and the next start is from the config', async () => {

@@ -10,9 +10,11 @@ import type { PrimitiveChange } from '../../../switch/overlay/primitive-change.j
 import type { Rule } from '../../../switch/rules/rule.js';
 import {
   decodeConfigLinkDeleted,
+  decodeConfigPortDeleted,
   decodeConfigTime,
   decodeLink,
   decodeNextRuleId,
+  decodePort,
   decodeRule,
   isSavedOwner,
   primitiveRecords,
@@ -73,6 +75,29 @@ describe('primitive records', () => {
     expect(decodeConfigTime(viaJson(bound!.value), problem)).toBe(750);
   });
 
+  it('run-time ports round-trip (tap and capture, with owner); a config port deleted is a tombstone naming its device; a deleted port\'s policy rules go in the same batch', () => {
+    const tap = { type: 'tap' as const, name: 'vm-h1v1', mtu: 9000 };
+    const capture = { type: 'capture' as const, name: 'vm-h1v2', interface: 'vm-h1v2', promiscuous: false };
+    for (const [config, owner] of [[tap, 'ops'], [capture, 'proxy:local']] as const) {
+      const [added] = primitiveRecords({ type: 'port-added', config, owner });
+      expect(added).toMatchObject({ kind: 'port', key: config.name });
+      expect(decodePort(config.name, viaJson(added!.value), problem)).toEqual({ config, owner });
+      expect(primitiveRecords({ type: 'port-deleted', config, owner, rules: [] })).toEqual([{ kind: 'port', key: config.name, value: null }]);
+    }
+    const policyRule: Rule = { id: 12, src: 'any', dst: 'any', target: 'cap0', owner: 'proxy:policy:pin' };
+    const fastRule: Rule = { id: 13, src: 'any', dst: 'none', target: 'cap0', owner: 'proxy:fastpath' };
+    const bpf = [{ code: 6, jt: 0, jf: 0, k: 65535 }];
+    const changes = primitiveRecords({ type: 'port-deleted', config: { type: 'capture', name: 'cap0', interface: 'eth9', promiscuous: true, bpf }, owner: 'config', rules: [policyRule, fastRule] });
+    expect(changes).toEqual([
+      { kind: 'config-port-deleted', key: 'cap0', value: { type: 'capture', interface: 'eth9' } },
+      { kind: 'rule', key: '12', value: null }, // the fast path's rule was never saved
+    ]);
+    expect(decodeConfigPortDeleted('cap0', viaJson(changes[0]!.value), problem)).toEqual({ type: 'capture', interface: 'eth9' });
+    expect(decodeConfigPortDeleted('t0', viaJson(primitiveRecords({ type: 'port-deleted', config: tap, owner: 'config', rules: [] })[0]!.value), problem)).toEqual({ type: 'tap' });
+    // The config's own ports are the config's to bring back: adding one writes nothing.
+    expect(primitiveRecords({ type: 'port-added', config: tap, owner: 'config' })).toEqual([]);
+  });
+
   it('saves what operators and module/HTTP policies own, not the built-in fast path\'s, the star\'s or the config\'s', () => {
     expect(['ops', 'local', 'cli', 'policy:pin', 'proxy:policy:pin', 'proxy:ops'].every(isSavedOwner)).toBe(true);
     expect(['fastpath', 'proxy:fastpath', 'star', 'config'].some(isSavedOwner)).toBe(false);
@@ -107,5 +132,15 @@ describe('primitive records', () => {
     bad(() => decodeRule('3', { src: 'any', dst: 'none', target: 'p1' }, problem), 'rule "3"', /^owner: must be a string/);
     bad(() => decodeConfigTime({ upperBoundMs: 0 }, problem), 'config-time "bound"', /^upperBoundMs: must be an integer 1..3600000/);
     bad(() => decodeRule('3', [1, 2] as unknown as JsonValue, problem), 'rule "3"', /the value must be an object/);
+    bad(() => decodePort('vm/1', { type: 'tap', mtu: 1500, owner: 'ops' }, problem), 'port "vm/1"', /Linux interface name/);
+    bad(() => decodePort('a-name-of-16-byt', { type: 'tap', mtu: 1500, owner: 'ops' }, problem), 'port "a-name-of-16-byt"', /Linux interface name/);
+    bad(() => decodePort('vm1', { type: 'tun', mtu: 1500, owner: 'ops' }, problem), 'port "vm1"', /^type: must be one of tap, capture/);
+    bad(() => decodePort('vm1', { type: 'tap', mtu: 67, owner: 'ops' }, problem), 'port "vm1"', /^mtu: must be an integer 68..65521/);
+    bad(() => decodePort('vm1', { type: 'tap', mtu: 1500, interface: 'eth0', owner: 'ops' }, problem), 'port "vm1"', /^interface: a tap port/);
+    bad(() => decodePort('vm1', { type: 'capture', interface: 'eth0', promiscuous: true, mtu: 1500, owner: 'ops' }, problem), 'port "vm1"', /^mtu: a capture port/);
+    bad(() => decodePort('vm1', { type: 'capture', interface: 'eth 0', promiscuous: true, owner: 'ops' }, problem), 'port "vm1"', /^interface: must be a Linux interface name/);
+    bad(() => decodePort('vm1', { type: 'capture', interface: 'eth0', promiscuous: 'yes', owner: 'ops' }, problem), 'port "vm1"', /^promiscuous: must be true or false/);
+    bad(() => decodePort('vm1', { type: 'capture', interface: 'eth0', promiscuous: true }, problem), 'port "vm1"', /^owner: must be a string/);
+    bad(() => decodeConfigPortDeleted('vm1', { type: 'capture' }, problem), 'config-port-deleted "vm1"', /^interface: must be a string/);
   });
 });

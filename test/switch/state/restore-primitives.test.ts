@@ -22,7 +22,7 @@ function plan(changes: StateChange[], config: Partial<ConfigFacts> = {}) {
   const saved = new StateTable();
   saved.apply(changes);
   const report = new RestoreReport();
-  const facts: ConfigFacts = { makesLinks: true, peers: new Map([['proxy', b64(9)], ['direct', b64(8)]]), ports: ['tap-h1v1'], rules: [{ src: 'any', dst: 'none' }], ...config };
+  const facts: ConfigFacts = { makesLinks: true, peers: new Map([['proxy', b64(9)], ['direct', b64(8)]]), ports: [{ type: 'tap', name: 'tap-h1v1', mtu: 1500 }], rules: [{ src: 'any', dst: 'none' }], ...config };
   return { plan: planPrimitiveRestore(saved, facts, report, problem), report };
 }
 
@@ -85,5 +85,48 @@ describe('restore against the config (precedence)', () => {
     expect(report.outcomeOf('rule', '2')).toMatchObject({ outcome: 'skipped', reason: expect.stringContaining("the star's default rule") });
     // Without a Proxy in the config there is no such rule, and nothing is skipped.
     expect(plan([...rule(2)], { rules: [] }).plan.rules.map((r) => r.id)).toEqual([2]);
+  });
+
+  describe('ports', () => {
+    const tap = (name: string, owner = 'ops'): StateChange[] => primitiveRecords({ type: 'port-added', config: { type: 'tap', name, mtu: 1500 }, owner });
+    const capture = (name: string, iface: string, owner = 'ops'): StateChange[] => primitiveRecords({ type: 'port-added', config: { type: 'capture', name, interface: iface, promiscuous: true }, owner });
+    const configPort = { type: 'capture' as const, name: 'cap0', interface: 'eth9', promiscuous: true };
+    const deleted = (config: typeof configPort | { type: 'tap'; name: string; mtu: number }): StateChange[] => primitiveRecords({ type: 'port-deleted', config, owner: 'config', rules: [] });
+    const ports = [{ type: 'tap' as const, name: 'tap-h1v1', mtu: 1500 }, configPort];
+
+    it('brings back run-time ports and keeps a config port deleted while the config has it as the same device', () => {
+      const { plan: p, report } = plan([...tap('vm-a'), ...capture('vm-b', 'vm-b', 'proxy:local'), ...deleted(configPort)], { ports });
+      expect(p.ports).toEqual([
+        { config: { type: 'tap', name: 'vm-a', mtu: 1500 }, owner: 'ops' },
+        { config: { type: 'capture', name: 'vm-b', interface: 'vm-b', promiscuous: true }, owner: 'proxy:local' },
+      ]);
+      expect([...p.deletedConfigPorts]).toEqual(['cap0']);
+      expect(p.cleanup).toEqual([]);
+      expect(report.outcomeOf('config-port-deleted', 'cap0')).toMatchObject({ outcome: 'restored' });
+      // Once deleted, the config port's name and interface are free for run-time ports (and a link).
+      const again = plan([...deleted(configPort), ...capture('cap0', 'eth9'), ...link('tap-h1v1', 3)], { ports: [configPort] });
+      expect(again.plan.ports.map((x) => x.config.name)).toEqual(['cap0']);
+      expect(again.plan.links.map((l) => l.config.name)).toEqual(['tap-h1v1']);
+    });
+
+    it('skips (and deletes) a saved port whose name a config port or peer now has, or whose interface a config port captures', () => {
+      const { plan: p, report } = plan([...tap('tap-h1v1'), ...tap('proxy'), ...capture('vm-c', 'eth9'), ...tap('vm-d')], { ports });
+      expect(p.ports.map((x) => x.config.name)).toEqual(['vm-d']);
+      expect(report.outcomes().filter((o) => o.outcome === 'skipped')).toEqual([
+        { kind: 'port', key: 'tap-h1v1', outcome: 'skipped', reason: 'the config now has a port named "tap-h1v1": the config wins' },
+        { kind: 'port', key: 'proxy', outcome: 'skipped', reason: 'the config now has a peer named "proxy": the config wins' },
+        { kind: 'port', key: 'vm-c', outcome: 'skipped', reason: 'the config\'s port "cap0" now captures interface "eth9": the config wins' },
+      ]);
+      expect(p.cleanup).toEqual(['tap-h1v1', 'proxy', 'vm-c'].map((k) => ({ kind: 'port', key: k, value: null })));
+    });
+
+    it('a config port\'s deletion is dropped once the config no longer has it, or has it as another device', () => {
+      const { plan: p, report } = plan([...deleted(configPort), ...deleted({ type: 'tap', name: 'old', mtu: 1500 })], { ports: [{ ...configPort, interface: 'eth7' }] });
+      expect([...p.deletedConfigPorts]).toEqual([]);
+      expect(report.outcomes().map((o) => [o.key, o.outcome, o.reason])).toEqual([
+        ['cap0', 'skipped', 'the config\'s port "cap0" is another device now (a capture of eth7, was a capture of eth9): the config wins, the port is back'],
+        ['old', 'skipped', 'the config no longer has a port "old": nothing to keep deleted'],
+      ]);
+    });
   });
 });

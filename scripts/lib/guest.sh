@@ -79,7 +79,7 @@ start_guest() { # VM HOST [incoming]: boots (or, with "incoming", readies for a 
   # frame the guest sends is a whole, checksummed Ethernet frame — what a capture port takes today (a TSO
   # super-frame or a frame with its checksum left to the NIC would be refused or arrive broken).
   # The hooks reach the host's daemon at its API (the CLI's default, 127.0.0.1:7000 in the host's namespace).
-  VSWITCH_MTU="$mtu" without_inherited_fds hook_env "$host" qemu-system-x86_64 -name "$vm" -machine pc -accel "$accel" -cpu "$cpu" -m 256 -smp 1 \
+  (VSWITCH_MTU="$mtu" without_inherited_fds hook_env "$host" qemu-system-x86_64 -name "$vm" -machine pc -accel "$accel" -cpu "$cpu" -m 256 -smp 1 \
     -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 quiet panic=-1 vs.name=$vm vs.ip=198.19.$h.$v/16 vs.mtu=$mtu" \
@@ -89,7 +89,7 @@ start_guest() { # VM HOST [incoming]: boots (or, with "incoming", readies for a 
     -device "virtio-net-pci,netdev=n0,mac=02:00:c6:13:$(hex2 "$h"):$(hex2 "$v")" \
     -qmp "unix:$LAB/$vm@$host.qmp,server=on,wait=off" \
     -virtfs "local,path=/,mount_tag=hostfs,security_model=none,readonly=on,id=hostfs" \
-    "${extra[@]}" -daemonize -pidfile "$LAB/$vm@$host.pid" 2>>"$LAB/$vm@$host.qemu.log" ||
+    "${extra[@]}" -daemonize -pidfile "$LAB/$vm@$host.pid" 2>>"$LAB/$vm@$host.qemu.log") ||
     die "QEMU did not start $vm on $host: $(tail -3 "$LAB/$vm@$host.qemu.log")"
   [ -z "$incoming" ] || return 0
   echo "$host" >"$LAB/$vm.at"

@@ -22,6 +22,8 @@ process.env['VSWITCH_LAB_DIR'] = '/run/vswitch-lab-mig';
 
 type LabSupport = typeof import('./support/lab.js');
 let support: LabSupport;
+// Loaded with the lab's support, after VSWITCH_LAB_NS is set (netns.ts imports lab.ts, which reads it once).
+let waitFor: typeof import('./support/netns.js').waitFor;
 
 interface RuleView {
   src: string;
@@ -30,22 +32,7 @@ interface RuleView {
   owner: string;
 }
 
-function api<T>(node: string, method: string, path: string, body?: unknown): T {
-  const args = ['curl', '-sf', '-X', method, `http://127.0.0.1:7000${path}`];
-  if (body !== undefined) args.push('-H', 'content-type: application/json', '-d', JSON.stringify(body));
-  const r = support.labExec(node, args);
-  if (r.code !== 0) throw new Error(`${node} API ${method} ${path} failed: ${r.stderr}`);
-  return (r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout)) as T;
-}
 
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - started;
-}
 
 function inBackground(node: string, command: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(join(support.ROOT, 'scripts/lab'), ['exec', node, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,24 +45,25 @@ function inBackground(node: string, command: string[]): Promise<{ code: number; 
 
 const GUEST_MAC = '02:00:c6:13:01:01';
 const fastRulesTo = (node: string, mac: string): RuleView[] =>
-  api<{ rules: RuleView[] }>(node, 'GET', '/v1/rules').rules.filter((r) => r.owner === 'proxy:fastpath' && r.dst === mac);
+  support.labApi<{ rules: RuleView[] }>(node, 'GET', '/v1/rules').rules.filter((r) => r.owner === 'proxy:fastpath' && r.dst === mac);
 const linkTxFrames = (node: string, link: string): number =>
-  api<Status>(node, 'GET', '/v1/status').ports.find((p) => p.name === link)?.txFrames ?? 0;
+  support.labApi<Status>(node, 'GET', '/v1/status').ports.find((p) => p.name === link)?.txFrames ?? 0;
 
 describe('live migration of a QEMU guest, followed by the overlay', () => {
   beforeAll(async () => {
     support = await import('./support/lab.js');
+    ({ waitFor } = await import('./support/netns.js'));
     support.requireRoot();
     support.labDownSync();
     await support.lab('up', '--hosts', '3', '--vms-per-host', '1', '--proxy', '--guests', 'h1v1');
-    api('proxy', 'PUT', '/v1/plugins/fastpath/settings', { enabled: true });
+    support.labApi('proxy', 'PUT', '/v1/plugins/fastpath/settings', { enabled: true });
     expect(support.labExec('h1v1', ['iperf3', '-s', '-D']).code).toBe(0);
   }, 180_000);
   afterAll(() => support?.labDownSync());
 
   it('has a fast path h1 ↔ h3 carrying h3v1 → guest before the migration', async () => {
     const warm = inBackground('h3v1', ['ping', '-q', '-i', '0.05', '-w', '20', support.vmIp(1, 1)]);
-    await until('fast rule h3 → guest toward h1', () => fastRulesTo('h3', GUEST_MAC).some((r) => r.target.endsWith('h1')), 40_000);
+    await waitFor(() => fastRulesTo('h3', GUEST_MAC).some((r) => r.target.endsWith('h1')), 40_000, 'fast rule h3 → guest toward h1');
     await warm;
   }, 60_000);
 
@@ -88,9 +76,9 @@ describe('live migration of a QEMU guest, followed by the overlay', () => {
     expect(await support.lab('where', 'h1v1').then((r) => r.stdout.trim())).toBe('h2');
 
     // The overlay follows: h3's rules toward h1 go at once, fast ones toward h2 come with the next adaptation.
-    const rulesGoneMs = await until('no fast rule toward h1 for the guest', () => !fastRulesTo('h3', GUEST_MAC).some((r) => r.target.endsWith('h1')), 5_000);
-    const reformedMs = await until('fast rule h3 → guest toward h2', () => fastRulesTo('h3', GUEST_MAC).some((r) => r.target.endsWith('h2')), 30_000);
-    const fast = api<FastPathStatus>('proxy', 'GET', '/v1/plugins/fastpath/status');
+    const rulesGoneMs = await waitFor(() => !fastRulesTo('h3', GUEST_MAC).some((r) => r.target.endsWith('h1')), 5_000, 'no fast rule toward h1 for the guest');
+    const reformedMs = await waitFor(() => fastRulesTo('h3', GUEST_MAC).some((r) => r.target.endsWith('h2')), 30_000, 'fast rule h3 → guest toward h2');
+    const fast = support.labApi<FastPathStatus>('proxy', 'GET', '/v1/plugins/fastpath/status');
     expect(fast.links.some((l) => l.a === 'h2' && l.b === 'h3')).toBe(true);
     const toH1Before = linkTxFrames('h3', 'fp-h1');
     await new Promise((r) => setTimeout(r, 1500));
@@ -114,13 +102,7 @@ describe('live migration of a QEMU guest, followed by the overlay', () => {
   }, 120_000);
 
   it('raised vm-moved h1 → h2 for the guest on the Proxy (its event stream replays it)', () => {
-    // The stream is endless: curl reads the replayed ring for 2 s, then gives up (exit 28), which is expected.
-    const r = support.labExec('proxy', ['curl', '-sN', '--max-time', '2', 'http://127.0.0.1:7000/v1/events']);
-    const logged = r.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('data: '))
-      .map((line) => JSON.parse(line.slice('data: '.length)) as { event?: string; fields?: Record<string, unknown> });
-    const moved = logged.filter((e) => e.event === 'vm-moved');
+    const moved = support.replayedEvents('proxy').filter((e) => e.event === 'vm-moved');
     expect(moved.map((e) => e.fields), JSON.stringify(moved)).toContainEqual(expect.objectContaining({ mac: GUEST_MAC, from: 'h1', to: 'h2' }));
   });
 });

@@ -67,3 +67,21 @@ export function vmMac(h: number, v: number): string {
   const hex = (n: number): string => n.toString(16).padStart(2, '0');
   return `02:00:c6:13:${hex(h)}:${hex(v)}`;
 }
+
+/** A daemon's API from inside its node (curl to 127.0.0.1:7000 there); throws with curl's stderr on failure. */
+export function labApi<T>(node: string, method: string, path: string, body?: unknown): T {
+  const args = ['curl', '-sf', '-X', method, `http://127.0.0.1:7000${path}`];
+  if (body !== undefined) args.push('-H', 'content-type: application/json', '-d', JSON.stringify(body));
+  const r = labExec(node, args);
+  if (r.code !== 0) throw new Error(`${node} API ${method} ${path} failed: ${r.stderr}`);
+  return (r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout)) as T;
+}
+
+/** The events a daemon's event stream replays (its ring): the stream is endless, so curl reads it for 2 s and gives up. */
+export function replayedEvents(node: string): { event?: string; fields?: Record<string, unknown> }[] {
+  const r = labExec(node, ['curl', '-sN', '--max-time', '2', 'http://127.0.0.1:7000/v1/events']);
+  return r.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice('data: '.length)) as { event?: string; fields?: Record<string, unknown> });
+}

@@ -212,6 +212,23 @@ export interface NativeAddon {
   aeadInfo(): { openssl: string };
   /** A new, empty flow offload of this environment (offload.h). */
   createOffload(): NativeOffload;
+  /**
+   * TSO/GSO super-frames (gso-js.h, gso.h). vnetCheck: 0, or the code of the reason `header` (10 bytes) is refused
+   * for `frame` (gsoReasons[code]); `out` gets the normalized header.
+   */
+  vnetCheck(header: Uint8Array, frame: Uint8Array, out: Uint8Array): number;
+  /**
+   * Cuts `frame` as its header says into wire frames packed into `out` (lengths[i] each): how many; −code when the
+   * header is refused; −gsoReasons.length when `out` or `lengths` is too small.
+   */
+  gsoSegment(header: Uint8Array, frame: Uint8Array, out: Uint8Array, lengths: Uint32Array): number;
+  /**
+   * Glues consecutive TCP segments of one flow: outputs packed into `out` (lengths[i] each), with their virtio-net
+   * headers at headers[10·i] (all zero for a frame as it came); how many, or −1 when there is too little room.
+   */
+  gsoCoalesce(frames: readonly Uint8Array[], out: Uint8Array, lengths: Uint32Array, headers: Uint8Array): number;
+  /** The reason names by code, "ok" first (switch/frame/vnet-header.ts VNET_DROP_REASONS follows them). */
+  readonly gsoReasons: readonly string[];
 }
 
 const ADDON_FILE = 'build/Release/vswitch_native.node';

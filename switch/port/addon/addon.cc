@@ -8,6 +8,7 @@
 //   new UdpHandle(host, port, batchMessages, maxDatagramBytes, rcvbufBytes, sndbufBytes)  (udp-handle.h)
 //   aeadSeal / aeadOpen / aeadInfo                           (ChaCha20-Poly1305, aead.h)
 //   createOffload()                            → NativeOffload (flow table, keypair slots, links: offload.h)
+//   vnetCheck / gsoSegment / gsoCoalesce / gsoReasons         (TSO/GSO super-frames: gso-js.h, gso.h)
 //
 // Nothing here is per process: what the addon keeps for an environment (a main thread, a worker) is
 // its instance data (AddonData below), what it keeps for one switch a NativeOffload; two environments
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "aead.h"
+#include "gso-js.h"
 #include "io-handle.h"
 #include "netdev.h"
 #include "offload.h"
@@ -33,6 +35,7 @@ namespace {
 // Per Node environment (napi_set_instance_data): freed when the environment goes away.
 struct AddonData {
   AeadContexts aead;  // aeadSeal / aeadOpen
+  gso::Coalescer coalescer;  // gsoCoalesce
   Napi::FunctionReference offloadClass;
 };
 
@@ -142,6 +145,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("IoHandle", IoHandle::Define(env));
   exports.Set("UdpHandle", UdpHandle::Define(env));
   DefineAead(env, exports, &data->aead);
+  DefineGso(env, exports, &data->coalescer);
   data->offloadClass = Napi::Persistent(NativeOffload::Define(env));
   exports.Set("createOffload", Napi::Function::New<CreateOffloadJs>(env, "createOffload"));
   return exports;

@@ -1,10 +1,10 @@
 // vswitch_native: the Node-API surface of the native edge. Only open / read /
 // write / close and the data-path cipher live here; every decision stays in TypeScript.
 //
-//   openTap(name, mtuBytes, create)            → { fd, ifindex, name }
+//   openTap(name, mtuBytes, create, offloads?) → { fd, ifindex, name, offloads (TUN_F_* bits taken) }
 //   openPacket(ifname, isPromiscuous, filter?, rcvbufBytes) → { fd, ifindex }
 //   interfaceInfo(name)                        → { ifindex, isUp, mtuBytes } | null
-//   new IoHandle(fd, isPacket, batchFrames, maxFrameBytes)   (see io-handle.h)
+//   new IoHandle(fd, isPacket, batchFrames, maxFrameBytes, hasVnetHeader?)   (see io-handle.h)
 //   new UdpHandle(host, port, batchMessages, maxDatagramBytes, rcvbufBytes, sndbufBytes)  (udp-handle.h)
 //   aeadSeal / aeadOpen / aeadInfo                           (ChaCha20-Poly1305, aead.h)
 //   createOffload()                            → NativeOffload (flow table, keypair slots, links: offload.h)
@@ -55,17 +55,20 @@ Napi::Value ThrowType(Napi::Env env, const char* usage) {
 
 Napi::Value OpenTapJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
-    return ThrowType(env, "openTap(name, mtuBytes, create)");
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean() ||
+      (info.Length() > 3 && !info[3].IsBoolean() && !info[3].IsUndefined())) {
+    return ThrowType(env, "openTap(name, mtuBytes, create, offloads?)");
   }
+  bool offloads = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
   TapOpened opened;
   SysResult r = OpenTap(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
-                        info[2].As<Napi::Boolean>().Value(), &opened);
+                        info[2].As<Napi::Boolean>().Value(), offloads, &opened);
   if (r.err != 0) return ThrowSys(env, r);
   Napi::Object result = Napi::Object::New(env);
   result.Set("fd", Napi::Number::New(env, opened.fd));
   result.Set("ifindex", Napi::Number::New(env, opened.ifindex));
   result.Set("name", Napi::String::New(env, opened.name));
+  result.Set("offloads", Napi::Number::New(env, opened.offloads));
   return result;
 }
 

@@ -66,6 +66,7 @@
 #include <vector>
 
 #include "aead.h"
+#include "gso.h"
 
 namespace vswitch {
 
@@ -165,8 +166,9 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   void AttachUdp(UdpHandle* udp);
   // The links through it are dropped (and every flow flushed).
   void DetachUdp(UdpHandle* udp);
-  // IoHandle, for each frame read on an attached port: true when the frame was taken.
-  bool TakeFrame(int32_t inPort, uint8_t* frame, size_t length);
+  // IoHandle, for each frame read on an attached port (with its normalized virtio-net header when the port reads
+  // them, else nullptr): true when the frame was taken.
+  bool TakeFrame(int32_t inPort, uint8_t* frame, size_t length, const gso::VnetHeader* header);
   // UdpHandle, for each datagram (addr: the 6 words of udp-handle.h): true when it was taken.
   bool TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t length, const uint32_t* addr);
   // Ends a read batch: sends what the fast paths queued, one sendmmsg per link.
@@ -202,9 +204,12 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   // Detaches every handle, empties the tables, zeroes the keys. `canTouchJs` false from the finalizer.
   void Shutdown(bool canTouchJs);
   offload::Slot* UsableSlot(int32_t id);
-  bool ParseFrame(const uint8_t* f, size_t length, uint64_t* src, uint64_t* dst) const;
-  offload::Flow* FindFlow(int32_t inPort, const uint8_t* frame, size_t length);
-  bool Output(offload::Flow& flow, const uint8_t* frame, size_t length, uint64_t now);
+  // `wireLength`: its largest wire frame (a super-frame's segments are what maxFrameBytes applies to).
+  bool ParseFrame(const uint8_t* f, size_t length, size_t wireLength, uint64_t* src, uint64_t* dst) const;
+  offload::Flow* FindFlow(int32_t inPort, const uint8_t* frame, size_t length, size_t wireLength);
+  bool Output(offload::Flow& flow, const uint8_t* frame, size_t length, const gso::VnetHeader* header, uint64_t now);
+  // Seals one wire frame for `link` on `slot` (checked usable) into the batch; false when it cannot fit a slot.
+  bool SealOne(offload::Link* link, offload::Slot* slot, const uint8_t* frame, size_t length, uint64_t now);
   void FlushAllFlows();
   void UnbindSlots(offload::Link& link);
 
@@ -229,6 +234,9 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   std::unique_ptr<uint8_t[]> sealScratch_;
   size_t sealUsed_ = 0;
   std::unique_ptr<uint8_t[]> openScratch_;
+  // A super-frame cut into wire frames on its way to a link (made on first use).
+  std::unique_ptr<uint8_t[]> segmentScratch_;
+  std::unique_ptr<uint32_t[]> segmentLengths_;
 };
 
 }  // namespace vswitch

@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AeadProvider } from '../link/noise/crypto.js';
-import type { VnetDropReason } from '../frame/vnet-header.js';
+import type { FrameSegmenter } from '../frame/frame-segmenter.js';
+import { VNET_HEADER_BYTES, wireBytes, type VnetDropReason } from '../frame/vnet-header.js';
 import { AddonUnavailableError, type NativeFailure } from './port-errors.js';
 import { createSlabAllocator } from '../slab.js';
 
@@ -386,6 +387,39 @@ export function createNativeAead(addon: NativeAddon, fallback: AeadProvider): Ae
       if (box.length < AEAD_TAG_BYTES) return null;
       const plaintext = slabView(box.length - AEAD_TAG_BYTES);
       return addon.aeadOpen(key, counterLo, counterHi, box, ad, plaintext, 0) ? plaintext : null;
+    },
+  };
+}
+
+/** Scratch memory of the native segmenter; a batch that needs more gets a fresh arena (the old one lives while its views do). */
+const SEGMENT_ARENA_BYTES = 1 << 20;
+/** gso.h kMaxSegments. */
+const MAX_SEGMENTS = 1024;
+
+/** The FrameSegmenter over the addon's gsoSegment (gso.h): wire frames as views into a reused arena. */
+export function createNativeSegmenter(addon: NativeAddon): FrameSegmenter {
+  let arena = new Uint8Array(SEGMENT_ARENA_BYTES);
+  let used = 0;
+  const lengths = new Uint32Array(MAX_SEGMENTS);
+  const out: Uint8Array[] = [];
+  return {
+    segment(vnet, at, frame) {
+      out.length = 0;
+      const need = wireBytes(vnet, at, frame.length);
+      if (arena.length - used < need) {
+        arena = new Uint8Array(Math.max(SEGMENT_ARENA_BYTES, need));
+        used = 0;
+      }
+      const count = addon.gsoSegment(vnet.subarray(at, at + VNET_HEADER_BYTES), frame, arena.subarray(used), lengths);
+      for (let i = 0; i < count; i++) {
+        const length = lengths[i]!;
+        out.push(arena.subarray(used, used + length));
+        used += length;
+      }
+      return out;
+    },
+    release() {
+      used = 0;
     },
   };
 }

@@ -279,6 +279,9 @@ export interface NativeIoCounters {
   vnetDrops: Partial<Record<VnetDropReason, number>>;
   /** Frames handed to writeFrames with a header it refused, by reason. */
   vnetWriteDrops: Partial<Record<VnetDropReason, number>>;
+  /** Super-frames written to a TAP with offloads that were glued from wire frames (gso.h Coalescer), and those frames. */
+  coalescedWrites: number;
+  coalescedFrames: number;
 }
 
 /** Batch delivery and batch writes over one IoHandle. */

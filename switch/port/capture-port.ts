@@ -177,7 +177,7 @@ export class CapturePort implements Port {
   }
 
   stats(): CapturePortStats {
-    const live = this.io?.counters() ?? { outgoingIgnored: 0, truncatedFrames: 0, vnetDrops: {}, vnetWriteDrops: {} };
+    const live = this.io?.counters() ?? { outgoingIgnored: 0, truncatedFrames: 0, vnetDrops: {}, vnetWriteDrops: {}, coalescedWrites: 0, coalescedFrames: 0 };
     return {
       ...this.counters,
       outgoingIgnored: this.counters.outgoingIgnored + live.outgoingIgnored,

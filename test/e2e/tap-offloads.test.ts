@@ -2,7 +2,8 @@
  * TapPort with offloads (IFF_VNET_HDR + TUNSETOFFLOAD) against real TAPs: two namespaces joined by a JS hub that
  * hands each batch, headers and all, to the other port. Between two offload TAPs the VMs' TCP super-frames cross
  * as they are (IPv4, IPv6); toward a TAP without offloads the addon cuts them into wire frames with their
- * checksums complete — the receiving kernel checks every one, so TCP working at all says they are right. (This
+ * checksums complete — the receiving kernel checks every one, so TCP working at all says they are right — and
+ * its wire frames are glued back into super-frames on their way to the offload TAP. (This
  * kernel has no 802.1Q devices to tag with: tagged super-frames are covered by native-gso.test.ts.) Needs root.
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -54,6 +55,11 @@ async function iperf(server: string, args: string[] = [], seconds = 2): Promise<
   expect(client.code, client.output).toBe(0);
   const result = JSON.parse(client.output) as { end: { sum_received?: { bits_per_second: number }; sum?: { bits_per_second: number } } };
   return (result.end.sum_received ?? result.end.sum)!.bits_per_second / 1e9;
+}
+
+function rxPackets(ns: string, dev: string): number {
+  const r = spawnSync('ip', ['-n', ns, '-s', '-j', 'link', 'show', dev], { encoding: 'utf8' });
+  return (JSON.parse(r.stdout) as { stats64: { rx: { packets: number } } }[])[0]!.stats64.rx.packets;
 }
 
 interface Seen {
@@ -144,7 +150,13 @@ describe('TapPort with offloads (e2e, root)', () => {
 
     expect(await iperf(IP4[1]!)).toBeGreaterThan(0.2);
     expect(seen.superFrames).toBeGreaterThan(100);
+    // The other way, b's wire frames are glued back into super-frames for a's VM: it receives far fewer packets.
+    const readBefore = b.stats().readFrames;
+    const rxBefore = rxPackets(NS[0], 'vstapo0');
     expect(await iperf(IP6[1]!, ['-R'])).toBeGreaterThan(0.2);
+    const wire = b.stats().readFrames - readBefore;
+    expect(wire).toBeGreaterThan(10_000);
+    expect((rxPackets(NS[0], 'vstapo0') - rxBefore) * 3).toBeLessThan(wire);
     // b wrote wire frames only: each within the MTU.
     expect(b.stats().writeErrors).toBe(0);
     expect(errors).toEqual([]);

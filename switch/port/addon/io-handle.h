@@ -19,7 +19,9 @@
 //   writeFrames(frames, headers): a handle with headers writes each one before its frame (writev; a frame given
 //   none gets a zero header), a handle without (a plain TAP, a packet socket) first does what a header says —
 //   cuts a super-frame into wire frames (gso::Segment), completes a checksum — so what leaves is always right
-//   for the device. A header refused on write drops its frame.
+//   for the device. A header refused on write drops its frame. Wire frames written without headers to a handle
+//   with them (what a link delivers) are first glued back where they can be (gso::Coalescer: consecutive TCP
+//   segments of one flow become one super-frame, one writev), as the kernel's GRO would before its stack.
 // Offload (offload.h): with setOffloadPort(offload, portId), each frame read is first offered to
 // that NativeOffload's flow table under portId; frames it takes never reach JS, and the port becomes one
 // of its flow outputs. The handle holds a reference to the offload while attached; see offload.h for
@@ -34,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "gso.h"
 
@@ -55,6 +58,9 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
   // the class comment says; false when it was dropped.
   bool WriteOne(const uint8_t* data, size_t length, const gso::VnetHeader* h);
   bool HasVnetHeader() const { return hasVnet_; }
+  // Writes `count` wire frames (no headers pending) as few writes as coalescing allows (a handle without headers:
+  // one each); how many of them were written.
+  uint32_t WriteCoalesced(const uint8_t* const* data, const size_t* lengths, uint32_t count);
   // Its offload closed or went away (offload.h): the handle runs on without. `canTouchJs` false from a finalizer,
   // where the reference is left for this handle's own destructor to drop.
   void OffloadGone(bool canTouchJs);
@@ -114,6 +120,12 @@ class IoHandle : public Napi::ObjectWrap<IoHandle> {
   // Segments of one super-frame on their way to a device without headers (made on first use).
   std::unique_ptr<uint8_t[]> segmentScratch_;
   std::unique_ptr<uint32_t[]> segmentLengths_;
+  gso::Coalescer coalescer_;
+  std::vector<const uint8_t*> writeData_;  // WriteTap's frames, for the coalescer
+  std::vector<size_t> writeLengths_;
+  std::vector<struct iovec> writeIov_;
+  double coalescedWrites_ = 0;  // super-frames written that were glued from wire frames
+  double coalescedFrames_ = 0;  // the wire frames they held
   // The offload frames are offered to and the switch port id they are looked up under (offload.h): both set, or
   // nullptr and -1. offloadRef_ keeps the offload's JS object alive while it is set.
   NativeOffload* offload_ = nullptr;

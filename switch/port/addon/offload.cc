@@ -43,6 +43,8 @@ constexpr uint64_t kSendCounterLimit = (1ull << 53) - 1;
 constexpr size_t kSealSlots = 128;
 constexpr size_t kSealSlotBytes = 2048;
 constexpr size_t kOpenScratchBytes = 65536;
+// Wire frames waiting for a TAP with offloads until the end of the read batch (a full buffer writes early).
+constexpr size_t kTapScratchBytes = 1 << 20;
 constexpr size_t kMaxFlows = 65536;
 constexpr size_t kEthernetHeaderBytes = 14;
 constexpr uint64_t kNever = UINT64_MAX;
@@ -244,6 +246,8 @@ void NativeOffload::Shutdown(bool canTouchJs) {
   for (UdpHandle* udp : udps) udp->OffloadGone(canTouchJs);
   dirtyLinks_.clear();
   sealUsed_ = 0;
+  tapPending_.clear();
+  tapUsed_ = 0;
   flows_.clear();
   links_.clear();
   outputs_.clear();
@@ -280,6 +284,9 @@ void NativeOffload::AttachIo(IoHandle* io, int32_t portId) {
 
 void NativeOffload::DetachIo(IoHandle* io, int32_t portId) {
   ios_.erase(io);
+  for (auto p = tapPending_.begin(); p != tapPending_.end();) {
+    p = p->io == io ? tapPending_.erase(p) : p + 1;
+  }
   bool isKnown = false;
   auto it = outputs_.find(portId);
   if (it != outputs_.end() && it->second == io) {  // else the id went to another handle since
@@ -380,7 +387,8 @@ bool NativeOffload::Output(Flow& flow, const uint8_t* frame, size_t length, cons
   size_t wireFrames = hasWork ? gso::SegmentCount(*header, length) : 1;
   size_t wireBytes = hasWork ? gso::WireBytes(*header, length) : length;
   if (flow.io != nullptr) {
-    flow.io->WriteOne(frame, length, header);
+    if (header == nullptr && flow.io->HasVnetHeader()) QueueForTap(flow.io, frame, length);
+    else flow.io->WriteOne(frame, length, header);
   } else {
     Link* link = flow.link;
     Slot* slot = UsableSlot(link->txSlot);
@@ -498,7 +506,38 @@ bool NativeOffload::TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t 
   return true;
 }
 
+void NativeOffload::QueueForTap(IoHandle* io, const uint8_t* frame, size_t length) {
+  if (!tapScratch_) tapScratch_.reset(new uint8_t[kTapScratchBytes]);
+  if (length > kTapScratchBytes) {
+    io->WriteOne(frame, length, nullptr);
+    return;
+  }
+  if (tapUsed_ + length > kTapScratchBytes) FlushTapWrites();
+  uint8_t* copy = tapScratch_.get() + tapUsed_;
+  std::memcpy(copy, frame, length);
+  tapUsed_ += length;
+  TapPending* pending = nullptr;
+  for (TapPending& p : tapPending_) {
+    if (p.io == io) pending = &p;
+  }
+  if (pending == nullptr) {
+    tapPending_.push_back(TapPending{io, {}, {}});
+    pending = &tapPending_.back();
+  }
+  pending->data.push_back(copy);
+  pending->lengths.push_back(length);
+}
+
+void NativeOffload::FlushTapWrites() {
+  for (TapPending& p : tapPending_) {
+    p.io->WriteCoalesced(p.data.data(), p.lengths.data(), static_cast<uint32_t>(p.data.size()));
+  }
+  tapPending_.clear();
+  tapUsed_ = 0;
+}
+
 void NativeOffload::FlushSends() {
+  FlushTapWrites();
   for (Link* link : dirtyLinks_) {
     if (link->udp != nullptr && !link->pending.empty()) {
       link->udp->SendDatagrams(link->pending.data(), static_cast<uint32_t>(link->pending.size()),

@@ -13,6 +13,8 @@
         "switch/port/addon/udp-handle.cc",
         "switch/port/addon/aead.cc",
         "switch/port/addon/offload.cc",
+        "switch/port/addon/gso.cc",
+        "switch/port/addon/gso-js.cc",
         "switch/port/addon/uv-poll.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -166,7 +166,8 @@ export class Daemon {
       macMaxEntries: config.switch.macMaxEntries,
       maxFrameBytes: config.switch.maxFrameBytes,
     });
-    const datapath = new Datapath({ core, clock: deps.clock, log, events: bus });
+    const segmenter = deps.native?.segmenter;
+    const datapath = new Datapath({ core, clock: deps.clock, log, events: bus, ...(segmenter ? { segmenter } : {}) });
     const daemon = new Daemon(config, deps, datapath, events, bus);
     // The join state is read (or made) before anything opens: a bad state file stops the start here.
     daemon.join = daemon.openJoin();

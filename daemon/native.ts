@@ -6,7 +6,8 @@
  * once: VSWITCH_NATIVE_UDP=0 (Node's dgram), VSWITCH_NATIVE_AEAD=0 (node:crypto), VSWITCH_OFFLOAD=0 (no flow offload).
  */
 import type { Logger } from '../switch/log.js';
-import { createNativeAead, loadAddon, type NativeAddon } from '../switch/port/addon.js';
+import type { FrameSegmenter } from '../switch/frame/frame-segmenter.js';
+import { createNativeAead, createNativeSegmenter, loadAddon, type NativeAddon } from '../switch/port/addon.js';
 import { nodeAeadProvider, type AeadProvider } from '../switch/link/noise/crypto.js';
 import type { Transport } from '../switch/link/transport/transport.js';
 import { createNativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
@@ -21,6 +22,8 @@ export interface NativeEdge {
   readonly useNativeUdp: boolean;
   /** Flow offload allowed (the config may still turn it off). */
   readonly allowOffload: boolean;
+  /** Cuts the super-frames of TAPs with offloads for ports that take no virtio-net headers (links). */
+  readonly segmenter: FrameSegmenter;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -39,6 +42,7 @@ export function loadNativeEdge(env: Env, log: Logger, addonFile?: string): Nativ
     aead: env['VSWITCH_NATIVE_AEAD'] === '0' ? nodeAeadProvider : createNativeAead(addon, nodeAeadProvider),
     useNativeUdp: env['VSWITCH_NATIVE_UDP'] !== '0',
     allowOffload: env['VSWITCH_OFFLOAD'] !== '0' && typeof addon.createOffload === 'function',
+    segmenter: createNativeSegmenter(addon),
   };
   log.info('native addon loaded', { aead: edge.aead.name, nativeUdp: edge.useNativeUdp, offload: edge.allowOffload });
   return edge;

@@ -976,7 +976,12 @@ export interface components {
             rxBytes: number;
             txFrames: number;
             txBytes: number;
-            /** @description Frames dropped on receipt from this port, by reason. */
+            /**
+             * @description Frames dropped on receipt from this port, by reason: the switch core's (`runt`, `oversize`, `hairpin`, …),
+             *     and, on a TAP with offloads, frames whose virtio-net header the addon refused (`vnet-short`, `vnet-flags`,
+             *     `vnet-gso-type`, `vnet-checksum`, `vnet-gso-headers`, `vnet-gso-size`; docs/offloads.md). Counters of a
+             *     port count wire frames: a TSO super-frame counts as the segments it stands for.
+             */
             drops: {
                 [key: string]: number;
             };

@@ -72,15 +72,18 @@ export class TrafficCounter {
     this.host = host;
   }
 
-  /** One frame of `bytes` from src to dst. O(1); allocates only for a pair not seen since its cell was dropped. */
-  count(src: Mac, dst: Mac, bytes: number): void {
+  /**
+   * `frames` wire frames (default 1: a super-frame counts what it stands for) of `bytes` in all from src to dst.
+   * O(1); allocates only for a pair not seen since its cell was dropped.
+   */
+  count(src: Mac, dst: Mac, bytes: number, frames = 1): void {
     if (isMulticast(dst)) {
-      this.#skippedGroupFrames++;
+      this.#skippedGroupFrames += frames;
       return;
     }
-    this.#countedFrames++;
+    this.#countedFrames += frames;
     if (src === this.#lastSrc && dst === this.#lastDst && this.#lastCell !== undefined) {
-      this.#lastCell.frames++;
+      this.#lastCell.frames += frames;
       this.#lastCell.bytes += bytes;
       return;
     }
@@ -88,7 +91,7 @@ export class TrafficCounter {
     let cell = row?.get(dst);
     if (cell === undefined) {
       if (this.#cells >= MAX_COUNTED_PAIRS) {
-        this.#overflowFrames++;
+        this.#overflowFrames += frames;
         this.#overflowBytes += bytes;
         return;
       }
@@ -96,11 +99,11 @@ export class TrafficCounter {
         row = new Map();
         this.#rows.set(src, row);
       }
-      cell = { frames: 1, bytes };
+      cell = { frames, bytes };
       row.set(dst, cell);
       this.#cells++;
     } else {
-      cell.frames++;
+      cell.frames += frames;
       cell.bytes += bytes;
     }
     this.#lastSrc = src;

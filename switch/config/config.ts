@@ -8,6 +8,12 @@ export interface TapPortConfig {
   type: 'tap';
   name: string;
   mtu: number;
+  /**
+   * TSO/GSO offloads (IFF_VNET_HDR + TUNSETOFFLOAD, switch/port/tap-port.ts): the VM hands over TCP/UDP super-frames
+   * of up to 64 KiB with checksums left to complete, forwarded as they are to another such TAP and cut into wire
+   * frames for any other port. Off unless set (docs/offloads.md).
+   */
+  offloads?: boolean;
 }
 
 export interface CapturePortConfig {

@@ -248,8 +248,10 @@ function readPorts(r: ConfigReader): PortConfig[] {
     if (earlier !== undefined) r.fail([...at, 'name'], `"${name}" is already the name of ports[${earlier}]`);
     seen.set(name, i);
     if (type === 'tap') {
-      r.onlyKeys(at, ['type', 'name', 'mtu']);
-      ports.push({ type, name, mtu: r.integer([...at, 'mtu'], { default: 1500, min: 68, max: 65_521 }) });
+      r.onlyKeys(at, ['type', 'name', 'mtu', 'offloads']);
+      const mtu = r.integer([...at, 'mtu'], { default: 1500, min: 68, max: 65_521 });
+      const offloads = r.boolean([...at, 'offloads'], { default: false });
+      ports.push({ type, name, mtu, ...(offloads ? { offloads } : {}) });
     } else {
       r.onlyKeys(at, ['type', 'name', 'interface', 'promiscuous', 'bpf']);
       const bpf = readBpf(r, [...at, 'bpf']);

@@ -232,11 +232,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
       const bytes = flows[i + 2]!;
       core.countOffloaded(record.inPort, record.outPort, packets, bytes, record.rule);
       core.macTable.refresh(record.src, record.inPort, nowMs);
-      if (counter !== undefined && record.isCounted) {
-        // One call per frame keeps VTTIF's frame counts; the first carries all the bytes.
-        counter.count(record.src, record.dst, bytes);
-        for (let k = 1; k < packets; k++) counter.count(record.src, record.dst, 0);
-      }
+      // The addon counts wire frames and their bytes (a super-frame as the segments it stands for).
+      if (counter !== undefined && record.isCounted) counter.count(record.src, record.dst, bytes, packets);
     }
     const onSlotTraffic = this.onSlotTraffic;
     if (onSlotTraffic === undefined) return;

@@ -14,7 +14,8 @@ export function interfaceViews(datapath: Datapath): InterfaceView[] {
       rxBytes: c.rxBytes,
       txFrames: c.txFrames,
       txBytes: c.txBytes,
-      drops: { ...c.drops },
+      // The core's drops by reason, and what the port dropped before the core saw it (a refused virtio-net header).
+      drops: { ...c.drops, ...p.port.drops?.() },
     };
   });
 }

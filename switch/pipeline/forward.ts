@@ -31,6 +31,12 @@
  * batch: only the edge knows what left, and a flood would otherwise cost a
  * loop over the out-ports per frame here.
  *
+ * Super-frames (TSO/GSO, switch/frame/vnet-header.ts). A TCP/UDP super-frame a TAP with offloads read is decided
+ * ONCE, on its Ethernet header, as its wire frames would each be (same MACs: same learning, same rule, same
+ * output). The caller says what it stands for (`wire`): every counter — rx, floods, drops, rule hits — counts the
+ * wire frames and their bytes (what the VM sent, headers repeated per segment), and the maxFrameBytes check
+ * ('oversize') applies to its largest wire frame, not to the super-frame.
+ *
  * Hot path. No allocation per frame: the FrameInfo is reused, and decisions
  * are shared frozen objects (see decision.ts). No exceptions per frame.
  * Port ids are never reused, so a stale id (in a MAC entry, in a caller's
@@ -63,6 +69,14 @@ export interface SwitchCoreOptions {
   expireIntervalMs?: number;
   /** Share a rule table (default: a new one). */
   rules?: RuleTable;
+}
+
+/** What a super-frame stands for on the wire (Datapath fills one and reuses it). */
+export interface WireShape {
+  frames: number;
+  bytes: number;
+  /** Its largest wire frame: the one maxFrameBytes applies to. */
+  largestBytes: number;
 }
 
 export interface PortSpec {
@@ -152,6 +166,8 @@ export class SwitchCore {
   /** The rule behind the last 'output' forward() returned, if a rule decided it (for the flow offload's hit counters). */
   lastRule: RuleEntry | undefined;
   private unknownInPortDrops = 0;
+  /** Wire frames the frame being forwarded stands for (1 unless a super-frame). */
+  private frames = 1;
   private readonly isUsable: RuleUsable = (entry) => {
     if (this.portsByName.has(entry.rule.target)) return true;
     this.ruleTargetMissing++;
@@ -225,8 +241,11 @@ export class SwitchCore {
     return this.ports[id]?.name;
   }
 
-  /** Decides what to do with one frame that arrived on `inPort`. Never throws. */
-  forward(frame: Uint8Array, inPort: number, nowMs: number): Decision {
+  /**
+   * Decides what to do with one frame that arrived on `inPort` — a super-frame once for all the wire frames `wire`
+   * says it stands for. Never throws.
+   */
+  forward(frame: Uint8Array, inPort: number, nowMs: number, wire?: WireShape): Decision {
     const port = this.ports[inPort];
     if (port === undefined) {
       this.unknownInPortDrops++;
@@ -234,16 +253,19 @@ export class SwitchCore {
     }
     this.lastRule = undefined;
     const counters = port.counters;
-    const frameBytes = frame.length;
-    counters.rxFrames++;
+    const frames = wire === undefined ? 1 : wire.frames;
+    const frameBytes = wire === undefined ? frame.length : wire.bytes;
+    this.frames = frames;
+    counters.rxFrames += frames;
     counters.rxBytes += frameBytes;
     if (nowMs >= this.nextExpireMs) {
       this.macTable.expire(nowMs);
       this.nextExpireMs = nowMs + this.expireIntervalMs;
     }
 
-    // 1. validate
-    const info = inspectFrame(frame, this.maxFrameBytes, this.info);
+    // 1. validate (a super-frame's size check is its largest wire frame's)
+    const limit = wire === undefined ? this.maxFrameBytes : wire.largestBytes > this.maxFrameBytes ? -1 : frame.length;
+    const info = inspectFrame(frame, limit, this.info);
     if (info.kind === 'drop') return this.drop(port, info.reason);
     const src = info.src;
     const dst = info.dst;
@@ -256,7 +278,7 @@ export class SwitchCore {
 
     // 3. group destinations flood
     if (isMulticast(dst)) {
-      counters.floodedFrames++;
+      counters.floodedFrames += frames;
       return port.flood;
     }
 
@@ -276,7 +298,7 @@ export class SwitchCore {
     if (fallback !== undefined) return this.outputByRule(fallback, port, frameBytes);
 
     // 7. unknown unicast
-    counters.floodedFrames++;
+    counters.floodedFrames += frames;
     return port.flood;
   }
 
@@ -284,9 +306,9 @@ export class SwitchCore {
    * The caller could not deliver a frame the core sent to one port (decision.ts OutPortDropReason): counted on the
    * in-port, as the core's own drops are. Unknown in-ports are ignored.
    */
-  countDrop(inPort: number, reason: OutPortDropReason): void {
+  countDrop(inPort: number, reason: OutPortDropReason, frames = 1): void {
     const state = this.ports[inPort];
-    if (state !== undefined) state.counters.drops[reason]++;
+    if (state !== undefined) state.counters.drops[reason] += frames;
   }
 
   /** The caller reports what it actually wrote to `port`. Unknown ports are ignored. */
@@ -366,7 +388,7 @@ export class SwitchCore {
 
   private outputByRule(entry: RuleEntry, port: PortState, frameBytes: number): Decision {
     this.lastRule = entry;
-    entry.hitFrames++;
+    entry.hitFrames += this.frames;
     entry.hitBytes += frameBytes;
     // isUsable just confirmed the target exists.
     const target = this.portsByName.get(entry.rule.target)!;
@@ -374,7 +396,7 @@ export class SwitchCore {
   }
 
   private drop(port: PortState, reason: DropReason): DropDecision {
-    port.counters.drops[reason]++;
+    port.counters.drops[reason] += this.frames;
     return DROP_DECISIONS[reason];
   }
 

@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AeadProvider } from '../link/noise/crypto.js';
+import type { FrameSegmenter } from '../frame/frame-segmenter.js';
+import { VNET_HEADER_BYTES, wireBytes, type VnetDropReason } from '../frame/vnet-header.js';
 import { AddonUnavailableError, type NativeFailure } from './port-errors.js';
 import { createSlabAllocator } from '../slab.js';
 
@@ -18,7 +20,16 @@ export interface NativeTapOpened {
   fd: number;
   ifindex: number;
   name: string;
+  /** The TUN_F_* offloads TUNSETOFFLOAD took (0 when not asked): TUN_OFFLOAD_* below. */
+  offloads: number;
 }
+
+/* Specification constants (linux/if_tun.h) */
+export const TUN_OFFLOAD_CSUM = 0x01;
+export const TUN_OFFLOAD_TSO4 = 0x02;
+export const TUN_OFFLOAD_TSO6 = 0x04;
+export const TUN_OFFLOAD_USO4 = 0x20;
+export const TUN_OFFLOAD_USO6 = 0x40;
 
 export interface NativePacketOpened {
   fd: number;
@@ -44,12 +55,18 @@ export interface NativeIoHandle {
   readonly buffer: ArrayBuffer;
   /** lengths[i] = byte length of frame i of the current wake-up. */
   readonly lengths: Uint32Array;
+  /** With virtio-net headers (a TAP opened with offloads): frame i's normalized header at [10·i]; else null. */
+  readonly vnetHeaders: Uint8Array | null;
   start(onFrames: (count: number) => void, onError: (errno: number, syscall: string) => void): void;
-  /** Returns how many frames were written; the rest were dropped. */
-  writeFrames(frames: readonly Uint8Array[]): number;
+  /**
+   * Returns how many frames were written; the rest were dropped. `headers` (10 bytes per frame, switch/frame/
+   * vnet-header.ts): on a handle with virtio-net headers each goes before its frame; on one without, a super-frame
+   * is cut into wire frames (and a pending checksum completed) before it is written. A super-frame counts once.
+   */
+  writeFrames(frames: readonly Uint8Array[], headers?: Uint8Array): number;
   /** The fatal error that stopped the last writeFrames, once; else null. */
   takeWriteError(): [errno: number, syscall: string] | null;
-  counters(): { outgoingIgnored: number; truncatedFrames: number };
+  counters(): NativeIoCounters;
   /**
    * Offload (offload.h): frames read are first offered to `offload`'s flow table under this in-port id, and the port
    * is one of its flow outputs; null (or a port id < 0): off. The handle holds `offload` alive while attached; closing
@@ -168,8 +185,8 @@ export interface NativeOffload {
 }
 
 export interface NativeAddon {
-  /** Throws an Error with errno/syscall on failure. */
-  openTap(name: string, mtuBytes: number, create: boolean): NativeTapOpened;
+  /** Throws an Error with errno/syscall on failure. `offloads`: IFF_VNET_HDR and TUNSETOFFLOAD (netdev.h). */
+  openTap(name: string, mtuBytes: number, create: boolean, offloads?: boolean): NativeTapOpened;
   openPacket(
     ifname: string,
     isPromiscuous: boolean,
@@ -178,7 +195,13 @@ export interface NativeAddon {
   ): NativePacketOpened;
   /** null when no interface of that name exists in this network namespace. */
   interfaceInfo(name: string): NativeInterfaceInfo | null;
-  IoHandle: new (fd: number, isPacket: boolean, batchFrames: number, maxFrameBytes: number) => NativeIoHandle;
+  IoHandle: new (
+    fd: number,
+    isPacket: boolean,
+    batchFrames: number,
+    maxFrameBytes: number,
+    hasVnetHeader?: boolean,
+  ) => NativeIoHandle;
   /** Creates and binds the socket; throws an Error with errno/syscall on failure. */
   UdpHandle: new (
     host: string,
@@ -212,6 +235,23 @@ export interface NativeAddon {
   aeadInfo(): { openssl: string };
   /** A new, empty flow offload of this environment (offload.h). */
   createOffload(): NativeOffload;
+  /**
+   * TSO/GSO super-frames (gso-js.h, gso.h). vnetCheck: 0, or the code of the reason `header` (10 bytes) is refused
+   * for `frame` (gsoReasons[code]); `out` gets the normalized header.
+   */
+  vnetCheck(header: Uint8Array, frame: Uint8Array, out: Uint8Array): number;
+  /**
+   * Cuts `frame` as its header says into wire frames packed into `out` (lengths[i] each): how many; −code when the
+   * header is refused; −gsoReasons.length when `out` or `lengths` is too small.
+   */
+  gsoSegment(header: Uint8Array, frame: Uint8Array, out: Uint8Array, lengths: Uint32Array): number;
+  /**
+   * Glues consecutive TCP segments of one flow: outputs packed into `out` (lengths[i] each), with their virtio-net
+   * headers at headers[10·i] (all zero for a frame as it came); how many, or −1 when there is too little room.
+   */
+  gsoCoalesce(frames: readonly Uint8Array[], out: Uint8Array, lengths: Uint32Array, headers: Uint8Array): number;
+  /** The reason names by code, "ok" first (switch/frame/vnet-header.ts VNET_DROP_REASONS follows them). */
+  readonly gsoReasons: readonly string[];
 }
 
 const ADDON_FILE = 'build/Release/vswitch_native.node';
@@ -235,6 +275,13 @@ export function loadAddon(file?: string): NativeAddon {
 export interface NativeIoCounters {
   outgoingIgnored: number;
   truncatedFrames: number;
+  /** Frames read with a virtio-net header the addon refused, by reason (only those that counted). */
+  vnetDrops: Partial<Record<VnetDropReason, number>>;
+  /** Frames handed to writeFrames with a header it refused, by reason. */
+  vnetWriteDrops: Partial<Record<VnetDropReason, number>>;
+  /** Super-frames written to a TAP with offloads that were glued from wire frames (gso.h Coalescer), and those frames. */
+  coalescedWrites: number;
+  coalescedFrames: number;
 }
 
 /** Batch delivery and batch writes over one IoHandle. */
@@ -243,13 +290,19 @@ export class NativeIo {
   private readonly lengths: Uint32Array;
   private readonly frames: Uint8Array[] = [];
   private isClosed = false;
+  /** The handle's per-frame virtio-net headers, when it reads them. */
+  readonly vnetHeaders: Uint8Array | undefined;
 
   constructor(private readonly handle: NativeIoHandle) {
     this.bytes = new Uint8Array(handle.buffer);
     this.lengths = handle.lengths;
+    this.vnetHeaders = handle.vnetHeaders ?? undefined;
   }
 
-  /** onFrames gets views valid only during the call; onFailure fires at most once. */
+  /**
+   * onFrames gets views valid only during the call (and, on a handle with virtio-net headers, frame i's header at
+   * vnetHeaders[10·i], as valid); onFailure fires at most once.
+   */
   start(onFrames: (frames: Uint8Array[]) => void, onFailure: (failure: NativeFailure) => void): void {
     this.handle.start(
       (count) => {
@@ -273,8 +326,12 @@ export class NativeIo {
    * Writes a batch and counts it (frames written, the rest as write errors: all of them once closed); returns the
    * failure when the device failed (the rest dropped).
    */
-  write(frames: readonly Uint8Array[], counters: { writeFrames: number; writeErrors: number }): NativeFailure | undefined {
-    const written = this.isClosed ? 0 : this.handle.writeFrames(frames);
+  write(
+    frames: readonly Uint8Array[],
+    counters: { writeFrames: number; writeErrors: number },
+    vnet?: Uint8Array,
+  ): NativeFailure | undefined {
+    const written = this.isClosed ? 0 : this.handle.writeFrames(frames, vnet);
     counters.writeFrames += written;
     counters.writeErrors += frames.length - written;
     if (this.isClosed || written === frames.length) return undefined;
@@ -333,6 +390,39 @@ export function createNativeAead(addon: NativeAddon, fallback: AeadProvider): Ae
       if (box.length < AEAD_TAG_BYTES) return null;
       const plaintext = slabView(box.length - AEAD_TAG_BYTES);
       return addon.aeadOpen(key, counterLo, counterHi, box, ad, plaintext, 0) ? plaintext : null;
+    },
+  };
+}
+
+/** Scratch memory of the native segmenter; a batch that needs more gets a fresh arena (the old one lives while its views do). */
+const SEGMENT_ARENA_BYTES = 1 << 20;
+/** gso.h kMaxSegments. */
+const MAX_SEGMENTS = 1024;
+
+/** The FrameSegmenter over the addon's gsoSegment (gso.h): wire frames as views into a reused arena. */
+export function createNativeSegmenter(addon: NativeAddon): FrameSegmenter {
+  let arena = new Uint8Array(SEGMENT_ARENA_BYTES);
+  let used = 0;
+  const lengths = new Uint32Array(MAX_SEGMENTS);
+  const out: Uint8Array[] = [];
+  return {
+    segment(vnet, at, frame) {
+      out.length = 0;
+      const need = wireBytes(vnet, at, frame.length);
+      if (arena.length - used < need) {
+        arena = new Uint8Array(Math.max(SEGMENT_ARENA_BYTES, need));
+        used = 0;
+      }
+      const count = addon.gsoSegment(vnet.subarray(at, at + VNET_HEADER_BYTES), frame, arena.subarray(used), lengths);
+      for (let i = 0; i < count; i++) {
+        const length = lengths[i]!;
+        out.push(arena.subarray(used, used + length));
+        used += length;
+      }
+      return out;
+    },
+    release() {
+      used = 0;
     },
   };
 }

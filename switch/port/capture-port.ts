@@ -150,13 +150,16 @@ export class CapturePort implements Port {
     if (this.sink) this.startIo();
   }
 
-  send(frames: readonly Uint8Array[]): void {
+  /** Super-frames a TAP with offloads read are cut into wire frames in the addon before they are sent. */
+  readonly takesVnetHeaders = true;
+
+  send(frames: readonly Uint8Array[], vnet?: Uint8Array): void {
     if (this.isClosed || frames.length === 0) return;
     if (this.isFailed || !this.io) {
       this.counters.writeErrors += frames.length;
       return;
     }
-    const failure = this.io.write(frames, this.counters);
+    const failure = this.io.write(frames, this.counters, vnet);
     if (failure) this.fail(failure);
   }
 
@@ -174,7 +177,7 @@ export class CapturePort implements Port {
   }
 
   stats(): CapturePortStats {
-    const live = this.io?.counters() ?? { outgoingIgnored: 0, truncatedFrames: 0 };
+    const live = this.io?.counters() ?? { outgoingIgnored: 0, truncatedFrames: 0, vnetDrops: {}, vnetWriteDrops: {}, coalescedWrites: 0, coalescedFrames: 0 };
     return {
       ...this.counters,
       outgoingIgnored: this.counters.outgoingIgnored + live.outgoingIgnored,

@@ -9,7 +9,7 @@ export function openPort(config: PortConfig, addon?: NativeAddon): Port {
   const withAddon = addon ? { addon } : {};
   switch (config.type) {
     case 'tap':
-      return TapPort.open({ name: config.name, mtu: config.mtu, create: true, ...withAddon });
+      return TapPort.open({ name: config.name, mtu: config.mtu, create: true, offloads: config.offloads ?? false, ...withAddon });
     case 'capture':
       return CapturePort.openWhenReady({
         name: config.name,

@@ -10,6 +10,12 @@
  *   failures are counted in `stats()` and, when the device is gone, reported
  *   once through `sink.error`.
  * - After `close()` no more sink calls happen and `send` is a no-op.
+ *
+ * Super-frames (TSO/GSO, switch/frame/vnet-header.ts). A port that reads virtio-net headers (a TAP with
+ * offloads) hands them with its frames: frame i's normalized header at vnet[10·i], valid during the call like the
+ * frames; a header says the frame stands for several wire frames (a TCP/UDP super-frame) or has a checksum to
+ * complete. Only a port with `takesVnetHeaders` is ever handed headers by `send` (the same layout; a frame with
+ * nothing pending has ten zero bytes): it does what they say itself. Any other port gets wire frames only.
  */
 import type { NativeOffload } from './addon.js';
 
@@ -17,7 +23,12 @@ export interface Port {
   readonly name: string;
   readonly kind: PortKind;
   start(sink: PortSink): void;
-  send(frames: readonly Uint8Array[]): void;
+  send(frames: readonly Uint8Array[], vnet?: Uint8Array): void;
+  /**
+   * send() takes virtio-net headers with its frames: a TAP with offloads passes them on, a TAP without them and a
+   * capture port cut super-frames in the addon before they write. Absent: the datapath hands wire frames only.
+   */
+  readonly takesVnetHeaders?: boolean;
   close(): void;
   stats(): PortIoStats;
   /**
@@ -36,12 +47,14 @@ export interface Port {
   setOffloadPort?(portId: number, native?: NativeOffload): void;
   /** Set when the port opened with its device not there yet: the datapath starts it down, recovery brings it up. */
   readonly pendingError?: Error | undefined;
+  /** Frames the port dropped before the switch saw them, by fixed reason (e.g. a refused virtio-net header). */
+  drops?(): Readonly<Record<string, number>>;
 }
 
 export type PortKind = 'tap' | 'capture' | 'memory' | 'link';
 
 export interface PortSink {
-  frames(frames: readonly Uint8Array[]): void;
+  frames(frames: readonly Uint8Array[], vnet?: Uint8Array): void;
   /** The device failed (gone, down, I/O error). The port stops delivering. */
   error(err: Error): void;
 }

@@ -7,6 +7,12 @@
  * call into the addon; a full queue drops and counts (a full wire), a vanished
  * device is reported once through sink.error and the port stops. close() closes
  * the fd, so a TAP this port created disappears with it.
+ *
+ * With `offloads` the TAP is opened with IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TSO4, TSO6, USO where the kernel
+ * has it): the VM's stack hands over TCP/UDP super-frames of up to 64 KiB and leaves checksums to complete, each
+ * frame with its virtio-net header (switch/frame/vnet-header.ts), which the addon validates — a refused header is a
+ * dropped frame, counted in drops() by reason. Without offloads it still takes headers on send: the addon cuts a
+ * super-frame into wire frames before it writes them.
  */
 import { closeSync } from 'node:fs';
 import { NativeIo, loadAddon, type NativeAddon, type NativeOffload } from './addon.js';
@@ -25,8 +31,10 @@ export interface TapPortOptions {
   create?: boolean;
   /** Most frames per wake-up (default 64). */
   batchFrames?: number;
-  /** Largest frame read (default 65 KiB: any MTU a TAP accepts). */
+  /** Largest frame read (default 65 KiB: any MTU a TAP accepts; a super-frame's room with offloads). */
   maxFrameBytes?: number;
+  /** IFF_VNET_HDR + TUNSETOFFLOAD: super-frames in and out (default false). */
+  offloads?: boolean;
 }
 
 export const TAP_DEFAULT_BATCH_FRAMES = 64;
@@ -35,6 +43,7 @@ export const TAP_DEFAULT_MAX_FRAME_BYTES = 65535 + 18;
 
 export class TapPort implements Port {
   readonly kind = 'tap' as const;
+  readonly takesVnetHeaders = true;
   private sink: PortSink | undefined;
   private isClosed = false;
   private isFailed = false;
@@ -46,6 +55,8 @@ export class TapPort implements Port {
     /** Interface index in the namespace the TAP was created in. */
     readonly ifindex: number,
     private readonly io: NativeIo,
+    /** The TUN_F_* offloads the kernel took (addon.ts TUN_OFFLOAD_*); 0 without offloads. */
+    readonly offloads: number,
   ) {}
 
   /** Throws TapPermissionError, TunDeviceAccessError, TunDeviceMissingError, TapNameTakenError, InvalidInterfaceNameError, InterfaceNotFoundError, PortOpenError. */
@@ -54,7 +65,7 @@ export class TapPort implements Port {
     const addon = options.addon ?? loadAddon();
     let opened;
     try {
-      opened = addon.openTap(options.name, options.mtu ?? 0, options.create ?? true);
+      opened = addon.openTap(options.name, options.mtu ?? 0, options.create ?? true, options.offloads ?? false);
     } catch (err) {
       if (isNativeFailure(err)) {
         throw tapOpenError(err, options.name, err, { create: options.create ?? true, capabilities: processCapabilities() });
@@ -68,31 +79,33 @@ export class TapPort implements Port {
         false,
         options.batchFrames ?? TAP_DEFAULT_BATCH_FRAMES,
         options.maxFrameBytes ?? TAP_DEFAULT_MAX_FRAME_BYTES,
+        options.offloads ?? false,
       );
     } catch (err) {
       closeSync(opened.fd);
       throw err;
     }
-    return new TapPort(opened.name, opened.ifindex, new NativeIo(handle));
+    return new TapPort(opened.name, opened.ifindex, new NativeIo(handle), opened.offloads ?? 0);
   }
 
   start(sink: PortSink): void {
     if (this.isClosed || this.sink) return;
     this.sink = sink;
+    const vnet = this.io.vnetHeaders;
     this.io.start(
       (frames) => {
         this.counters.readBatches++;
         this.counters.readFrames += frames.length;
-        sink.frames(frames);
+        sink.frames(frames, vnet);
       },
       (failure) => this.fail(failure),
     );
   }
 
-  send(frames: readonly Uint8Array[]): void {
+  send(frames: readonly Uint8Array[], vnet?: Uint8Array): void {
     if (this.isClosed || frames.length === 0) return;
     // A failed port's io is closed: the write counts every frame as an error.
-    const failure = this.io.write(frames, this.counters);
+    const failure = this.io.write(frames, this.counters, vnet);
     if (failure) this.fail(failure);
   }
 
@@ -109,6 +122,11 @@ export class TapPort implements Port {
 
   stats(): PortIoStats {
     return { ...this.counters };
+  }
+
+  /** Frames read with a virtio-net header the addon refused, by reason (`vnet-…`; still readable once closed). */
+  drops(): Readonly<Record<string, number>> {
+    return this.io.counters().vnetDrops;
   }
 
   private fail(failure: NativeFailure): void {

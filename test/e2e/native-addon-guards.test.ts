@@ -66,7 +66,14 @@ describe('addon type tags', () => {
     expect(() => method(addon.IoHandle, 'setOffloadPort').call(udp, native, 5)).toThrow(TypeError);
     // On their own kind they work.
     expect(method(addon.UdpHandle, 'localPort').call(udp)).toBeGreaterThan(0);
-    expect(method(addon.IoHandle, 'counters').call(io)).toEqual({ outgoingIgnored: 0, truncatedFrames: 0 });
+    expect(method(addon.IoHandle, 'counters').call(io)).toEqual({
+      outgoingIgnored: 0,
+      truncatedFrames: 0,
+      vnetDrops: {},
+      vnetWriteDrops: {},
+      coalescedWrites: 0,
+      coalescedFrames: 0,
+    });
   });
 });
 

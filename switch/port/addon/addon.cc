@@ -1,13 +1,14 @@
 // vswitch_native: the Node-API surface of the native edge. Only open / read /
 // write / close and the data-path cipher live here; every decision stays in TypeScript.
 //
-//   openTap(name, mtuBytes, create)            → { fd, ifindex, name }
+//   openTap(name, mtuBytes, create, offloads?) → { fd, ifindex, name, offloads (TUN_F_* bits taken) }
 //   openPacket(ifname, isPromiscuous, filter?, rcvbufBytes) → { fd, ifindex }
 //   interfaceInfo(name)                        → { ifindex, isUp, mtuBytes } | null
-//   new IoHandle(fd, isPacket, batchFrames, maxFrameBytes)   (see io-handle.h)
+//   new IoHandle(fd, isPacket, batchFrames, maxFrameBytes, hasVnetHeader?)   (see io-handle.h)
 //   new UdpHandle(host, port, batchMessages, maxDatagramBytes, rcvbufBytes, sndbufBytes)  (udp-handle.h)
 //   aeadSeal / aeadOpen / aeadInfo                           (ChaCha20-Poly1305, aead.h)
 //   createOffload()                            → NativeOffload (flow table, keypair slots, links: offload.h)
+//   vnetCheck / gsoSegment / gsoCoalesce / gsoReasons         (TSO/GSO super-frames: gso-js.h, gso.h)
 //
 // Nothing here is per process: what the addon keeps for an environment (a main thread, a worker) is
 // its instance data (AddonData below), what it keeps for one switch a NativeOffload; two environments
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "aead.h"
+#include "gso-js.h"
 #include "io-handle.h"
 #include "netdev.h"
 #include "offload.h"
@@ -33,6 +35,7 @@ namespace {
 // Per Node environment (napi_set_instance_data): freed when the environment goes away.
 struct AddonData {
   AeadContexts aead;  // aeadSeal / aeadOpen
+  gso::Coalescer coalescer;  // gsoCoalesce
   Napi::FunctionReference offloadClass;
 };
 
@@ -52,17 +55,20 @@ Napi::Value ThrowType(Napi::Env env, const char* usage) {
 
 Napi::Value OpenTapJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
-    return ThrowType(env, "openTap(name, mtuBytes, create)");
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean() ||
+      (info.Length() > 3 && !info[3].IsBoolean() && !info[3].IsUndefined())) {
+    return ThrowType(env, "openTap(name, mtuBytes, create, offloads?)");
   }
+  bool offloads = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
   TapOpened opened;
   SysResult r = OpenTap(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
-                        info[2].As<Napi::Boolean>().Value(), &opened);
+                        info[2].As<Napi::Boolean>().Value(), offloads, &opened);
   if (r.err != 0) return ThrowSys(env, r);
   Napi::Object result = Napi::Object::New(env);
   result.Set("fd", Napi::Number::New(env, opened.fd));
   result.Set("ifindex", Napi::Number::New(env, opened.ifindex));
   result.Set("name", Napi::String::New(env, opened.name));
+  result.Set("offloads", Napi::Number::New(env, opened.offloads));
   return result;
 }
 
@@ -142,6 +148,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("IoHandle", IoHandle::Define(env));
   exports.Set("UdpHandle", UdpHandle::Define(env));
   DefineAead(env, exports, &data->aead);
+  DefineGso(env, exports, &data->coalescer);
   data->offloadClass = Napi::Persistent(NativeOffload::Define(env));
   exports.Set("createOffload", Napi::Function::New<CreateOffloadJs>(env, "createOffload"));
   return exports;

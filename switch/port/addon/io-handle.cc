@@ -1,5 +1,6 @@
 // See io-handle.h for the design.
 #include "io-handle.h"
+#include "napi-args.h"
 #include "offload.h"
 #include "type-tag.h"
 #include "uv-poll.h"
@@ -20,6 +21,8 @@ constexpr napi_type_tag kIoHandleTag = {0x7673776974636802ull, 0x696f2d68616e646
 constexpr size_t kPackedFrameBytes = 2048;
 // sendmmsg chunk.
 constexpr uint32_t kWriteChunk = 64;
+// What a frame with nothing pending gets before it on a TAP that takes headers.
+constexpr uint8_t kZeroHeader[gso::kVnetHeaderBytes] = {};
 
 // Errors after which the fd is useless: the device or interface is gone/down.
 bool IsFatalWriteErrno(int err, bool isPacket) {
@@ -43,6 +46,7 @@ Napi::Function IoHandle::Define(Napi::Env env) {
                      {
                          InstanceAccessor<&IoHandle::GetBuffer>("buffer"),
                          InstanceAccessor<&IoHandle::GetLengths>("lengths"),
+                         InstanceAccessor<&IoHandle::GetVnetHeaders>("vnetHeaders"),
                          InstanceMethod<&IoHandle::Start>("start"),
                          InstanceMethod<&IoHandle::WriteFrames>("writeFrames"),
                          InstanceMethod<&IoHandle::TakeWriteError>("takeWriteError"),
@@ -52,13 +56,15 @@ Napi::Function IoHandle::Define(Napi::Env env) {
                      });
 }
 
-// new IoHandle(fd, isPacket, batchFrames, maxFrameBytes): takes ownership of fd.
+// new IoHandle(fd, isPacket, batchFrames, maxFrameBytes, hasVnetHeader?): takes ownership of fd. With
+// hasVnetHeader (a TAP opened with offloads) reads get room for a whole super-frame.
 IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(info) {
   Napi::Env env = info.Env();
   if (!TagObject(env, info.This().As<Napi::Object>(), kIoHandleTag)) return;
   if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsBoolean() || !info[2].IsNumber() ||
-      !info[3].IsNumber()) {
-    Napi::TypeError::New(env, "IoHandle(fd, isPacket, batchFrames, maxFrameBytes)").ThrowAsJavaScriptException();
+      !info[3].IsNumber() || (info.Length() > 4 && !info[4].IsBoolean() && !info[4].IsUndefined())) {
+    Napi::TypeError::New(env, "IoHandle(fd, isPacket, batchFrames, maxFrameBytes, hasVnetHeader?)")
+        .ThrowAsJavaScriptException();
     return;
   }
   fd_ = info[0].As<Napi::Number>().Int32Value();
@@ -67,6 +73,8 @@ IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(
   uint32_t maxFrame = info[3].As<Napi::Number>().Uint32Value();
   batchFrames_ = batch < 1 ? 1 : (batch > 1024 ? 1024 : batch);
   maxFrameBytes_ = maxFrame < 64 ? 64 : (maxFrame > 262144 ? 262144 : maxFrame);
+  hasVnet_ = !isPacket_ && info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
+  if (hasVnet_ && maxFrameBytes_ < gso::kMaxSuperFrameBytes) maxFrameBytes_ = gso::kMaxSuperFrameBytes;
   capacityBytes_ = batchFrames_ * kPackedFrameBytes + maxFrameBytes_;
 
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, capacityBytes_);
@@ -75,6 +83,11 @@ IoHandle::IoHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoHandle>(
   Napi::Uint32Array lengths = Napi::Uint32Array::New(env, batchFrames_);
   lengths_ = lengths.Data();
   lengthsRef_ = Napi::Persistent(lengths);
+  if (hasVnet_) {
+    Napi::Uint8Array headers = Napi::Uint8Array::New(env, batchFrames_ * gso::kVnetHeaderBytes);
+    vnetHeaders_ = headers.Data();
+    vnetHeadersRef_ = Napi::Persistent(headers);
+  }
 }
 
 IoHandle* IoHandle::Unwrap(Napi::Object wrapper) { return UnwrapTagged<IoHandle>(wrapper, kIoHandleTag, "IoHandle"); }
@@ -94,6 +107,11 @@ IoHandle::~IoHandle() {
 Napi::Value IoHandle::GetBuffer(const Napi::CallbackInfo& info) { return bufferRef_.Value(); }
 
 Napi::Value IoHandle::GetLengths(const Napi::CallbackInfo& info) { return lengthsRef_.Value(); }
+
+// null on a handle without headers.
+Napi::Value IoHandle::GetVnetHeaders(const Napi::CallbackInfo& info) {
+  return hasVnet_ ? vnetHeadersRef_.Value() : info.Env().Null();
+}
 
 // start(onFrames(count), onError(errno, syscall))
 Napi::Value IoHandle::Start(const Napi::CallbackInfo& info) {
@@ -138,6 +156,9 @@ uint32_t IoHandle::ReadBatch(int* err, const char** syscall) {
         outgoingIgnored_++;
         continue;
       }
+    } else if (hasVnet_) {
+      struct iovec iov[2] = {{readHeader_, gso::kVnetHeaderBytes}, {dst, maxFrameBytes_}};
+      n = readv(fd_, iov, 2);
     } else {
       n = read(fd_, dst, maxFrameBytes_);
     }
@@ -145,17 +166,33 @@ uint32_t IoHandle::ReadBatch(int* err, const char** syscall) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       *err = errno;
-      *syscall = isPacket_ ? "recvfrom" : "read";
+      *syscall = isPacket_ ? "recvfrom" : (hasVnet_ ? "readv" : "read");
       break;
     }
     if (n == 0) continue;
-    if (static_cast<size_t>(n) > maxFrameBytes_) {
+    size_t length = static_cast<size_t>(n);
+    gso::VnetHeader header;
+    if (hasVnet_) {
+      if (length < gso::kVnetHeaderBytes) {
+        vnetDrops_[gso::kVnetShort]++;
+        continue;
+      }
+      length -= gso::kVnetHeaderBytes;
+      gso::Layout layout;
+      gso::Reason reason = gso::CheckHeader(readHeader_, dst, length, &header, &layout);
+      if (reason != gso::kOk) {
+        vnetDrops_[reason]++;
+        continue;
+      }
+    }
+    if (length > maxFrameBytes_) {
       truncated_++;
       continue;
     }
-    if (offload_ != nullptr && offload_->TakeFrame(offloadPort_, dst, static_cast<size_t>(n))) continue;
-    lengths_[count++] = static_cast<uint32_t>(n);
-    offset += static_cast<size_t>(n);
+    if (offload_ != nullptr && offload_->TakeFrame(offloadPort_, dst, length, hasVnet_ ? &header : nullptr)) continue;
+    if (hasVnet_) gso::EncodeHeader(header, vnetHeaders_ + count * gso::kVnetHeaderBytes);
+    lengths_[count++] = static_cast<uint32_t>(length);
+    offset += length;
   }
   if (offload_ != nullptr) offload_->FlushSends();
   return count;
@@ -197,12 +234,22 @@ void IoHandle::Drain(int status) {
   Unref();
 }
 
-// writeFrames(frames: Uint8Array[]) → number written
+// writeFrames(frames: Uint8Array[], headers?: Uint8Array (10 per frame)) → number written (a super-frame counts once,
+// written when all its segments were). Headers shorter than 10 per frame: nothing is written.
 Napi::Value IoHandle::WriteFrames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (fd_ < 0 || info.Length() < 1 || !info[0].IsArray()) return Napi::Number::New(env, 0);
   Napi::Array frames = info[0].As<Napi::Array>();
-  uint32_t written = isPacket_ ? WritePacket(env, frames) : WriteTap(env, frames);
+  const uint8_t* headers = nullptr;
+  if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
+    uint8_t* raw;
+    size_t rawLength;
+    if (!Bytes(env, info[1], &raw, &rawLength) || rawLength < static_cast<size_t>(frames.Length()) * gso::kVnetHeaderBytes) {
+      return Napi::Number::New(env, 0);
+    }
+    headers = raw;
+  }
+  uint32_t written = isPacket_ ? WritePacket(env, frames, headers) : WriteTap(env, frames, headers);
   return Napi::Number::New(env, written);
 }
 
@@ -216,50 +263,130 @@ bool FrameBytes(napi_env env, napi_value value, void** data, size_t* length) {
 }
 }  // namespace
 
-uint32_t IoHandle::WriteTap(Napi::Env env, Napi::Array frames) {
-  uint32_t total = frames.Length();
-  uint32_t written = 0;
-  for (uint32_t i = 0; i < total; i++) {
-    napi_value value;
-    void* data;
-    size_t length;
-    if (napi_get_element(env, frames, i, &value) != napi_ok || !FrameBytes(env, value, &data, &length)) continue;
-    ssize_t n;
-    do {
+bool IoHandle::CheckWriteHeader(const uint8_t* raw, const uint8_t* data, size_t length, gso::VnetHeader* h,
+                                gso::Layout* layout) {
+  gso::Reason reason = gso::CheckHeader(raw, data, length, h, layout);
+  if (reason == gso::kOk) return true;
+  vnetWriteDrops_[reason]++;
+  return false;
+}
+
+bool IoHandle::WriteRaw(const uint8_t* raw, const uint8_t* data, size_t length) {
+  ssize_t n;
+  do {
+    if (isPacket_) {
+      n = send(fd_, data, length, MSG_DONTWAIT);
+    } else if (hasVnet_) {
+      struct iovec iov[2] = {{const_cast<uint8_t*>(raw != nullptr ? raw : kZeroHeader), gso::kVnetHeaderBytes},
+                             {const_cast<uint8_t*>(data), length}};
+      n = writev(fd_, iov, 2);
+    } else {
       n = write(fd_, data, length);
-    } while (n < 0 && errno == EINTR);
-    if (n >= 0) {
-      written++;
+    }
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) return true;
+  if (IsFatalWriteErrno(errno, isPacket_)) {
+    writeErrno_ = errno;
+    writeSyscall_ = isPacket_ ? "send" : (hasVnet_ ? "writev" : "write");
+  }
+  // EAGAIN (queue full), EIO (device down), EINVAL/EMSGSIZE: drop this frame.
+  return false;
+}
+
+size_t IoHandle::SegmentForDevice(const gso::VnetHeader& h, const uint8_t* data, size_t length) {
+  gso::Layout layout;
+  if (h.IsGso() && !gso::ParseLayout(data, length, &layout)) return 0;
+  if (!segmentScratch_) {
+    segmentScratch_.reset(new uint8_t[gso::kSegmentRoomBytes]);
+    segmentLengths_.reset(new uint32_t[gso::kMaxSegments]);
+  }
+  return gso::Segment(h, layout, data, length, segmentScratch_.get(), gso::kSegmentRoomBytes, segmentLengths_.get(),
+                      gso::kMaxSegments);
+}
+
+uint32_t IoHandle::WriteCoalesced(const uint8_t* const* data, const size_t* lengths, uint32_t count) {
+  if (fd_ < 0) return 0;
+  uint32_t written = 0;
+  if (!hasVnet_ || count < 2) {
+    for (uint32_t i = 0; i < count && writeErrno_ == 0; i++) {
+      if (WriteRaw(kZeroHeader, data[i], lengths[i])) written++;
+    }
+    return written;
+  }
+  coalescer_.Plan(data, lengths, count);
+  uint8_t head[gso::kMaxHeaderBytes];
+  for (const gso::Group& g : coalescer_.groups()) {
+    if (writeErrno_ != 0) break;
+    if (g.count < 2) {
+      if (WriteRaw(kZeroHeader, data[g.first], lengths[g.first])) written++;
+      continue;
+    }
+    uint8_t raw[gso::kVnetHeaderBytes];
+    gso::EncodeHeader(g.header, raw);
+    size_t headBytes = coalescer_.WriteHead(g, head);
+    writeIov_.resize(2 + g.count);
+    writeIov_[0] = {raw, gso::kVnetHeaderBytes};
+    size_t n = coalescer_.Gather(g, head, headBytes, writeIov_.data() + 1, writeIov_.size() - 1);
+    ssize_t r;
+    do {
+      r = writev(fd_, writeIov_.data(), static_cast<int>(n + 1));
+    } while (r < 0 && errno == EINTR);
+    if (r >= 0) {
+      written += g.count;
+      coalescedWrites_++;
+      coalescedFrames_ += g.count;
     } else if (IsFatalWriteErrno(errno, false)) {
       writeErrno_ = errno;
-      writeSyscall_ = "write";
-      break;
+      writeSyscall_ = "writev";
     }
-    // EAGAIN (queue full), EIO (device down), EINVAL/EMSGSIZE: drop this frame.
   }
   return written;
 }
 
-uint32_t IoHandle::WritePacket(Napi::Env env, Napi::Array frames) {
+uint32_t IoHandle::WriteTap(Napi::Env env, Napi::Array frames, const uint8_t* headers) {
   uint32_t total = frames.Length();
   uint32_t written = 0;
-  struct mmsghdr msgs[kWriteChunk];
-  struct iovec iovs[kWriteChunk];
-  for (uint32_t start = 0; start < total; start += kWriteChunk) {
-    uint32_t end = start + kWriteChunk < total ? start + kWriteChunk : total;
-    uint32_t count = 0;
-    for (uint32_t i = start; i < end; i++) {
+  if (hasVnet_ && headers == nullptr && total >= 2) {
+    // Wire frames only (from a link): glued back where they can be, then written.
+    writeData_.clear();
+    writeLengths_.clear();
+    for (uint32_t i = 0; i < total; i++) {
       napi_value value;
       void* data;
       size_t length;
       if (napi_get_element(env, frames, i, &value) != napi_ok || !FrameBytes(env, value, &data, &length)) continue;
-      iovs[count].iov_base = data;
-      iovs[count].iov_len = length;
-      msgs[count] = {};
-      msgs[count].msg_hdr.msg_iov = &iovs[count];
-      msgs[count].msg_hdr.msg_iovlen = 1;
-      count++;
+      writeData_.push_back(static_cast<const uint8_t*>(data));
+      writeLengths_.push_back(length);
     }
+    return WriteCoalesced(writeData_.data(), writeLengths_.data(), static_cast<uint32_t>(writeData_.size()));
+  }
+  for (uint32_t i = 0; i < total && writeErrno_ == 0; i++) {
+    napi_value value;
+    void* data;
+    size_t length;
+    if (napi_get_element(env, frames, i, &value) != napi_ok || !FrameBytes(env, value, &data, &length)) continue;
+    const uint8_t* frame = static_cast<const uint8_t*>(data);
+    const uint8_t* raw = headers == nullptr ? nullptr : headers + i * gso::kVnetHeaderBytes;
+    if (raw == nullptr || gso::IsZeroHeader(raw)) {
+      if (WriteRaw(kZeroHeader, frame, length)) written++;
+      continue;
+    }
+    gso::VnetHeader h;
+    gso::Layout layout;
+    if (!CheckWriteHeader(raw, frame, length, &h, &layout)) continue;
+    if (WriteOne(frame, length, &h)) written++;
+  }
+  return written;
+}
+
+uint32_t IoHandle::WritePacket(Napi::Env env, Napi::Array frames, const uint8_t* headers) {
+  uint32_t total = frames.Length();
+  uint32_t written = 0;
+  struct mmsghdr msgs[kWriteChunk];
+  struct iovec iovs[kWriteChunk];
+  uint32_t count = 0;
+  // Sends the chunk; false after a fatal error (the rest is dropped).
+  auto flush = [&]() {
     uint32_t next = 0;
     while (next < count) {
       int n = sendmmsg(fd_, msgs + next, count - next, MSG_DONTWAIT);
@@ -272,11 +399,38 @@ uint32_t IoHandle::WritePacket(Napi::Env env, Napi::Array frames) {
       if (n < 0 && IsFatalWriteErrno(errno, true)) {
         writeErrno_ = errno;
         writeSyscall_ = "sendmmsg";
-        return written;
+        count = 0;
+        return false;
       }
       next++;  // ENOBUFS/EAGAIN (queue full), EMSGSIZE (over MTU): drop this frame
     }
+    count = 0;
+    return true;
+  };
+  for (uint32_t i = 0; i < total; i++) {
+    napi_value value;
+    void* data;
+    size_t length;
+    if (napi_get_element(env, frames, i, &value) != napi_ok || !FrameBytes(env, value, &data, &length)) continue;
+    const uint8_t* raw = headers == nullptr ? nullptr : headers + i * gso::kVnetHeaderBytes;
+    if (raw != nullptr && !gso::IsZeroHeader(raw)) {
+      // A super-frame (or a checksum to complete): what is queued goes first, then its segments.
+      if (!flush()) return written;
+      gso::VnetHeader h;
+      gso::Layout layout;
+      const uint8_t* frame = static_cast<const uint8_t*>(data);
+      if (CheckWriteHeader(raw, frame, length, &h, &layout) && WriteOne(frame, length, &h)) written++;
+      if (writeErrno_ != 0) return written;
+      continue;
+    }
+    iovs[count].iov_base = data;
+    iovs[count].iov_len = length;
+    msgs[count] = {};
+    msgs[count].msg_hdr.msg_iov = &iovs[count];
+    msgs[count].msg_hdr.msg_iovlen = 1;
+    if (++count == kWriteChunk && !flush()) return written;
   }
+  flush();
   return written;
 }
 
@@ -292,11 +446,23 @@ Napi::Value IoHandle::TakeWriteError(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// counters() → { outgoingIgnored, truncatedFrames, vnetDrops: { reason: n }, vnetWriteDrops: { reason: n } (only the
+// reasons that counted), coalescedWrites, coalescedFrames }
 Napi::Value IoHandle::Counters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
   result.Set("outgoingIgnored", Napi::Number::New(env, outgoingIgnored_));
   result.Set("truncatedFrames", Napi::Number::New(env, truncated_));
+  Napi::Object drops = Napi::Object::New(env);
+  Napi::Object writeDrops = Napi::Object::New(env);
+  for (uint8_t r = 1; r < gso::kReasonCount; r++) {
+    if (vnetDrops_[r] > 0) drops.Set(gso::ReasonName(r), vnetDrops_[r]);
+    if (vnetWriteDrops_[r] > 0) writeDrops.Set(gso::ReasonName(r), vnetWriteDrops_[r]);
+  }
+  result.Set("vnetDrops", drops);
+  result.Set("vnetWriteDrops", writeDrops);
+  result.Set("coalescedWrites", Napi::Number::New(env, coalescedWrites_));
+  result.Set("coalescedFrames", Napi::Number::New(env, coalescedFrames_));
   return result;
 }
 
@@ -356,13 +522,23 @@ void IoHandle::OffloadGone(bool canTouchJs) {
   if (canTouchJs) offloadRef_.Reset();
 }
 
-bool IoHandle::WriteOne(const uint8_t* data, size_t length) {
+bool IoHandle::WriteOne(const uint8_t* data, size_t length, const gso::VnetHeader* h) {
   if (fd_ < 0) return false;
-  ssize_t n;
-  do {
-    n = isPacket_ ? send(fd_, data, length, MSG_DONTWAIT) : write(fd_, data, length);
-  } while (n < 0 && errno == EINTR);
-  return n >= 0;  // a fatal error shows on the next JS write, which reports it
+  if (h == nullptr || !h->HasWork()) return WriteRaw(kZeroHeader, data, length);
+  if (hasVnet_) {
+    uint8_t raw[gso::kVnetHeaderBytes];
+    gso::EncodeHeader(*h, raw);
+    return WriteRaw(raw, data, length);
+  }
+  size_t segments = SegmentForDevice(*h, data, length);
+  const uint8_t* at = segmentScratch_.get();
+  bool isWritten = segments > 0;
+  for (size_t i = 0; i < segments; i++) {
+    isWritten = WriteRaw(nullptr, at, segmentLengths_[i]) && isWritten;
+    if (writeErrno_ != 0) return false;
+    at += segmentLengths_[i];
+  }
+  return isWritten;
 }
 
 Napi::Value IoHandle::Close(const Napi::CallbackInfo& info) {

@@ -18,6 +18,10 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23  // Linux >= 4.20
 #endif
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20  // Linux >= 6.2
+#define TUN_F_USO6 0x40
+#endif
 
 namespace vswitch {
 namespace {
@@ -66,7 +70,23 @@ SysResult BringUp(int ctl, const std::string& name, int mtuBytes, int* ifindex) 
 
 }  // namespace
 
-SysResult OpenTap(const std::string& name, int mtuBytes, bool create, TapOpened* out) {
+// The virtio_net_hdr gso.h reads and writes (kVnetHeaderBytes), and the offloads asked for.
+SysResult SetOffloads(int fd, unsigned* offloads) {
+  int headerBytes = 10;
+  if (ioctl(fd, TUNSETVNETHDRSZ, &headerBytes) < 0) return Fail("ioctl(TUNSETVNETHDRSZ)");
+  unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  unsigned all = tcp | TUN_F_USO4 | TUN_F_USO6;
+  if (ioctl(fd, TUNSETOFFLOAD, all) == 0) {
+    *offloads = all;
+    return Ok();
+  }
+  if (errno != EINVAL) return Fail("ioctl(TUNSETOFFLOAD)");
+  if (ioctl(fd, TUNSETOFFLOAD, tcp) < 0) return Fail("ioctl(TUNSETOFFLOAD)");
+  *offloads = tcp;
+  return Ok();
+}
+
+SysResult OpenTap(const std::string& name, int mtuBytes, bool create, bool offloads, TapOpened* out) {
   struct ifreq ifr;
   if (!SetName(&ifr, name)) return SysResult{EINVAL, "ifname"};
   ControlSocket ctl;
@@ -78,11 +98,19 @@ SysResult OpenTap(const std::string& name, int mtuBytes, bool create, TapOpened*
 
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Fail("open(/dev/net/tun)");
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     SysResult r = Fail("ioctl(TUNSETIFF)");
     close(fd);
     return r;
+  }
+  out->offloads = 0;
+  if (offloads) {
+    SysResult set = SetOffloads(fd, &out->offloads);
+    if (set.err != 0) {
+      close(fd);
+      return set;
+    }
   }
   out->name.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
   SysResult up = BringUp(ctl.fd(), out->name, mtuBytes, &out->ifindex);

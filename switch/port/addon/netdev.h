@@ -21,12 +21,17 @@ struct TapOpened {
   int fd = -1;
   int ifindex = 0;
   std::string name;  // the name the kernel gave (same as asked unless a %d pattern)
+  unsigned offloads = 0;  // the TUN_F_* bits TUNSETOFFLOAD took (0 without offloads)
 };
 
 // Opens /dev/net/tun as IFF_TAP | IFF_NO_PI (non-blocking), creating the device
 // or attaching to an existing persistent TAP; sets the MTU when mtuBytes > 0 and
 // brings the device up. With create == false a missing device is ENODEV.
-SysResult OpenTap(const std::string& name, int mtuBytes, bool create, TapOpened* out);
+// With `offloads`: also IFF_VNET_HDR (every read and write carries a 10-byte virtio_net_hdr, gso.h) and
+// TUNSETOFFLOAD with checksum, TSO4 and TSO6 — plus USO4/USO6 where the kernel has them (Linux ≥ 6.2: probed, a
+// refusal falls back to TCP only) — so the kernel hands the reader TCP/UDP super-frames with their checksums left
+// to complete. Not TSO_ECN: a CWR segment is then cut by the kernel, as wireguard-go asks.
+SysResult OpenTap(const std::string& name, int mtuBytes, bool create, bool offloads, TapOpened* out);
 
 struct PacketOpened {
   int fd = -1;

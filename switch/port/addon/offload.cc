@@ -43,6 +43,8 @@ constexpr uint64_t kSendCounterLimit = (1ull << 53) - 1;
 constexpr size_t kSealSlots = 128;
 constexpr size_t kSealSlotBytes = 2048;
 constexpr size_t kOpenScratchBytes = 65536;
+// Wire frames waiting for a TAP with offloads until the end of the read batch (a full buffer writes early).
+constexpr size_t kTapScratchBytes = 1 << 20;
 constexpr size_t kMaxFlows = 65536;
 constexpr size_t kEthernetHeaderBytes = 14;
 constexpr uint64_t kNever = UINT64_MAX;
@@ -244,6 +246,8 @@ void NativeOffload::Shutdown(bool canTouchJs) {
   for (UdpHandle* udp : udps) udp->OffloadGone(canTouchJs);
   dirtyLinks_.clear();
   sealUsed_ = 0;
+  tapPending_.clear();
+  tapUsed_ = 0;
   flows_.clear();
   links_.clear();
   outputs_.clear();
@@ -280,6 +284,9 @@ void NativeOffload::AttachIo(IoHandle* io, int32_t portId) {
 
 void NativeOffload::DetachIo(IoHandle* io, int32_t portId) {
   ios_.erase(io);
+  for (auto p = tapPending_.begin(); p != tapPending_.end();) {
+    p = p->io == io ? tapPending_.erase(p) : p + 1;
+  }
   bool isKnown = false;
   auto it = outputs_.find(portId);
   if (it != outputs_.end() && it->second == io) {  // else the id went to another handle since
@@ -323,8 +330,9 @@ Slot* NativeOffload::UsableSlot(int32_t id) {
 }
 
 // ethernet.ts inspectFrame, as a yes/no: a frame the core would not drop, with its MACs.
-bool NativeOffload::ParseFrame(const uint8_t* f, size_t length, uint64_t* src, uint64_t* dst) const {
-  if (length < kEthernetHeaderBytes || length > maxFrameBytes_) return false;
+bool NativeOffload::ParseFrame(const uint8_t* f, size_t length, size_t wireLength, uint64_t* src,
+                               uint64_t* dst) const {
+  if (length < kEthernetHeaderBytes || wireLength > maxFrameBytes_) return false;
   size_t typeOffset = 12;
   uint32_t etherType = (static_cast<uint32_t>(f[12]) << 8) | f[13];
   for (int tags = 0; tags < 2 && IsTpid(etherType); tags++) {
@@ -341,51 +349,83 @@ bool NativeOffload::ParseFrame(const uint8_t* f, size_t length, uint64_t* src, u
   return true;
 }
 
-// Sends a frame out of a flow; false when it must go through JS instead (nothing was sent).
-bool NativeOffload::Output(Flow& flow, const uint8_t* frame, size_t length, uint64_t now) {
+bool NativeOffload::SealOne(Link* link, Slot* slot, const uint8_t* frame, size_t length, uint64_t now) {
+  size_t payload = kPayloadHeaderBytes + length;
+  size_t pad = (16 - payload % 16) % 16;
+  size_t total = kTransportHeaderBytes + payload + pad + kTagBytes;
+  if (total > kSealSlotBytes) return false;
+  if (sealUsed_ == kSealSlots) FlushSends();
+  uint8_t* out = sealScratch_.get() + sealUsed_ * kSealSlotBytes;
+  uint64_t counter = slot->sendCounter;
+  out[0] = kMessageTransport;
+  out[1] = out[2] = out[3] = 0;
+  WriteLe32(out + 4, slot->remoteIndex);
+  WriteLe64(out + 8, counter);
+  uint8_t* plain = out + kTransportHeaderBytes;
+  plain[0] = kPayloadEthernet;
+  plain[1] = static_cast<uint8_t>(length >> 8);
+  plain[2] = static_cast<uint8_t>(length & 0xff);
+  std::memcpy(plain + kPayloadHeaderBytes, frame, length);
+  std::memset(plain + payload, 0, pad);
+  if (!aead_.SealInPlace(slot->sendKey, counter, plain, payload + pad)) return false;
+  slot->sendCounter = counter + 1;
+  sealUsed_++;
+  slot->txPackets++;
+  slot->txBytes += static_cast<double>(payload);  // device.ts counts the plaintext before padding
+  slot->lastTx = now;
+  if (link->pending.empty()) dirtyLinks_.push_back(link);
+  link->pending.push_back({out, total});
+  return true;
+}
+
+// Sends a frame out of a flow; false when it must go through JS instead (nothing was sent). A super-frame
+// (`header` with work) goes as it is to a TAP that takes headers; to any other output it is cut into wire
+// frames first (gso::Segment), as a device without offloads and WireGuard's wire need them.
+bool NativeOffload::Output(Flow& flow, const uint8_t* frame, size_t length, const gso::VnetHeader* header,
+                           uint64_t now) {
+  bool hasWork = header != nullptr && header->HasWork();
+  size_t wireFrames = hasWork ? gso::SegmentCount(*header, length) : 1;
+  size_t wireBytes = hasWork ? gso::WireBytes(*header, length) : length;
   if (flow.io != nullptr) {
-    flow.io->WriteOne(frame, length);
+    if (header == nullptr && flow.io->HasVnetHeader()) QueueForTap(flow.io, frame, length);
+    else flow.io->WriteOne(frame, length, header);
   } else {
     Link* link = flow.link;
     Slot* slot = UsableSlot(link->txSlot);
     if (slot == nullptr || link->udp == nullptr || now >= slot->rejectAt || now >= slot->txRekeyAt ||
-        slot->sendCounter >= kSendCounterLimit) {
+        slot->sendCounter + wireFrames > kSendCounterLimit) {
       return false;
     }
-    size_t payload = kPayloadHeaderBytes + length;
-    size_t pad = (16 - payload % 16) % 16;
-    size_t total = kTransportHeaderBytes + payload + pad + kTagBytes;
-    if (total > kSealSlotBytes) return false;
-    if (sealUsed_ == kSealSlots) FlushSends();
-    uint8_t* out = sealScratch_.get() + sealUsed_ * kSealSlotBytes;
-    uint64_t counter = slot->sendCounter;
-    out[0] = kMessageTransport;
-    out[1] = out[2] = out[3] = 0;
-    WriteLe32(out + 4, slot->remoteIndex);
-    WriteLe64(out + 8, counter);
-    uint8_t* plain = out + kTransportHeaderBytes;
-    plain[0] = kPayloadEthernet;
-    plain[1] = static_cast<uint8_t>(length >> 8);
-    plain[2] = static_cast<uint8_t>(length & 0xff);
-    std::memcpy(plain + kPayloadHeaderBytes, frame, length);
-    std::memset(plain + payload, 0, pad);
-    if (!aead_.SealInPlace(slot->sendKey, counter, plain, payload + pad)) return false;
-    slot->sendCounter = counter + 1;
-    sealUsed_++;
-    slot->txPackets++;
-    slot->txBytes += static_cast<double>(payload);  // device.ts counts the plaintext before padding
-    slot->lastTx = now;
-    if (link->pending.empty()) dirtyLinks_.push_back(link);
-    link->pending.push_back({out, total});
+    if (!hasWork) {
+      if (!SealOne(link, slot, frame, length, now)) return false;
+    } else {
+      // Every segment must fit a seal slot (checked before any is sealed: all of it goes, or JS gets it whole).
+      size_t largest = gso::LargestSegmentBytes(*header, length);
+      if (kTransportHeaderBytes + kPayloadHeaderBytes + largest + 15 + kTagBytes > kSealSlotBytes) return false;
+      gso::Layout layout;
+      if (header->IsGso() && !gso::ParseLayout(frame, length, &layout)) return false;
+      if (!segmentScratch_) {
+        segmentScratch_.reset(new uint8_t[gso::kSegmentRoomBytes]);
+        segmentLengths_.reset(new uint32_t[gso::kMaxSegments]);
+      }
+      size_t segments = gso::Segment(*header, layout, frame, length, segmentScratch_.get(), gso::kSegmentRoomBytes,
+                                     segmentLengths_.get(), gso::kMaxSegments);
+      if (segments == 0) return false;
+      const uint8_t* at = segmentScratch_.get();
+      for (size_t i = 0; i < segments; i++) {
+        SealOne(link, slot, at, segmentLengths_[i], now);  // fits: checked above
+        at += segmentLengths_[i];
+      }
+    }
   }
-  flow.packets++;
-  flow.bytes += static_cast<double>(length);
+  flow.packets += static_cast<double>(wireFrames);
+  flow.bytes += static_cast<double>(wireBytes);
   return true;
 }
 
-Flow* NativeOffload::FindFlow(int32_t inPort, const uint8_t* frame, size_t length) {
+Flow* NativeOffload::FindFlow(int32_t inPort, const uint8_t* frame, size_t length, size_t wireLength) {
   uint64_t src, dst;
-  if (!ParseFrame(frame, length, &src, &dst) || (frame[0] & 1) != 0) return nullptr;
+  if (!ParseFrame(frame, length, wireLength, &src, &dst) || (frame[0] & 1) != 0) return nullptr;
   auto it = flows_.find(FlowKey{inPort, src, dst});
   return it == flows_.end() ? nullptr : &it->second;
 }
@@ -404,17 +444,18 @@ void NativeOffload::UnbindSlots(Link& link) {
 
 // ---- fast paths ----------------------------------------------------------------------------------
 
-bool NativeOffload::TakeFrame(int32_t inPort, uint8_t* frame, size_t length) {
+bool NativeOffload::TakeFrame(int32_t inPort, uint8_t* frame, size_t length, const gso::VnetHeader* header) {
   if (flows_.empty()) {
     counters_.txMisses++;
     return false;
   }
-  Flow* flow = FindFlow(inPort, frame, length);
+  size_t wireLength = header == nullptr ? length : gso::LargestSegmentBytes(*header, length);
+  Flow* flow = FindFlow(inPort, frame, length, wireLength);
   if (flow == nullptr) {
     counters_.txMisses++;
     return false;
   }
-  if (!Output(*flow, frame, length, uv_hrtime())) {
+  if (!Output(*flow, frame, length, header, uv_hrtime())) {
     counters_.txPunts++;
     return false;
   }
@@ -451,8 +492,9 @@ bool NativeOffload::TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t 
   }
   size_t frameLength = (static_cast<size_t>(opened[1]) << 8) | opened[2];
   const uint8_t* frame = opened + kPayloadHeaderBytes;
-  Flow* flow = kPayloadHeaderBytes + frameLength > plainLength ? nullptr : FindFlow(slot.linkId, frame, frameLength);
-  if (flow == nullptr || !Output(*flow, frame, frameLength, now)) {
+  Flow* flow = kPayloadHeaderBytes + frameLength > plainLength ? nullptr
+                                                               : FindFlow(slot.linkId, frame, frameLength, frameLength);
+  if (flow == nullptr || !Output(*flow, frame, frameLength, nullptr, now)) {
     counters_.rxPunts++;
     return false;
   }
@@ -464,7 +506,38 @@ bool NativeOffload::TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t 
   return true;
 }
 
+void NativeOffload::QueueForTap(IoHandle* io, const uint8_t* frame, size_t length) {
+  if (!tapScratch_) tapScratch_.reset(new uint8_t[kTapScratchBytes]);
+  if (length > kTapScratchBytes) {
+    io->WriteOne(frame, length, nullptr);
+    return;
+  }
+  if (tapUsed_ + length > kTapScratchBytes) FlushTapWrites();
+  uint8_t* copy = tapScratch_.get() + tapUsed_;
+  std::memcpy(copy, frame, length);
+  tapUsed_ += length;
+  TapPending* pending = nullptr;
+  for (TapPending& p : tapPending_) {
+    if (p.io == io) pending = &p;
+  }
+  if (pending == nullptr) {
+    tapPending_.push_back(TapPending{io, {}, {}});
+    pending = &tapPending_.back();
+  }
+  pending->data.push_back(copy);
+  pending->lengths.push_back(length);
+}
+
+void NativeOffload::FlushTapWrites() {
+  for (TapPending& p : tapPending_) {
+    p.io->WriteCoalesced(p.data.data(), p.lengths.data(), static_cast<uint32_t>(p.data.size()));
+  }
+  tapPending_.clear();
+  tapUsed_ = 0;
+}
+
 void NativeOffload::FlushSends() {
+  FlushTapWrites();
   for (Link* link : dirtyLinks_) {
     if (link->udp != nullptr && !link->pending.empty()) {
       link->udp->SendDatagrams(link->pending.data(), static_cast<uint32_t>(link->pending.size()),

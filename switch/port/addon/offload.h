@@ -35,6 +35,11 @@
 //     from the link's current endpoint and its frame hits a flow is the window
 //     committed and the frame forwarded. Otherwise JS gets the original bytes
 //     and opens them again on the same slot.
+// Super-frames (gso.h): a flow's super-frame from a TAP with offloads goes as it is to a TAP with offloads, is cut
+//   by the out TAP's write for one without, and is cut and sealed segment by segment toward a link (all of it, or
+//   JS gets it whole). Wire frames toward a TAP with offloads (from a link, or a plain TAP) are copied aside and
+//   written at the end of the read batch, glued back into super-frames where they can be (IoHandle::
+//   WriteCoalesced). Flow counters count wire frames and their bytes.
 // Read-back: every slot counts fast-path packets/bytes and the last rx/tx
 //   times, every flow its packets/bytes; poll() hands JS the deltas so
 //   timers, counters, MAC aging and VTTIF see everything.
@@ -66,6 +71,7 @@
 #include <vector>
 
 #include "aead.h"
+#include "gso.h"
 
 namespace vswitch {
 
@@ -165,11 +171,13 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   void AttachUdp(UdpHandle* udp);
   // The links through it are dropped (and every flow flushed).
   void DetachUdp(UdpHandle* udp);
-  // IoHandle, for each frame read on an attached port: true when the frame was taken.
-  bool TakeFrame(int32_t inPort, uint8_t* frame, size_t length);
+  // IoHandle, for each frame read on an attached port (with its normalized virtio-net header when the port reads
+  // them, else nullptr): true when the frame was taken.
+  bool TakeFrame(int32_t inPort, uint8_t* frame, size_t length, const gso::VnetHeader* header);
   // UdpHandle, for each datagram (addr: the 6 words of udp-handle.h): true when it was taken.
   bool TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t length, const uint32_t* addr);
-  // Ends a read batch: sends what the fast paths queued, one sendmmsg per link.
+  // Ends a read batch: sends what the fast paths queued, one sendmmsg per link, and writes the wire frames
+  // waiting for TAPs with offloads (coalesced).
   void FlushSends();
 
  private:
@@ -202,10 +210,16 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   // Detaches every handle, empties the tables, zeroes the keys. `canTouchJs` false from the finalizer.
   void Shutdown(bool canTouchJs);
   offload::Slot* UsableSlot(int32_t id);
-  bool ParseFrame(const uint8_t* f, size_t length, uint64_t* src, uint64_t* dst) const;
-  offload::Flow* FindFlow(int32_t inPort, const uint8_t* frame, size_t length);
-  bool Output(offload::Flow& flow, const uint8_t* frame, size_t length, uint64_t now);
+  // `wireLength`: its largest wire frame (a super-frame's segments are what maxFrameBytes applies to).
+  bool ParseFrame(const uint8_t* f, size_t length, size_t wireLength, uint64_t* src, uint64_t* dst) const;
+  offload::Flow* FindFlow(int32_t inPort, const uint8_t* frame, size_t length, size_t wireLength);
+  bool Output(offload::Flow& flow, const uint8_t* frame, size_t length, const gso::VnetHeader* header, uint64_t now);
+  // Seals one wire frame for `link` on `slot` (checked usable) into the batch; false when it cannot fit a slot.
+  bool SealOne(offload::Link* link, offload::Slot* slot, const uint8_t* frame, size_t length, uint64_t now);
   void FlushAllFlows();
+  // Queues a wire frame for a TAP with offloads until FlushSends (copied: the caller's buffer is reused).
+  void QueueForTap(IoHandle* io, const uint8_t* frame, size_t length);
+  void FlushTapWrites();
   void UnbindSlots(offload::Link& link);
 
   bool isClosed_ = false;
@@ -229,6 +243,17 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   std::unique_ptr<uint8_t[]> sealScratch_;
   size_t sealUsed_ = 0;
   std::unique_ptr<uint8_t[]> openScratch_;
+  struct TapPending {
+    IoHandle* io;
+    std::vector<const uint8_t*> data;
+    std::vector<size_t> lengths;
+  };
+  std::vector<TapPending> tapPending_;
+  std::unique_ptr<uint8_t[]> tapScratch_;
+  size_t tapUsed_ = 0;
+  // A super-frame cut into wire frames on its way to a link (made on first use).
+  std::unique_ptr<uint8_t[]> segmentScratch_;
+  std::unique_ptr<uint32_t[]> segmentLengths_;
 };
 
 }  // namespace vswitch

@@ -23,6 +23,16 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads a tap port\'s offloads (off unless set)', () => {
+    const c = parseConfig('name: h1\nports:\n  - { name: t0, type: tap, offloads: true }\n  - { name: t1, type: tap }\n', 'x');
+    expect(c.ports).toEqual([
+      { type: 'tap', name: 't0', mtu: 1500, offloads: true },
+      { type: 'tap', name: 't1', mtu: 1500 },
+    ]);
+    expect(reject('name: h1\nports:\n  - { name: t, type: tap, offloads: yes please }\n').keyPath).toBe('ports[0].offloads');
+    expect(reject('name: h1\nports:\n  - { name: c, type: capture, interface: e, offloads: true }\n').keyPath).toBe('ports[0].offloads');
+  });
+
   it('reads capture ports', () => {
     const c = parseConfig('name: h1\nports:\n  - { name: c0, type: capture, interface: veth0 }\n', 'x');
     expect(c.ports[0]).toEqual({ type: 'capture', name: 'c0', interface: 'veth0', promiscuous: true });

@@ -117,8 +117,16 @@ bl_move_to_vm() {
 BL_WG_IF=(vsblwg1 vsblwg2)
 BL_WG_PORT=51820
 
-peer_wireguard_go_up() {
-  local i j dir=$BL_WORK/wireguard-go
+# The Debian build from PATH is `wireguard-go`; a second build (the current upstream one, with TUN offloads and
+# UDP GSO/GRO) is `wireguard-go-modern`, its binary in BL_WG_MODERN (scripts/bench/link --wireguard-go-modern).
+peer_wireguard_go_up() { bl_wireguard_go_up wireguard-go wireguard-go; }
+peer_wireguard_go_modern_up() { bl_wireguard_go_up "$BL_WG_MODERN" wireguard-go-modern; }
+peer_wireguard_go_modern_ready() { peer_wireguard_go_ready; }
+peer_wireguard_go_modern_down() { bl_kill_all; }
+
+# bl_wireguard_go_up PROGRAM NAME — the two wireguard-go daemons, keys and logs under BL_WORK/NAME.
+bl_wireguard_go_up() {
+  local program=$1 i j dir=$BL_WORK/$2
   mkdir -p "$dir"
   for i in 0 1; do
     wg genkey >"$dir/key$i"
@@ -128,7 +136,7 @@ peer_wireguard_go_up() {
     j=$((1 - i))
     [ ! -S "/var/run/wireguard/${BL_WG_IF[$i]}.sock" ] || bl_die "a wireguard-go named ${BL_WG_IF[$i]} already runs"
     # Foreground, so the PID we record is the daemon itself; the tun device is created in the host namespace.
-    WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error bl_spawn "${BL_HOSTS[$i]}" "$dir/log$i" wireguard-go "${BL_WG_IF[$i]}" >/dev/null
+    WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error bl_spawn "${BL_HOSTS[$i]}" "$dir/log$i" "$program" "${BL_WG_IF[$i]}" >/dev/null
     bl_wait_link "${BL_HOSTS[$i]}" "${BL_WG_IF[$i]}"
     local _
     for _ in $(seq 100); do [ -S "/var/run/wireguard/${BL_WG_IF[$i]}.sock" ] && break; sleep 0.05; done

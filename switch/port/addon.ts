@@ -242,9 +242,10 @@ export interface NativeAddon {
   vnetCheck(header: Uint8Array, frame: Uint8Array, out: Uint8Array): number;
   /**
    * Cuts `frame` as its header says into wire frames packed into `out` (lengths[i] each): how many; −code when the
-   * header is refused; −gsoReasons.length when `out` or `lengths` is too small.
+   * header is refused; −gsoReasons.length when `out` or `lengths` is too small. With `stride`, segment i is at
+   * out[i × stride] instead (the flow offload's cut straight into its seal slots; a segment larger than it refused).
    */
-  gsoSegment(header: Uint8Array, frame: Uint8Array, out: Uint8Array, lengths: Uint32Array): number;
+  gsoSegment(header: Uint8Array, frame: Uint8Array, out: Uint8Array, lengths: Uint32Array, stride?: number): number;
   /**
    * Glues consecutive TCP segments of one flow: outputs packed into `out` (lengths[i] each), with their virtio-net
    * headers at headers[10·i] (all zero for a frame as it came); how many, or −1 when there is too little room.

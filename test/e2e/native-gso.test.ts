@@ -123,6 +123,30 @@ describe('native GSO (gso.h) against the oracle', () => {
     }
   });
 
+  it('cuts the same segments into fixed-size slots (the seal slots of a link), and refuses slots too small', () => {
+    const stride = 2048;
+    for (let seed = 1; seed <= 300; seed++) {
+      const { spec, payload, mss, kernelHdrLen } = randomCase(seed);
+      const x = superFrame(spec, payload, mss, kernelHdrLen);
+      if (spec.tcpFlags & TCP_CWR) x.header[1]! |= GSO_ECN;
+      const packed = segment(x.header, x.frame) as Uint8Array[];
+      const largest = Math.max(...packed.map((f) => f.length));
+      const out = new Uint8Array(packed.length * stride);
+      const lengths = new Uint32Array(1024);
+      if (largest > stride) {
+        expect(addon.gsoSegment(x.header, x.frame, out, lengths, stride), `seed ${seed}`).toBe(-addon.gsoReasons.length);
+        continue;
+      }
+      expect(addon.gsoSegment(x.header, x.frame, out, lengths, stride), `seed ${seed}`).toBe(packed.length);
+      const slots = packed.map((_, i) => out.slice(i * stride, i * stride + lengths[i]!));
+      expect(slots.map(hex), `seed ${seed}`).toEqual(packed.map(hex));
+      expect(addon.gsoSegment(x.header, x.frame, out, lengths, largest - 1), `seed ${seed}`).toBe(-addon.gsoReasons.length);
+      expect(addon.gsoSegment(x.header, x.frame, out.subarray(1), lengths, stride), `seed ${seed}`).toBe(
+        -addon.gsoReasons.length,
+      );
+    }
+  });
+
   it('coalesce(segment(x)) == x: the super-frame and its normalized header come back', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const { spec, payload, mss, kernelHdrLen } = randomCase(seed);

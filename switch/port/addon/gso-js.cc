@@ -34,10 +34,11 @@ napi_value VnetCheck(napi_env env, napi_callback_info info) {
   return Int(env, reason);
 }
 
-// gsoSegment(header, frame, out, lengths) → count | −reason | −kReasonCount
+// gsoSegment(header, frame, out, lengths, stride?) → count | −reason | −kReasonCount. With a stride, segment i is
+// at out[i × stride] (gso::SegmentStrided, the flow offload's cut into seal slots), else packed.
 napi_value GsoSegment(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   uint8_t *raw, *frame, *out;
   uint32_t* lengths;
@@ -51,7 +52,14 @@ napi_value GsoSegment(napi_env env, napi_callback_info info) {
   gso::Layout layout;
   gso::Reason reason = gso::CheckHeader(raw, frame, frameLen, &h, &layout);
   if (reason != gso::kOk) return Int(env, -static_cast<int64_t>(reason));
-  size_t count = gso::Segment(h, layout, frame, frameLen, out, outLen, lengths, lengthsLen);
+  uint32_t stride = 0;
+  if (argc > 4) napi_get_value_uint32(env, argv[4], &stride);
+  size_t count = 0;
+  if (stride == 0) {
+    count = gso::Segment(h, layout, frame, frameLen, out, outLen, lengths, lengthsLen);
+  } else if (gso::SegmentCount(h, frameLen) * stride <= outLen) {
+    count = gso::SegmentStrided(h, layout, frame, frameLen, out, stride, lengths, lengthsLen);
+  }
   return count == 0 ? Int(env, -static_cast<int64_t>(gso::kReasonCount)) : Int(env, static_cast<int64_t>(count));
 }
 

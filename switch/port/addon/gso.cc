@@ -245,11 +245,14 @@ size_t LargestSegmentBytes(const VnetHeader& h, size_t length) {
   return static_cast<size_t>(h.hdrLen) + h.gsoSize;
 }
 
-size_t Segment(const VnetHeader& h, const Layout& layout, const uint8_t* frame, size_t length, uint8_t* out,
-               size_t room, uint32_t* lengths, size_t maxSegments) {
-  if (maxSegments == 0) return 0;
+namespace {
+
+// The one cut both placements share: segment i is written at place(i, bytes of the segments before it).
+template <typename Place>
+size_t CutSegments(const VnetHeader& h, const Layout& layout, const uint8_t* frame, size_t length, uint32_t* lengths,
+                   Place place) {
   if (!h.IsGso()) {
-    if (room < length) return 0;
+    uint8_t* out = place(0, 0);
     std::memcpy(out, frame, length);
     if ((h.flags & kFlagNeedsCsum) != 0) {
       // CHECKSUM_PARTIAL: the field holds the pseudo-header's sum; the sum from csum_start to the end, inverted,
@@ -263,7 +266,6 @@ size_t Segment(const VnetHeader& h, const Layout& layout, const uint8_t* frame, 
   }
   size_t headerBytes = h.hdrLen;
   size_t segments = SegmentCount(h, length);
-  if (segments > maxSegments || room < WireBytes(h, length)) return 0;
   bool isTcp = layout.protocol == kProtocolTcp;
   size_t ipHeaderBytes = layout.l4 - layout.l3;
   uint16_t firstId = layout.isIpv6 ? 0 : Be16(frame + layout.l3 + 4);
@@ -274,7 +276,7 @@ size_t Segment(const VnetHeader& h, const Layout& layout, const uint8_t* frame, 
     size_t offset = i * h.gsoSize;
     size_t size = payload - offset < h.gsoSize ? payload - offset : h.gsoSize;
     size_t segmentBytes = headerBytes + size;
-    uint8_t* s = out + at;
+    uint8_t* s = place(i, at);
     std::memcpy(s, frame, headerBytes);
     std::memcpy(s + headerBytes, frame + headerBytes + offset, size);
     uint8_t* ip = s + layout.l3;
@@ -300,6 +302,22 @@ size_t Segment(const VnetHeader& h, const Layout& layout, const uint8_t* frame, 
     at += segmentBytes;
   }
   return segments;
+}
+
+}  // namespace
+
+size_t Segment(const VnetHeader& h, const Layout& layout, const uint8_t* frame, size_t length, uint8_t* out,
+               size_t room, uint32_t* lengths, size_t maxSegments) {
+  if (maxSegments == 0) return 0;
+  size_t segments = SegmentCount(h, length);
+  if (segments > maxSegments || room < WireBytes(h, length)) return 0;
+  return CutSegments(h, layout, frame, length, lengths, [out](size_t, size_t at) { return out + at; });
+}
+
+size_t SegmentStrided(const VnetHeader& h, const Layout& layout, const uint8_t* frame, size_t length, uint8_t* out,
+                      size_t stride, uint32_t* lengths, size_t maxSegments) {
+  if (maxSegments == 0 || SegmentCount(h, length) > maxSegments || LargestSegmentBytes(h, length) > stride) return 0;
+  return CutSegments(h, layout, frame, length, lengths, [out, stride](size_t i, size_t) { return out + i * stride; });
 }
 
 // ---- coalescing ----------------------------------------------------------------------------------

@@ -138,6 +138,10 @@ uint64_t PseudoHeaderSum(const uint8_t* frame, const Layout& layout, size_t l4Le
 // `room` or `maxSegments` is too small.
 size_t Segment(const VnetHeader& h, const Layout& layout, const uint8_t* frame, size_t length, uint8_t* out,
                size_t room, uint32_t* lengths, size_t maxSegments);
+// The same cut with segment i at out + i × stride (each in its own slot: a link's seal slots, so a segment is cut
+// straight where it is sealed). 0 when a segment would not fit `stride`, or there are more than maxSegments.
+size_t SegmentStrided(const VnetHeader& h, const Layout& layout, const uint8_t* frame, size_t length, uint8_t* out,
+                      size_t stride, uint32_t* lengths, size_t maxSegments);
 
 // One output of a Coalescer plan.
 struct Group {

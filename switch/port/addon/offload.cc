@@ -349,12 +349,27 @@ bool NativeOffload::ParseFrame(const uint8_t* f, size_t length, size_t wireLengt
   return true;
 }
 
+// The sealed message's size for a wire frame of `length` bytes (padded to 16, as device.ts pads).
+static size_t SealedBytes(size_t length) {
+  size_t payload = kPayloadHeaderBytes + length;
+  return kTransportHeaderBytes + payload + (16 - payload % 16) % 16 + kTagBytes;
+}
+
+uint8_t* NativeOffload::SealSlotFrame(size_t i) {
+  return sealScratch_.get() + i * kSealSlotBytes + kTransportHeaderBytes + kPayloadHeaderBytes;
+}
+
 bool NativeOffload::SealOne(Link* link, Slot* slot, const uint8_t* frame, size_t length, uint64_t now) {
+  if (SealedBytes(length) > kSealSlotBytes) return false;
+  if (sealUsed_ == kSealSlots) FlushSends();
+  std::memcpy(SealSlotFrame(sealUsed_), frame, length);
+  return SealInSlot(link, slot, length, now);
+}
+
+bool NativeOffload::SealInSlot(Link* link, Slot* slot, size_t length, uint64_t now) {
   size_t payload = kPayloadHeaderBytes + length;
   size_t pad = (16 - payload % 16) % 16;
-  size_t total = kTransportHeaderBytes + payload + pad + kTagBytes;
-  if (total > kSealSlotBytes) return false;
-  if (sealUsed_ == kSealSlots) FlushSends();
+  size_t total = SealedBytes(length);
   uint8_t* out = sealScratch_.get() + sealUsed_ * kSealSlotBytes;
   uint64_t counter = slot->sendCounter;
   out[0] = kMessageTransport;
@@ -365,7 +380,6 @@ bool NativeOffload::SealOne(Link* link, Slot* slot, const uint8_t* frame, size_t
   plain[0] = kPayloadEthernet;
   plain[1] = static_cast<uint8_t>(length >> 8);
   plain[2] = static_cast<uint8_t>(length & 0xff);
-  std::memcpy(plain + kPayloadHeaderBytes, frame, length);
   std::memset(plain + payload, 0, pad);
   if (!aead_.SealInPlace(slot->sendKey, counter, plain, payload + pad)) return false;
   slot->sendCounter = counter + 1;
@@ -404,10 +418,23 @@ bool NativeOffload::Output(Flow& flow, const uint8_t* frame, size_t length, cons
       if (kTransportHeaderBytes + kPayloadHeaderBytes + largest + 15 + kTagBytes > kSealSlotBytes) return false;
       gso::Layout layout;
       if (header->IsGso() && !gso::ParseLayout(frame, length, &layout)) return false;
-      if (!segmentScratch_) {
-        segmentScratch_.reset(new uint8_t[gso::kSegmentRoomBytes]);
-        segmentLengths_.reset(new uint32_t[gso::kMaxSegments]);
+      if (!segmentLengths_) segmentLengths_.reset(new uint32_t[gso::kMaxSegments]);
+      size_t count = gso::SegmentCount(*header, length);
+      if (count <= kSealSlots) {
+        // Cut straight into the seal slots, each segment where it is sealed (no copy in between).
+        if (sealUsed_ + count > kSealSlots) FlushSends();
+        size_t segments = gso::SegmentStrided(*header, layout, frame, length, SealSlotFrame(sealUsed_), kSealSlotBytes,
+                                              segmentLengths_.get(), kSealSlots - sealUsed_);
+        if (segments == 0) return false;
+        for (size_t i = 0; i < segments; i++) {
+          if (!SealInSlot(link, slot, segmentLengths_[i], now)) break;  // the slots after it hold unsealed bytes: dropped
+        }
+        flow.packets += static_cast<double>(wireFrames);
+        flow.bytes += static_cast<double>(wireBytes);
+        return true;
       }
+      // More segments than seal slots (a tiny MSS): cut into scratch, then sealed slot by slot across flushes.
+      if (!segmentScratch_) segmentScratch_.reset(new uint8_t[gso::kSegmentRoomBytes]);
       size_t segments = gso::Segment(*header, layout, frame, length, segmentScratch_.get(), gso::kSegmentRoomBytes,
                                      segmentLengths_.get(), gso::kMaxSegments);
       if (segments == 0) return false;

@@ -216,6 +216,10 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   bool Output(offload::Flow& flow, const uint8_t* frame, size_t length, const gso::VnetHeader* header, uint64_t now);
   // Seals one wire frame for `link` on `slot` (checked usable) into the batch; false when it cannot fit a slot.
   bool SealOne(offload::Link* link, offload::Slot* slot, const uint8_t* frame, size_t length, uint64_t now);
+  // Seals the wire frame of `length` bytes already placed at SealSlotFrame(sealUsed_) (checked to fit).
+  bool SealInSlot(offload::Link* link, offload::Slot* slot, size_t length, uint64_t now);
+  // Where seal slot i's Ethernet frame goes: after the transport header and the payload header.
+  uint8_t* SealSlotFrame(size_t i);
   void FlushAllFlows();
   // Queues a wire frame for a TAP with offloads until FlushSends (copied: the caller's buffer is reused).
   void QueueForTap(IoHandle* io, const uint8_t* frame, size_t length);

@@ -362,7 +362,8 @@ uint8_t* NativeOffload::SealSlotFrame(size_t i) {
 bool NativeOffload::SealOne(Link* link, Slot* slot, const uint8_t* frame, size_t length, uint64_t now) {
   if (SealedBytes(length) > kSealSlotBytes) return false;
   if (sealUsed_ == kSealSlots) FlushSends();
-  std::memcpy(SealSlotFrame(sealUsed_), frame, length);
+  uint8_t* place = SealSlotFrame(sealUsed_);
+  if (frame != place) std::memcpy(place, frame, length);  // a relayed frame was opened in place (TakeDatagram)
   return SealInSlot(link, slot, length, now);
 }
 
@@ -511,7 +512,11 @@ bool NativeOffload::TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t 
     counters_.rxPunts++;
     return false;
   }
-  uint8_t* opened = openScratch_.get();
+  // Opened where its frame would be re-sealed if a flow sends it on over a link (the Proxy's relay): the plaintext
+  // is already a seal slot's payload (type, length, frame, padding), so SealOne copies nothing. Else scratch.
+  uint8_t* opened = sealUsed_ < kSealSlots && kTransportHeaderBytes + plainLength + kTagBytes <= kSealSlotBytes
+                        ? SealSlotFrame(sealUsed_) - kPayloadHeaderBytes
+                        : openScratch_.get();
   if (!aead_.OpenTo(slot.receiveKey, counter, message + kTransportHeaderBytes, length - kTransportHeaderBytes, opened) ||
       opened[0] != kPayloadEthernet) {
     counters_.rxPunts++;

@@ -54,6 +54,13 @@ async function aroundRun(run: () => void): Promise<Hits> {
   return { proxy: after.proxy - before.proxy, hosts: after.hosts - before.hosts, proxyPunts: after.proxyPunts - before.proxyPunts };
 }
 
+async function allOnUdp(): Promise<boolean> {
+  const statuses = await Promise.all(['proxy', 'h1', 'h2'].map((n) => labJson<Status>(n, 'status')));
+  return statuses.every(
+    (st) => st.links.length > 0 && st.links.every((l) => l.state === 'up' && l.transport === 'udp') && st.offload?.boundLinks === st.links.length,
+  );
+}
+
 async function txFrames(host: string, port: string): Promise<number> {
   const status = await labJson<Status>(host, 'status');
   return status.ports.find((p) => p.name === port)!.txFrames;
@@ -71,6 +78,13 @@ describe('VM↔VM relayed by the Proxy, VMs with offloads', () => {
     let ping = labExec('h1v1', ['ping', '-c', '1', '-W', '1', vmIp(2, 1)]);
     for (let i = 0; i < 5 && ping.code !== 0; i++) ping = labExec('h1v1', ['ping', '-c', '1', '-W', '1', vmIp(2, 1)]);
     expect(ping.code, ping.stdout).toBe(0);
+    // A link that fell back to TCP while the Proxy was starting (transport auto) runs in JS until its next UDP probe
+    // (12 s): wait until all three daemons' links are up over UDP and bound to their offloads.
+    for (let i = 0; i < 60 && !(await allOnUdp()); i++) {
+      labExec('h1v1', ['ping', '-c', '1', '-W', '1', vmIp(2, 1)]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(await allOnUdp()).toBe(true);
   });
   afterAll(() => labDownSync());
 

@@ -545,6 +545,8 @@ export class FastPath {
     await this.#deleteLinkEnds(w.a, w.b);
     this.#watched.delete(key);
     this.#counters.linksRemoved++;
+    // A punched link that went down later is no longer direct: its record goes (a failed punch's stays, with its backoff).
+    if (reason !== 'punch-failed') this.#punches.forget(key);
     const punchFailed = reason === 'punch-failed' ? this.#punches.failed(key, nowMs, this.#settings.unreachableBackoffMs) : undefined;
     const backoffMs = punchFailed?.backoffMs ?? this.#settings.unreachableBackoffMs;
     this.#state = markUnreachable(this.#state, w.a, w.b, nowMs, { ...this.#settings, unreachableBackoffMs: backoffMs });

@@ -78,6 +78,14 @@ describe('fast paths through NATs', () => {
     expect(status.punches[0]).toMatchObject({ state: 'direct', lastTimeToDirectMs: 800 });
     expect(status.counters).toMatchObject({ punches: 1, punchFailures: 0 });
     expect(status.links[0]).toMatchObject({ state: 'up', rules: 2 });
+
+    // The NAT forgets the mapping later (the link goes down): the pair is no longer direct, and is not a failed punch.
+    state.up = false;
+    advance(1000);
+    await fastpath.tick();
+    expect(named('fastpath-link-failed')).toEqual([{ a: 'h1', b: 'h2', reason: 'down' }]);
+    expect(fastpath.status().punches).toEqual([]);
+    expect(fastpath.status().counters.punchFailures).toBe(0);
   });
 
   it('a punch with no handshake in 5 s fails: the pair stays on the star, the NAT kinds said, the backoff doubling', async () => {

@@ -388,7 +388,10 @@ export class FastPath {
     const natA = this.#natOf(a);
     const natB = this.#natOf(b);
     const punch = needsPunch(natA, natB) ? { natA, natB } : undefined;
-    this.#watched.set(key, { a, b, addedAtMs: nowMs, ab: newDirection(), ba: newDirection(), ...(punch ? { punch } : {}) });
+    // Timed from both ends made, not from the reconcile: two relayed add-links over busy star links can take seconds,
+    // which must not count against a punch's 5 s.
+    const addedAtMs = this.components.clock.now();
+    this.#watched.set(key, { a, b, addedAtMs, ab: newDirection(), ba: newDirection(), ...(punch ? { punch } : {}) });
     if (punch) this.#punches.begin(key, a, b, natA, natB);
     this.#counters.linksAdded++;
     this.components.log.info('fastpath: link added', { a, b, ...punch });

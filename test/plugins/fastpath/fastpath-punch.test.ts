@@ -19,7 +19,7 @@ const MAC2 = '02:00:c6:13:02:01';
 const key = (c: string) => `${c.repeat(42)}A=`;
 const BACKOFF_MS = 30_000;
 
-function harness(nat: Record<string, NatKind> | undefined, observed: Record<string, string>) {
+function harness(nat: Record<string, NatKind> | undefined, observed: Record<string, string>, slowAddMs = 0) {
   let nowMs = 1000;
   const state = { up: false };
   const events: SwitchEvent[] = [];
@@ -29,6 +29,7 @@ function harness(nat: Record<string, NatKind> | undefined, observed: Record<stri
   const primitivesOf = (host: string) =>
     ({
       addLink: async (l: LinkInput) => {
+        nowMs += slowAddMs; // a relayed add-link over a busy star link
         added.push({ host, link: l });
         made.set(host, [...(made.get(host) ?? []), l.name]);
         return link(l.name, false);
@@ -116,6 +117,17 @@ describe('fast paths through NATs', () => {
     status = fastpath.status();
     expect(status.punches[0]).toMatchObject({ state: 'punch-failed', attempts: 2, failures: 2, retryAtMs: now() + 2 * BACKOFF_MS });
     expect(status.unreachable).toEqual([{ a: 'h1', b: 'h2', untilMs: now() + 2 * BACKOFF_MS }]);
+  });
+
+  it('the 5 s count from both ends made, not from the reconcile (relayed add-links may be slow)', async () => {
+    const { fastpath, named, advance } = harness({ h1: 'port-preserving', h2: 'port-preserving' }, CONE, 1500);
+    await fastpath.reconcile(); // both ends added 3 s after the reconcile began
+    advance(4000);
+    await fastpath.tick();
+    expect(named('fastpath-punch-failed')).toEqual([]);
+    advance(1000);
+    await fastpath.tick();
+    expect(named('fastpath-punch-failed')).toHaveLength(1);
   });
 
   it('an open pair is no punch: 10 s to come up, as before', async () => {

@@ -20,6 +20,8 @@ import { RelayedPrimitives } from './relayed-primitives.js';
 import { VswitchError } from '../errors.js';
 import type { Primitives } from './primitives.js';
 import { StarLiveness } from './star-liveness.js';
+import { reachabilityOf, type NatKind } from './nat-kind.js';
+import { formatEndpoint } from '../link/transport/endpoint.js';
 import { HostMoves } from './host-moves.js';
 import { ProxyMoves } from './proxy-moves.js';
 import type { MoveBounds } from './move-limiter.js';
@@ -36,6 +38,10 @@ export interface HostSummary {
   interfaces: number;
   links: number;
   rules: number;
+  /** Where the Proxy hears the host (its star link's endpoint after roaming: after any NAT). */
+  observedEndpoint?: string;
+  /** What that says about reaching it (nat-kind.ts). */
+  nat: NatKind;
 }
 
 /** A host's view of the star (the API's StarView): does it hear the Proxy? */
@@ -189,7 +195,18 @@ export class Overlay {
         interfaces: r?.report?.interfaces.length ?? 0,
         links: r?.report?.links.length ?? 0,
         rules: r?.report?.rules.length ?? 0,
+        ...this.reachability(l.name, l.endpoint, r?.report?.listen?.udp),
       };
+    });
+  }
+
+  private reachability(name: string, observedEndpoint: string | undefined, listenUdpPort: number | undefined): { nat: NatKind; observedEndpoint?: string } {
+    const config = this.options.links.peerConfig(name);
+    const configured = config?.udpEndpoint ?? config?.tcpEndpoint;
+    return reachabilityOf({
+      ...(configured ? { configuredEndpoint: formatEndpoint(configured) } : {}),
+      ...(observedEndpoint ? { observedEndpoint } : {}),
+      ...(listenUdpPort ? { listenUdpPort } : {}),
     });
   }
 

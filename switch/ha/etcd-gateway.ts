@@ -15,6 +15,12 @@ export class EtcdUnavailableError extends VswitchError {
   }
 }
 
+export class EtcdRefusedError extends VswitchError {
+  constructor(message: string) {
+    super('etcd-refused', message, { httpStatus: 502 });
+  }
+}
+
 export interface EtcdGatewayOptions {
   /** Client URLs of the members, e.g. http://198.18.0.201:2379. */
   endpoints: readonly string[];
@@ -59,7 +65,9 @@ export class EtcdGateway implements Etcd {
   }
 
   async revokeLease(lease: string): Promise<void> {
-    await this.call('/v3/lease/revoke', { ID: lease });
+    await this.call('/v3/lease/revoke', { ID: lease }).catch((err: unknown) => {
+      if (!(err instanceof EtcdRefusedError)) throw err; // already gone: what a revoke wants
+    });
   }
 
   async createIfAbsent(key: string, value: string, lease: string): Promise<CreateResult> {
@@ -96,6 +104,8 @@ export class EtcdGateway implements Etcd {
       try {
         const res = await this.fetchFn(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
         const text = await res.text();
+        // A 4xx is etcd's answer (a lease not found, a bad request): asking another member would change nothing.
+        if (res.status >= 400 && res.status < 500) throw new EtcdRefusedError(`etcd: ${path} refused: ${text.slice(0, 200)}`);
         if (!res.ok) {
           problems.push(`${endpoints[at]}: HTTP ${res.status} ${text.slice(0, 120)}`);
           continue;
@@ -103,6 +113,7 @@ export class EtcdGateway implements Etcd {
         this.current = at;
         return JSON.parse(text) as unknown;
       } catch (err) {
+        if (err instanceof EtcdRefusedError) throw err;
         problems.push(`${endpoints[at]}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }

@@ -3,7 +3,7 @@
  * that can be cut from it (every call then fails as an unreachable cluster does). Only what etcd.ts asks for.
  */
 import type { Clock } from '../clock.js';
-import { EtcdUnavailableError } from './etcd-gateway.js';
+import { EtcdRefusedError, EtcdUnavailableError } from './etcd-gateway.js';
 import type { CreateResult, Etcd, EtcdKeyValue } from './etcd.js';
 
 interface Lease {
@@ -57,7 +57,7 @@ export class MemoryEtcdCluster {
     this.expire();
     const holder = this.keys.get(key);
     if (holder) return { created: false, holder: { ...holder } };
-    if (!this.leases.has(lease)) throw new EtcdUnavailableError(`etcd: lease ${lease} not found`);
+    if (!this.leases.has(lease)) throw new EtcdRefusedError(`etcd: /v3/kv/txn refused: requested lease not found`);
     const revision = ++this.revision;
     this.keys.set(key, { key, value, createRevision: revision, modRevision: revision, lease });
     return { created: true, revision };

@@ -15,6 +15,7 @@
 import type { Timer, TimerClock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Etcd } from './etcd.js';
+import { EtcdRefusedError } from './etcd-gateway.js';
 
 export interface ElectionLeader {
   name: string;
@@ -95,6 +96,8 @@ export class ProxyElection {
       await this.campaign();
       this.state.etcdReachable = true;
     } catch (err) {
+      // etcd answered "no such lease" (it expired between the renewal and the transaction): a new one next step.
+      if (err instanceof EtcdRefusedError) this.lease = undefined;
       // Unreachable (or an answer that makes no sense): keep what we are; nobody is elected without etcd.
       if (this.state.etcdReachable) this.options.log.warn('ha: etcd unreachable, keeping the current role', { role: this.state.role, err });
       this.state.etcdReachable = false;

@@ -157,3 +157,28 @@ describe('ProxyElection', () => {
     expect(host.active).toBe('p2');
   });
 });
+
+describe('ProxyElection and a lease lost between renewal and campaign', () => {
+  it('etcd refuses the transaction (no such lease): a new lease at the next step, and it wins again', async () => {
+    const clock = new ManualClock();
+    const cluster = new MemoryEtcdCluster(clock);
+    const client = cluster.client();
+    let renewalsLie = false;
+    // A renewal that answered just before the lease expired: the transaction after it finds no lease.
+    const etcd = Object.assign(Object.create(client) as MemoryEtcdClient, {
+      keepAlive: async (lease: string) => (renewalsLie ? 2 : client.keepAlive(lease)),
+    });
+    const epochs: number[] = [];
+    const election = new ProxyElection({ etcd, key: KEY, name: 'p1', leaseTtlMs: 2000, clock, log, onActive: (e) => epochs.push(e), onStandby: () => undefined });
+    election.start();
+    await clock.advance(10);
+    cluster.revokeLease(election['lease'] as string); // gone under its feet, the key with it
+    renewalsLie = true;
+    await clock.advance(500);
+    expect(election.status()).toMatchObject({ role: 'active', etcdReachable: false, etcdFailures: 1 });
+    await clock.advance(500);
+    expect(election.status()).toMatchObject({ role: 'active', etcdReachable: true });
+    expect(epochs.length).toBe(2);
+    expect(epochs[1]!).toBeGreaterThan(epochs[0]!);
+  });
+});

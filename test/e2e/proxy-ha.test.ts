@@ -1,7 +1,8 @@
 /**
  * Proxy high availability on etcd (issue 19 part 3; docs/ha.md): a real 3-member etcd cluster (Debian's
  * etcd-server) in lab namespaces, two Proxies that elect the active one on it, three hosts that link to both.
- * - The active Proxy is SIGKILLed while the VMs ping: every VM pair pings again within 5 s, no host restarted.
+ * - The active Proxy is SIGKILLed while the VMs ping: every VM pair pings again within 5 s, no host restarted,
+ *   the fast path h1 → h2 kept.
  * - An etcd member is SIGKILLed: nothing changes (same active, same epoch, pings).
  * - Both Proxies are cut from etcd (nftables in their namespaces): the active keeps serving, neither promotes
  *   itself, the hosts keep following one; after reconnection exactly one is active and every host follows it.
@@ -36,6 +37,11 @@ const pairs: [number, number][] = [
 ];
 const pings = (a: number, b: number): boolean => support.labExec(`h${a}v1`, ['ping', '-c', '1', '-W', '1', support.vmIp(b, 1)]).code === 0;
 const everyPairPings = (): boolean => pairs.every(([a, b]) => pings(a, b));
+/** h1's fast-path rules toward h2v1 (the fast-path plugin's, relayed by a Proxy). */
+const fastRulesH1toH2 = (): string[] =>
+  support.labApi<{ rules: { dst: string; target: string; owner: string }[] }>('h1', 'GET', '/v1/rules')
+    .rules.filter((r) => r.owner === 'proxy:fastpath' && r.dst === support.vmMac(2, 1))
+    .map((r) => r.target);
 
 describe('Proxy HA on etcd: two Proxies, three etcd members, three hosts', () => {
   beforeAll(async () => {
@@ -54,6 +60,11 @@ describe('Proxy HA on etcd: two Proxies, three etcd members, three hosts', () =>
     await waitFor(everyPairPings, 15_000, 'every VM pair pinging');
   }, 60_000);
 
+  it('has a fast path h1 → h2 (the plugin on, on both Proxies: its settings are not shared through etcd yet)', async () => {
+    for (const p of PROXIES) support.labApi(p, 'PUT', '/v1/plugins/fastpath/settings', { enabled: true });
+    await waitFor(() => (pings(1, 2), fastRulesH1toH2().includes('fp-h2')), 45_000, 'a fast rule on h1 toward h2');
+  }, 60_000);
+
   it('the active Proxy SIGKILLed mid-traffic: every pair pings again within 5 s, through the standby, no host restarted', async () => {
     const uptimes = HOSTS.map((h) => support.labApi<{ uptimeS: number }>(h, 'GET', '/v1/status').uptimeS);
     const epoch = election('proxy')!.epoch!;
@@ -69,6 +80,11 @@ describe('Proxy HA on etcd: two Proxies, three etcd members, three hosts', () =>
     for (const ms of back.values()) expect(ms).toBeLessThanOrEqual(5000);
     expect(followed()).toEqual(['proxy2', 'proxy2', 'proxy2']);
     expect(election('proxy2')!.epoch!).toBeGreaterThan(epoch);
+    // The fast path stayed: its link and rules are the hosts', and traffic on them never touched a Proxy.
+    for (let i = 0; i < 5; i++) {
+      expect(fastRulesH1toH2()).toContain('fp-h2');
+      expect(pings(1, 2)).toBe(true);
+    }
     // No host restarted: their uptimes only grew.
     HOSTS.forEach((h, i) => expect(support.labApi<{ uptimeS: number }>(h, 'GET', '/v1/status').uptimeS).toBeGreaterThan(uptimes[i]!));
   }, 60_000);

@@ -932,6 +932,7 @@ export interface components {
             offload?: components["schemas"]["OffloadSummary"];
             star?: components["schemas"]["StarView"];
             moves?: components["schemas"]["MoveStats"];
+            ha?: components["schemas"]["HaView"];
             /**
              * @description What arrived and belonged to no link, or was refused before any link saw it, counted by fixed reason:
              *     `underlay` — datagrams and connections (unknown receiver or key, bad MAC1, malformed, rate-limited,
@@ -946,6 +947,34 @@ export interface components {
                 control: {
                     [key: string]: number;
                 };
+            };
+        };
+        /**
+         * @description Proxy high availability on etcd (docs/ha.md). On a Proxy with `ha:`, `election`: whether it is active, the
+         *     epoch it won (the election key's create revision: a fencing token) and who holds the key. On a host with
+         *     several Proxies (`proxy: [a, b]`), `following`: the Proxy it follows (the highest epoch announced) and how
+         *     often it switched or refused an older epoch.
+         */
+        HaView: {
+            election?: {
+                /** @enum {string} */
+                role: "active" | "standby";
+                epoch?: number;
+                leader?: {
+                    name: string;
+                    epoch: number;
+                };
+                etcdReachable: boolean;
+                promotions: number;
+                demotions: number;
+                etcdFailures: number;
+            };
+            following?: {
+                proxies: string[];
+                active: string;
+                epoch: number;
+                switches: number;
+                refused: number;
             };
         };
         /**

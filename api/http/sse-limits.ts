@@ -220,7 +220,7 @@ export type EventStreamMatcher = (method: string, path: string) => boolean;
 
 /** The operations whose responses openapi.yaml declares as text/event-stream, matched through the validator. */
 export function specEventStreams(validator: RequestValidator): EventStreamMatcher {
-  // Found at the first request, in the validator's one parse of the spec (nothing parsed at start-up).
+  // Found at the first request, in the validator's one parse of the spec.
   let ids: Set<string> | undefined;
   const eventStreamIds = (): Set<string> => {
     const spec = validator.spec() as { paths?: Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>> };

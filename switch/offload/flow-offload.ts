@@ -15,8 +15,9 @@
  *             again; flows re-install on the next miss. A keypair change does NOT
  *             flush: a flow's action is "to link L" and L's binding (send slot,
  *             endpoint) is updated in place, so a rekey costs no miss storm;
- *   read-back every POLL_INTERVAL_MS, and before a flush or a status/metrics
- *             read, the addon's per-flow and per-slot deltas are fed back to what
+ *   read-back every POLL_INTERVAL_MS while traffic flows (backing off to once a
+ *             second while nothing moves, poll-backoff.ts), and before a flush or a
+ *             status/metrics read, the addon's per-flow and per-slot deltas are fed back to what
  *             would have seen each frame: port rx/tx counters, rule hit counters,
  *             MAC refresh (aging) of the flow's source, the VTTIF counter, and the
  *             link's noise counters and timers (keepalive, new-handshake, rekey).
@@ -39,6 +40,7 @@ import type { Logger } from '../log.js';
 import type { NativeOffload, NativeOffloadCounters } from '../port/addon.js';
 import type { RuleEntry } from '../rules/rule-table.js';
 import { nativeSlotId } from './native-keypair-slots.js';
+import { PollBackoff } from './poll-backoff.js';
 
 export const POLL_INTERVAL_MS = 100;
 
@@ -100,6 +102,9 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   /** Link name → port id it is bound under. */
   private readonly boundLinks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly backoff = new PollBackoff(POLL_INTERVAL_MS);
+  /** A read-back since the last tick found deltas (explicit reads count: they took the timer's work). */
+  private sawTraffic = false;
   private isStopped = false;
 
   private udp: NativeUdpTransport | undefined;
@@ -116,8 +121,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     options.datapath.core.onChange = () => this.flush();
     options.datapath.core.onRead = () => this.poll();
     options.datapath.core.rules.onRead = () => this.poll();
-    this.timer = setInterval(() => this.tick(), POLL_INTERVAL_MS);
-    this.timer.unref();
+    this.arm(POLL_INTERVAL_MS);
   }
 
   /**
@@ -130,19 +134,35 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     this.reschedule();
   }
 
-  private tick(): void {
-    this.poll();
-    this.reschedule();
+  /** The read-back interval now: the base while traffic flows, longer while idle (poll-backoff.ts). */
+  get pollWaitMs(): number {
+    return this.backoff.waitMs;
   }
 
-  private reschedule(): void {
-    if (this.isStopped) return;
+  private tick(): void {
+    this.timer = undefined;
+    this.poll();
+    const hadTraffic = this.sawTraffic;
+    this.sawTraffic = false;
+    if (!this.reschedule()) this.arm(this.backoff.next(hadTraffic));
+  }
+
+  /** Follows the report rate; true when it changed (and the timer was re-armed at the new base). */
+  private reschedule(): boolean {
+    if (this.isStopped) return true;
     const hz = this.reportRateHz?.();
     const ms = hz === undefined || !(hz > 0) ? POLL_INTERVAL_MS : Math.max(10, Math.min(POLL_INTERVAL_MS, Math.floor(500 / hz)));
-    if (ms === this.pollIntervalMs) return;
+    if (ms === this.pollIntervalMs) return false;
     this.pollIntervalMs = ms;
-    clearInterval(this.timer);
-    this.timer = setInterval(() => this.tick(), ms);
+    this.backoff.setBase(ms);
+    this.arm(ms);
+    return true;
+  }
+
+  private arm(ms: number): void {
+    if (this.isStopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), ms);
     this.timer.unref();
   }
 
@@ -186,6 +206,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     const datapath = this.options.datapath;
     const isCounted = from.port.kind !== 'link' || datapath.get(datapath.core.portName(outPort) ?? '')?.port.kind !== 'link';
     this.flows.set(id, { inPort: from.id, outPort, src, dst, rule, isCounted });
+    // A new flow means traffic now: read it back at the base interval again, not after an idle back-off.
+    if (this.backoff.snapBack()) this.arm(this.backoff.waitMs);
   }
 
   /** LinkOffload: the LinkManager's view of one link, mirrored into the addon. */
@@ -222,6 +244,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   poll(): void {
     if (this.isStopped) return;
     const { flows, slots } = this.native.poll();
+    if (flows.length > 0 || slots.length > 0) this.sawTraffic = true;
     const nowMs = this.options.clock.now();
     const { core } = this.options.datapath;
     const counter = this.options.datapath.counter;
@@ -268,7 +291,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   stop(): void {
     if (this.isStopped) return;
     this.poll();
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.native.flush();
     for (const [name, id] of [...this.boundLinks]) this.unbind(name, id);
     this.options.datapath.setOffload(undefined);

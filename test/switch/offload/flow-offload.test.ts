@@ -4,11 +4,12 @@
  * could change a decision, with the counters read back first), the read-back itself (port and rule
  * counters, MAC refresh, VTTIF, slot traffic), and that it runs on the NativeOffload it is given.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Datapath } from '../../../switch/datapath.js';
 import type { Mac } from '../../../switch/frame/mac.js';
 import { createLogger } from '../../../switch/log.js';
-import { FlowOffload } from '../../../switch/offload/flow-offload.js';
+import { FlowOffload, POLL_INTERVAL_MS } from '../../../switch/offload/flow-offload.js';
+import { MAX_IDLE_POLL_MS } from '../../../switch/offload/poll-backoff.js';
 import { LocalPrimitives } from '../../../switch/overlay/local-primitives.js';
 import { SwitchCore } from '../../../switch/pipeline/forward.js';
 import type { NativeOffload, NativeOffloadPoll } from '../../../switch/port/addon.js';
@@ -209,6 +210,30 @@ describe('FlowOffload (JS half, fake addon)', () => {
     expect(t.fake.flows.size).toBe(0);
     expect(t.p2.sent).toHaveLength(sentToP2);
     expect(t.plain.sent.at(-1)).toEqual(t.frame(A, B));
+  });
+
+  it('backs its read-back off while nothing moves, and snaps back on an install or on traffic', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = setUp(); // its first timer is armed under fake time
+      expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
+      vi.advanceTimersByTime(10_000);
+      expect(offload!.pollWaitMs).toBe(MAX_IDLE_POLL_MS);
+      t.p1.inject([t.frame(A, B)]); // installs A → B: traffic is likely
+      expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
+      vi.advanceTimersByTime(10_000);
+      expect(offload!.pollWaitMs).toBe(MAX_IDLE_POLL_MS);
+      t.fake.forward(t.a1.id, t.frame(A, B), A, B); // a native hit: the next read-back finds it
+      vi.advanceTimersToNextTimer(); // that read-back
+      expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
+      vi.advanceTimersToNextTimer(); // and the next finds nothing again
+      expect(offload!.pollWaitMs).toBe(2 * POLL_INTERVAL_MS);
+      expect(vi.getTimerCount()).toBe(1); // one timer, never a pile of them
+      offload!.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hands slot traffic to the link layer with absolute times', () => {

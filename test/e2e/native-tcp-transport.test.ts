@@ -148,8 +148,33 @@ describe('TcpTransport on native streams', () => {
     expect(b.sink.messages.at(-1)?.bytes).toEqual(testMessage(48, 2));
   });
 
-  it('a connection the addon cannot take stays on Node (no fd: refused by the handle); a bad fd is an Error', () => {
+  it('a StreamHandle takes only a stream socket, with a sane queue bound', () => {
     expect(() => new addon.StreamHandle(-1, 1 << 20, 0)).toThrow(/getsockopt/);
     expect(() => new addon.StreamHandle(0, 1, 0)).toThrow(RangeError);
+  });
+
+  it('linkSetStream takes only a StreamHandle attached to that offload; its methods refuse other objects', async () => {
+    const b = await start();
+    const client = await rawClient(b.endpoint);
+    client.socket.write(encodeFrames([testMessage(32, 0)]));
+    const [m] = await b.sink.waitFor(1);
+    const stream = b.transport.nativeStreamOf(m!.from)!;
+    const native = addon.createOffload();
+    try {
+      const udp = new addon.UdpHandle('127.0.0.1', 0, 8, 2048, 0, 0);
+      expect(() => native.linkSetStream(7, udp as unknown as typeof stream, -1, -1, -1)).toThrow(TypeError);
+      udp.close();
+      expect(() => native.linkSetStream(7, stream, -1, -1, -1)).toThrow(/not attached/);
+      stream.setOffload(native);
+      native.linkSetStream(7, stream, -1, -1, -1);
+      expect(native.counters().links).toBe(1);
+      const send = (addon.StreamHandle as unknown as { prototype: { send: () => number } }).prototype.send;
+      expect(() => send.call({})).toThrow(TypeError);
+      // The stream's end takes its link with it.
+      client.socket.destroy();
+      await eventually(() => native.counters().links === 0);
+    } finally {
+      native.close();
+    }
   });
 });

@@ -22,7 +22,9 @@
  *             link's noise counters and timers (keepalive, new-handshake, rekey).
  *
  * Link bindings come from the LinkManager (LinkOffload.bind) after every change
- * of endpoint, transport or keypairs.
+ * of endpoint, transport or keypairs: a UDP link to the addon's UDP socket and
+ * the peer's endpoint (linkSet), a TCP link to its connection's native stream
+ * (linkSetStream; only when the TCP transport runs on the addon's streams).
  *
  * It runs on a NativeOffload its caller made (addon.createOffload()), which the
  * caller closes after stop(): the tables are that object's, not the process's, so two switches

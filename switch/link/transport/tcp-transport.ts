@@ -53,6 +53,10 @@ import {
  *   that peer.
  * TCP_NODELAY is set on every socket; writes within a tick are coalesced, and a
  * `sendBatch` becomes one buffer.
+ * With `native` (the addon), each connection once open runs on a native StreamHandle
+ * (tcp-native-stream.ts): framing, the bounded send queue and reads in the addon, and
+ * `nativeStreamOf` hands the flow offload the stream a TCP link is bound to. Node still
+ * listens, accepts and dials, and every limit above holds the same.
  */
 export interface TcpTransportOptions {
   /** host: an IP literal ('0.0.0.0', '::' dual-stack, '198.18.0.1'); port 0 = ephemeral, 443 works as root. */

@@ -36,6 +36,7 @@ import { FlowOffload, type OffloadStats } from '../switch/offload/flow-offload.j
 import { createNativeKeypairSlots } from '../switch/offload/native-keypair-slots.js';
 import { jsKeypairSlots, jsKeypairSlotsWith, type KeypairSlotProvider } from '../switch/link/noise/keypair.js';
 import type { NativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
+import type { TcpStreamSource } from '../switch/link/transport/tcp-transport.js';
 // ---- end flow offload ----
 import { EventLog } from '../switch/event-log.js';
 import { EventBus, eventName } from '../switch/events.js';
@@ -234,11 +235,14 @@ export class Daemon {
     const needsTcp = config.listen.tcp !== undefined || config.join !== undefined || config.peers.some((p) => p.transport !== 'udp');
     const udp = create('udp', config.listen.udp);
     if (this.offload && 'nativeHandle' in udp) this.offload.setLinkTransport(udp as NativeUdpTransport);
+    const tcp = needsTcp ? create('tcp', config.listen.tcp) : undefined;
+    // TCP links are offloaded where their connections run on the addon's streams.
+    if (this.offload && deps.native?.useNativeTcp && tcp && 'nativeStreamOf' in tcp) this.offload.setStreamTransport(tcp as Transport & TcpStreamSource);
     const links = new LinkManager({
       privateKey: config.privateKey,
       udp,
       ...(this.offload ? { offload: this.offload } : {}),
-      ...(needsTcp ? { tcp: create('tcp', config.listen.tcp) } : {}),
+      ...(tcp ? { tcp } : {}),
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),

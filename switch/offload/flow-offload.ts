@@ -23,7 +23,9 @@
  *             link's noise counters and timers (keepalive, new-handshake, rekey).
  *
  * Link bindings come from the LinkManager (LinkOffload.bind) after every change
- * of endpoint, transport or keypairs.
+ * of endpoint, transport or keypairs: a UDP link to the addon's UDP socket and
+ * the peer's endpoint (linkSet), a TCP link to its connection's native stream
+ * (linkSetStream; only when the TCP transport runs on the addon's streams).
  *
  * It runs on a NativeOffload its caller made (addon.createOffload()), which the
  * caller closes after stop(): the tables are that object's, not the process's, so two switches
@@ -36,6 +38,7 @@ import { readMac, type Mac } from '../frame/mac.js';
 import type { LinkOffload, LinkOffloadBinding } from '../link/link-manager.js';
 import type { OffloadedTraffic } from '../link/noise/device.js';
 import type { NativeUdpTransport } from '../link/transport/native-udp-transport.js';
+import type { TcpStreamSource } from '../link/transport/tcp-transport.js';
 import type { Logger } from '../log.js';
 import type { NativeOffload, NativeOffloadCounters } from '../port/addon.js';
 import type { RuleEntry } from '../rules/rule-table.js';
@@ -108,6 +111,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   private isStopped = false;
 
   private udp: NativeUdpTransport | undefined;
+  /** The links' TCP transport when its connections run on the addon's streams (TCP links are offloaded then). */
+  private tcp: TcpStreamSource | undefined;
   private reportRateHz: (() => number | undefined) | undefined;
   private pollIntervalMs = POLL_INTERVAL_MS;
   private isUdpOn = false;
@@ -174,6 +179,11 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     this.udp = udp;
   }
 
+  /** The links' TCP transport, when its connections run on native streams: TCP links are offloaded too. */
+  setStreamTransport(tcp: TcpStreamSource): void {
+    this.tcp = tcp;
+  }
+
   /** A port was attached: TAP and capture ports get their handle's offload id. */
   portAttached(attached: AttachedPort): void {
     if (this.isStopped || this.native.isClosed || attached.port.setOffloadPort === undefined) return;
@@ -215,6 +225,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     if (this.isStopped || this.native.isClosed) return true;
     const wasBound = this.boundLinks.get(name);
     const attached = this.options.datapath.get(name);
+    if (binding?.endpoint.transport === 'tcp') return this.bindStream(name, binding, attached, wasBound);
     const handle = this.udp?.nativeHandle();
     const sockaddr = binding === undefined ? null : this.udp?.sockaddrOf(binding.endpoint) ?? null;
     if (binding === undefined || attached === undefined || handle === undefined || sockaddr === null) {
@@ -231,6 +242,27 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
       this.isUdpOn = true;
     }
     this.native.linkSet(attached.id, handle, sockaddr, tx, rx[0] ?? -1, rx[1] ?? -1);
+    this.boundLinks.set(name, attached.id);
+    this.nativeIn.add(attached.id);
+    this.nativeOut.add(attached.id);
+    return true;
+  }
+
+  /**
+   * A TCP link: bound to its connection's native stream. No stream (JS-only TCP, or not connected yet): unbound,
+   * and false while one may still come, so the LinkManager asks again at its next change.
+   */
+  private bindStream(name: string, binding: LinkOffloadBinding, attached: AttachedPort | undefined, wasBound: number | undefined): boolean {
+    const stream = this.tcp?.nativeStreamOf(binding.endpoint);
+    if (attached === undefined || stream === undefined) {
+      if (wasBound !== undefined) this.unbind(name, wasBound);
+      return this.tcp === undefined;
+    }
+    if (wasBound !== undefined && wasBound !== attached.id) this.unbind(name, wasBound);
+    const tx = binding.txKeypair === undefined ? -1 : nativeSlotId(binding.txKeypair.slot, this.native) ?? -1;
+    const rx = binding.rxKeypairs.map((k) => nativeSlotId(k.slot, this.native) ?? -1);
+    stream.setOffload(this.native);
+    this.native.linkSetStream(attached.id, stream, tx, rx[0] ?? -1, rx[1] ?? -1);
     this.boundLinks.set(name, attached.id);
     this.nativeIn.add(attached.id);
     this.nativeOut.add(attached.id);

@@ -11,6 +11,7 @@
         "switch/port/addon/io-handle.cc",
         "switch/port/addon/netdev.cc",
         "switch/port/addon/udp-handle.cc",
+        "switch/port/addon/stream-handle.cc",
         "switch/port/addon/aead.cc",
         "switch/port/addon/offload.cc",
         "switch/port/addon/gso.cc",

@@ -36,6 +36,7 @@ import { FlowOffload, type OffloadStats } from '../switch/offload/flow-offload.j
 import { createNativeKeypairSlots } from '../switch/offload/native-keypair-slots.js';
 import { jsKeypairSlots, jsKeypairSlotsWith, type KeypairSlotProvider } from '../switch/link/noise/keypair.js';
 import type { NativeUdpTransport } from '../switch/link/transport/native-udp-transport.js';
+import type { TcpStreamSource } from '../switch/link/transport/tcp-transport.js';
 // ---- end flow offload ----
 import { EventLog } from '../switch/event-log.js';
 import { EventBus, eventName } from '../switch/events.js';
@@ -58,6 +59,10 @@ import type { StateChange } from '../switch/state/state-record.js';
 import { stateViewOf } from './state-view.js';
 import { ProxyJoin } from '../switch/join/proxy-join.js';
 import { joinOverlayOf } from './join-overlay.js';
+import { moveStarTo, startProxyElection } from './proxy-ha.js';
+import type { ProxyElection } from '../switch/ha/proxy-election.js';
+import type { Etcd } from '../switch/ha/etcd.js';
+import type { HaConfig } from '../switch/config/config.js';
 
 export interface DaemonDeps {
   clock: TimerClock;
@@ -81,6 +86,8 @@ export interface DaemonDeps {
   plugins?: readonly AnyDaemonPlugin[];
   /** Where run-time changes are saved and restored from (switch/state/); absent: memory only, nothing survives a restart. */
   state?: StateStore;
+  /** The etcd of a Proxy with `ha:` (default: its members over the JSON gateway, switch/ha/etcd-gateway.ts). */
+  etcd?: (ha: HaConfig) => Etcd;
 }
 
 export class Daemon {
@@ -94,6 +101,8 @@ export class Daemon {
   plugins: PluginHost | undefined;
   /** The Proxy's join listener, tokens and joined hosts (config `join:`; switch/join/). */
   join: ProxyJoin | undefined;
+  /** A Proxy's election on etcd (config `ha:`; switch/ha/); absent: the only Proxy, always active. */
+  election: ProxyElection | undefined;
   /** The parts each plugin started on this daemon, in start order (plugins/plugin.ts). */
   private readonly started = new Map<string, PluginParts>();
   private readonly pluginList: readonly AnyDaemonPlugin[];
@@ -150,7 +159,7 @@ export class Daemon {
       openPort: (portConfig) => deps.openPort(portConfig),
       ...(deps.interfaceExists ? { interfaceExists: deps.interfaceExists } : {}),
       // On the Proxy the star is every config peer and every joined host; on a host, its link to the Proxy.
-      isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) || this.join?.isJoined(name) === true : name === config.proxy),
+      isStarLink: (name) => (config.role === 'proxy' ? config.peers.some((p) => p.name === name) || this.join?.isJoined(name) === true : (config.proxies ?? [config.proxy]).includes(name)),
       durable: (change) => store.write(primitiveRecords(change)),
     });
   }
@@ -198,6 +207,7 @@ export class Daemon {
       log.info('api listening', { listen: config.api.listen });
       await daemon.join?.start();
     } catch (err) {
+      await daemon.election?.stop();
       await daemon.join?.stop();
       await daemon.plugins?.stop();
       await daemon.stopDaemonPlugins();
@@ -225,11 +235,14 @@ export class Daemon {
     const needsTcp = config.listen.tcp !== undefined || config.join !== undefined || config.peers.some((p) => p.transport !== 'udp');
     const udp = create('udp', config.listen.udp);
     if (this.offload && 'nativeHandle' in udp) this.offload.setLinkTransport(udp as NativeUdpTransport);
+    const tcp = needsTcp ? create('tcp', config.listen.tcp) : undefined;
+    // TCP links are offloaded where their connections run on the addon's streams.
+    if (this.offload && deps.native?.useNativeTcp && tcp && 'nativeStreamOf' in tcp) this.offload.setStreamTransport(tcp as Transport & TcpStreamSource);
     const links = new LinkManager({
       privateKey: config.privateKey,
       udp,
       ...(this.offload ? { offload: this.offload } : {}),
-      ...(needsTcp ? { tcp: create('tcp', config.listen.tcp) } : {}),
+      ...(tcp ? { tcp } : {}),
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       randomBytes: deps.randomBytes ?? ((n) => new Uint8Array(randomBytes(n))),
@@ -246,6 +259,7 @@ export class Daemon {
       links,
       primitives: this.primitives,
       ...(config.proxy ? { proxyPeer: config.proxy } : {}),
+      ...(config.proxies ? { proxyPeers: config.proxies, onProxyChanged: (active: string, previous: string) => moveStarTo(this.datapath, active, previous) } : {}),
       clock: deps.clock,
       wallClock: deps.wallClock ?? Date.now,
       ...(deps.randomBytes ? { randomBytes: deps.randomBytes } : {}),
@@ -279,6 +293,7 @@ export class Daemon {
     }
     await links.start();
     this.overlay.start();
+    if (config.ha) this.election = startProxyElection({ ha: config.ha, name: config.name, overlay: this.overlay, clock: deps.clock, log: deps.log.child({ component: 'ha' }), ...(deps.etcd ? { etcd: deps.etcd(config.ha) } : {}) });
     deps.log.info('links listening', { udp: config.listen.udp, tcp: config.listen.tcp, peers: config.peers.length });
   }
 
@@ -433,7 +448,7 @@ export class Daemon {
    * a broadcast loop. Without a Proxy the operator's links are the only tree.
    */
   private linkFloods(name: string): boolean {
-    return this.config.proxy === undefined || name === this.config.proxy;
+    return this.config.proxy === undefined || name === (this.overlay?.proxyPeer ?? this.config.proxy);
   }
 
   linkStatuses(): LinkStatus[] {
@@ -513,6 +528,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.housekeeping?.cancel();
+    await this.election?.stop(); // first: the standby takes over while this one winds down
     await this.join?.stop();
     await this.plugins?.stop();
     await this.stopDaemonPlugins();
@@ -529,6 +545,8 @@ export class Daemon {
     const mac = this.datapath.core.macTableStats();
     const star = this.overlay?.star();
     const moves = this.overlay?.moveStats();
+    const election = this.election?.status();
+    const following = this.overlay?.following();
     return {
       name: this.config.name,
       role: this.config.role,
@@ -543,6 +561,7 @@ export class Daemon {
         control: { ...(this.overlay?.channel.malformed ?? {}) },
       },
       ...(moves ? { moves } : {}),
+      ...(election || following ? { ha: { ...(election ? { election } : {}), ...(following ? { following } : {}) } } : {}),
       macTable: {
         entries: mac.size,
         learned: mac.totalLearned,

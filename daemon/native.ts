@@ -3,7 +3,8 @@
  * daemon (DaemonDeps.native), never reached for from inside the switch. A daemon without it runs on Node's own I/O
  * and crypto — what every unit test does, since only the root loads it. A load that fails is logged with its
  * reason, so "offload off" is never a mystery. The switches for measuring one path against another are read here,
- * once: VSWITCH_NATIVE_UDP=0 (Node's dgram), VSWITCH_NATIVE_AEAD=0 (node:crypto), VSWITCH_OFFLOAD=0 (no flow offload).
+ * once: VSWITCH_NATIVE_UDP=0 (Node's dgram), VSWITCH_NATIVE_TCP=0 (node:net carries TCP links' messages),
+ * VSWITCH_NATIVE_AEAD=0 (node:crypto), VSWITCH_OFFLOAD=0 (no flow offload).
  */
 import type { Logger } from '../switch/log.js';
 import type { FrameSegmenter } from '../switch/frame/frame-segmenter.js';
@@ -20,6 +21,8 @@ export interface NativeEdge {
   readonly aead: AeadProvider;
   /** UDP links on the addon's recvmmsg/sendmmsg socket. */
   readonly useNativeUdp: boolean;
+  /** TCP links' connections on the addon's StreamHandles once up (Node still listens, accepts and dials). */
+  readonly useNativeTcp: boolean;
   /** Flow offload allowed (the config may still turn it off). */
   readonly allowOffload: boolean;
   /** Cuts the super-frames of TAPs with offloads for ports that take no virtio-net headers (links). */
@@ -41,17 +44,20 @@ export function loadNativeEdge(env: Env, log: Logger, addonFile?: string): Nativ
     addon,
     aead: env['VSWITCH_NATIVE_AEAD'] === '0' ? nodeAeadProvider : createNativeAead(addon, nodeAeadProvider),
     useNativeUdp: env['VSWITCH_NATIVE_UDP'] !== '0',
+    useNativeTcp: env['VSWITCH_NATIVE_TCP'] !== '0' && typeof addon.StreamHandle === 'function',
     allowOffload: env['VSWITCH_OFFLOAD'] !== '0' && typeof addon.createOffload === 'function',
     segmenter: createNativeSegmenter(addon),
   };
-  log.info('native addon loaded', { aead: edge.aead.name, nativeUdp: edge.useNativeUdp, offload: edge.allowOffload });
+  log.info('native addon loaded', { aead: edge.aead.name, nativeUdp: edge.useNativeUdp, nativeTcp: edge.useNativeTcp, offload: edge.allowOffload });
   return edge;
 }
 
-/** Real sockets: UDP through the addon when it is there (and allowed), else Node's dgram; TCP on node:net. */
+/** Real sockets: UDP through the addon when it is there (and allowed), else Node's dgram; TCP on node:net, its open connections on the addon's streams when allowed. */
 export function realTransports(native: NativeEdge | undefined): (kind: 'udp' | 'tcp', listen?: { host: string; port: number }) => Transport {
   return (kind, listen) => {
-    if (kind === 'tcp') return createTcpTransport(listen ? { listen } : {});
+    if (kind === 'tcp') {
+      return createTcpTransport({ ...(listen ? { listen } : {}), ...(native?.useNativeTcp ? { native: { addon: native.addon } } : {}) });
+    }
     const udpListen = listen ?? { host: '0.0.0.0', port: 0 };
     return native?.useNativeUdp ? createNativeUdpTransport({ listen: udpListen }, native.addon) : createUdpTransport({ listen: udpListen });
   };

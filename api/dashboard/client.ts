@@ -534,6 +534,8 @@ interface FastPathView {
   settings: { enabled: boolean; maxLinksPerHost: number; removeAfterMs: number };
   links: { a: string; b: string; state: string; rules: number }[];
   counters: { linksAdded: number; linksRemoved: number; linkFailures: number };
+  /** Pairs through a NAT (absent from a Proxy before NAT traversal). */
+  punches?: { a: string; b: string; natA: string; natB: string; state: string }[];
 }
 
 interface PluginView {
@@ -575,12 +577,18 @@ export function pluginLine(p: PluginView): HTMLElement {
     const f = p.status as unknown as FastPathView;
     const links = Array.isArray(f.links) ? f.links : [];
     const up = links.filter((l) => l.state === 'up').length;
+    const punches = Array.isArray(f.punches) ? f.punches : [];
+    const failed = punches.filter((x) => x.state === 'punch-failed');
     return h(
       'p',
       attrs,
       ...head,
       ` · ${up}/${links.length} fast links up · at most ${text(f.settings?.maxLinksPerHost)} per host · ` +
         `added ${text(f.counters?.linksAdded)}, removed ${text(f.counters?.linksRemoved)}, failed ${text(f.counters?.linkFailures)}`,
+      punches.length > 0 ? ` · through NAT: ${punches.filter((x) => x.state === 'direct').length} direct, ${failed.length} punch-failed` : undefined,
+      // A pair whose punch failed stays on the star: said with both NAT kinds, as the status has them.
+      failed.length > 0 ? ' · ' : undefined,
+      failed.length > 0 ? h('span', { class: 'warn' }, failed.map((x) => `${text(x.a)}–${text(x.b)} (${text(x.natA)}, ${text(x.natB)}) on the star`).join('; ')) : undefined,
     );
   }
   const events = Array.isArray(p.events) && p.events.length > 0 ? ` · takes ${p.events.map(text).join(', ')}` : '';

@@ -780,7 +780,7 @@ export interface paths {
          * @description When VTTIF reports a topology, the plugin adds a direct link between the hosts whose VMs talk (heaviest host
          *     pairs first, at most `maxLinksPerHost` per host) and, once the link is up, a rule on each end per VM pair
          *     (owner `proxy:fastpath`). A pair absent from the topology for `removeAfterMs` loses its rules, then its link.
-         *     A fast link not up within 10 s, or one whose packets go unheard for 3 s (the other end sent, this end received nothing; an idle link is never judged), loses its rules at once and the pair backs off to the star
+         *     A fast link not up within 10 s (5 s through a NAT: `punches`), or one whose packets go unheard for 3 s (the other end sent, this end received nothing; an idle link is never judged), loses its rules at once and the pair backs off to the star
          *     for `unreachableBackoffMs`. `timings.lastTimeToAdaptMs` is from the VTTIF report to the last new link up with
          *     its rules (ms on the Proxy's monotonic clock, as are the other times).
          */
@@ -932,6 +932,7 @@ export interface components {
             offload?: components["schemas"]["OffloadSummary"];
             star?: components["schemas"]["StarView"];
             moves?: components["schemas"]["MoveStats"];
+            ha?: components["schemas"]["HaView"];
             /**
              * @description What arrived and belonged to no link, or was refused before any link saw it, counted by fixed reason:
              *     `underlay` — datagrams and connections (unknown receiver or key, bad MAC1, malformed, rate-limited,
@@ -946,6 +947,34 @@ export interface components {
                 control: {
                     [key: string]: number;
                 };
+            };
+        };
+        /**
+         * @description Proxy high availability on etcd (docs/ha.md). On a Proxy with `ha:`, `election`: whether it is active, the
+         *     epoch it won (the election key's create revision: a fencing token) and who holds the key. On a host with
+         *     several Proxies (`proxy: [a, b]`), `following`: the Proxy it follows (the highest epoch announced) and how
+         *     often it switched or refused an older epoch.
+         */
+        HaView: {
+            election?: {
+                /** @enum {string} */
+                role: "active" | "standby";
+                epoch?: number;
+                leader?: {
+                    name: string;
+                    epoch: number;
+                };
+                etcdReachable: boolean;
+                promotions: number;
+                demotions: number;
+                etcdFailures: number;
+            };
+            following?: {
+                proxies: string[];
+                active: string;
+                epoch: number;
+                switches: number;
+                refused: number;
             };
         };
         /**
@@ -1129,6 +1158,13 @@ export interface components {
             links: number;
             /** @description Rules in the last report. */
             rules: number;
+            /** @description Where the Proxy hears the host (its star link's endpoint after roaming, so after any NAT): where a fast path's punch toward it is aimed. */
+            observedEndpoint?: string;
+            /**
+             * @description open: the Proxy's config gives the host an endpoint. port-preserving: none, and the host is heard at the UDP port it listens on (a NAT that keeps ports: fast paths punch through). port-changing: heard at another port (a symmetric NAT, say: punching works only with an open peer). unknown: not heard over UDP, or no listen port reported. docs/nat-traversal.md.
+             * @enum {string}
+             */
+            nat?: "open" | "port-preserving" | "port-changing" | "unknown";
         };
         HostList: {
             hosts: components["schemas"]["HostSummary"][];
@@ -1396,6 +1432,24 @@ export interface components {
         };
         FastPathStatus: {
             settings: components["schemas"]["FastPathSettings"];
+            /** @description Host pairs whose fast path crosses a NAT (either host has no configured endpoint): both ends were given the other's observed endpoint and send at once, so each NAT opens a pinhole. `direct`: the link came up; `punching`: waiting (at most 5 s); `punch-failed`: no handshake in 5 s, the pair stays on the star until `retryAtMs` (the backoff doubles per failure, up to 16 times `unreachableBackoffMs`). */
+            punches: {
+                a: string;
+                b: string;
+                /** @enum {string} */
+                natA: "open" | "port-preserving" | "port-changing" | "unknown";
+                /** @enum {string} */
+                natB: "open" | "port-preserving" | "port-changing" | "unknown";
+                /** @enum {string} */
+                state: "punching" | "direct" | "punch-failed";
+                attempts: number;
+                /** @description Failed attempts in a row. */
+                failures: number;
+                /** @description From the link's add to both ends up, on the last success. */
+                lastTimeToDirectMs?: number;
+                /** @description Proxy's monotonic ms: when a failed pair may be tried again. */
+                retryAtMs?: number;
+            }[];
             links: {
                 a: string;
                 b: string;
@@ -1424,6 +1478,10 @@ export interface components {
                 rulesAdded: number;
                 rulesRemoved: number;
                 linkFailures: number;
+                /** @description Fast links through a NAT that came up. */
+                punches: number;
+                /** @description Fast links through a NAT with no handshake in 5 s. */
+                punchFailures: number;
                 errors: number;
             };
             timings: {

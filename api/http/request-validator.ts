@@ -2,11 +2,16 @@
  * Every request is checked against openapi.yaml before a handler runs, so the
  * spec is the contract and not just documentation.
  *
- * At start-up the spec is parsed once and each operation's path, query and
- * body schemas are compiled with Ajv (JSON Schema 2020-12, which is what
- * OpenAPI 3.1 schemas are). The whole spec is registered as one schema
- * document, so the operations' `$ref: '#/components/...'` resolve inside it
- * exactly as the spec means them; nothing is copied or rewritten.
+ * The spec is parsed once, at start-up (0.3 s; left there so a restarted
+ * daemon's first request is not slowed by it); each operation's path, query and
+ * body schemas are compiled with Ajv (JSON Schema 2020-12, which is what OpenAPI
+ * 3.1 schemas are) on that operation's first request. Compiling all 57 at start
+ * took 0.66 s of CPU and ~15 MB of a daemon's memory (docs/scale.md), and a host
+ * daemon's API may never see most of them. `compileAll()` compiles everything
+ * (the unit tests call it, so a spec a schema cannot compile still fails CI).
+ * The whole spec is registered as one schema document, so the operations'
+ * `$ref: '#/components/...'` resolve inside it exactly as the spec means them;
+ * nothing is copied or rewritten.
  *
  * Per request: find the operation (path template + method), then check path
  * parameters (strings coerced to the declared type: "/rules/7" → 7), query
@@ -53,10 +58,11 @@ export interface SpecOperation {
 interface CompiledOperation extends SpecOperation {
   readonly pattern: RegExp;
   readonly pathParamNames: readonly string[];
-  readonly validatePath: ValidateFunction | undefined;
-  readonly validateQuery: ValidateFunction | undefined;
+  /** Each compiles its schema on its first call (and keeps it); undefined: nothing to check there. */
+  readonly validatePath: (() => ValidateFunction) | undefined;
+  readonly validateQuery: (() => ValidateFunction) | undefined;
   readonly queryParamNames: readonly string[];
-  readonly validateBody: ValidateFunction | undefined;
+  readonly validateBody: (() => ValidateFunction) | undefined;
   readonly isBodyRequired: boolean;
 }
 
@@ -70,35 +76,55 @@ export interface MatchedRequest {
 
 export interface RequestValidator {
   readonly operations: readonly SpecOperation[];
+  /** The parsed spec (parsed once). */
+  spec(): Readonly<Record<string, unknown>>;
   /** Finds the operation; undefined when the spec has no such path + method. */
   match(method: string, path: string): SpecOperation | undefined;
   /** Validates the request against its operation; throws RequestValidationError. */
   validate(c: Context, operation: SpecOperation): Promise<MatchedRequest>;
+  /** Compiles every operation's schemas now (they compile on first use otherwise); throws what Ajv throws. */
+  compileAll(): void;
 }
 
 type Json = Record<string, unknown>;
 
 export function createRequestValidator(specText: string): RequestValidator {
-  const spec = parseYaml(specText) as Json;
-  // Two instances: parameters arrive as strings and are coerced; bodies are JSON and are not.
-  const strictAjv = newAjv(false, spec);
-  const coercingAjv = newAjv(true, spec);
-  const compiled: CompiledOperation[] = [];
-  for (const [path, item] of Object.entries((spec.paths ?? {}) as Record<string, Json>)) {
-    for (const method of HTTP_METHODS) {
-      const op = item[method] as Json | undefined;
-      if (op) compiled.push(compileOperation(spec, path, item, method, op, strictAjv, coercingAjv));
+  const parsed = once(() => {
+    const spec = parseYaml(specText) as Json;
+    // Two instances: parameters arrive as strings and are coerced; bodies are JSON and are not.
+    const strictAjv = once(() => newAjv(false, spec));
+    const coercingAjv = once(() => newAjv(true, spec));
+    const compiled: CompiledOperation[] = [];
+    for (const [path, item] of Object.entries((spec.paths ?? {}) as Record<string, Json>)) {
+      for (const method of HTTP_METHODS) {
+        const op = item[method] as Json | undefined;
+        if (op) compiled.push(compileOperation(spec, path, item, method, op, strictAjv, coercingAjv));
+      }
     }
-  }
-  const byMethod = new Map<string, CompiledOperation[]>();
-  for (const op of compiled) byMethod.set(op.method, [...(byMethod.get(op.method) ?? []), op]);
+    const byMethod = new Map<string, CompiledOperation[]>();
+    for (const op of compiled) byMethod.set(op.method, [...(byMethod.get(op.method) ?? []), op]);
+    return { spec, compiled, byMethod };
+  });
+  parsed();
 
   return {
-    operations: compiled,
+    get operations() {
+      return parsed().compiled;
+    },
+    spec: () => parsed().spec,
     // HEAD is served by the GET route (Hono), so it is checked as that GET.
-    match: (method, path) => byMethod.get(method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase())?.find((op) => op.pattern.test(path)),
+    match: (method, path) => parsed().byMethod.get(method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase())?.find((op) => op.pattern.test(path)),
     validate: (c, operation) => validateRequest(c, operation as CompiledOperation),
+    compileAll: () => {
+      for (const op of parsed().compiled) for (const compile of [op.validatePath, op.validateQuery, op.validateBody]) compile?.();
+    },
   };
+}
+
+/** `make()` on the first call, the same value after. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }
 
 /** Hono middleware: matches, then validates; the result is in `c.get('request')`. */
@@ -123,7 +149,7 @@ function newAjv(coerce: boolean, spec: Json): Ajv2020 {
   return ajv;
 }
 
-function compileOperation(spec: Json, path: string, item: Json, method: string, op: Json, strictAjv: Ajv2020, coercingAjv: Ajv2020): CompiledOperation {
+function compileOperation(spec: Json, path: string, item: Json, method: string, op: Json, strictAjv: () => Ajv2020, coercingAjv: () => Ajv2020): CompiledOperation {
   const operationId = String(op.operationId ?? `${method} ${path}`);
   const pathPointer = `/paths/${escapePointer(path)}`;
   // Path-item parameters first, then the operation's (which override by name + in).
@@ -147,19 +173,21 @@ function compileOperation(spec: Json, path: string, item: Json, method: string, 
   const paramSchema = (list: { name: string; required: boolean; schemaPointer: string }[]) =>
     list.length === 0
       ? undefined
-      : coercingAjv.compile({
-          type: 'object',
-          properties: Object.fromEntries(list.map((p) => [p.name, { $ref: `${SPEC_ID}#${p.schemaPointer}` }])),
-          required: list.filter((p) => p.required).map((p) => p.name),
-        });
+      : once(() =>
+          coercingAjv().compile({
+            type: 'object',
+            properties: Object.fromEntries(list.map((p) => [p.name, { $ref: `${SPEC_ID}#${p.schemaPointer}` }])),
+            required: list.filter((p) => p.required).map((p) => p.name),
+          }),
+        );
 
-  let validateBody: ValidateFunction | undefined;
+  let validateBody: (() => ValidateFunction) | undefined;
   let isBodyRequired = false;
   if (op.requestBody) {
     const { value, pointer } = resolve(spec, op.requestBody as Json, `${pathPointer}/${method}/requestBody`);
     const content = (value.content ?? {}) as Json;
     if (!content['application/json']) throw new Error(`openapi: ${operationId} has a request body that is not application/json`);
-    validateBody = strictAjv.compile({ $ref: `${SPEC_ID}#${pointer}/content/application~1json/schema` });
+    validateBody = once(() => strictAjv().compile({ $ref: `${SPEC_ID}#${pointer}/content/application~1json/schema` }));
     isBodyRequired = value.required === true;
   }
 
@@ -190,19 +218,22 @@ async function validateRequest(c: Context, op: CompiledOperation): Promise<Match
   const values = op.pattern.exec(c.req.path)?.slice(1) ?? [];
   const params: Record<string, unknown> = {};
   op.pathParamNames.forEach((name, i) => (params[name] = safeDecode(values[i] ?? '')));
-  if (op.validatePath && !op.validatePath(params)) errors.push(...fieldErrors('/path', op.validatePath.errors));
+  const validatePath = op.validatePath?.();
+  if (validatePath && !validatePath(params)) errors.push(...fieldErrors('/path', validatePath.errors));
 
-  if (op.validateQuery) {
+  const validateQuery = op.validateQuery?.();
+  if (validateQuery) {
     const query: Record<string, unknown> = {};
     for (const name of op.queryParamNames) {
       const value = c.req.query(name);
       if (value !== undefined) query[name] = value;
     }
-    if (!op.validateQuery(query)) errors.push(...fieldErrors('/query', op.validateQuery.errors));
+    if (!validateQuery(query)) errors.push(...fieldErrors('/query', validateQuery.errors));
   }
 
   let body: unknown;
-  if (op.validateBody) {
+  const validateBody = op.validateBody?.();
+  if (validateBody) {
     const text = await c.req.text();
     if (text.trim() === '') {
       if (op.isBodyRequired) errors.push({ field: '/body', message: 'is required (a JSON object)' });
@@ -212,7 +243,7 @@ async function validateRequest(c: Context, op: CompiledOperation): Promise<Match
       } catch {
         errors.push({ field: '/body', message: 'is not valid JSON' });
       }
-      if (body !== undefined && !op.validateBody(body)) errors.push(...fieldErrors('/body', op.validateBody.errors));
+      if (body !== undefined && !validateBody(body)) errors.push(...fieldErrors('/body', validateBody.errors));
     }
   }
   if (errors.length > 0) throw new RequestValidationError(errors);

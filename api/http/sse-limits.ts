@@ -25,7 +25,6 @@
  * Worst case held per daemon: maxStreams × (maxQueuedBytes + one message).
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { parse as parseYaml } from 'yaml';
 import { VswitchError } from '../../switch/errors.js';
 import type { Logger } from '../../switch/log.js';
 import type { RequestValidator } from './request-validator.js';
@@ -220,19 +219,24 @@ export interface LimitEventStreamsOptions extends EventStreamBounds {
 export type EventStreamMatcher = (method: string, path: string) => boolean;
 
 /** The operations whose responses openapi.yaml declares as text/event-stream, matched through the validator. */
-export function specEventStreams(validator: RequestValidator, specText: string): EventStreamMatcher {
-  const spec = parseYaml(specText) as { paths?: Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>> };
-  const ids = new Set<string>();
-  for (const item of Object.values(spec.paths ?? {})) {
-    for (const op of Object.values(item)) {
-      if (typeof op !== 'object' || op === null || typeof op.operationId !== 'string') continue;
-      const responses = Object.values(op.responses ?? {}) as { content?: Record<string, unknown> }[];
-      if (responses.some((r) => r !== null && typeof r === 'object' && r.content !== undefined && 'text/event-stream' in r.content)) ids.add(op.operationId);
+export function specEventStreams(validator: RequestValidator): EventStreamMatcher {
+  // Found at the first request, in the validator's one parse of the spec.
+  let ids: Set<string> | undefined;
+  const eventStreamIds = (): Set<string> => {
+    const spec = validator.spec() as { paths?: Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>> };
+    const found = new Set<string>();
+    for (const item of Object.values(spec.paths ?? {})) {
+      for (const op of Object.values(item)) {
+        if (typeof op !== 'object' || op === null || typeof op.operationId !== 'string') continue;
+        const responses = Object.values(op.responses ?? {}) as { content?: Record<string, unknown> }[];
+        if (responses.some((r) => r !== null && typeof r === 'object' && r.content !== undefined && 'text/event-stream' in r.content)) found.add(op.operationId);
+      }
     }
-  }
+    return found;
+  };
   return (method, path) => {
     const op = validator.match(method, path);
-    return op !== undefined && ids.has(op.operationId);
+    return op !== undefined && (ids ??= eventStreamIds()).has(op.operationId);
   };
 }
 

@@ -32,6 +32,7 @@ async function startFastPath(ctx: PluginStartContext, config: FastPathConfig): P
       host: (name) => proxy.host(name),
       proxyLinks: () => proxy.proxyLinks(),
       listenPorts: (name) => proxy.listenPorts(name),
+      reachability: (name) => proxy.hosts().find((h) => h.name === name),
       proxyMacs: () => proxy.proxyMacs(),
       persist: (settings) => ctx.state.write(settingsRecords(settings, config)),
     },

@@ -15,6 +15,10 @@
  *      and its MAC maps to the new host, so the next reconcile forms its fast paths there. The Proxy's MAC table only
  *      teaches MACs not known yet: it may hold a VM for a moment behind a host that merely relayed its frame, and
  *      following that would point fast paths at the wrong host; moves come from the announcements, which are checked.
+ *   5. hosts behind a NAT (no endpoint in the Proxy's config: `reachability`, switch/overlay/nat-kind.ts) are dialed
+ *      at their observed endpoint, and both ends of their link handshake at once: a punch (punch.ts). Its link has
+ *      5 s to come up, not 10; a failed punch keeps the pair on the star (`punch-failed`, with both NAT kinds) and
+ *      its backoff doubles per failure in a row.
  * The star is never touched: what no rule claims goes to the Proxy, so removing a rule is always safe.
  * Timings: time to adapt = from the VTTIF report that asked for new links to the last of them up with its rules.
  */
@@ -24,6 +28,8 @@ import type { LinkStatus, ListenPorts } from '../../switch/link/link-manager.js'
 import type { Logger } from '../../switch/log.js';
 import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
 import { ChangeQueue } from '../../switch/state/change-queue.js';
+import { needsPunch, type HostReachability, type NatKind } from '../../switch/overlay/nat-kind.js';
+import { PUNCH_TIMEOUT_MS, PunchBook, type PunchView } from './punch.js';
 import {
   adapt,
   forgetMovedVm,
@@ -67,6 +73,11 @@ export interface FastPathComponents {
   listenPorts(host: string): ListenPorts | undefined;
   /** The Proxy's MAC table. */
   proxyMacs(): MacView[];
+  /**
+   * How the Proxy reaches a host (its NAT kind and observed endpoint, from the hosts view); absent or undefined:
+   * every host counts as open, as before NAT traversal.
+   */
+  reachability?(host: string): HostReachability | undefined;
   /** Saves new settings before they take effect (the daemon's durable state); rejects when it cannot (nothing changes). */
   persist?(settings: FastPathSettings): Promise<void>;
 }
@@ -93,6 +104,8 @@ export interface FastPathCounters {
   rulesAdded: number;
   rulesRemoved: number;
   linkFailures: number;
+  punches: number;
+  punchFailures: number;
   movesFollowed: number;
   errors: number;
 }
@@ -101,6 +114,7 @@ export interface FastPathStatus {
   settings: FastPathSettings;
   links: FastLinkView[];
   unreachable: { a: string; b: string; untilMs: number }[];
+  punches: PunchView[];
   counters: FastPathCounters;
   timings: { lastTimeToAdaptMs: number | null; lastReportAtMs: number | null; lastAdaptedAtMs: number | null };
 }
@@ -110,6 +124,8 @@ interface Watched {
   readonly b: string;
   readonly addedAtMs: number;
   upAtMs?: number;
+  /** Its hosts' NAT kinds when either is behind a NAT: the link is a punch. */
+  readonly punch?: { readonly natA: NatKind; readonly natB: NatKind };
   /** Each direction's last seen counters: the sender's tx, the receiver's rx. */
   readonly ab: DirectionWatch;
   readonly ba: DirectionWatch;
@@ -163,7 +179,8 @@ export class FastPath {
   readonly #macToHost = new Map<string, string>();
   readonly #watched = new Map<string, Watched>();
   readonly #installed = new Map<string, Installed>();
-  readonly #counters: FastPathCounters = { reconciles: 0, linksAdded: 0, linksRemoved: 0, rulesAdded: 0, rulesRemoved: 0, linkFailures: 0, movesFollowed: 0, errors: 0 };
+  readonly #counters: FastPathCounters = { reconciles: 0, linksAdded: 0, linksRemoved: 0, rulesAdded: 0, rulesRemoved: 0, linkFailures: 0, punches: 0, punchFailures: 0, movesFollowed: 0, errors: 0 };
+  readonly #punches = new PunchBook();
   #queue: Promise<void> = Promise.resolve();
   #timer: Timer | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -236,6 +253,7 @@ export class FastPath {
       settings: this.#settings,
       links,
       unreachable,
+      punches: this.#punches.list(),
       counters: { ...this.#counters },
       timings: { lastTimeToAdaptMs: this.#lastTimeToAdaptMs, lastReportAtMs: this.#lastReportAtMs, lastAdaptedAtMs: this.#lastAdaptedAtMs },
     };
@@ -337,6 +355,7 @@ export class FastPath {
       case 'delete-link':
         await this.#deleteLinkEnds(change.a, change.b);
         this.#watched.delete(hostPairKey(change.a, change.b));
+        this.#punches.forget(hostPairKey(change.a, change.b));
         this.#counters.linksRemoved++;
         this.components.log.info('fastpath: link removed', { a: change.a, b: change.b });
         this.#raise('fastpath-link-removed', 'info', `fast link ${change.a}–${change.b} removed`, { a: change.a, b: change.b });
@@ -366,9 +385,16 @@ export class FastPath {
       this.#state = markUnreachable(this.#state, a, b, nowMs, this.#settings);
       return;
     }
-    this.#watched.set(key, { a, b, addedAtMs: nowMs, ab: newDirection(), ba: newDirection() });
+    const natA = this.#natOf(a);
+    const natB = this.#natOf(b);
+    const punch = needsPunch(natA, natB) ? { natA, natB } : undefined;
+    // Timed from both ends made, not from the reconcile: two relayed add-links over busy star links can take seconds,
+    // which must not count against a punch's 5 s.
+    const addedAtMs = this.components.clock.now();
+    this.#watched.set(key, { a, b, addedAtMs, ab: newDirection(), ba: newDirection(), ...(punch ? { punch } : {}) });
+    if (punch) this.#punches.begin(key, a, b, natA, natB);
     this.#counters.linksAdded++;
-    this.components.log.info('fastpath: link added', { a, b });
+    this.components.log.info('fastpath: link added', { a, b, ...punch });
     this.#raise('fastpath-link-added', 'info', `fast link ${a}–${b} added`, { a, b });
   }
 
@@ -493,7 +519,9 @@ export class FastPath {
           const up = { a: w.a, b: w.b, afterMs: nowMs - w.addedAtMs };
           this.components.log.info('fastpath: link up', up);
           this.#raise('fastpath-link-up', 'info', `fast link ${w.a}–${w.b} up after ${up.afterMs} ms`, up);
-        } else if (nowMs - w.addedAtMs >= LINK_UP_TIMEOUT_MS) await this.#fail(key, w, 'not up in time', nowMs);
+          if (w.punch) this.#punched(key, w, up.afterMs);
+        } else if (w.punch && nowMs - w.addedAtMs >= PUNCH_TIMEOUT_MS) await this.#fail(key, w, 'punch-failed', nowMs);
+        else if (nowMs - w.addedAtMs >= LINK_UP_TIMEOUT_MS) await this.#fail(key, w, 'not up in time', nowMs);
         continue;
       }
       if (!isUp || broken) await this.#fail(key, w, isUp ? 'silent' : 'down', nowMs);
@@ -520,7 +548,31 @@ export class FastPath {
     await this.#deleteLinkEnds(w.a, w.b);
     this.#watched.delete(key);
     this.#counters.linksRemoved++;
-    this.#state = markUnreachable(this.#state, w.a, w.b, nowMs, this.#settings);
+    // A punched link that went down later is no longer direct: its record goes (a failed punch's stays, with its backoff).
+    if (reason !== 'punch-failed') this.#punches.forget(key);
+    const punchFailed = reason === 'punch-failed' ? this.#punches.failed(key, nowMs, this.#settings.unreachableBackoffMs) : undefined;
+    const backoffMs = punchFailed?.backoffMs ?? this.#settings.unreachableBackoffMs;
+    this.#state = markUnreachable(this.#state, w.a, w.b, nowMs, { ...this.#settings, unreachableBackoffMs: backoffMs });
+    if (punchFailed) {
+      const { a, b, natA, natB, attempts, failures } = punchFailed.view;
+      this.#counters.punchFailures++;
+      const fields = { a, b, natA, natB, attempts, failures, retryInMs: backoffMs };
+      this.components.log.warn('fastpath: punch failed; the pair stays on the star', fields);
+      this.#raise('fastpath-punch-failed', 'warn', `no direct path ${a} (${natA}) – ${b} (${natB}) through their NATs: the pair stays on the star, retried in ${Math.round(backoffMs / 1000)} s`, fields);
+    }
+  }
+
+  #punched(key: string, w: Watched, afterMs: number): void {
+    const view = this.#punches.succeeded(key, afterMs);
+    if (!view) return;
+    this.#counters.punches++;
+    const fields = { a: w.a, b: w.b, natA: view.natA, natB: view.natB, afterMs, attempts: view.attempts };
+    this.components.log.info('fastpath: punched through NAT', fields);
+    this.#raise('fastpath-punched', 'info', `direct path ${w.a} (${view.natA}) – ${w.b} (${view.natB}) through their NATs after ${afterMs} ms`, fields);
+  }
+
+  #natOf(host: string): NatKind {
+    return this.components.reachability?.(host)?.nat ?? 'open';
   }
 
   /** VMs the plugin does not know yet, from the Proxy's MAC table; a known VM changes host only by vmMoved. */

@@ -23,6 +23,9 @@
  *     So the pairs that carried the most traffic in an interval keep their cells into the next one, and at most
  *     MAX_UPDATE_ENTRIES cells survive a drain: the next interval has room for new pairs.
  * No "other" entry is sent (it would need a MAC); the overflow counters are the host's to expose.
+ *
+ * `whenCounting(fn)` calls fn once, at the next frame counted: the reporter sleeps (no timer) while the counter is
+ * empty and is woken by the first frame, so an idle host spends no wake-ups on VTTIF. One field test per frame.
  */
 import { isMulticast, type Mac } from '../../switch/frame/mac.js';
 import type { MatrixEntry, MatrixUpdate } from './matrix.js';
@@ -67,6 +70,7 @@ export class TrafficCounter {
   #lastSrc: Mac = -1;
   #lastDst: Mac = -1;
   #lastCell: Cell | undefined;
+  #onNextCount: (() => void) | undefined;
 
   constructor(host: string) {
     this.host = host;
@@ -82,6 +86,11 @@ export class TrafficCounter {
       return;
     }
     this.#countedFrames += frames;
+    if (this.#onNextCount !== undefined) {
+      const wake = this.#onNextCount;
+      this.#onNextCount = undefined;
+      wake();
+    }
     if (src === this.#lastSrc && dst === this.#lastDst && this.#lastCell !== undefined) {
       this.#lastCell.frames += frames;
       this.#lastCell.bytes += bytes;
@@ -147,6 +156,16 @@ export class TrafficCounter {
     }
     entries.sort((x, y) => x.src - y.src || x.dst - y.dst);
     return { host: this.host, atMs: nowMs, entries };
+  }
+
+  /** Calls `fn` once, at the next counted frame (replacing an earlier one not called yet). */
+  whenCounting(fn: (() => void) | undefined): void {
+    this.#onNextCount = fn;
+  }
+
+  /** True when no pair holds a cell: a drain now would return nothing. */
+  get isEmpty(): boolean {
+    return this.#cells === 0;
   }
 
   stats(): TrafficCounterStats {

@@ -28,6 +28,12 @@ function lab(...args: string[]): string {
 }
 const pidOf = (node: string): number => Number(readFileSync(join(LAB_DIR, `${node}.pid`), 'utf8'));
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** PSS and anonymous PSS (MB): what the process costs the machine, its share of shared pages counted once. */
+const pssMb = (pid: number): { pss: number; anon: number } => {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { pss: kb('Pss') / 1024, anon: kb('Pss_Anon') / 1024 };
+};
 const cpuTicks = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15 of stat)
@@ -65,7 +71,9 @@ interface Row {
   farFailed: number;
   sampleFailed: string;
   hostRssMb: string;
+  hostPssMb: string;
   proxyRssMb: number;
+  proxyPssMb: string;
   hostIdleCpu: number;
   proxyIdleCpu: number;
   controlBps: number;
@@ -93,7 +101,9 @@ for (const hosts of sizes) {
   const hostCpu = pids.map((p, i) => ((cpuTicks(p) - ticks0[i]!) / CLOCK_TICKS / idleS) * 100);
   const proxyIdleCpu = ((cpuTicks(proxyPid) - proxyTicks0) / CLOCK_TICKS / idleS) * 100;
   const rss = pids.map(rssMb);
+  const pss = pids.map(pssMb);
   const proxyRssMb = rssMb(proxyPid);
+  const proxyPss = pssMb(proxyPid);
 
   // Reach: every host's first VM to a far one, then a random sample of pairs.
   const far: [string, string][] = hostNames.map((_, i) => [`h${i + 1}v1`, `198.19.${((i + Math.floor(hosts / 2)) % hosts) + 1}.2`]);
@@ -132,7 +142,9 @@ for (const hosts of sizes) {
     farFailed,
     sampleFailed: `${sampleFailed}/${total}`,
     hostRssMb: `${median(rss).toFixed(0)} / ${Math.max(...rss).toFixed(0)}`,
+    hostPssMb: `${median(pss.map((p) => p.pss)).toFixed(0)} / ${median(pss.map((p) => p.anon)).toFixed(0)}`,
     proxyRssMb,
+    proxyPssMb: `${proxyPss.pss.toFixed(0)} / ${proxyPss.anon.toFixed(0)}`,
     hostIdleCpu: median(hostCpu),
     proxyIdleCpu,
     controlBps: (rx1 - rx0) / idleS,
@@ -142,11 +154,11 @@ for (const hosts of sizes) {
   lab('down');
 }
 
-console.log('\nhosts | up s | star back s | far ping s (failed) | sample failed | host RSS MB med/max | Proxy RSS MB | host idle CPU % | Proxy idle CPU % | control B/s into Proxy');
+console.log('\nhosts | up s | star back s | far ping s (failed) | sample failed | host RSS MB med/max | host PSS/anon MB med | Proxy RSS MB | Proxy PSS/anon MB | host idle CPU % | Proxy idle CPU % | control B/s into Proxy');
 for (const r of rows) {
   console.log(
     `${String(r.hosts).padStart(5)} | ${r.upS.toFixed(0).padStart(4)} | ${r.starBackS.toFixed(2).padStart(11)} | ${r.farPingS.toFixed(1).padStart(10)} (${r.farFailed}) | ` +
-      `${r.sampleFailed.padStart(13)} | ${r.hostRssMb.padStart(19)} | ${r.proxyRssMb.toFixed(0).padStart(12)} | ${r.hostIdleCpu.toFixed(2).padStart(15)} | ` +
+      `${r.sampleFailed.padStart(13)} | ${r.hostRssMb.padStart(19)} | ${r.hostPssMb.padStart(19)} | ${r.proxyRssMb.toFixed(0).padStart(12)} | ${r.proxyPssMb.padStart(17)} | ${r.hostIdleCpu.toFixed(2).padStart(15)} | ` +
       `${r.proxyIdleCpu.toFixed(2).padStart(16)} | ${r.controlBps.toFixed(0)}` + (r.patternsProxyCpu === undefined ? '' : ` | Proxy CPU under all-to-all on 16 VMs: ${r.patternsProxyCpu.toFixed(0)} %`),
   );
 }

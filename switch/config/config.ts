@@ -89,11 +89,25 @@ export interface JoinConfig {
   dir: string;
 }
 
+/** A Proxy's election on etcd (switch/ha/proxy-election.ts). */
+export interface HaConfig {
+  /** Client URLs of the etcd members. */
+  etcd: string[];
+  /** The lease's TTL: how long a dead active Proxy holds the key (default 2000; etcd counts whole seconds). */
+  leaseTtlMs: number;
+  /** The election key, shared by the Proxies of one overlay. */
+  key: string;
+}
+
 export interface DaemonConfig {
   name: string;
   role: Role;
   /** On a host: the name of the peer that is the Proxy (the star's centre; the default rule points there). */
   proxy?: string;
+  /** On a host with several Proxies (Proxy HA; `proxy: [a, b]`): all of them, `proxy` first. */
+  proxies?: string[];
+  /** On a Proxy: its election on etcd (switch/ha/); absent: the only Proxy, always active. */
+  ha?: HaConfig;
   /** Curve25519 private key, 32 bytes; required when there are peers. */
   privateKey?: Uint8Array;
   listen: LinkListenConfig;

@@ -14,6 +14,7 @@ import {
   type ApiTokenConfig,
   type DaemonConfig,
   type JoinConfig,
+  type HaConfig,
   type LinkListenConfig,
   type PeerConfig,
   type PortConfig,
@@ -132,7 +133,7 @@ export function parseConfig(text: string, file: string, sections: readonly Confi
   checkUniqueKeys(doc, file, lines);
   const r = new ConfigReader(file, doc, lines);
   if (doc.contents === null) r.fail([], 'the file is empty; it needs at least "name"');
-  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'stateDir', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'plugins', 'join', ...sections.map((s) => s.key)]);
+  r.onlyKeys([], ['name', 'role', 'proxy', 'privateKey', 'privateKeyFile', 'stateDir', 'listen', 'peers', 'api', 'switch', 'ports', 'log', 'plugins', 'join', 'ha', ...sections.map((s) => s.key)]);
   r.onlyKeys(['listen'], ['udp', 'tcp']);
   r.onlyKeys(['api'], ['listen', 'tokens']);
   r.onlyKeys(['switch'], ['macIdleTimeS', 'macMaxEntries', 'maxFrameBytes', 'offload']);
@@ -172,17 +173,57 @@ export function parseConfig(text: string, file: string, sections: readonly Confi
     r.fail(['api', 'tokens'], `is required when api.listen is not loopback or a unix socket (found "${shown(config.api.listen)}"): list at least one { name, token }`);
   }
   if (r.has(['proxy'])) {
-    const proxy = r.string(['proxy'], { pattern: NAME, patternText: NAME_TEXT });
+    const proxies = readProxies(r, config.peers);
     if (config.role === 'proxy') r.fail(['proxy'], 'a proxy has no proxy of its own: remove this key, or set role: host');
-    if (!config.peers.some((p) => p.name === proxy)) r.fail(['proxy'], `must name one of the peers (found "${shown(proxy)}")`);
-    config.proxy = proxy;
+    config.proxy = proxies[0]!;
+    if (proxies.length > 1) config.proxies = proxies;
   }
+  const ha = readHa(r, config.role);
+  if (ha) config.ha = ha;
   const join = readJoin(r, file, config.name, config.role, config.stateDir);
   if (join) config.join = join;
   if (config.peers.length > 0 && !config.privateKey) r.fail(['privateKey'], 'is required when there are peers (generate one with `vswitch genkey`)');
   if (join && !config.privateKey) r.fail(['privateKey'], 'is required with a join listener: joined hosts link to this key (generate one with `vswitch genkey`)');
   return config;
 }
+
+/**
+ * `proxy: NAME` or, with Proxy HA (switch/ha/), `proxy: [NAME, NAME…]`: the peers that are Proxies, the first
+ * followed until one announces it is active.
+ */
+function readProxies(r: ConfigReader, peers: readonly { name: string }[]): string[] {
+  const names: string[] = [];
+  const n = Array.isArray(r.raw(['proxy'])) ? r.sequence(['proxy']) : 0;
+  const paths = n === 0 ? [['proxy']] : Array.from({ length: n }, (_, i) => ['proxy', i]);
+  if (Array.isArray(r.raw(['proxy'])) && n === 0) r.fail(['proxy'], 'lists no proxy: name at least one of the peers');
+  if (n > 3) r.fail(['proxy'], `lists ${n} proxies, at most 3`);
+  for (const path of paths) {
+    const name = r.string(path, { pattern: NAME, patternText: NAME_TEXT });
+    if (!peers.some((p) => p.name === name)) r.fail(path, `must name one of the peers (found "${shown(name)}")`);
+    if (names.includes(name)) r.fail(path, `names "${shown(name)}" twice`);
+    names.push(name);
+  }
+  return names;
+}
+
+/** `ha: { etcd: [URL…], leaseTtlMs?, key? }` on a Proxy: its election on etcd (switch/ha/proxy-election.ts). */
+function readHa(r: ConfigReader, role: DaemonConfig['role']): HaConfig | undefined {
+  if (!r.has(['ha'])) return undefined;
+  if (role !== 'proxy') r.fail(['ha'], 'Proxies elect the active one among them; a host lists them under proxy: [...]: remove this key, or set role: proxy');
+  r.onlyKeys(['ha'], ['etcd', 'leaseTtlMs', 'key']);
+  const n = r.sequence(['ha', 'etcd']);
+  if (n === 0) r.fail(['ha', 'etcd'], 'is required: the client URLs of the etcd members, e.g. [http://198.18.0.201:2379]');
+  if (n > 9) r.fail(['ha', 'etcd'], `lists ${n} members, at most 9`);
+  const etcd = Array.from({ length: n }, (_, i) => r.string(['ha', 'etcd', i], { pattern: ETCD_URL, patternText: 'http://HOST:PORT' }));
+  return {
+    etcd,
+    leaseTtlMs: r.integer(['ha', 'leaseTtlMs'], { default: 2000, min: 2000, max: 60_000 }),
+    key: r.string(['ha', 'key'], { default: '/vswitch/proxy/leader', pattern: ETCD_KEY, patternText: 'a path of letters, digits and "/_.-", starting with "/"' }),
+  };
+}
+
+const ETCD_URL = /^https?:\/\/[A-Za-z0-9.:[\]-]{1,200}$/;
+const ETCD_KEY = /^\/[A-Za-z0-9/_.-]{1,200}$/;
 
 /** `join: { listen, advertise?, dir? }`: the Proxy's join listener (switch/join/). */
 function readJoin(r: ConfigReader, file: string, name: string, role: DaemonConfig['role'], stateDir: string | undefined): JoinConfig | undefined {

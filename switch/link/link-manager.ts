@@ -484,7 +484,8 @@ export class LinkManager {
   /** Tells the offload what changed: endpoint, transport, or keypairs (a few compares per peer per entry point). */
   private syncOffload(offload: LinkOffload): void {
     for (const peer of this.peers.values()) {
-      const endpoint = peer.selector.current() === 'udp' ? this.endpointFor(peer, false) : undefined;
+      // TCP too: the offload binds it where the connection runs on a native stream, and leaves it in JS elsewhere.
+      const endpoint = this.endpointFor(peer, false);
       const { previous, current } = this.device.keypairsOf(peer.handle);
       const last = peer.offloaded;
       if (last !== undefined && last.endpoint === endpoint && last.tx === current && last.rx0 === current && last.rx1 === previous) continue;

@@ -15,14 +15,17 @@
  *             again; flows re-install on the next miss. A keypair change does NOT
  *             flush: a flow's action is "to link L" and L's binding (send slot,
  *             endpoint) is updated in place, so a rekey costs no miss storm;
- *   read-back every POLL_INTERVAL_MS, and before a flush or a status/metrics
- *             read, the addon's per-flow and per-slot deltas are fed back to what
+ *   read-back every POLL_INTERVAL_MS while traffic flows (backing off to once a
+ *             second while nothing moves, poll-backoff.ts), and before a flush or a
+ *             status/metrics read, the addon's per-flow and per-slot deltas are fed back to what
  *             would have seen each frame: port rx/tx counters, rule hit counters,
  *             MAC refresh (aging) of the flow's source, the VTTIF counter, and the
  *             link's noise counters and timers (keepalive, new-handshake, rekey).
  *
  * Link bindings come from the LinkManager (LinkOffload.bind) after every change
- * of endpoint, transport or keypairs.
+ * of endpoint, transport or keypairs: a UDP link to the addon's UDP socket and
+ * the peer's endpoint (linkSet), a TCP link to its connection's native stream
+ * (linkSetStream; only when the TCP transport runs on the addon's streams).
  *
  * It runs on a NativeOffload its caller made (addon.createOffload()), which the
  * caller closes after stop(): the tables are that object's, not the process's, so two switches
@@ -35,10 +38,12 @@ import { readMac, type Mac } from '../frame/mac.js';
 import type { LinkOffload, LinkOffloadBinding } from '../link/link-manager.js';
 import type { OffloadedTraffic } from '../link/noise/device.js';
 import type { NativeUdpTransport } from '../link/transport/native-udp-transport.js';
+import type { TcpStreamSource } from '../link/transport/tcp-transport.js';
 import type { Logger } from '../log.js';
 import type { NativeOffload, NativeOffloadCounters } from '../port/addon.js';
 import type { RuleEntry } from '../rules/rule-table.js';
 import { nativeSlotId } from './native-keypair-slots.js';
+import { PollBackoff } from './poll-backoff.js';
 
 export const POLL_INTERVAL_MS = 100;
 
@@ -100,9 +105,14 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   /** Link name → port id it is bound under. */
   private readonly boundLinks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly backoff = new PollBackoff(POLL_INTERVAL_MS);
+  /** A read-back since the last tick found deltas (explicit reads count: they took the timer's work). */
+  private sawTraffic = false;
   private isStopped = false;
 
   private udp: NativeUdpTransport | undefined;
+  /** The links' TCP transport when its connections run on the addon's streams (TCP links are offloaded then). */
+  private tcp: TcpStreamSource | undefined;
   private reportRateHz: (() => number | undefined) | undefined;
   private pollIntervalMs = POLL_INTERVAL_MS;
   private isUdpOn = false;
@@ -116,8 +126,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     options.datapath.core.onChange = () => this.flush();
     options.datapath.core.onRead = () => this.poll();
     options.datapath.core.rules.onRead = () => this.poll();
-    this.timer = setInterval(() => this.tick(), POLL_INTERVAL_MS);
-    this.timer.unref();
+    this.arm(POLL_INTERVAL_MS);
   }
 
   /**
@@ -130,19 +139,35 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     this.reschedule();
   }
 
-  private tick(): void {
-    this.poll();
-    this.reschedule();
+  /** The read-back interval now: the base while traffic flows, longer while idle (poll-backoff.ts). */
+  get pollWaitMs(): number {
+    return this.backoff.waitMs;
   }
 
-  private reschedule(): void {
-    if (this.isStopped) return;
+  private tick(): void {
+    this.timer = undefined;
+    this.poll();
+    const hadTraffic = this.sawTraffic;
+    this.sawTraffic = false;
+    if (!this.reschedule()) this.arm(this.backoff.next(hadTraffic));
+  }
+
+  /** Follows the report rate; true when it changed (and the timer was re-armed at the new base). */
+  private reschedule(): boolean {
+    if (this.isStopped) return true;
     const hz = this.reportRateHz?.();
     const ms = hz === undefined || !(hz > 0) ? POLL_INTERVAL_MS : Math.max(10, Math.min(POLL_INTERVAL_MS, Math.floor(500 / hz)));
-    if (ms === this.pollIntervalMs) return;
+    if (ms === this.pollIntervalMs) return false;
     this.pollIntervalMs = ms;
-    clearInterval(this.timer);
-    this.timer = setInterval(() => this.tick(), ms);
+    this.backoff.setBase(ms);
+    this.arm(ms);
+    return true;
+  }
+
+  private arm(ms: number): void {
+    if (this.isStopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), ms);
     this.timer.unref();
   }
 
@@ -152,6 +177,11 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     if (this.isUdpOn) this.udp?.setOffload(undefined);
     this.isUdpOn = false;
     this.udp = udp;
+  }
+
+  /** The links' TCP transport, when its connections run on native streams: TCP links are offloaded too. */
+  setStreamTransport(tcp: TcpStreamSource): void {
+    this.tcp = tcp;
   }
 
   /** A port was attached: TAP and capture ports get their handle's offload id. */
@@ -186,6 +216,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     const datapath = this.options.datapath;
     const isCounted = from.port.kind !== 'link' || datapath.get(datapath.core.portName(outPort) ?? '')?.port.kind !== 'link';
     this.flows.set(id, { inPort: from.id, outPort, src, dst, rule, isCounted });
+    // A new flow means traffic now: read it back at the base interval again, not after an idle back-off.
+    if (this.backoff.snapBack()) this.arm(this.backoff.waitMs);
   }
 
   /** LinkOffload: the LinkManager's view of one link, mirrored into the addon. */
@@ -193,6 +225,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     if (this.isStopped || this.native.isClosed) return true;
     const wasBound = this.boundLinks.get(name);
     const attached = this.options.datapath.get(name);
+    if (binding?.endpoint.transport === 'tcp') return this.bindStream(name, binding, attached, wasBound);
     const handle = this.udp?.nativeHandle();
     const sockaddr = binding === undefined ? null : this.udp?.sockaddrOf(binding.endpoint) ?? null;
     if (binding === undefined || attached === undefined || handle === undefined || sockaddr === null) {
@@ -216,12 +249,34 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   }
 
   /**
+   * A TCP link: bound to its connection's native stream. No stream (JS-only TCP, or not connected yet): unbound,
+   * and false while one may still come, so the LinkManager asks again at its next change.
+   */
+  private bindStream(name: string, binding: LinkOffloadBinding, attached: AttachedPort | undefined, wasBound: number | undefined): boolean {
+    const stream = this.tcp?.nativeStreamOf(binding.endpoint);
+    if (attached === undefined || stream === undefined) {
+      if (wasBound !== undefined) this.unbind(name, wasBound);
+      return this.tcp === undefined;
+    }
+    if (wasBound !== undefined && wasBound !== attached.id) this.unbind(name, wasBound);
+    const tx = binding.txKeypair === undefined ? -1 : nativeSlotId(binding.txKeypair.slot, this.native) ?? -1;
+    const rx = binding.rxKeypairs.map((k) => nativeSlotId(k.slot, this.native) ?? -1);
+    stream.setOffload(this.native);
+    this.native.linkSetStream(attached.id, stream, tx, rx[0] ?? -1, rx[1] ?? -1);
+    this.boundLinks.set(name, attached.id);
+    this.nativeIn.add(attached.id);
+    this.nativeOut.add(attached.id);
+    return true;
+  }
+
+  /**
    * Feeds the addon's deltas back: port and rule counters, MAC refresh and VTTIF per flow; the link's noise
    * counters and timers per slot. Cheap when idle (two empty arrays).
    */
   poll(): void {
     if (this.isStopped) return;
     const { flows, slots } = this.native.poll();
+    if (flows.length > 0 || slots.length > 0) this.sawTraffic = true;
     const nowMs = this.options.clock.now();
     const { core } = this.options.datapath;
     const counter = this.options.datapath.counter;
@@ -268,7 +323,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
   stop(): void {
     if (this.isStopped) return;
     this.poll();
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.native.flush();
     for (const [name, id] of [...this.boundLinks]) this.unbind(name, id);
     this.options.datapath.setOffload(undefined);

@@ -86,6 +86,14 @@ export interface MacArrivedMessage {
   t: 'mac-arrived';
   mac: string;
 }
+/**
+ * A Proxy → its hosts: "I am active, with this epoch" (issue 19, Proxy HA on etcd: switch/ha/). A host with
+ * several Proxies follows the highest epoch it was told; sent at once on winning, then with every heartbeat.
+ */
+export interface ProxyActiveMessage {
+  t: 'proxy-active';
+  epoch: number;
+}
 export type MoveMessage = MacMovedMessage | MacMovedAckMessage | MacArrivedMessage;
 /** A plugin's message: `type` is its wire `t`, `body` its other fields (sent), or what its decoder made of them (received). */
 export interface PluginMessage {
@@ -93,7 +101,7 @@ export interface PluginMessage {
   type: string;
   body: unknown;
 }
-export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage | MoveMessage | PluginMessage;
+export type ControlMessage = HeartbeatMessage | RequestMessage | ResponseMessage | ReportMessage | MoveMessage | ProxyActiveMessage | PluginMessage;
 
 /** A message type a plugin carries over the control channel. */
 export interface ControlExtension {
@@ -109,7 +117,7 @@ export interface ControlExtension {
 
 export type ControlExtensions = ReadonlyMap<string, ControlExtension>;
 const NO_EXTENSIONS: ControlExtensions = new Map();
-const OWN_TYPES = new Set(['hb', 'req', 'res', 'report', 'mac-moved', 'mac-moved-ack', 'mac-arrived', 'plugin']);
+const OWN_TYPES = new Set(['hb', 'req', 'res', 'report', 'mac-moved', 'mac-moved-ack', 'mac-arrived', 'proxy-active', 'plugin']);
 
 /** Checks a set of extensions: distinct types that are not the switch's own. */
 export function controlExtensions(list: readonly ControlExtension[]): ControlExtensions {
@@ -152,6 +160,11 @@ export const CONTROL_DROP_REASONS = [
   'mac-moved-ack-unexpected',
   /** A `mac-arrived` anywhere but at the Proxy, or from a peer that is not one of its hosts. */
   'mac-arrived-not-from-host',
+  'proxy-active-invalid',
+  /** A `proxy-active` at a Proxy, or from a peer that is none of the host's Proxies. */
+  'proxy-active-not-from-proxy',
+  /** A `proxy-active` with an older epoch than the one the host follows (or the same from another Proxy). */
+  'proxy-active-stale',
   /** Anything else (a reason this list forgot). */
   'other',
 ] as const;
@@ -233,6 +246,9 @@ export function parseControlMessage(body: Uint8Array, extensions: ControlExtensi
     case 'mac-arrived':
       if (!isMacText(value.mac)) return bad('mac-arrived', 'mac');
       return { ok: true, message: { t: 'mac-arrived', mac: value.mac } };
+    case 'proxy-active':
+      if (!isMoveId(value.epoch)) return bad('proxy-active', 'epoch');
+      return { ok: true, message: { t: 'proxy-active', epoch: value.epoch } };
     default: {
       const ext = typeof value.t === 'string' && !OWN_TYPES.has(value.t) ? extensions.get(value.t) : undefined;
       if (!ext) return refuse('unknown-type', `unknown message type ${JSON.stringify(value.t)}`);

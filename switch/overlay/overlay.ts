@@ -20,8 +20,11 @@ import { RelayedPrimitives } from './relayed-primitives.js';
 import { VswitchError } from '../errors.js';
 import type { Primitives } from './primitives.js';
 import { StarLiveness } from './star-liveness.js';
+import { reachabilityOf, type NatKind } from './nat-kind.js';
+import { formatEndpoint } from '../link/transport/endpoint.js';
 import { HostMoves } from './host-moves.js';
 import { ProxyMoves } from './proxy-moves.js';
+import { ProxyFollower } from '../ha/proxy-follower.js';
 import type { MoveBounds } from './move-limiter.js';
 import type { MoveSite, MoveStats, VmMove } from './move-site.js';
 
@@ -36,6 +39,10 @@ export interface HostSummary {
   interfaces: number;
   links: number;
   rules: number;
+  /** Where the Proxy hears the host (its star link's endpoint after roaming: after any NAT). */
+  observedEndpoint?: string;
+  /** What that says about reaching it (nat-kind.ts). */
+  nat: NatKind;
 }
 
 /** A host's view of the star (the API's StarView): does it hear the Proxy? */
@@ -51,8 +58,15 @@ export interface OverlayOptions {
   name: string;
   links: LinkManager;
   primitives: LocalPrimitives;
-  /** On a host: the name of its link to the Proxy. */
+  /** On a host: the name of its link to the Proxy (with several Proxies: the one followed first). */
   proxyPeer?: string;
+  /**
+   * On a host with several Proxies (Proxy HA, switch/ha/): all their links, `proxyPeer` first. The host follows the
+   * one that announced the highest epoch (`proxy-active`); only that one is "the Proxy" for everything here.
+   */
+  proxyPeers?: readonly string[];
+  /** On a host: it now follows another Proxy (the daemon moves its default rule and flood port). */
+  onProxyChanged?(active: string, previous: string): void;
   clock: TimerClock;
   wallClock: () => number;
   log: Logger;
@@ -94,6 +108,15 @@ export class Overlay {
   private reportSoon = false;
   private readonly proxyMoves: ProxyMoves | undefined;
   private readonly hostMoves: HostMoves | undefined;
+  /** A host's Proxies and which one it follows; undefined on a Proxy and on a host without one. */
+  private readonly follower: ProxyFollower | undefined;
+  /** On a Proxy that is active in an election: the epoch it announces to its hosts. */
+  private activeEpoch: number | undefined;
+
+  /** On a host: the link of the Proxy it follows. */
+  get proxyPeer(): string | undefined {
+    return this.follower?.active;
+  }
 
   constructor(private readonly options: OverlayOptions) {
     this.channel = new ControlChannel({
@@ -107,7 +130,10 @@ export class Overlay {
       // The Proxy bounds what each host makes it read; a host trusts its Proxy (whose requests come in bursts).
       ...(options.role === 'proxy' ? { rateLimit: CONTROL_RATE } : {}),
     });
-    if (options.role === 'host' && options.proxyPeer) this.liveness = new StarLiveness(options.clock.now());
+    if (options.role === 'host' && options.proxyPeer) {
+      this.follower = new ProxyFollower(options.proxyPeers ?? [options.proxyPeer]);
+      this.liveness = new StarLiveness(options.clock.now());
+    }
     const moves = options.moves;
     if (moves && options.role === 'proxy') {
       this.proxyMoves = new ProxyMoves({
@@ -124,10 +150,13 @@ export class Overlay {
         ...(moves.bounds ? { bounds: moves.bounds } : {}),
       });
     } else if (moves && options.proxyPeer) {
+      const overlay = this; // the getter reads the Proxy followed now
       this.hostMoves = new HostMoves({
         name: options.name,
         site: moves.site,
-        proxyPeer: options.proxyPeer,
+        get proxyPeer() {
+          return overlay.proxyPeer!;
+        },
         sendToProxy: (message) => this.sendToProxy(message),
         clock: options.clock,
         ...(moves.bounds ? { bounds: moves.bounds } : {}),
@@ -154,7 +183,7 @@ export class Overlay {
   /** Entry point for control payloads from the LinkManager. */
   onControl(peer: string, body: Uint8Array): void {
     const now = this.options.clock.now();
-    if (peer === this.options.proxyPeer) this.liveness?.heard(now);
+    if (peer === this.proxyPeer) this.liveness?.heard(now);
     if (this.options.role === 'proxy') {
       const record = this.hostRecords.get(peer) ?? { lastHeardMs: now, lastHeardWallMs: 0 };
       record.lastHeardMs = now;
@@ -189,13 +218,24 @@ export class Overlay {
         interfaces: r?.report?.interfaces.length ?? 0,
         links: r?.report?.links.length ?? 0,
         rules: r?.report?.rules.length ?? 0,
+        ...this.reachability(l.name, l.endpoint, r?.report?.listen?.udp),
       };
+    });
+  }
+
+  private reachability(name: string, observedEndpoint: string | undefined, listenUdpPort: number | undefined): { nat: NatKind; observedEndpoint?: string } {
+    const config = this.options.links.peerConfig(name);
+    const configured = config?.udpEndpoint ?? config?.tcpEndpoint;
+    return reachabilityOf({
+      ...(configured ? { configuredEndpoint: formatEndpoint(configured) } : {}),
+      ...(observedEndpoint ? { observedEndpoint } : {}),
+      ...(listenUdpPort ? { listenUdpPort } : {}),
     });
   }
 
   /** Host: whether it hears the Proxy (a session can outlive a Proxy that went away by up to 180 s). */
   star(): StarView | undefined {
-    const { proxyPeer } = this.options;
+    const proxyPeer = this.proxyPeer;
     if (!proxyPeer || !this.liveness) return undefined;
     const now = this.options.clock.now();
     return { proxy: proxyPeer, alive: this.liveness.isAlive(now), silentS: Math.round(this.liveness.silentMs(now) / 100) / 10, reconnects: this.liveness.retries };
@@ -203,7 +243,7 @@ export class Overlay {
 
   /** Host: a one-way message to the Proxy; false when there is no Proxy link. */
   sendToProxy(message: ControlMessage): boolean {
-    const { proxyPeer } = this.options;
+    const proxyPeer = this.proxyPeer;
     return proxyPeer !== undefined && this.channel.send(proxyPeer, message);
   }
 
@@ -213,19 +253,37 @@ export class Overlay {
     for (const l of this.options.links.status()) this.channel.send(l.name, message);
   }
 
+  /**
+   * Proxy in an election (switch/ha/): active with `epoch` (announced to every host now and with each heartbeat),
+   * or undefined when standing by (it announces nothing).
+   */
+  setActiveEpoch(epoch: number | undefined): void {
+    this.activeEpoch = epoch;
+    if (epoch !== undefined) this.sendToHosts({ t: 'proxy-active', epoch });
+  }
+
+  /** Host: its Proxies, the one it follows and the epoch (undefined without several Proxies or on a Proxy). */
+  following(): ReturnType<ProxyFollower['stats']> | undefined {
+    return this.options.proxyPeers && this.options.proxyPeers.length > 1 ? this.follower?.stats() : undefined;
+  }
+
   /** The last report a host sent (Proxy). */
   report(name: string): ReportMessage | undefined {
     return this.hostRecords.get(name)?.report;
   }
 
   private tick(): void {
-    const { links, role, name, proxyPeer } = this.options;
+    const { links, role, name } = this.options;
+    const proxyPeer = this.proxyPeer;
     const now = this.options.clock.now();
     const heartbeat: ControlMessage = { t: 'hb', name, role };
     this.proxyMoves?.tick(now);
-    if (role === 'proxy') for (const l of links.status()) this.channel.send(l.name, heartbeat);
-    else if (proxyPeer) {
-      this.channel.send(proxyPeer, heartbeat);
+    if (role === 'proxy') {
+      for (const l of links.status()) this.channel.send(l.name, heartbeat);
+      if (this.activeEpoch !== undefined) this.sendToHosts({ t: 'proxy-active', epoch: this.activeEpoch });
+    } else if (proxyPeer) {
+      // Every Proxy hears this host (a standby's link stays warm, so following it is instant).
+      for (const peer of this.options.proxyPeers ?? [proxyPeer]) this.channel.send(peer, heartbeat);
       if (this.liveness?.shouldReconnect(now)) {
         this.options.log.info('star link silent: re-handshaking with the proxy', { link: proxyPeer, retry: this.liveness.retries });
         this.options.events?.emit({ type: 'star-silent', link: proxyPeer, retry: this.liveness.retries });
@@ -236,7 +294,8 @@ export class Overlay {
   }
 
   private async sendReport(now: number): Promise<void> {
-    const { primitives, proxyPeer, name } = this.options;
+    const { primitives, name } = this.options;
+    const proxyPeer = this.proxyPeer;
     if (!proxyPeer || !this.liveness?.isAlive(now)) return;
     this.reportSoon = false;
     this.lastReportMs = now;
@@ -246,14 +305,14 @@ export class Overlay {
 
   private onMessage(peer: string, message: Exclude<ControlMessage, RequestMessage | ResponseMessage>): void {
     if (message.t === 'plugin') {
-      const fromProxy = this.options.role === 'host' && peer === this.options.proxyPeer;
+      const fromProxy = this.options.role === 'host' && peer === this.proxyPeer;
       const fromHost = this.options.role === 'proxy';
       this.options.onPluginMessage?.(peer, message.type, message.body, { fromProxy, fromHost });
       return;
     }
     if (message.t === 'mac-moved') {
       // Only a host's Proxy says where a VM is now: a host (or anyone at the Proxy) saying so is refused.
-      if (this.options.role !== 'host' || peer !== this.options.proxyPeer) {
+      if (this.options.role !== 'host' || peer !== this.proxyPeer) {
         return this.channel.refuse(peer, 'mac-moved-not-from-proxy', `a move announcement from ${peer}`);
       }
       if (this.hostMoves) this.hostMoves.moved(message);
@@ -270,6 +329,7 @@ export class Overlay {
       else if (this.options.role !== 'proxy') this.channel.refuse(peer, 'mac-arrived-not-from-host', `an arrival from ${peer} at a host`);
       return;
     }
+    if (message.t === 'proxy-active') return this.proxyActive(peer, message.epoch);
     if (message.t === 'report' && this.options.role === 'proxy') {
       const record = this.hostRecords.get(peer);
       if (record) {
@@ -279,8 +339,21 @@ export class Overlay {
     }
   }
 
+  /** Host: a Proxy says it is active; the highest epoch wins (proxy-follower.ts), an older one is refused. */
+  private proxyActive(peer: string, epoch: number): void {
+    const result = this.follower?.announced(peer, epoch) ?? { kind: 'not-a-proxy' as const };
+    if (result.kind === 'not-a-proxy') return this.channel.refuse(peer, 'proxy-active-not-from-proxy', `from ${peer}`);
+    if (result.kind === 'stale') return this.channel.refuse(peer, 'proxy-active-stale', `epoch ${epoch} from ${peer}, following ${result.followedEpoch}`);
+    if (result.kind !== 'followed' || !result.changed) return;
+    const now = this.options.clock.now();
+    this.liveness?.heard(now); // it just spoke: the silence counted so far was the old Proxy's
+    this.options.log.info('following another proxy', { proxy: peer, previous: result.previous, epoch });
+    this.options.onProxyChanged?.(peer, result.previous);
+    this.reportSoon = true; // the new Proxy learns this host's state at the next tick
+  }
+
   private async onRequest(peer: string, request: RequestMessage): Promise<unknown> {
-    if (this.options.role !== 'host' || peer !== this.options.proxyPeer) {
+    if (this.options.role !== 'host' || peer !== this.proxyPeer) {
       throw new VswitchError('forbidden', `only this host's proxy may run primitives (asked by ${peer})`);
     }
     const p = this.options.primitives;

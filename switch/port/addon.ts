@@ -113,6 +113,43 @@ export interface NativeUdpHandle {
   close(): void;
 }
 
+export interface NativeStreamCounters {
+  rxMessages: number;
+  rxBytes: number;
+  txMessages: number;
+  txBytes: number;
+  /** read() calls that brought bytes; send() calls, and those the kernel took only part of. */
+  readCalls: number;
+  writeCalls: number;
+  partialWrites: number;
+  /** Messages dropped because the bounded send queue was full; messages of no framable length. */
+  queueDrops: number;
+  invalidDrops: number;
+  /** Messages the flow offload's fast path took (never seen by JS). */
+  offloadedMessages: number;
+  /** Framed bytes waiting in the send queue now. */
+  queuedBytes: number;
+}
+
+/** Why a StreamHandle ended on its own (close() from JS reports nothing). */
+export type NativeStreamEnd = 'ended' | 'truncated' | 'garbage' | 'error';
+
+/** A connected TCP socket carrying length-framed link messages (stream-handle.h). */
+export interface NativeStreamHandle {
+  /** Messages of the current wake-up: message i at offsets[i], lengths[i] bytes (valid during onMessages only). */
+  readonly buffer: ArrayBuffer;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  start(onMessages: (count: number) => void, onClosed: (reason: NativeStreamEnd, errno: number) => void): void;
+  /** Frames and queues; returns how many were queued (the rest dropped, counted). */
+  send(messages: readonly Uint8Array[]): number;
+  counters(): NativeStreamCounters;
+  /** As NativeUdpHandle.setOffload; its links are bound with NativeOffload.linkSetStream. */
+  setOffload(offload: NativeOffload | null): void;
+  /** Idempotent; no onClosed call. */
+  close(): void;
+}
+
 /** NativeOffload.poll(): deltas since the last poll. */
 export interface NativeOffloadPoll {
   /** [flowId, packets, bytes] per flow that carried traffic. */
@@ -173,6 +210,8 @@ export interface NativeOffload {
    * `sockaddr` not a Uint8Array sockaddr, an Error when `udp` is not attached to this offload or this one is closed.
    */
   linkSet(linkId: number, udp: NativeUdpHandle, sockaddr: Uint8Array, txSlot: number, rxSlotA: number, rxSlotB: number): void;
+  /** A TCP link's binding: sends go on `stream`, and only its messages are opened for the link. Errors as linkSet. */
+  linkSetStream(linkId: number, stream: NativeStreamHandle, txSlot: number, rxSlotA: number, rxSlotB: number): void;
   linkRemove(linkId: number): void;
   /** A flow's id, or -1 when the out-port has no native output here (or the table is full). */
   flowInstall(inPort: number, src: number, dst: number, outPort: number): number;
@@ -211,6 +250,11 @@ export interface NativeAddon {
     rcvbufBytes: number,
     sndbufBytes: number,
   ) => NativeUdpHandle;
+  /**
+   * Takes a duplicate of a connected TCP socket's fd (the caller then closes its own); throws an Error with
+   * errno/syscall when it is no stream socket. notSentLowatBytes 0: the kernel's default.
+   */
+  StreamHandle: new (fd: number, maxQueueBytes: number, notSentLowatBytes: number) => NativeStreamHandle;
   /** ChaCha20-Poly1305 seal (aead.h); false on bad argument shapes, nothing written then. */
   aeadSeal(
     key: Uint8Array,

@@ -57,6 +57,8 @@ export interface MemoryOverlayOptions {
   proxyYaml?: string;
   /** Extra YAML lines for each host's config (a function: per host, e.g. its own `listen`). */
   hostYaml?: string | ((host: string) => string);
+  /** Hosts the Proxy's config gives no endpoint (as for a host behind NAT): they dial out, the Proxy only hears them. */
+  dialOutHosts?: readonly string[];
   /** Extra fields of a host's peer entry for the Proxy, e.g. `transport: tcp` for a star over TCP. */
   proxyPeerYaml?: (host: string) => string;
   /** Extra peer entries of a host's config (YAML list items after its Proxy's), e.g. a configured link to another host. */
@@ -124,7 +126,7 @@ export async function startMemoryOverlay(options: MemoryOverlayOptions = {}): Pr
     const proxy = await startDaemon(
       'proxy',
       `name: proxy\nrole: proxy\nprivateKey: "${encodeKeyBase64(keys['proxy']!)}"\napi: { listen: "unix:${dir}/proxy.sock"${tokensYaml(options.proxyTokens)} }\n${options.proxyYaml ?? ''}\n` +
-        `peers:\n${hostNames.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}", endpoint: "${address(h)}:51820" }\n`).join('')}`,
+        `peers:\n${hostNames.map((h) => `  - { name: ${h}, publicKey: "${pub(h)}"${options.dialOutHosts?.includes(h) ? '' : `, endpoint: "${address(h)}:51820"`} }\n`).join('')}`,
     );
     const hosts = new Map<string, Daemon>();
     for (const [i, h] of hostNames.entries()) {

@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
+import type { Timer } from '../../clock.js';
+import type { NativeStreamEnd, NativeStreamHandle } from '../../port/addon.js';
 import type { Endpoint } from './endpoint.js';
-import { StreamFrameDecoder, type FrameSink } from './stream-framing.js';
+import { encodeFrames, StreamFrameDecoder, type FrameSink } from './stream-framing.js';
+import { takeOverSocket, type TcpNativeStreamOptions } from './tcp-native-stream.js';
 import { countDrop, type TransportStats } from './transport.js';
 
 /**
@@ -12,6 +15,11 @@ import { countDrop, type TransportStats } from './transport.js';
  * one uncork on process.nextTick, so every message sent in that tick leaves in
  * a single writev. A write buffer over `maxWriteBufferBytes` drops instead of
  * queueing: WireGuard runs over lossy datagrams, and loss beats bufferbloat.
+ *
+ * Native (`limits.native`, the addon's StreamHandle): once open, the socket is taken over (tcp-native-stream.ts)
+ * and the handle frames, queues (bounded: 'tcp-backpressure') and parses; messages it does not hand to the flow
+ * offload come back here in batches. Bad input on the stream ends it as in JS, with the same counted reasons.
+ * Messages queued while dialing are kept unframed then (copies), and go through the handle once it is up.
  */
 export interface TcpConnectionOwner {
   readonly counters: Omit<TransportStats, 'connections'>;
@@ -24,6 +32,8 @@ export interface TcpConnectionLimits {
   readonly idleTimeMs: number;
   readonly maxQueuedMessages: number;
   readonly maxWriteBufferBytes: number;
+  /** The addon's stream datapath; absent: Node's socket carries everything. */
+  readonly native?: TcpNativeStreamOptions;
 }
 
 /** How a connection ended, for counting. */
@@ -37,6 +47,12 @@ export class TcpConnection implements FrameSink {
   private queuedMessageBytes = 0;
   private isCorkScheduled = false;
   private outcome: TcpConnectionOutcome | undefined;
+  /** The native stream once the socket was taken over. */
+  private stream: NativeStreamHandle | undefined;
+  private streamBytes: Uint8Array | undefined;
+  private idleTimer: Timer | undefined;
+  private lastActivityMs = 0;
+  private lastActivityCount = -1;
 
   constructor(
     readonly id: number,
@@ -56,6 +72,35 @@ export class TcpConnection implements FrameSink {
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     if (isDialed) socket.once('connect', this.onConnect);
+    else this.takeOver();
+  }
+
+  /** The native stream this connection runs on (undefined: Node's socket, or closed). */
+  nativeStream(): NativeStreamHandle | undefined {
+    return this.state === 'open' ? this.stream : undefined;
+  }
+
+  /** Sends unframed messages: through the native stream, or framed onto Node's socket. */
+  writeMessages(messages: readonly Uint8Array[], messageCount: number, messageBytes: number): void {
+    const stream = this.stream;
+    if (stream !== undefined && this.state === 'open') {
+      const taken = stream.send(messages);
+      this.owner.counters.txMessages += taken;
+      this.owner.counters.txBytes += taken === messageCount ? messageBytes : Math.round((messageBytes * taken) / messageCount);
+      if (taken < messageCount) countDrop(this.owner.counters.drops, 'tcp-backpressure', messageCount - taken);
+      return;
+    }
+    if (this.state === 'connecting' && this.limits.native !== undefined) {
+      if (this.queuedMessages + messageCount > this.limits.maxQueuedMessages) {
+        countDrop(this.owner.counters.drops, 'tcp-queue-full', messageCount);
+        return;
+      }
+      for (const m of messages) this.queue.push(m.slice());
+      this.queuedMessages += messageCount;
+      this.queuedMessageBytes += messageBytes;
+      return;
+    }
+    this.write(encodeFrames(messages), messageCount, messageBytes);
   }
 
   /** Sends one framed buffer holding `messageCount` messages (`messageBytes` without prefixes). */
@@ -93,6 +138,11 @@ export class TcpConnection implements FrameSink {
   /** Closes from our side (transport close or policy); `outcome` is what gets counted. */
   destroy(outcome: TcpConnectionOutcome): void {
     this.outcome ??= outcome;
+    if (this.stream !== undefined) {
+      this.stream.close();
+      this.finish();
+      return;
+    }
     this.socket.destroy();
   }
 
@@ -115,6 +165,12 @@ export class TcpConnection implements FrameSink {
     this.queue = [];
     this.queuedMessages = 0;
     this.queuedMessageBytes = 0;
+    if (this.limits.native !== undefined) {
+      // Queued unframed: through the native stream, or framed now if the socket could not be taken over.
+      if (this.takeOver()) this.writeMessages(queue, count, bytes);
+      else if (queue.length > 0) this.write(encodeFrames(queue), count, bytes);
+      return;
+    }
     if (queue.length === 0) return;
     this.socket.cork();
     for (const framed of queue) this.socket.write(framed);
@@ -143,6 +199,78 @@ export class TcpConnection implements FrameSink {
   private readonly onEnd = (): void => {
     this.outcome ??= 'ended';
   };
+
+  /** Moves an open socket to a native stream when the transport runs on the addon; true when it did. */
+  private takeOver(): boolean {
+    const native = this.limits.native;
+    if (native === undefined || this.state !== 'open') return false;
+    const stream = takeOverSocket(this.socket, native);
+    if (stream === undefined) return false;
+    this.stream = stream;
+    this.streamBytes = new Uint8Array(stream.buffer);
+    stream.start(this.onStreamMessages, this.onStreamClosed);
+    // Node's socket timeout went with the socket: the idle check now reads the stream's counters.
+    this.lastActivityMs = native.clock.now();
+    this.idleTimer = native.clock.every(Math.max(1, this.limits.idleTimeMs / 4), this.checkIdle);
+    return true;
+  }
+
+  private readonly onStreamMessages = (count: number): void => {
+    const stream = this.stream;
+    const bytes = this.streamBytes;
+    if (stream === undefined || bytes === undefined) return;
+    const offsets = stream.offsets;
+    const lengths = stream.lengths;
+    for (let i = 0; i < count && this.state === 'open'; i++) {
+      const at = offsets[i]!;
+      this.owner.deliver(bytes.subarray(at, at + lengths[i]!), this.from);
+    }
+  };
+
+  private readonly onStreamClosed = (reason: NativeStreamEnd): void => {
+    const drops = this.owner.counters.drops;
+    if (reason === 'garbage') {
+      countDrop(drops, 'tcp-frame-too-short');
+      this.outcome ??= 'garbage';
+    } else if (reason === 'truncated') {
+      countDrop(drops, 'tcp-truncated-frame');
+      this.outcome ??= 'ended';
+    } else if (reason === 'error') {
+      this.outcome ??= 'error';
+    } else {
+      this.outcome ??= 'ended';
+    }
+    this.finish();
+  };
+
+  private readonly checkIdle = (): void => {
+    const stream = this.stream;
+    const native = this.limits.native;
+    if (stream === undefined || native === undefined || this.state !== 'open') return;
+    const c = stream.counters();
+    const activity = c.rxMessages + c.txMessages;
+    const now = native.clock.now();
+    if (activity !== this.lastActivityCount) {
+      this.lastActivityCount = activity;
+      this.lastActivityMs = now;
+    } else if (now - this.lastActivityMs >= this.limits.idleTimeMs) {
+      this.destroy('idle');
+    }
+  };
+
+  /** The end of a native stream: counted as Node's 'close' counts one. */
+  private finish(): void {
+    if (this.state === 'closed') return;
+    this.idleTimer?.cancel();
+    this.idleTimer = undefined;
+    this.state = 'closed';
+    this.stream = undefined;
+    this.streamBytes = undefined;
+    const outcome = this.outcome ?? 'ended';
+    const drops = this.owner.counters.drops;
+    if (outcome === 'error') countDrop(drops, 'tcp-socket-error');
+    this.owner.connectionClosed(this, outcome);
+  }
 
   private readonly onClose = (): void => {
     if (this.state === 'closed') return;

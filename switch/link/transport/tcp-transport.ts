@@ -3,8 +3,14 @@ import { systemClock, type Timer, type TimerClock } from '../../clock.js';
 import { addressKey } from './address-key.js';
 import { unmapIpv4, type Endpoint } from './endpoint.js';
 import { TransportListenError, TransportOptionsError, TransportStateError } from './errors.js';
+import type { NativeAddon, NativeStreamHandle } from '../../port/addon.js';
 import { encodeFramesInto, FRAME_HEADER_BYTES } from './stream-framing.js';
-import { TcpConnection, type TcpConnectionOutcome, type TcpConnectionOwner } from './tcp-connection.js';
+import {
+  TcpConnection,
+  type TcpConnectionLimits,
+  type TcpConnectionOutcome,
+  type TcpConnectionOwner,
+} from './tcp-connection.js';
 import {
   countDrop,
   lengthDropReason,
@@ -47,6 +53,10 @@ import {
  *   that peer.
  * TCP_NODELAY is set on every socket; writes within a tick are coalesced, and a
  * `sendBatch` becomes one buffer.
+ * With `native` (the addon), each connection once open runs on a native StreamHandle
+ * (tcp-native-stream.ts): framing, the bounded send queue and reads in the addon, and
+ * `nativeStreamOf` hands the flow offload the stream a TCP link is bound to. Node still
+ * listens, accepts and dials, and every limit above holds the same.
  */
 export interface TcpTransportOptions {
   /** host: an IP literal ('0.0.0.0', '::' dual-stack, '198.18.0.1'); port 0 = ephemeral, 443 works as root. */
@@ -74,6 +84,23 @@ export interface TcpTransportOptions {
   deadlineCheckMs?: number;
   /** Time and the timer of the handshake deadline. Default: systemClock. */
   clock?: TimerClock;
+  /**
+   * The addon's stream datapath (tcp-native-stream.ts): every open connection's socket is moved to a native
+   * StreamHandle. Absent: Node's sockets carry everything (memory twins, tests, no addon).
+   */
+  native?: {
+    addon: NativeAddon;
+    /** The send queue's bound in framed bytes per connection. Default: maxWriteBufferBytes. */
+    maxQueueBytes?: number;
+    /** TCP_NOTSENT_LOWAT per connection (0: the kernel's default). Default 0. */
+    notSentLowatBytes?: number;
+  };
+}
+
+/** A TCP transport whose connections may run on the addon's StreamHandles (for the flow offload). */
+export interface TcpStreamSource {
+  /** The native stream of the connection `to` names (its connectionId, else the one dialed to host:port). */
+  nativeStreamOf(to: Endpoint): NativeStreamHandle | undefined;
 }
 
 const DEFAULTS = {
@@ -90,11 +117,11 @@ const DEFAULTS = {
 /** How many closed dialed connection ids are remembered for redialing. */
 const CLOSED_DIALED_IDS_MAX = 1024;
 
-export function createTcpTransport(options: TcpTransportOptions = {}): Transport {
+export function createTcpTransport(options: TcpTransportOptions = {}): Transport & TcpStreamSource {
   return new TcpTransport(options);
 }
 
-class TcpTransport implements Transport, TcpConnectionOwner {
+class TcpTransport implements Transport, TcpConnectionOwner, TcpStreamSource {
   readonly kind = 'tcp' as const;
   readonly counters = createTransportCounters();
   private readonly connectionCounters: Omit<ConnectionStats, 'open'> = {
@@ -103,12 +130,8 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     closed: 0,
     connectFailures: 0,
   };
-  private readonly limits: {
-    connectTimeoutMs: number;
-    idleTimeMs: number;
-    maxQueuedMessages: number;
-    maxWriteBufferBytes: number;
-  };
+  private readonly limits: TcpConnectionLimits;
+  private readonly one: Uint8Array[] = [];
   private readonly maxConnections: number;
   private readonly maxConnectionsPerIp: number;
   private readonly handshakeDeadlineMs: number;
@@ -116,6 +139,7 @@ class TcpTransport implements Transport, TcpConnectionOwner {
   private readonly clock: TimerClock;
   /** Open accepted connections per source address key. */
   private readonly acceptedPerAddress = new Map<string, number>();
+  private acceptedOpen = 0;
   /** Accepted connections nothing was authenticated on yet → their deadline; in accept order, so deadline order. */
   private readonly unauthenticated = new Map<TcpConnection, number>();
   private deadlineTimer: Timer | undefined;
@@ -139,17 +163,28 @@ class TcpTransport implements Transport, TcpConnectionOwner {
         throw new TransportOptionsError('listen.port', `out of range 0..65535: ${listen.port}`);
       }
     }
-    this.limits = {
-      connectTimeoutMs: positive(options, 'connectTimeoutMs'),
-      idleTimeMs: positive(options, 'idleTimeMs'),
-      maxQueuedMessages: positive(options, 'maxQueuedMessages'),
-      maxWriteBufferBytes: positive(options, 'maxWriteBufferBytes'),
-    };
     this.maxConnections = positive(options, 'maxConnections');
     this.maxConnectionsPerIp = positive(options, 'maxConnectionsPerIp');
     this.handshakeDeadlineMs = positive(options, 'handshakeDeadlineMs');
     this.deadlineCheckMs = positive(options, 'deadlineCheckMs');
     this.clock = options.clock ?? systemClock;
+    const maxWriteBufferBytes = positive(options, 'maxWriteBufferBytes');
+    const native = options.native;
+    const maxQueueBytes = native?.maxQueueBytes ?? maxWriteBufferBytes;
+    const notSentLowatBytes = native?.notSentLowatBytes ?? 0;
+    if (native !== undefined && (!Number.isInteger(maxQueueBytes) || maxQueueBytes < 18 || maxQueueBytes > 64 * 1024 * 1024)) {
+      throw new TransportOptionsError('native.maxQueueBytes', `out of range 18..67108864: ${maxQueueBytes}`);
+    }
+    if (native !== undefined && (!Number.isInteger(notSentLowatBytes) || notSentLowatBytes < 0 || notSentLowatBytes > 2 ** 31 - 1)) {
+      throw new TransportOptionsError('native.notSentLowatBytes', `must be a non-negative integer: ${notSentLowatBytes}`);
+    }
+    this.limits = {
+      connectTimeoutMs: positive(options, 'connectTimeoutMs'),
+      idleTimeMs: positive(options, 'idleTimeMs'),
+      maxQueuedMessages: positive(options, 'maxQueuedMessages'),
+      maxWriteBufferBytes,
+      ...(native === undefined ? {} : { native: { addon: native.addon, maxQueueBytes, notSentLowatBytes, clock: this.clock } }),
+    };
   }
 
   start(sink: TransportSink): Promise<void> {
@@ -200,6 +235,12 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     }
     const connection = this.route(to, 1);
     if (connection === undefined) return;
+    if (this.limits.native !== undefined) {
+      this.one[0] = bytes;
+      connection.writeMessages(this.one, 1, len);
+      this.one.length = 0;
+      return;
+    }
     const framed = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len);
     framed[0] = len >>> 8;
     framed[1] = len & 0xff;
@@ -227,6 +268,11 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     if (count === 0) return;
     const connection = this.route(to, count);
     if (connection === undefined) return;
+    if (this.limits.native !== undefined) {
+      const fit = count === messages.length ? messages : messages.filter((m) => lengthDropReason(m.length, MAX_MESSAGE_BYTES) === undefined);
+      connection.writeMessages(fit, count, messageBytes);
+      return;
+    }
     const framed = Buffer.allocUnsafe(messageBytes + count * FRAME_HEADER_BYTES);
     encodeFramesInto(messages, framed, 0);
     connection.write(framed, count, messageBytes);
@@ -257,6 +303,13 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     };
   }
 
+  nativeStreamOf(to: Endpoint): NativeStreamHandle | undefined {
+    if (to.transport !== 'tcp' || this.isClosed) return undefined;
+    const connection =
+      to.connectionId !== undefined ? this.byId.get(to.connectionId) : this.dialedByAddress.get(to.host)?.get(to.port);
+    return connection?.nativeStream();
+  }
+
   deliver(bytes: Uint8Array, from: Endpoint): void {
     const sink = this.sink;
     if (sink === undefined) {
@@ -278,6 +331,7 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     this.byId.delete(connection.id);
     this.unauthenticated.delete(connection);
     if (!connection.isDialed) {
+      this.acceptedOpen--;
       const key = addressKey(connection.from.host);
       const n = (this.acceptedPerAddress.get(key) ?? 1) - 1;
       if (n <= 0) this.acceptedPerAddress.delete(key);
@@ -363,6 +417,12 @@ class TcpTransport implements Transport, TcpConnectionOwner {
     }
     const now = this.clock.now();
     this.closeExpired();
+    // Node's own count forgets connections taken over by native streams: the bound is kept here too.
+    if (this.acceptedOpen >= this.maxConnections) {
+      countDrop(this.counters.drops, 'tcp-too-many-connections');
+      socket.destroy();
+      return;
+    }
     const host = unmapIpv4(address);
     const key = addressKey(host);
     const held = this.acceptedPerAddress.get(key) ?? 0;
@@ -372,6 +432,7 @@ class TcpTransport implements Transport, TcpConnectionOwner {
       return;
     }
     this.acceptedPerAddress.set(key, held + 1);
+    this.acceptedOpen++;
     const id = this.nextConnectionId++;
     const from: Endpoint = Object.freeze({ transport: 'tcp', host, port, connectionId: id });
     const connection = new TcpConnection(id, socket, from, false, this, this.limits);

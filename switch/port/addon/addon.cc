@@ -27,6 +27,7 @@
 #include "io-handle.h"
 #include "netdev.h"
 #include "offload.h"
+#include "stream-handle.h"
 #include "udp-handle.h"
 
 namespace vswitch {
@@ -147,6 +148,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("interfaceInfo", Napi::Function::New<InterfaceInfoJs>(env, "interfaceInfo"));
   exports.Set("IoHandle", IoHandle::Define(env));
   exports.Set("UdpHandle", UdpHandle::Define(env));
+  exports.Set("StreamHandle", StreamHandle::Define(env));
   DefineAead(env, exports, &data->aead);
   DefineGso(env, exports, &data->coalescer);
   data->offloadClass = Napi::Persistent(NativeOffload::Define(env));

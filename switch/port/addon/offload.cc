@@ -10,6 +10,7 @@
 
 #include "io-handle.h"
 #include "napi-args.h"
+#include "stream-handle.h"
 #include "type-tag.h"
 #include "udp-handle.h"
 
@@ -146,6 +147,8 @@ uint64_t DeadlineFromNow(double inMs, uint64_t now) {
   return now + static_cast<uint64_t>(inMs * 1e6);
 }
 
+int32_t SlotArg(Napi::Value v) { return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : -1; }
+
 void ThrowError(Napi::Env env, const char* message) { Napi::Error::New(env, message).ThrowAsJavaScriptException(); }
 
 }  // namespace
@@ -156,6 +159,7 @@ Napi::Function NativeOffload::Define(Napi::Env env) {
   return DefineClass(env, "NativeOffload",
                      {
                          InstanceMethod<&NativeOffload::LinkSet>("linkSet"),
+                         InstanceMethod<&NativeOffload::LinkSetStream>("linkSetStream"),
                          InstanceMethod<&NativeOffload::LinkRemove>("linkRemove"),
                          InstanceMethod<&NativeOffload::FlowInstall>("flowInstall"),
                          InstanceMethod<&NativeOffload::Flush>("flush"),
@@ -244,6 +248,9 @@ void NativeOffload::Shutdown(bool canTouchJs) {
   std::unordered_set<UdpHandle*> udps;
   udps.swap(udps_);
   for (UdpHandle* udp : udps) udp->OffloadGone(canTouchJs);
+  std::unordered_set<StreamHandle*> streams;
+  streams.swap(streams_);
+  for (StreamHandle* stream : streams) stream->OffloadGone(canTouchJs);
   dirtyLinks_.clear();
   sealUsed_ = 0;
   tapPending_.clear();
@@ -312,6 +319,24 @@ void NativeOffload::DetachUdp(UdpHandle* udp) {
   bool isKnown = false;
   for (auto it = links_.begin(); it != links_.end();) {
     if (it->second.udp == udp) {
+      UnbindSlots(it->second);
+      it = links_.erase(it);
+      isKnown = true;
+    } else {
+      ++it;
+    }
+  }
+  if (isKnown) FlushAllFlows();
+}
+
+void NativeOffload::AttachStream(StreamHandle* stream) { streams_.insert(stream); }
+
+void NativeOffload::DetachStream(StreamHandle* stream) {
+  FlushSends();
+  streams_.erase(stream);
+  bool isKnown = false;
+  for (auto it = links_.begin(); it != links_.end();) {
+    if (it->second.stream == stream) {
       UnbindSlots(it->second);
       it = links_.erase(it);
       isKnown = true;
@@ -407,7 +432,7 @@ bool NativeOffload::Output(Flow& flow, const uint8_t* frame, size_t length, cons
   } else {
     Link* link = flow.link;
     Slot* slot = UsableSlot(link->txSlot);
-    if (slot == nullptr || link->udp == nullptr || now >= slot->rejectAt || now >= slot->txRekeyAt ||
+    if (slot == nullptr || (link->udp == nullptr && link->stream == nullptr) || now >= slot->rejectAt || now >= slot->txRekeyAt ||
         slot->sendCounter + wireFrames > kSendCounterLimit) {
       return false;
     }
@@ -492,6 +517,15 @@ bool NativeOffload::TakeFrame(int32_t inPort, uint8_t* frame, size_t length, con
 }
 
 bool NativeOffload::TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t length, const uint32_t* addr) {
+  return TakeMessage(message, length, udp, nullptr, addr);
+}
+
+bool NativeOffload::TakeStreamMessage(StreamHandle* stream, const uint8_t* message, size_t length) {
+  return TakeMessage(message, length, nullptr, stream, nullptr);
+}
+
+bool NativeOffload::TakeMessage(const uint8_t* message, size_t length, UdpHandle* udp, StreamHandle* stream,
+                                const uint32_t* addr) {
   if (slotByIndex_.empty() || flows_.empty()) return false;
   if (length < kTransportHeaderBytes + kTagBytes || message[0] != kMessageTransport || message[1] != 0 ||
       message[2] != 0 || message[3] != 0) {
@@ -505,9 +539,12 @@ bool NativeOffload::TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t 
   auto linkIt = slot.linkId < 0 ? links_.end() : links_.find(slot.linkId);
   uint64_t counter = ReadLe64(message + 8);
   uint64_t now = uv_hrtime();
-  if (linkIt == links_.end() || linkIt->second.udp != udp || now >= slot.rejectAt || now >= slot.rxRekeyAt ||
+  bool isLinkWay = linkIt != links_.end() &&
+                   (stream != nullptr ? linkIt->second.stream == stream
+                                      : linkIt->second.udp == udp &&
+                                            std::memcmp(addr, linkIt->second.words, sizeof(linkIt->second.words)) == 0);
+  if (!isLinkWay || now >= slot.rejectAt || now >= slot.rxRekeyAt ||
       plainLength < kPayloadHeaderBytes + kEthernetHeaderBytes || plainLength > kOpenScratchBytes ||
-      std::memcmp(addr, linkIt->second.words, sizeof(linkIt->second.words)) != 0 ||
       CheckReplay(slot.replay, counter, false) != kOk) {
     counters_.rxPunts++;
     return false;
@@ -571,7 +608,9 @@ void NativeOffload::FlushTapWrites() {
 void NativeOffload::FlushSends() {
   FlushTapWrites();
   for (Link* link : dirtyLinks_) {
-    if (link->udp != nullptr && !link->pending.empty()) {
+    if (link->stream != nullptr && !link->pending.empty()) {
+      link->stream->SendMessages(link->pending.data(), static_cast<uint32_t>(link->pending.size()));
+    } else if (link->udp != nullptr && !link->pending.empty()) {
       link->udp->SendDatagrams(link->pending.data(), static_cast<uint32_t>(link->pending.size()),
                                reinterpret_cast<struct sockaddr*>(&link->addr), link->addrLen);
     }
@@ -743,22 +782,57 @@ Napi::Value NativeOffload::LinkSet(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Link& link = links_[linkId];
-  UnbindSlots(link);
+  if (!link.pending.empty()) FlushSends();  // queued for the way it had
   link.udp = udp;
+  link.stream = nullptr;
   std::memset(&link.addr, 0, sizeof(link.addr));
   std::memcpy(&link.addr, sockaddr.Data(), sockaddr.ByteLength());
   link.addrLen = static_cast<socklen_t>(sockaddr.ByteLength());
   EndpointWords(link.addr, link.words);
-  link.txSlot = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : -1;
-  if (UsableSlot(link.txSlot) == nullptr) link.txSlot = -1;
+  BindSlots(link, linkId, SlotArg(info[3]), SlotArg(info[4]), SlotArg(info[5]));
+  return env.Undefined();
+}
+
+// linkSetStream(linkId, streamHandle, txSlot, rxSlotA, rxSlotB): a TCP link. The stream must be attached to this
+// offload (stream.setOffload(offload)); errors as linkSet.
+Napi::Value NativeOffload::LinkSetStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsObject()) {
+    Napi::TypeError::New(env, "linkSetStream(linkId, streamHandle, txSlot, rxSlotA, rxSlotB)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int32_t linkId = info[0].As<Napi::Number>().Int32Value();
+  StreamHandle* stream = StreamHandle::Unwrap(info[1].As<Napi::Object>());  // checked by type tag: else a TypeError
+  if (stream == nullptr) return env.Undefined();
+  if (isClosed_) {
+    ThrowError(env, "linkSetStream: this NativeOffload is closed");
+    return env.Undefined();
+  }
+  if (streams_.count(stream) == 0) {
+    ThrowError(env, "linkSetStream: the StreamHandle is not attached to this NativeOffload (stream.setOffload(offload) first)");
+    return env.Undefined();
+  }
+  Link& link = links_[linkId];
+  if (!link.pending.empty()) FlushSends();
+  link.udp = nullptr;
+  link.stream = stream;
+  std::memset(&link.addr, 0, sizeof(link.addr));
+  link.addrLen = 0;
+  std::memset(link.words, 0, sizeof(link.words));
+  BindSlots(link, linkId, SlotArg(info[2]), SlotArg(info[3]), SlotArg(info[4]));
+  return env.Undefined();
+}
+
+void NativeOffload::BindSlots(Link& link, int32_t linkId, int32_t txSlot, int32_t rxA, int32_t rxB) {
+  UnbindSlots(link);
+  link.txSlot = UsableSlot(txSlot) == nullptr ? -1 : txSlot;
+  const int32_t rx[2] = {rxA, rxB};
   for (int i = 0; i < 2; i++) {
-    int32_t id = info[4 + i].IsNumber() ? info[4 + i].As<Napi::Number>().Int32Value() : -1;
-    Slot* s = UsableSlot(id);
+    Slot* s = UsableSlot(rx[i]);
     if (s == nullptr) continue;
     s->linkId = linkId;
-    link.rxSlots[i] = id;
+    link.rxSlots[i] = rx[i];
   }
-  return env.Undefined();
 }
 
 // linkRemove(linkId): its flows go too (all flows are flushed).

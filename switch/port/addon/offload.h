@@ -76,6 +76,7 @@
 namespace vswitch {
 
 class IoHandle;
+class StreamHandle;
 class UdpHandle;
 
 namespace offload {
@@ -107,6 +108,7 @@ struct Slot {
 
 struct Link {
   UdpHandle* udp = nullptr;
+  StreamHandle* stream = nullptr;  // a TCP link (linkSetStream): sends go on it, its messages are the link's
   struct sockaddr_storage addr;
   socklen_t addrLen = 0;
   uint32_t words[6];  // the endpoint as udp-handle.h reports sources
@@ -176,6 +178,11 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   bool TakeFrame(int32_t inPort, uint8_t* frame, size_t length, const gso::VnetHeader* header);
   // UdpHandle, for each datagram (addr: the 6 words of udp-handle.h): true when it was taken.
   bool TakeDatagram(UdpHandle* udp, const uint8_t* message, size_t length, const uint32_t* addr);
+  // A TCP link's stream (stream-handle.h) joins and leaves as a UdpHandle does; its links go when it leaves.
+  void AttachStream(StreamHandle* stream);
+  void DetachStream(StreamHandle* stream);
+  // StreamHandle, for each complete message: true when it was taken (the link's own stream only).
+  bool TakeStreamMessage(StreamHandle* stream, const uint8_t* message, size_t length);
   // Ends a read batch: sends what the fast paths queued, one sendmmsg per link, and writes the wire frames
   // waiting for TAPs with offloads (coalesced).
   void FlushSends();
@@ -183,6 +190,7 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
  private:
   // JS methods (see offload.cc for each one's signature).
   Napi::Value LinkSet(const Napi::CallbackInfo& info);
+  Napi::Value LinkSetStream(const Napi::CallbackInfo& info);
   Napi::Value LinkRemove(const Napi::CallbackInfo& info);
   Napi::Value FlowInstall(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
@@ -225,6 +233,10 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   void QueueForTap(IoHandle* io, const uint8_t* frame, size_t length);
   void FlushTapWrites();
   void UnbindSlots(offload::Link& link);
+  void BindSlots(offload::Link& link, int32_t linkId, int32_t txSlot, int32_t rxA, int32_t rxB);
+  // TakeDatagram and TakeStreamMessage: a UDP message must come from the link's socket and endpoint (addr), a
+  // stream's from the link's own stream.
+  bool TakeMessage(const uint8_t* message, size_t length, UdpHandle* udp, StreamHandle* stream, const uint32_t* addr);
 
   bool isClosed_ = false;
   std::vector<offload::Slot> slots_;
@@ -237,6 +249,7 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   // Every handle attached here (each holds a reference to this object; this one holds none to them).
   std::unordered_set<IoHandle*> ios_;
   std::unordered_set<UdpHandle*> udps_;
+  std::unordered_set<StreamHandle*> streams_;
   uint32_t nextFlowId_ = 1;
   size_t maxFrameBytes_ = 1518;
   offload::Counters counters_;

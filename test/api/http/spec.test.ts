@@ -26,6 +26,14 @@ describe('openapi.yaml is the one source of the API', () => {
     expect(differences).toEqual({ notInSpec: ['GET /v1/macs', 'GET /v1/undocumented'], notServed: [] });
   });
 
+  it('every operation\'s schemas compile (the daemon compiles each on first use), and one that cannot fails compileAll', () => {
+    expect(() => createRequestValidator(SPEC_TEXT).compileAll()).not.toThrow();
+    const broken = parse(SPEC_TEXT) as { paths: Record<string, Record<string, { parameters?: unknown[] }>> };
+    broken.paths['/v1/macs']!['get']!.parameters = [{ name: 'x', in: 'query', schema: { type: 'no-such-type' } }];
+    const validator = createRequestValidator(JSON.stringify(broken)); // starts: nothing compiled yet
+    expect(() => validator.compileAll()).toThrow();
+  });
+
   it('every operation has a unique operationId, and every input object refuses unknown fields', () => {
     const spec = parse(SPEC_TEXT) as { paths: Record<string, Record<string, { operationId?: string }>>; components: { schemas: Record<string, { additionalProperties?: unknown }> } };
     const ids = Object.values(spec.paths).flatMap((item) => Object.values(item).flatMap((op) => (op && typeof op === 'object' && 'operationId' in op ? [op.operationId] : [])));

@@ -4,14 +4,16 @@
  * could change a decision, with the counters read back first), the read-back itself (port and rule
  * counters, MAC refresh, VTTIF, slot traffic), and that it runs on the NativeOffload it is given.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Datapath } from '../../../switch/datapath.js';
 import type { Mac } from '../../../switch/frame/mac.js';
 import { createLogger } from '../../../switch/log.js';
-import { FlowOffload } from '../../../switch/offload/flow-offload.js';
+import { FlowOffload, POLL_INTERVAL_MS } from '../../../switch/offload/flow-offload.js';
+import { MAX_IDLE_POLL_MS } from '../../../switch/offload/poll-backoff.js';
 import { LocalPrimitives } from '../../../switch/overlay/local-primitives.js';
 import { SwitchCore } from '../../../switch/pipeline/forward.js';
-import type { NativeOffload, NativeOffloadPoll } from '../../../switch/port/addon.js';
+import type { Endpoint } from '../../../switch/link/transport/endpoint.js';
+import type { NativeOffload, NativeOffloadPoll, NativeStreamHandle } from '../../../switch/port/addon.js';
 import { MemoryPort } from '../../../switch/port/memory-port.js';
 import { ethernetFrame, testMac } from '../../support/frames.js';
 
@@ -30,6 +32,8 @@ class FakeNative {
   installs = 0;
   flushes = 0;
   slotRecords: number[] = [];
+  /** Links bound with linkSetStream: port id → its stream and send slot. */
+  readonly streamLinks = new Map<number, { stream: NativeStreamHandle; tx: number }>();
   isClosed = false;
   readonly native = this.asNative();
 
@@ -75,7 +79,8 @@ class FakeNative {
         return { flows: Float64Array.from(flows), slots: Float64Array.from(slots) };
       },
       counters: () => ({ txHits: 0, txMisses: 0, txPunts: 0, rxHits: 0, rxPunts: 0, installs: this.installs, flushes: this.flushes, flows: this.flows.size, slots: 0, links: 0 }),
-      linkRemove: () => {},
+      linkRemove: (id: number) => void this.streamLinks.delete(id),
+      linkSetStream: (id: number, stream: NativeStreamHandle, tx: number) => void this.streamLinks.set(id, { stream, tx }),
     };
     return fake as unknown as NativeOffload;
   }
@@ -211,6 +216,30 @@ describe('FlowOffload (JS half, fake addon)', () => {
     expect(t.plain.sent.at(-1)).toEqual(t.frame(A, B));
   });
 
+  it('backs its read-back off while nothing moves, and snaps back on an install or on traffic', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = setUp(); // its first timer is armed under fake time
+      expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
+      vi.advanceTimersByTime(10_000);
+      expect(offload!.pollWaitMs).toBe(MAX_IDLE_POLL_MS);
+      t.p1.inject([t.frame(A, B)]); // installs A → B: traffic is likely
+      expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
+      vi.advanceTimersByTime(10_000);
+      expect(offload!.pollWaitMs).toBe(MAX_IDLE_POLL_MS);
+      t.fake.forward(t.a1.id, t.frame(A, B), A, B); // a native hit: the next read-back finds it
+      vi.advanceTimersToNextTimer(); // that read-back
+      expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
+      vi.advanceTimersToNextTimer(); // and the next finds nothing again
+      expect(offload!.pollWaitMs).toBe(2 * POLL_INTERVAL_MS);
+      expect(vi.getTimerCount()).toBe(1); // one timer, never a pile of them
+      offload!.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('hands slot traffic to the link layer with absolute times', () => {
     const t = setUp();
     const got: unknown[] = [];
@@ -253,5 +282,30 @@ describe('FlowOffload (JS half, fake addon)', () => {
     const closed = new FakeNative();
     closed.isClosed = true;
     expect(FlowOffload.start({ native: closed.native, datapath, clock: { now: () => 0 }, log })).toBeUndefined();
+  });
+
+  it('binds a TCP link to its connection\'s native stream, asks again while there is none, and leaves JS-only TCP alone', () => {
+    const { fake, datapath } = setUp();
+    const link = datapath.attach(new MemoryPort('h2'), { floods: true });
+    const endpoint: Endpoint = { transport: 'tcp', host: '198.18.0.2', port: 51820, connectionId: 3 };
+    const binding = { endpoint, txKeypair: undefined, rxKeypairs: [] };
+    // A JS-only TCP transport (no stream source): nothing to bind, and nothing to wait for.
+    expect(offload!.bind('h2', binding)).toBe(true);
+    expect(fake.streamLinks.size).toBe(0);
+
+    const attachedTo: (NativeOffload | null)[] = [];
+    const stream = { setOffload: (n: NativeOffload | null) => void attachedTo.push(n) } as unknown as NativeStreamHandle;
+    let current: NativeStreamHandle | undefined;
+    offload!.setStreamTransport({ nativeStreamOf: (to) => (to === endpoint ? current : undefined) });
+    // Not connected yet: unbound, and false so the LinkManager asks again at its next change.
+    expect(offload!.bind('h2', binding)).toBe(false);
+    current = stream;
+    expect(offload!.bind('h2', binding)).toBe(true);
+    expect(attachedTo).toEqual([fake.native]);
+    expect(fake.streamLinks.get(link.id)).toEqual({ stream, tx: -1 });
+    expect(offload!.stats().boundLinks).toBe(1);
+    // The link unbound (or gone to another way): its binding leaves the addon.
+    expect(offload!.bind('h2', undefined)).toBe(true);
+    expect(fake.streamLinks.size).toBe(0);
   });
 });

@@ -158,3 +158,15 @@ describe('the move messages', () => {
     expect(() => controlExtensions([{ ...counter, type: 'mac-moved' }])).toThrow(/taken/);
   });
 });
+
+describe('proxy-active (Proxy HA)', () => {
+  it('round-trips; refuses an epoch that is not a positive safe integer; is the switch\'s own type', () => {
+    const message = { t: 'proxy-active', epoch: 42 } as const;
+    expect(parseControlMessage(encodeControlMessage(message))).toEqual({ ok: true, message });
+    for (const epoch of [0, -1, 1.5, '7', 2 ** 53, undefined]) {
+      const r = parseControlMessage(json({ t: 'proxy-active', epoch }));
+      expect(r.ok ? 'accepted' : r.reason).toBe('proxy-active-invalid');
+    }
+    expect(() => controlExtensions([{ ...counter, type: 'proxy-active' }])).toThrow(/taken/);
+  });
+});

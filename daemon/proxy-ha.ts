@@ -1,0 +1,45 @@
+/**
+ * Proxy high availability, the daemon's side (issue 19 part 3; the logic is switch/ha/):
+ * - on a Proxy with `ha:`, the election on etcd: active → it announces its epoch to every host; standby → silent;
+ * - on a host with several Proxies, following another one: the default rule and the flood port move to its link,
+ *   and what was learned behind the old one is forgotten (it would black-hole frames toward a dead Proxy). The
+ *   fast paths are other links and other rules: they stay.
+ */
+import type { Datapath } from '../switch/datapath.js';
+import type { HaConfig } from '../switch/config/config.js';
+import type { TimerClock } from '../switch/clock.js';
+import type { Logger } from '../switch/log.js';
+import type { Overlay } from '../switch/overlay/overlay.js';
+import { EtcdGateway } from '../switch/ha/etcd-gateway.js';
+import type { Etcd } from '../switch/ha/etcd.js';
+import { ProxyElection } from '../switch/ha/proxy-election.js';
+
+export function startProxyElection(opts: { ha: HaConfig; name: string; overlay: Overlay; clock: TimerClock; log: Logger; etcd?: Etcd }): ProxyElection {
+  const { ha, overlay } = opts;
+  const election = new ProxyElection({
+    etcd: opts.etcd ?? new EtcdGateway({ endpoints: ha.etcd, timeoutMs: Math.min(1000, Math.floor(ha.leaseTtlMs / 4)) }),
+    key: ha.key,
+    name: opts.name,
+    leaseTtlMs: ha.leaseTtlMs,
+    clock: opts.clock,
+    log: opts.log,
+    onActive: (epoch) => overlay.setActiveEpoch(epoch),
+    onStandby: () => overlay.setActiveEpoch(undefined),
+  });
+  election.start();
+  return election;
+}
+
+/** A host follows another Proxy: the star's default rule and flooding move to its link, at once. */
+export function moveStarTo(datapath: Datapath, active: string, previous: string): void {
+  const core = datapath.core;
+  core.rules.removeOwnedBy('star');
+  core.rules.insert({ src: 'any', dst: 'none', target: active, owner: 'star' });
+  const to = core.portId(active);
+  const from = core.portId(previous);
+  if (to !== undefined) core.setFloods(to, true);
+  if (from !== undefined) {
+    core.setFloods(from, false);
+    core.macTable.forgetPort(from);
+  }
+}

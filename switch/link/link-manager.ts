@@ -34,6 +34,8 @@ import { TransportSelector, type SelectedTransport, type TransportMode, type Tra
 
 const MESSAGE_INITIATION = 1;
 const MESSAGE_RESPONSE = 2;
+const MESSAGE_COOKIE_REPLY = 3;
+const MESSAGE_TRANSPORT = 4;
 /** Initiations per second above which the device asks for cookies (wireguard-go: a 1/8-full handshake queue). */
 const UNDER_LOAD_INITIATIONS_PER_S = 64;
 const UNDER_LOAD_HOLD_MS = 1000;
@@ -336,6 +338,14 @@ export class LinkManager {
     if (type === MESSAGE_RESPONSE) {
       for (const a of actions) {
         if (a.kind === 'handshake-complete') this.selected(this.byHandle.get(a.peer), (p) => p.selector.handshakeAnswered(from.transport, now));
+      }
+    } else if (type === MESSAGE_TRANSPORT) {
+      for (const a of actions) {
+        if (a.kind === 'handshake-complete') this.selected(this.byHandle.get(a.peer), (p) => p.selector.sessionConfirmed(from.transport, now));
+      }
+    } else if (type === MESSAGE_COOKIE_REPLY) {
+      for (const a of actions) {
+        if (a.kind === 'cookie-reply') this.selected(this.byHandle.get(a.peer), (p) => p.selector.cookieReplied(from.transport, now));
       }
     }
     this.perform(actions, now, from);

@@ -18,6 +18,11 @@ export type NoiseAction =
   | { readonly kind: 'drop'; readonly reason: DropReason; readonly peer?: PeerHandle }
   /** Roaming: the peer's endpoint is now the source of its latest authenticated packet. */
   | { readonly kind: 'peer-endpoint'; readonly peer: PeerHandle; readonly endpoint: string }
+  /**
+   * A cookie reply to our initiation authenticated: the peer heard us on that path and is only under load (the
+   * retry carries mac2). The transport selector takes it as an answer, not as silence.
+   */
+  | { readonly kind: 'cookie-reply'; readonly peer: PeerHandle }
   /** A new session became current. */
   | { readonly kind: 'handshake-complete'; readonly peer: PeerHandle }
   /** All session keys of the peer were zeroed (3 × Reject-After-Time without a new one). */

@@ -434,6 +434,7 @@ export class NoiseDevice {
     if (entry === undefined) return this.drop(actions, 'unknown-receiver', undefined);
     if (!entry.peer.cookies.consumeReply(msg, nowMs)) return this.drop(actions, 'bad-cookie-reply', entry.peer);
     entry.peer.stats.cookieRepliesReceived++;
+    actions.push({ kind: 'cookie-reply', peer: entry.peer });
   }
 
   private receiveTransport(msg: MessageTransport, source: string, nowMs: number, wallNowMs: number, actions: NoiseAction[]): void {

@@ -122,6 +122,32 @@ export class TransportSelector {
     return this.selected === 'udp' ? this.switchTo('tcp', 'peer-moved', nowMs) : change;
   }
 
+  /**
+   * A cookie reply to our initiation authenticated, over `via`: the peer is alive on that path, only under load (a
+   * Proxy at a few hundred hosts answers a burst of initiations with cookies; the retry with mac2 comes a
+   * Rekey-Timeout later, after FALLBACK_AFTER_MS). On UDP that is an answer: the fallback clock starts again with
+   * the next initiation. It never moves the link (only a handshake response or data does).
+   */
+  cookieReplied(via: SelectedTransport, nowMs: number): TransportSwitch | undefined {
+    return this.udpHeardBack(via, nowMs);
+  }
+
+  /**
+   * A session we responded to was confirmed by the peer's first data packet, over `via`. On UDP, with UDP
+   * selected, our response went out over UDP and was answered: UDP works both ways, so an initiation of ours that
+   * went unanswered earlier (sent before the peer listened: the hub of a lab or a cluster starts first) must not
+   * move the link to TCP 4 s later. Never moves the link.
+   */
+  sessionConfirmed(via: SelectedTransport, nowMs: number): TransportSwitch | undefined {
+    return this.udpHeardBack(via, nowMs);
+  }
+
+  private udpHeardBack(via: SelectedTransport, nowMs: number): TransportSwitch | undefined {
+    if (this.mode !== 'auto') return undefined;
+    if (via === 'udp' && this.selected === 'udp') this.udpUnansweredSinceMs = undefined;
+    return this.tick(nowMs);
+  }
+
   /** A data packet from the peer decrypted and authenticated, having arrived over `via`. */
   authenticatedPacket(via: SelectedTransport, nowMs: number): TransportSwitch | undefined {
     if (this.mode !== 'auto') return undefined;

@@ -101,6 +101,21 @@ describe('LinkManager', () => {
     expect(received[0]).toEqual([frame]);
   });
 
+  it('a link up over UDP stays there when its own earlier initiation went unanswered (the peer started later)', async () => {
+    const { managers, events, ports, received } = pair();
+    await managers[0]!.start();
+    await vi.advanceTimersByTimeAsync(300);
+    await managers[1]!.start();
+    for (let i = 0; i < 10; i++) {
+      ports[0]!.send([frame]);
+      ports[1]!.send([frame]);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    // Authenticated packets over UDP prove the path: no fallback to TCP 4 s after the lost first initiation.
+    expect(events.map((e) => e.filter((x) => x.type === 'transport-switch'))).toEqual([[], []]);
+    expect(received.map((r) => r.length)).toEqual([10, 10]);
+  });
+
   it('counts a garbage payload inside an authenticated packet and keeps the session', async () => {
     const { managers, ports, received } = pair({ mode: 'udp' });
     await managers[0]!.start();

@@ -11,6 +11,7 @@ describe('NoiseDevice under load: cookies and rate limit', () => {
     expect(p.sentOfType('b', 2)).toHaveLength(0);
     expect(p.drops('b')).toEqual(['cookie-required']);
     expect(p.peer.a.stats.cookieRepliesReceived).toBe(1);
+    expect(p.eventsOf('a', 'cookie-reply')).toEqual([{ kind: 'cookie-reply', peer: p.peer.a }]); // for the transport selector
     expect(p.dev.b.stats().cookieRepliesSent).toBe(1);
     // The next initiation (Rekey-Timeout later) carries a valid mac2.
     p.advance(5_400);

@@ -35,6 +35,28 @@ describe('TransportSelector', () => {
     }
   });
 
+  it('a cookie reply over UDP is an answer: the fallback clock starts again at the next initiation', () => {
+    const selector = auto();
+    selector.handshakeSent(0);
+    expect(selector.cookieReplied('udp', 100)).toBeUndefined();
+    expect(selector.nextDeadlineMs()).toBeUndefined();
+    expect(selector.tick(FALLBACK_AFTER_MS)).toBeUndefined(); // busy, not silent: it stays on UDP
+    expect(selector.current()).toBe('udp');
+    selector.handshakeSent(5_000); // the retry with mac2 (Rekey-Timeout later)
+    expect(selector.tick(5_000 + FALLBACK_AFTER_MS - 1)).toBeUndefined();
+    expect(selector.tick(5_000 + FALLBACK_AFTER_MS)).toMatchObject({ to: 'tcp', reason: 'udp-unanswered' });
+  });
+
+  it('a cookie reply moves no link: not over TCP, not back from TCP', () => {
+    const udp = auto();
+    udp.handshakeSent(0);
+    udp.cookieReplied('tcp', 100);
+    expect(udp.tick(FALLBACK_AFTER_MS)).toMatchObject({ to: 'tcp', reason: 'udp-unanswered' });
+    const tcp = onTcp();
+    expect(tcp.cookieReplied('udp', FALLBACK_AFTER_MS + 1)).toBeUndefined();
+    expect(tcp.current()).toBe('tcp');
+  });
+
   it('auto starts on UDP with nothing pending', () => {
     const selector = auto();
     expect(selector.current()).toBe('udp');

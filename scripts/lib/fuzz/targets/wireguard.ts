@@ -33,7 +33,17 @@ import { bytesCodec, check, type FuzzTarget } from '../target.js';
 const A_ADDRESS = '198.18.0.1:51820';
 const B_ADDRESS = '198.18.0.2:51820';
 const STRANGER = '203.0.113.9:40000';
-const KINDS = new Set(['send', 'deliver', 'drop', 'peer-endpoint', 'handshake-complete', 'session-expired']);
+// Every action kind, checked by the compiler: a new kind fails the build here, not a fuzz run later.
+const KIND_TABLE: Record<NoiseAction['kind'], true> = {
+  send: true,
+  deliver: true,
+  drop: true,
+  'peer-endpoint': true,
+  'handshake-complete': true,
+  'session-expired': true,
+  'cookie-reply': true,
+};
+const KINDS = new Set<string>(Object.keys(KIND_TABLE));
 const REASONS = new Set<string>(DROP_REASONS);
 
 function seededBytes(seed: number): RandomBytes {

@@ -313,12 +313,11 @@ void NativeOffload::DetachIo(IoHandle* io, int32_t portId) {
 
 void NativeOffload::AttachUdp(UdpHandle* udp) { udps_.insert(udp); }
 
-void NativeOffload::DetachUdp(UdpHandle* udp) {
-  FlushSends();
-  udps_.erase(udp);
+template <typename Pred>
+void NativeOffload::DropLinksWhere(Pred isOnIt) {
   bool isKnown = false;
   for (auto it = links_.begin(); it != links_.end();) {
-    if (it->second.udp == udp) {
+    if (isOnIt(it->second)) {
       UnbindSlots(it->second);
       it = links_.erase(it);
       isKnown = true;
@@ -329,22 +328,18 @@ void NativeOffload::DetachUdp(UdpHandle* udp) {
   if (isKnown) FlushAllFlows();
 }
 
+void NativeOffload::DetachUdp(UdpHandle* udp) {
+  FlushSends();
+  udps_.erase(udp);
+  DropLinksWhere([udp](const offload::Link& link) { return link.udp == udp; });
+}
+
 void NativeOffload::AttachStream(StreamHandle* stream) { streams_.insert(stream); }
 
 void NativeOffload::DetachStream(StreamHandle* stream) {
   FlushSends();
   streams_.erase(stream);
-  bool isKnown = false;
-  for (auto it = links_.begin(); it != links_.end();) {
-    if (it->second.stream == stream) {
-      UnbindSlots(it->second);
-      it = links_.erase(it);
-      isKnown = true;
-    } else {
-      ++it;
-    }
-  }
-  if (isKnown) FlushAllFlows();
+  DropLinksWhere([stream](const offload::Link& link) { return link.stream == stream; });
 }
 
 // ---- tables --------------------------------------------------------------------------------------

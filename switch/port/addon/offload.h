@@ -233,6 +233,9 @@ class NativeOffload : public Napi::ObjectWrap<NativeOffload> {
   void QueueForTap(IoHandle* io, const uint8_t* frame, size_t length);
   void FlushTapWrites();
   void UnbindSlots(offload::Link& link);
+  // A transport handle went away: the links on it go (slots unbound), flows flushed if any did. Pred: Link -> bool.
+  template <typename Pred>
+  void DropLinksWhere(Pred isOnIt);
   void BindSlots(offload::Link& link, int32_t linkId, int32_t txSlot, int32_t rxA, int32_t rxB);
   // TakeDatagram and TakeStreamMessage: a UDP message must come from the link's socket and endpoint (addr), a
   // stream's from the link's own stream.

@@ -4,7 +4,8 @@
  * and crypto — what every unit test does, since only the root loads it. A load that fails is logged with its
  * reason, so "offload off" is never a mystery. The switches for measuring one path against another are read here,
  * once: VSWITCH_NATIVE_UDP=0 (Node's dgram), VSWITCH_NATIVE_TCP=0 (node:net carries TCP links' messages),
- * VSWITCH_NATIVE_AEAD=0 (node:crypto), VSWITCH_OFFLOAD=0 (no flow offload).
+ * VSWITCH_NATIVE_AEAD=0 (node:crypto), VSWITCH_OFFLOAD=0 (no flow offload), VSWITCH_TCP_NOTSENT_LOWAT=BYTES (the
+ * native TCP streams' TCP_NOTSENT_LOWAT; unset or 0: the kernel's default — docs/bench-link.md says what it did).
  */
 import type { Logger } from '../switch/log.js';
 import type { FrameSegmenter } from '../switch/frame/frame-segmenter.js';
@@ -23,6 +24,8 @@ export interface NativeEdge {
   readonly useNativeUdp: boolean;
   /** TCP links' connections on the addon's StreamHandles once up (Node still listens, accepts and dials). */
   readonly useNativeTcp: boolean;
+  /** TCP_NOTSENT_LOWAT of the native streams (0: the kernel's default). */
+  readonly tcpNotSentLowatBytes: number;
   /** Flow offload allowed (the config may still turn it off). */
   readonly allowOffload: boolean;
   /** Cuts the super-frames of TAPs with offloads for ports that take no virtio-net headers (links). */
@@ -45,6 +48,7 @@ export function loadNativeEdge(env: Env, log: Logger, addonFile?: string): Nativ
     aead: env['VSWITCH_NATIVE_AEAD'] === '0' ? nodeAeadProvider : createNativeAead(addon, nodeAeadProvider),
     useNativeUdp: env['VSWITCH_NATIVE_UDP'] !== '0',
     useNativeTcp: env['VSWITCH_NATIVE_TCP'] !== '0' && typeof addon.StreamHandle === 'function',
+    tcpNotSentLowatBytes: notSentLowatFrom(env, log),
     allowOffload: env['VSWITCH_OFFLOAD'] !== '0' && typeof addon.createOffload === 'function',
     segmenter: createNativeSegmenter(addon),
   };
@@ -56,9 +60,20 @@ export function loadNativeEdge(env: Env, log: Logger, addonFile?: string): Nativ
 export function realTransports(native: NativeEdge | undefined): (kind: 'udp' | 'tcp', listen?: { host: string; port: number }) => Transport {
   return (kind, listen) => {
     if (kind === 'tcp') {
-      return createTcpTransport({ ...(listen ? { listen } : {}), ...(native?.useNativeTcp ? { native: { addon: native.addon } } : {}) });
+      const streams = native?.useNativeTcp ? { native: { addon: native.addon, notSentLowatBytes: native.tcpNotSentLowatBytes } } : {};
+      return createTcpTransport({ ...(listen ? { listen } : {}), ...streams });
     }
     const udpListen = listen ?? { host: '0.0.0.0', port: 0 };
     return native?.useNativeUdp ? createNativeUdpTransport({ listen: udpListen }, native.addon) : createUdpTransport({ listen: udpListen });
   };
+}
+
+/** VSWITCH_TCP_NOTSENT_LOWAT: a byte count (0..64 MiB); anything else is logged and ignored (the kernel's default). */
+function notSentLowatFrom(env: Env, log: Logger): number {
+  const raw = env['VSWITCH_TCP_NOTSENT_LOWAT'];
+  if (raw === undefined || raw === '') return 0;
+  const bytes = Number(raw);
+  if (/^[0-9]+$/.test(raw) && bytes <= 64 * 1024 * 1024) return bytes;
+  log.warn('VSWITCH_TCP_NOTSENT_LOWAT ignored: not a byte count in 0..67108864', { value: raw.slice(0, 40) });
+  return 0;
 }

@@ -17,4 +17,16 @@ describe('the native edge (daemon/native.ts)', () => {
     const udp = realTransports(undefined)('udp', { host: '127.0.0.1', port: 0 });
     expect('nativeHandle' in udp).toBe(false);
   });
+
+  it('VSWITCH_TCP_NOTSENT_LOWAT sets the native streams\' TCP_NOTSENT_LOWAT; a value that is no byte count is logged and ignored', () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    expect(loadNativeEdge({ VSWITCH_TCP_NOTSENT_LOWAT: '16384' }, log)?.tcpNotSentLowatBytes).toBe(16384);
+    expect(loadNativeEdge({}, log)?.tcpNotSentLowatBytes).toBe(0);
+    for (const bad of ['16k', '-1', '1e6', '99999999999']) {
+      lines.length = 0;
+      expect(loadNativeEdge({ VSWITCH_TCP_NOTSENT_LOWAT: bad }, log)?.tcpNotSentLowatBytes).toBe(0);
+      expect(lines.some((l) => l.includes('VSWITCH_TCP_NOTSENT_LOWAT ignored'))).toBe(true);
+    }
+  });
 });

@@ -342,6 +342,7 @@ export class LinkManager {
     } else if (type === MESSAGE_TRANSPORT) {
       for (const a of actions) {
         if (a.kind === 'handshake-complete') this.selected(this.byHandle.get(a.peer), (p) => p.selector.sessionConfirmed(from.transport, now));
+        else if (a.kind === 'deliver' && from.transport === 'udp') this.selected(this.byHandle.get(a.peer), (p) => p.selector.dataOverUdp(now));
       }
     } else if (type === MESSAGE_COOKIE_REPLY) {
       for (const a of actions) {
@@ -548,7 +549,10 @@ export class LinkManager {
       this.secondStartMs = now;
       this.initiationsThisSecond = 0;
     }
-    if (++this.initiationsThisSecond > UNDER_LOAD_INITIATIONS_PER_S) this.underLoadUntilMs = now + UNDER_LOAD_HOLD_MS;
+    // One initiation a second per configured peer is no attack: 200 hosts re-handshaking after a Proxy restart
+    // must not all be told to come back with a cookie (a Rekey-Timeout later, each).
+    const threshold = Math.max(UNDER_LOAD_INITIATIONS_PER_S, this.peers.size);
+    if (++this.initiationsThisSecond > threshold) this.underLoadUntilMs = now + UNDER_LOAD_HOLD_MS;
   }
 
   /** One timer for the device's and selectors' deadlines; moved only when something becomes due earlier. */

@@ -55,6 +55,7 @@ export class MemoryNetwork {
   private pending: PendingDelivery[] = [];
   private isFlushScheduled = false;
   private nextEphemeralPort = FIRST_EPHEMERAL_PORT;
+  private isDropped: ((bytes: Uint8Array, from: Endpoint) => boolean) | undefined;
 
   createTransport(options: MemoryTransportOptions): Transport {
     return new MemoryTransport(this, options);
@@ -68,6 +69,11 @@ export class MemoryNetwork {
 
   isBlocked(kind: TransportKind): boolean {
     return this.blocked.has(kind);
+  }
+
+  /** Drop the messages `isDropped` picks from now on (a lossy or overloaded path); undefined lets all through. */
+  dropWhere(isDropped: ((bytes: Uint8Array, from: Endpoint) => boolean) | undefined): void {
+    this.isDropped = isDropped;
   }
 
   /** @internal */
@@ -100,6 +106,7 @@ export class MemoryNetwork {
 
   /** @internal */
   enqueue(to: MemoryTransport, bytes: Uint8Array, from: Endpoint): void {
+    if (this.isDropped?.(bytes, from)) return;
     this.pending.push({ to, bytes: Uint8Array.from(bytes), from });
     if (!this.isFlushScheduled) {
       this.isFlushScheduled = true;

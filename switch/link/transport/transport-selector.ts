@@ -21,9 +21,13 @@ import { TransportOptionsError } from './errors.js';
  *
  * - In UDP: the first handshake sent over UDP while none is pending starts the
  *   fallback clock; an answer over UDP stops it. When FALLBACK_AFTER_MS (4 s,
- *   at most 5 s) pass with it running, the next input or tick moves to TCP. An
- *   authenticated data packet over UDP does not stop the clock: it proves
- *   only the inbound direction, and only an answer proves ours get through.
+ *   at most 5 s) pass with it running, the next input or tick moves to TCP.
+ *   Authenticated data over UDP (dataOverUdp) stops it too: the peer is alive
+ *   on UDP, and its silence to our initiation is load (a Proxy of 200 hosts on
+ *   two cores dropped its answers with its receive buffer full, fell to TCP for
+ *   165 hosts at once and stayed there for minutes). Data proves the inbound
+ *   direction only; if our UDP is what is blocked, the peer's own handshakes
+ *   go unanswered, it falls back, and we follow it (below).
  * - In TCP: shouldProbeUdp(nowMs) is true from UDP_PROBE_INTERVAL_MS (12 s)
  *   after entering TCP or after the last UDP probe; an answer over UDP moves back.
  * - Either way, a packet authenticated over the other transport means the peer
@@ -146,6 +150,14 @@ export class TransportSelector {
     if (this.mode !== 'auto') return undefined;
     if (via === 'udp' && this.selected === 'udp') this.udpUnansweredSinceMs = undefined;
     return this.tick(nowMs);
+  }
+
+  /**
+   * Authenticated data from the peer arrived over UDP (any packet, not only a new endpoint): on UDP the fallback
+   * clock stops (see the design note). Never moves the link.
+   */
+  dataOverUdp(nowMs: number): TransportSwitch | undefined {
+    return this.udpHeardBack('udp', nowMs);
   }
 
   /** A data packet from the peer decrypted and authenticated, having arrived over `via`. */

@@ -1,3 +1,4 @@
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../switch/clock.js';
 import type { SwitchEvent } from '../../../switch/events.js';
@@ -114,6 +115,52 @@ describe('LinkManager', () => {
     // Authenticated packets over UDP prove the path: no fallback to TCP 4 s after the lost first initiation.
     expect(events.map((e) => e.filter((x) => x.type === 'transport-switch'))).toEqual([[], []]);
     expect(received.map((r) => r.length)).toEqual([10, 10]);
+  });
+
+  it('stays on UDP while the peer\'s data keeps arriving over UDP, though its answers to our handshake are lost (load, not a firewall)', async () => {
+    const { network, managers, ports, received, events } = pair();
+    await managers[0]!.start();
+    await managers[1]!.start();
+    await vi.advanceTimersByTimeAsync(10);
+    // From now on h2's handshake responses (type 2) to h1 vanish, as from a Proxy whose receive buffer is full.
+    network.dropWhere((bytes, from) => bytes[0] === 2 && from.host === '198.18.0.2');
+    managers[0]!.connectPeer('h2', { force: true });
+    for (let i = 0; i < 16; i++) {
+      ports[1]!.send([frame]);
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    expect(events[0]!.filter((e) => e.type === 'transport-switch')).toEqual([]);
+    expect(managers[0]!.status()[0]!.transport).toBe('udp');
+    expect(received[0]!.length).toBe(16);
+    // Without data from h2 the same loss is a blocked path: h1 falls back within the 5 s.
+    network.dropWhere((bytes, from) => from.host === '198.18.0.2' && from.transport === 'udp');
+    managers[0]!.connectPeer('h2', { force: true });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(events[0]!.filter((e) => e.type === 'transport-switch').map((e) => (e as { to: string }).to)).toContain('tcp');
+  });
+
+  it('a hub answers one initiation a second from each of its peers without cookies (more is load: cookies)', async () => {
+    const network = new MemoryNetwork();
+    const clock = { ...systemClock, now: () => Date.now() };
+    // Randomness from the OS: the LCG above repeats its low byte every 256 draws, too soon for 101 keys and indices.
+    const osRandom = (n: number): Uint8Array => new Uint8Array(nodeRandomBytes(n));
+    const quiet = { log: createLogger({ write: () => {} }), clock, wallClock: () => Date.now(), randomBytes: osRandom };
+    const hubKey = generatePrivateKey(osRandom);
+    const hub = new LinkManager({ ...quiet, privateKey: hubKey, udp: network.createTransport({ kind: 'udp', listen: { host: '198.18.1.1', port: 51820 } }) });
+    const hosts = Array.from({ length: 100 }, (_, i) => {
+      const key = generatePrivateKey(osRandom);
+      const host = `198.18.0.${i + 1}`;
+      hub.addPeer({ name: `h${i + 1}`, publicKey: publicKey(key), transport: 'udp', udpEndpoint: { transport: 'udp', host, port: 51820 } });
+      const manager = new LinkManager({ ...quiet, privateKey: key, udp: network.createTransport({ kind: 'udp', listen: { host, port: 51820 } }) });
+      manager.addPeer({ name: 'proxy', publicKey: publicKey(hubKey), transport: 'udp', udpEndpoint: { transport: 'udp', host: '198.18.1.1', port: 51820 } });
+      return manager;
+    });
+    await hub.start();
+    // All 100 hosts start (and initiate) within the same second: a star after its Proxy restarted.
+    for (const h of hosts) await h.start();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(hub.underlayDrops()['cookie-required'] ?? 0).toBe(0);
+    expect(hub.status().filter((l) => l.state === 'up').length).toBe(100);
   });
 
   it('counts a garbage payload inside an authenticated packet and keeps the session', async () => {

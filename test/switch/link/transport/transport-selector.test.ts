@@ -107,11 +107,30 @@ describe('TransportSelector', () => {
     expect(selector.current()).toBe('udp');
   });
 
-  it('an authenticated UDP data packet does not stop the fallback clock (inbound only proves inbound)', () => {
+  it('a new UDP endpoint alone does not stop the fallback clock; data over UDP does (the peer is alive there: load, not a firewall)', () => {
     const selector = auto();
     selector.handshakeSent(0);
     expect(selector.authenticatedPacket('udp', 1000)).toBeUndefined();
     expect(selector.tick(FALLBACK_AFTER_MS)).toMatchObject({ to: 'tcp' });
+
+    const loaded = auto();
+    loaded.handshakeSent(0);
+    expect(loaded.dataOverUdp(1000)).toBeUndefined();
+    expect(loaded.tick(FALLBACK_AFTER_MS)).toBeUndefined();
+    expect(loaded.current()).toBe('udp');
+    expect(loaded.nextDeadlineMs()).toBeUndefined();
+    // The next unanswered initiation starts the clock afresh: data that stops coming does not hold UDP.
+    loaded.handshakeSent(FALLBACK_AFTER_MS + 100);
+    expect(loaded.tick(2 * FALLBACK_AFTER_MS + 100)).toMatchObject({ to: 'tcp', reason: 'udp-unanswered' });
+  });
+
+  it('data over UDP moves no link back from TCP (only an answer or a new endpoint does) and means nothing in fixed modes', () => {
+    const selector = onTcp();
+    expect(selector.dataOverUdp(FALLBACK_AFTER_MS + 10)).toBeUndefined();
+    expect(selector.current()).toBe('tcp');
+    const fixed = createTransportSelector({ mode: 'udp' });
+    fixed.handshakeSent(0);
+    expect(fixed.dataOverUdp(10)).toBeUndefined();
   });
 
   it('on TCP: probes UDP every UDP_PROBE_INTERVAL_MS, counted from entering TCP and then from each probe', () => {

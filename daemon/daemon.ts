@@ -61,6 +61,7 @@ import { ProxyJoin } from '../switch/join/proxy-join.js';
 import { joinOverlayOf } from './join-overlay.js';
 import { moveStarTo, startProxyElection } from './proxy-ha.js';
 import type { ProxyElection } from '../switch/ha/proxy-election.js';
+import { ProxyRole } from '../switch/ha/proxy-role.js';
 import type { Etcd } from '../switch/ha/etcd.js';
 import type { HaConfig } from '../switch/config/config.js';
 
@@ -103,6 +104,8 @@ export class Daemon {
   join: ProxyJoin | undefined;
   /** A Proxy's election on etcd (config `ha:`; switch/ha/); absent: the only Proxy, always active. */
   election: ProxyElection | undefined;
+  /** Whether this Proxy is the active one (only its plugins act): standby until the election says otherwise. */
+  readonly proxyRole: ProxyRole;
   /** The parts each plugin started on this daemon, in start order (plugins/plugin.ts). */
   private readonly started = new Map<string, PluginParts>();
   private readonly pluginList: readonly AnyDaemonPlugin[];
@@ -133,6 +136,7 @@ export class Daemon {
       hosts: this.config.role === 'proxy' ? (this.overlay?.hosts() ?? []) : [],
     }));
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
+    this.proxyRole = new ProxyRole(config.ha === undefined);
     this.state = deps.state ?? new MemoryStateStore();
     const store = this.state;
     const info = store.info();
@@ -293,7 +297,7 @@ export class Daemon {
     }
     await links.start();
     this.overlay.start();
-    if (config.ha) this.election = startProxyElection({ ha: config.ha, name: config.name, overlay: this.overlay, clock: deps.clock, log: deps.log.child({ component: 'ha' }), ...(deps.etcd ? { etcd: deps.etcd(config.ha) } : {}) });
+    if (config.ha) this.election = startProxyElection({ ha: config.ha, name: config.name, overlay: this.overlay, role: this.proxyRole, clock: deps.clock, log: deps.log.child({ component: 'ha' }), ...(deps.etcd ? { etcd: deps.etcd(config.ha) } : {}) });
     deps.log.info('links listening', { udp: config.listen.udp, tcp: config.listen.tcp, peers: config.peers.length });
   }
 
@@ -349,6 +353,7 @@ export class Daemon {
           : undefined,
       exportsOf: (name) => this.started.get(name)?.exports,
       state: this.durable,
+      ...(config.ha ? { activity: this.proxyRole } : {}),
     };
   }
 
@@ -385,6 +390,7 @@ export class Daemon {
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'plugins' }),
       events: this.bus,
+      ...(config.ha ? { activity: this.proxyRole } : {}),
     });
   }
 

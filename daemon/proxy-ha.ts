@@ -13,8 +13,9 @@ import type { Overlay } from '../switch/overlay/overlay.js';
 import { EtcdGateway } from '../switch/ha/etcd-gateway.js';
 import type { Etcd } from '../switch/ha/etcd.js';
 import { ProxyElection } from '../switch/ha/proxy-election.js';
+import type { ProxyRole } from '../switch/ha/proxy-role.js';
 
-export function startProxyElection(opts: { ha: HaConfig; name: string; overlay: Overlay; clock: TimerClock; log: Logger; etcd?: Etcd }): ProxyElection {
+export function startProxyElection(opts: { ha: HaConfig; name: string; overlay: Overlay; role: ProxyRole; clock: TimerClock; log: Logger; etcd?: Etcd }): ProxyElection {
   const { ha, overlay } = opts;
   const election = new ProxyElection({
     etcd: opts.etcd ?? new EtcdGateway({ endpoints: ha.etcd, timeoutMs: Math.min(1000, Math.floor(ha.leaseTtlMs / 4)) }),
@@ -23,8 +24,14 @@ export function startProxyElection(opts: { ha: HaConfig; name: string; overlay: 
     leaseTtlMs: ha.leaseTtlMs,
     clock: opts.clock,
     log: opts.log,
-    onActive: (epoch) => overlay.setActiveEpoch(epoch),
-    onStandby: () => overlay.setActiveEpoch(undefined),
+    onActive: (epoch) => {
+      overlay.setActiveEpoch(epoch);
+      opts.role.set(true); // its plugins act from now on
+    },
+    onStandby: () => {
+      overlay.setActiveEpoch(undefined);
+      opts.role.set(false);
+    },
   });
   election.start();
   return election;

@@ -26,6 +26,7 @@ import type { HostSummary } from '../switch/overlay/overlay.js';
 import type { VmMove } from '../switch/overlay/move-site.js';
 import type { MacView, Primitives } from '../switch/overlay/primitives.js';
 import type { DurableRecords } from '../switch/state/restore-report.js';
+import type { ProxyActivity } from '../switch/ha/proxy-role.js';
 import type { VswitchPlugin } from './host/plugin.js';
 import type { PluginEventSource } from './host/registry.js';
 
@@ -74,6 +75,8 @@ export interface PluginStartContext {
   followReportRate(updateRateHz: () => number | undefined): void;
   /** On the Proxy: its view of the overlay; undefined on hosts. */
   readonly proxy: ProxyView | undefined;
+  /** On a Proxy with `ha:`: whether it is the active one (only the active one's plugins act); absent: always active. */
+  readonly activity?: ProxyActivity;
   /** The `exports` of a plugin started before this one on the same daemon (undefined: not started). */
   exportsOf(plugin: string): unknown;
   /**

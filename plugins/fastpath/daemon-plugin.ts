@@ -35,9 +35,12 @@ async function startFastPath(ctx: PluginStartContext, config: FastPathConfig): P
       reachability: (name) => proxy.hosts().find((h) => h.name === name),
       proxyMacs: () => proxy.proxyMacs(),
       persist: (settings) => ctx.state.write(settingsRecords(settings, config)),
+      ...(ctx.activity ? { isActive: () => ctx.activity!.isActive() } : {}),
     },
     restoreSettings(config, ctx.state),
   );
+  // A standby's plugin is idle; it plans from the moment its Proxy wins, and forgets its books when it loses.
+  const unfollow = ctx.activity?.onChange((active) => void (active ? plugin.fastpath.takeOver() : plugin.fastpath.standBy()));
   // What the config now overrides leaves the saved state (reported by restoreSettings), so it is not reported again.
   await rewriteSettings(plugin.fastpath.settings(), config, ctx.state);
   return {
@@ -46,6 +49,8 @@ async function startFastPath(ctx: PluginStartContext, config: FastPathConfig): P
     // A VM moved: its rules toward the old host go at once (the move's convergence waits for it).
     onVmMoved: (move) => plugin.fastpath.vmMoved(move),
     // The registry closes the adaptation part (its watch ends; fast links stay while the Proxy restarts).
-    stop() {},
+    stop() {
+      unfollow?.();
+    },
   };
 }

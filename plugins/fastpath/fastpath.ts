@@ -80,6 +80,8 @@ export interface FastPathComponents {
   reachability?(host: string): HostReachability | undefined;
   /** Saves new settings before they take effect (the daemon's durable state); rejects when it cannot (nothing changes). */
   persist?(settings: FastPathSettings): Promise<void>;
+  /** Whether this Proxy is the active one (switch/ha/proxy-role.ts); absent: always. A standby plans and acts not at all. */
+  isActive?(): boolean;
 }
 
 export interface FastPathSettings extends FastPathParameters {
@@ -271,6 +273,7 @@ export class FastPath {
     const { mac, to } = move;
     const nowMs = this.components.clock.now();
     this.#macToHost.set(mac, to);
+    if (!this.#isActive()) return; // a standby has no rules of its own to follow with
     const forgotten = forgetMovedVm(this.#state, mac, to);
     this.#state = forgotten.state;
     const stale = [...this.#installed].filter(([, r]) => {
@@ -319,7 +322,37 @@ export class FastPath {
     });
   }
 
+  /**
+   * This Proxy stopped being the active one: its books are forgotten, nothing is removed — the fast links stay on
+   * the hosts, and the new active Proxy's plugin adopts them. Until it wins again it plans and acts not at all.
+   */
+  standBy(): Promise<void> {
+    return this.#queued(() => {
+      const links = this.#state.links.size;
+      this.#state = EMPTY_ADAPT_STATE;
+      this.#watched.clear();
+      this.#installed.clear();
+      this.#awaiting = undefined;
+      this.components.log.info('fastpath: standing by; fast links left to the active proxy', { links });
+      return Promise.resolve();
+    });
+  }
+
+  /** This Proxy became the active one: it plans from now on (at once, not at the next tick). */
+  takeOver(): Promise<void> {
+    return this.tick();
+  }
+
+  #isActive(): boolean {
+    return this.components.isActive?.() ?? true;
+  }
+
+  /** A step in turn; on a standby it does nothing (checked when its turn comes, not when it was queued). */
   #serial(step: () => Promise<void>): Promise<void> {
+    return this.#queued(() => (this.#isActive() ? step() : Promise.resolve()));
+  }
+
+  #queued(step: () => Promise<void>): Promise<void> {
     const run = this.#queue.then(step, step);
     this.#queue = run.catch((err: unknown) => {
       this.#counters.errors++;

@@ -12,7 +12,10 @@
  *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts);
  *   - with a durable state (`state`), saves every registration, unregistration, enable and disable BEFORE it takes
  *     effect and answers, and restores them at start (saved-plugins.ts); changes run one at a time, so what is
- *     saved is what was answered, in order.
+ *     saved is what was answered, in order;
+ *   - on a standby Proxy (`activity`, switch/ha/proxy-role.ts) stays idle: no event is delivered, no lease runs
+ *     out, no cleanup is tried; when it becomes active its plugins hear what is now and each policy's lease starts
+ *     again (it has to find this Proxy first).
  */
 import type { Timer, TimerClock } from '../../switch/clock.js';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +41,7 @@ import {
   type VswitchPlugin,
 } from './plugin.js';
 import type { RateLimitSettings } from './rate-limit.js';
+import { ALWAYS_ACTIVE, type ProxyActivity } from '../../switch/ha/proxy-role.js';
 
 export const MAX_HTTP_POLICIES = 32;
 const NOTHING_OWNED = { links: 0, rules: 0 } as const;
@@ -91,6 +95,8 @@ export interface PluginRegistryOptions {
   rateLimit?: RateLimitSettings;
   /** The daemon's durable state: registrations and enabled states are saved before they are answered. */
   state?: DurableRecords;
+  /** Whether this Proxy is the active one; absent: always (a Proxy without `ha:`). */
+  activity?: ProxyActivity;
 }
 
 export class PluginRegistry {
@@ -110,9 +116,16 @@ export class PluginRegistry {
   private readonly configEnabled = new Map<string, boolean>();
 
   private readonly events: EventSink;
+  private readonly activity: ProxyActivity;
 
   constructor(private readonly options: PluginRegistryOptions) {
     this.events = options.events ?? NO_EVENTS;
+    this.activity = options.activity ?? ALWAYS_ACTIVE;
+  }
+
+  /** Whether this registry's Proxy is the active one (a standby's plugins are idle). */
+  get isActiveProxy(): boolean {
+    return this.activity.isActive();
   }
 
   /**
@@ -189,6 +202,19 @@ export class PluginRegistry {
   start(): void {
     this.last = this.options.snapshot();
     this.timer = this.options.clock.every(TICK_MS, () => this.tick());
+    this.unsubscribes.push(this.activity.onChange((active) => active && this.activated()));
+  }
+
+  /** This Proxy won: every enabled plugin hears what is now, and each policy's lease starts from now. */
+  private activated(): void {
+    this.last = this.options.snapshot();
+    for (const entry of this.entries.values()) {
+      if (entry instanceof HttpPolicyEntry) entry.leaseFromNow();
+      if (!entry.enabled) continue;
+      if (entry instanceof HttpPolicyEntry && entry.delivery.type === 'sse') continue; // a stream opens with them
+      for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
+    }
+    this.options.log.info('plugins: this proxy is active; its plugins act', { plugins: this.entries.size });
   }
 
   async stop(): Promise<void> {
@@ -200,6 +226,7 @@ export class PluginRegistry {
 
   /** Stamps and hands out one event. */
   publish(body: EventBody): void {
+    if (!this.activity.isActive()) return; // a standby's plugins are idle
     const event = { seq: ++this.seq, at: new Date(this.options.wallClock()).toISOString(), ...body } as PluginEvent;
     for (const entry of this.entries.values()) {
       if (entry.enabled && entry.events.includes(event.type)) entry.deliver(event);
@@ -209,6 +236,10 @@ export class PluginRegistry {
   /** One housekeeping step (the timer's; tests call it): overlay diff, matrix, webhooks, leases. */
   tick(): void {
     const next = this.options.snapshot();
+    if (!this.activity.isActive()) {
+      this.last = next; // idle: nothing published, no lease runs out, no cleanup tried
+      return;
+    }
     const now = this.options.clock.now();
     for (const change of diffSnapshots(this.last, next)) {
       this.publish(watchBody(change));

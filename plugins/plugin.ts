@@ -118,6 +118,11 @@ export interface PluginParts<TExports = unknown> {
   readonly eventSources?: readonly PluginEventSource[];
   /** Prometheus text lines of its own series (with HELP and TYPE). */
   metrics?(): string;
+  /**
+   * Proxy with `ha:`: its durable records changed underneath (it became active and took etcd's desired state):
+   * take them as at start. Called before the plugin acts again.
+   */
+  reloadState?(): void | Promise<void>;
   stop(): void | Promise<void>;
 }
 

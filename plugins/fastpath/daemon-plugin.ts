@@ -9,6 +9,7 @@ import { FastPathPlugin } from './plugin.js';
 import { registerFastPathRoutes } from './routes.js';
 import { restoreSettings, rewriteSettings, settingsRecords } from './saved-settings.js';
 import type { VttifParts } from '../vttif/daemon-plugin.js';
+import { RestoreReport } from '../../switch/state/restore-report.js';
 import type { DaemonPlugin, PluginParts, PluginStartContext } from '../plugin.js';
 
 export const fastpathPlugin: DaemonPlugin<FastPathConfig, FastPath> = {
@@ -46,6 +47,8 @@ async function startFastPath(ctx: PluginStartContext, config: FastPathConfig): P
   return {
     exports: plugin.fastpath,
     adaptation: { plugin, enabled: plugin.isEnabled(), configEnabled: config.enabled, actor: 'fastpath', isEnabled: () => plugin.isEnabled() },
+    // The Proxy won and took etcd's desired state: its settings as saved there (the enabled state is the registry's).
+    reloadState: async () => void (await plugin.fastpath.takeSettings(restoreSettings(config, { ...ctx.state, report: new RestoreReport() }))),
     // A VM moved: its rules toward the old host go at once (the move's convergence waits for it).
     onVmMoved: (move) => plugin.fastpath.vmMoved(move),
     // The registry closes the adaptation part (its watch ends; fast links stay while the Proxy restarts).

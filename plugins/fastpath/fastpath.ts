@@ -232,6 +232,15 @@ export class FastPath {
     });
   }
 
+  /** Settings already saved elsewhere (the desired state a Proxy takes on winning): taken as they are, not saved again. */
+  takeSettings(settings: FastPathSettings): Promise<FastPathSettings> {
+    return this.#settingChanges.run(() => {
+      this.#settings = { ...settings };
+      this.components.log.info('fastpath: settings taken from the saved state', { ...this.#settings });
+      return Promise.resolve(this.#settings);
+    });
+  }
+
   status(): FastPathStatus {
     const nowMs = this.components.clock.now();
     const links = [...this.#state.links].map(([key, l]): FastLinkView => {

@@ -25,7 +25,7 @@ import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/p
 import type { PluginEntry } from './entry.js';
 import { HttpPolicyEntry, tokenDigestOf, type WebhookPoster } from './http-policy.js';
 import { ChangeQueue } from '../../switch/state/change-queue.js';
-import type { DurableRecords } from '../../switch/state/restore-report.js';
+import { RestoreReport, type DurableRecords } from '../../switch/state/restore-report.js';
 import type { StateChange } from '../../switch/state/state-record.js';
 import { CLEANUP_KIND, cleanupRecord, decodeCleanup, decodePolicy, PLUGIN_KIND, pluginEnabledRecord, POLICY_KIND, policyRecord, restoredEnabled } from './saved-plugins.js';
 import { InProcessEntry } from './in-process-entry.js';
@@ -190,6 +190,44 @@ export class PluginRegistry {
     }
     await state.write(cleanup);
     await this.restorePending(state);
+  }
+
+  /**
+   * The durable state changed underneath (a Proxy that became active took etcd's desired state, daemon/desired-
+   * state.ts): the in-process plugins' enabled states and the HTTP policies become what it now says, as at start
+   * but without a restore report. A policy whose record is unchanged keeps its entry (and its open stream); one the
+   * state no longer has goes (the Proxy that unregistered it removed what it owned); new or changed ones come as
+   * saved, with a whole lease from now.
+   */
+  reloadState(): Promise<void> {
+    return this.changes.run(async () => {
+      const state = this.options.state;
+      if (!state) return;
+      const quiet: DurableRecords = { ...state, report: new RestoreReport() };
+      for (const [name, configEnabled] of this.configEnabled) {
+        const entry = this.entries.get(name);
+        const wanted = restoredEnabled(name, configEnabled, quiet) ?? configEnabled;
+        if (entry && entry.enabled !== wanted) await entry.setEnabled(wanted);
+      }
+      const saved = new Map(state.saved.kind(POLICY_KIND));
+      for (const entry of [...this.entries.values()]) {
+        if (!(entry instanceof HttpPolicyEntry)) continue;
+        const value = saved.get(entry.name);
+        if (value !== undefined && JSON.stringify(policyRecord(entry).value) === JSON.stringify(value)) saved.delete(entry.name);
+        else {
+          this.forget(entry);
+          this.entries.delete(entry.name);
+        }
+      }
+      for (const [name, value] of saved) {
+        if (this.entries.has(name)) continue; // an in-process plugin of that name: the config wins
+        const policy = decodePolicy(name, value, state.problem);
+        const entry = this.newPolicyEntry(policy.registration, policy.registeredBy, { tokenDigest: policy.tokenDigest, registeredAtWall: policy.registeredAtWall, expired: policy.expired, enabled: policy.enabled });
+        this.entries.set(name, entry);
+        if (!entry.isExpired) this.byDigest.set(entry.tokenDigest, entry);
+      }
+      this.options.log.info('plugins: state reloaded', { policies: [...this.entries.values()].filter((e) => e instanceof HttpPolicyEntry).length });
+    });
   }
 
   /** A plugin's events (see PluginEventSource); its changes are published from now on. */

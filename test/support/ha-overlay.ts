@@ -23,6 +23,9 @@ export interface HaOverlayOptions {
   proxyConfig?: string;
 }
 
+/** One JSON log line of a daemon, with its name. */
+export type HaLogLine = { daemon: string; level: string; msg: string } & Record<string, unknown>;
+
 export const PROXIES = ['p1', 'p2'];
 export const HOSTS = ['h1', 'h2'];
 export const vm = (h: string): string => `02:00:c6:13:0${h.slice(1)}:01`;
@@ -41,7 +44,7 @@ export async function haOverlay(options: HaOverlayOptions = {}) {
   const pub = (n: string) => encodeKeyBase64(publicKey(keys[n]!));
   const deps = (n: string): DaemonDeps => ({
     clock,
-    log: createLogger({ write: () => {} }),
+    log: createLogger({ pretty: false, write: (line) => void logs.push({ daemon: n, ...(JSON.parse(line) as { level: string; msg: string }) }) }),
     specText: readPackageFile('openapi.yaml'),
     version: 'test',
     openPort: (c) => {
@@ -58,6 +61,7 @@ export async function haOverlay(options: HaOverlayOptions = {}) {
     },
   });
   const daemons = new Map<string, Daemon>();
+  const logs: HaLogLine[] = [];
   const start = async (n: string, text: string) => daemons.set(n, await Daemon.start(parseDaemonConfig(text, join(dir, `${n}.yaml`)), deps(n)));
   const peer = (n: string) => `  - { name: ${n}, publicKey: "${pub(n)}", endpoint: "${address(n)}:51820" }\n`;
   for (const p of PROXIES) {
@@ -73,7 +77,7 @@ export async function haOverlay(options: HaOverlayOptions = {}) {
   const stop = async () => {
     for (const d of daemons.values()) await d.stop();
   };
-  return { clock, cluster, etcd, ports, daemons, until, stop, start, dir };
+  return { clock, cluster, etcd, ports, daemons, until, stop, start, dir, logs };
 }
 
 export type HaOverlay = Awaited<ReturnType<typeof haOverlay>>;

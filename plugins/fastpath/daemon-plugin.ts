@@ -42,6 +42,8 @@ async function startFastPath(ctx: PluginStartContext, config: FastPathConfig): P
   );
   // A standby's plugin is idle; it plans from the moment its Proxy wins, and forgets its books when it loses.
   const unfollow = ctx.activity?.onChange((active) => void (active ? plugin.fastpath.takeOver() : plugin.fastpath.standBy()));
+  // Won before the plugin started (a restarted Proxy): the fast paths the hosts kept are adopted all the same.
+  if (ctx.activity?.isActive()) void plugin.fastpath.takeOver();
   // What the config now overrides leaves the saved state (reported by restoreSettings), so it is not reported again.
   await rewriteSettings(plugin.fastpath.settings(), config, ctx.state);
   return {

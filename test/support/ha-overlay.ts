@@ -21,6 +21,8 @@ export interface HaOverlayOptions {
   plugins?: readonly AnyDaemonPlugin[];
   /** Lines added to each Proxy's config (e.g. a `fastpath:` section). */
   proxyConfig?: string;
+  /** Lines added to each host's config (e.g. a `vttif:` section). */
+  hostConfig?: string;
 }
 
 /** One JSON log line of a daemon, with its name. */
@@ -69,7 +71,7 @@ export async function haOverlay(options: HaOverlayOptions = {}) {
     await clock.advance(10); // p1 campaigns first
   }
   for (const h of HOSTS) {
-    await start(h, `name: ${h}\nproxy: [p1, p2]\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\nports:\n  - { name: tap-${h}v1, type: tap }\npeers:\n${PROXIES.map(peer).join('')}`);
+    await start(h, `name: ${h}\nproxy: [p1, p2]\nprivateKey: "${encodeKeyBase64(keys[h]!)}"\napi: { listen: "unix:${dir}/${h}.sock" }\n${options.hostConfig ?? ''}ports:\n  - { name: tap-${h}v1, type: tap }\npeers:\n${PROXIES.map(peer).join('')}`);
   }
   const until = async (check: () => boolean, ms: number, what: string) => {
     if (!(await clock.advanceUntil(check, ms))) throw new Error(`${what}: not within ${ms} ms`);

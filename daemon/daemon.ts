@@ -64,6 +64,7 @@ import { desiredStateOn, takeDesiredState } from './desired-state.js';
 import type { EtcdDesiredState } from '../switch/ha/desired-state.js';
 import type { ProxyElection } from '../switch/ha/proxy-election.js';
 import { ProxyRole } from '../switch/ha/proxy-role.js';
+import { ProxyStandbyError } from '../switch/ha/proxy-standby-error.js';
 import type { Etcd } from '../switch/ha/etcd.js';
 import type { HaConfig } from '../switch/config/config.js';
 
@@ -377,6 +378,13 @@ export class Daemon {
     };
   }
 
+  /** On a standby Proxy: the error naming the active one (who it sees; not itself: winning, its plugins wait for etcd's state). */
+  private standbyRefusal(): ProxyStandbyError | undefined {
+    if (!this.election || this.proxyRole.isActive()) return undefined;
+    const leader = this.election.status().leader;
+    return new ProxyStandbyError(this.config.name, leader && leader.name !== this.config.name ? leader : undefined);
+  }
+
   /** This Proxy won and took etcd's desired state: its plugins and registry take their records again. */
   private async reloadDesiredState(): Promise<void> {
     for (const parts of this.started.values()) await parts.reloadState?.();
@@ -623,7 +631,7 @@ export class Daemon {
     const where = { isProxy: this.config.role === 'proxy' };
     return [
       ...this.pluginList.map((plugin): RouteMount => (app) => plugin.routes?.(app, () => this.started.get(plugin.name)?.exports, where)),
-      (app) => registerPluginRoutes(app, () => this.plugins?.registry),
+      (app) => registerPluginRoutes(app, () => this.plugins?.registry, () => this.standbyRefusal()),
     ];
   }
 
@@ -645,7 +653,7 @@ export class Daemon {
       auth: {
         tokens: this.config.api.tokens,
         requireToken: this.config.api.tokens.length > 0,
-        ...(this.plugins ? { policies: { byToken: (token: string) => this.plugins?.registry.policyByToken(token) } } : {}),
+        ...(this.plugins ? { policies: { byToken: (token: string) => this.plugins?.registry.policyByToken(token), unknownToken: () => this.standbyRefusal() } } : {}),
       },
       log: this.deps.log.child({ component: 'api' }),
     };

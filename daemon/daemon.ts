@@ -628,7 +628,7 @@ export class Daemon {
 
   /** Every plugin's routes, on every daemon (each answers for itself where it does not run), and the registry's. */
   private routeMounts(): RouteMount[] {
-    const where = { isProxy: this.config.role === 'proxy' };
+    const where = { isProxy: this.config.role === 'proxy', standby: () => this.standbyRefusal() };
     return [
       ...this.pluginList.map((plugin): RouteMount => (app) => plugin.routes?.(app, () => this.started.get(plugin.name)?.exports, where)),
       (app) => registerPluginRoutes(app, () => this.plugins?.registry, () => this.standbyRefusal()),

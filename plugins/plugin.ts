@@ -27,6 +27,7 @@ import type { VmMove } from '../switch/overlay/move-site.js';
 import type { MacView, Primitives } from '../switch/overlay/primitives.js';
 import type { DurableRecords } from '../switch/state/restore-report.js';
 import type { ProxyActivity } from '../switch/ha/proxy-role.js';
+import type { VswitchError } from '../switch/errors.js';
 import type { VswitchPlugin } from './host/plugin.js';
 import type { PluginEventSource } from './host/registry.js';
 
@@ -126,13 +127,20 @@ export interface PluginParts<TExports = unknown> {
   stop(): void | Promise<void>;
 }
 
+/** Where a plugin's routes are mounted. */
+export interface RouteWhere {
+  readonly isProxy: boolean;
+  /** On a standby Proxy (HA): the error naming the active one, for a route that changes what only it does; else undefined. */
+  standby?(): VswitchError | undefined;
+}
+
 export interface DaemonPlugin<TConfig = unknown, TExports = unknown> {
   readonly name: string;
   readonly description: string;
   readonly config?: ConfigSection<TConfig>;
   readonly controlMessages?: readonly ControlExtension[];
   /** Mounts its routes; `running` is its parts on this daemon (undefined where it did not start). */
-  routes?(app: Hono<ApiEnv>, running: () => TExports | undefined, where: { readonly isProxy: boolean }): void;
+  routes?(app: Hono<ApiEnv>, running: () => TExports | undefined, where: RouteWhere): void;
   start(ctx: PluginStartContext, config: TConfig): PluginParts<TExports> | undefined | Promise<PluginParts<TExports> | undefined>;
 }
 

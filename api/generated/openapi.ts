@@ -1860,7 +1860,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description This Proxy is a standby (Proxy HA, `proxy-standby`): the active Proxy, named in the detail and the headers, registers policies, changes them and streams their events (the desired state is in etcd: it has the policy already). Nothing was changed. A standby answers this, on any route, for a bearer token it does not know (a policy's, registered with the active one) instead of 401. */
+        /** @description This Proxy is a standby (Proxy HA, `proxy-standby`): the active Proxy, named in the detail and the headers, registers policies, changes them and streams their events, and takes fast-path settings (the desired state is in etcd: it has the policy already). Nothing was changed. A standby answers this, on any route, for a bearer token it does not know (a policy's, registered with the active one) instead of 401. */
         ProxyStandby: {
             headers: {
                 /** @description The name of the active Proxy (absent: none known yet). */
@@ -3266,6 +3266,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            421: components["responses"]["ProxyStandby"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["StateUnavailable"];
         };

@@ -61,6 +61,9 @@ describe('Proxy HA: policies find the active Proxy', () => {
     expect(standbyRefusal(await call(o, 'p2', 'PATCH', '/v1/plugins/mon', { enabled: false }))).toMatchObject({ status: 421, code: 'proxy-standby' });
     expect(standbyRefusal(await call(o, 'p2', 'DELETE', '/v1/plugins/mon'))).toMatchObject({ status: 421, code: 'proxy-standby' });
     expect((await call(o, 'p2', 'GET', '/v1/plugins')).status).toBe(200); // reading is no change
+    // Fast-path settings too: a standby's would be replaced by etcd's when it wins.
+    expect(standbyRefusal(await call(o, 'p2', 'PUT', '/v1/plugins/fastpath/settings', { maxLinks: 3 }))).toMatchObject({ status: 421, code: 'proxy-standby', active: 'p1' });
+    expect((await call(o, 'p1', 'PUT', '/v1/plugins/fastpath/settings', { maxLinks: 3 })).status).toBe(200);
 
     // p1 is cut from etcd: p2 wins with the policy (etcd's desired state), and its stream answers the same token.
     o.etcd.get('p1')!.cut = true;

@@ -59,8 +59,12 @@ import type { StateChange } from '../switch/state/state-record.js';
 import { stateViewOf } from './state-view.js';
 import { ProxyJoin } from '../switch/join/proxy-join.js';
 import { joinOverlayOf } from './join-overlay.js';
-import { moveStarTo, startProxyElection } from './proxy-ha.js';
+import { etcdOf, moveStarTo, startProxyElection } from './proxy-ha.js';
+import { desiredStateOn, takeDesiredState } from './desired-state.js';
+import type { EtcdDesiredState } from '../switch/ha/desired-state.js';
 import type { ProxyElection } from '../switch/ha/proxy-election.js';
+import { ProxyRole } from '../switch/ha/proxy-role.js';
+import { ProxyStandbyError } from '../switch/ha/proxy-standby-error.js';
 import type { Etcd } from '../switch/ha/etcd.js';
 import type { HaConfig } from '../switch/config/config.js';
 
@@ -103,6 +107,12 @@ export class Daemon {
   join: ProxyJoin | undefined;
   /** A Proxy's election on etcd (config `ha:`; switch/ha/); absent: the only Proxy, always active. */
   election: ProxyElection | undefined;
+  /** Whether this Proxy is the active one (only its plugins act): standby until the election says otherwise. */
+  readonly proxyRole: ProxyRole;
+  /** With `ha:`: the desired state in etcd, which the active Proxy writes before its own file. */
+  private desired: EtcdDesiredState | undefined;
+  /** The durable state without etcd: this daemon's own file only. */
+  private readonly localDurable: DurableRecords;
   /** The parts each plugin started on this daemon, in start order (plugins/plugin.ts). */
   private readonly started = new Map<string, PluginParts>();
   private readonly pluginList: readonly AnyDaemonPlugin[];
@@ -133,15 +143,24 @@ export class Daemon {
       hosts: this.config.role === 'proxy' ? (this.overlay?.hosts() ?? []) : [],
     }));
     this.pluginList = deps.plugins ?? BUILTIN_PLUGINS;
+    this.proxyRole = new ProxyRole(config.ha === undefined);
     this.state = deps.state ?? new MemoryStateStore();
     const store = this.state;
     const info = store.info();
     const resetHint = info.dir ? `\`vswitch state reset --state-dir ${info.dir}\` sets it aside and starts from the config alone` : 'the state is in memory';
-    this.durable = {
+    this.localDurable = {
       saved: store.saved,
       write: (changes) => store.write(changes),
       report: new RestoreReport(),
       problem: (where, problem) => new StateCorruptError(info.file ?? 'the saved state', where, problem, resetHint),
+    };
+    // The active Proxy with `ha:` writes the desired state to etcd first: refused there, nothing changes.
+    this.durable = {
+      ...this.localDurable,
+      write: async (changes) => {
+        if (this.desired && this.proxyRole.isActive()) await this.desired.write(changes);
+        await store.write(changes);
+      },
     };
     // Each control-message type belongs to one plugin (controlExtensions refuses a type twice).
     this.controlOwners = new Map(this.pluginList.flatMap((p) => (p.controlMessages ?? []).map((m) => [m.type, p.name] as const)));
@@ -293,7 +312,13 @@ export class Daemon {
     }
     await links.start();
     this.overlay.start();
-    if (config.ha) this.election = startProxyElection({ ha: config.ha, name: config.name, overlay: this.overlay, clock: deps.clock, log: deps.log.child({ component: 'ha' }), ...(deps.etcd ? { etcd: deps.etcd(config.ha) } : {}) });
+    if (config.ha) {
+      const etcd = deps.etcd?.(config.ha) ?? etcdOf(config.ha);
+      const log = deps.log.child({ component: 'ha' });
+      const desired = (this.desired = desiredStateOn(etcd));
+      const activate = () => takeDesiredState({ desired, local: this.localDurable, name: config.name, log, reload: () => this.reloadDesiredState() });
+      this.election = startProxyElection({ ha: config.ha, name: config.name, overlay: this.overlay, role: this.proxyRole, clock: deps.clock, log, etcd, activate });
+    }
     deps.log.info('links listening', { udp: config.listen.udp, tcp: config.listen.tcp, peers: config.peers.length });
   }
 
@@ -349,7 +374,21 @@ export class Daemon {
           : undefined,
       exportsOf: (name) => this.started.get(name)?.exports,
       state: this.durable,
+      ...(config.ha ? { activity: this.proxyRole } : {}),
     };
+  }
+
+  /** On a standby Proxy: the error naming the active one (who it sees; not itself: winning, its plugins wait for etcd's state). */
+  private standbyRefusal(): ProxyStandbyError | undefined {
+    if (!this.election || this.proxyRole.isActive()) return undefined;
+    const leader = this.election.status().leader;
+    return new ProxyStandbyError(this.config.name, leader && leader.name !== this.config.name ? leader : undefined);
+  }
+
+  /** This Proxy won and took etcd's desired state: its plugins and registry take their records again. */
+  private async reloadDesiredState(): Promise<void> {
+    for (const parts of this.started.values()) await parts.reloadState?.();
+    await this.plugins?.registry.reloadState();
   }
 
   /** What plugin `name` started on this daemon (its `exports`), or undefined. */
@@ -385,6 +424,7 @@ export class Daemon {
       wallClock: deps.wallClock ?? Date.now,
       log: deps.log.child({ component: 'plugins' }),
       events: this.bus,
+      ...(config.ha ? { activity: this.proxyRole } : {}),
     });
   }
 
@@ -588,10 +628,10 @@ export class Daemon {
 
   /** Every plugin's routes, on every daemon (each answers for itself where it does not run), and the registry's. */
   private routeMounts(): RouteMount[] {
-    const where = { isProxy: this.config.role === 'proxy' };
+    const where = { isProxy: this.config.role === 'proxy', standby: () => this.standbyRefusal() };
     return [
       ...this.pluginList.map((plugin): RouteMount => (app) => plugin.routes?.(app, () => this.started.get(plugin.name)?.exports, where)),
-      (app) => registerPluginRoutes(app, () => this.plugins?.registry),
+      (app) => registerPluginRoutes(app, () => this.plugins?.registry, () => this.standbyRefusal()),
     ];
   }
 
@@ -613,7 +653,7 @@ export class Daemon {
       auth: {
         tokens: this.config.api.tokens,
         requireToken: this.config.api.tokens.length > 0,
-        ...(this.plugins ? { policies: { byToken: (token: string) => this.plugins?.registry.policyByToken(token) } } : {}),
+        ...(this.plugins ? { policies: { byToken: (token: string) => this.plugins?.registry.policyByToken(token), unknownToken: () => this.standbyRefusal() } } : {}),
       },
       log: this.deps.log.child({ component: 'api' }),
     };

@@ -13,18 +13,40 @@ import type { Overlay } from '../switch/overlay/overlay.js';
 import { EtcdGateway } from '../switch/ha/etcd-gateway.js';
 import type { Etcd } from '../switch/ha/etcd.js';
 import { ProxyElection } from '../switch/ha/proxy-election.js';
+import type { ProxyRole } from '../switch/ha/proxy-role.js';
 
-export function startProxyElection(opts: { ha: HaConfig; name: string; overlay: Overlay; clock: TimerClock; log: Logger; etcd?: Etcd }): ProxyElection {
+/** The etcd client of a Proxy with `ha:`: its members over the JSON gateway, each request within min(1 s, TTL/4). */
+export function etcdOf(ha: HaConfig): Etcd {
+  return new EtcdGateway({ endpoints: ha.etcd, timeoutMs: Math.min(1000, Math.floor(ha.leaseTtlMs / 4)) });
+}
+
+/**
+ * The election; on winning the hosts are told at once, then `activate` runs (the desired state is taken from etcd)
+ * and only then do the plugins act — unless the Proxy lost again meanwhile. A failed `activate` is logged and the
+ * plugins act on what this Proxy has.
+ */
+export function startProxyElection(opts: { ha: HaConfig; name: string; overlay: Overlay; role: ProxyRole; clock: TimerClock; log: Logger; etcd: Etcd; activate(): Promise<void> }): ProxyElection {
   const { ha, overlay } = opts;
-  const election = new ProxyElection({
-    etcd: opts.etcd ?? new EtcdGateway({ endpoints: ha.etcd, timeoutMs: Math.min(1000, Math.floor(ha.leaseTtlMs / 4)) }),
+  const election: ProxyElection = new ProxyElection({
+    etcd: opts.etcd,
     key: ha.key,
     name: opts.name,
     leaseTtlMs: ha.leaseTtlMs,
     clock: opts.clock,
     log: opts.log,
-    onActive: (epoch) => overlay.setActiveEpoch(epoch),
-    onStandby: () => overlay.setActiveEpoch(undefined),
+    onActive: (epoch) => {
+      overlay.setActiveEpoch(epoch);
+      void opts
+        .activate()
+        .catch((err: unknown) => opts.log.warn('ha: the desired state could not be taken from etcd; the plugins act on this proxy\'s own', { err }))
+        .then(() => {
+          if (election.status().epoch === epoch) opts.role.set(true); // its plugins act from now on
+        });
+    },
+    onStandby: () => {
+      overlay.setActiveEpoch(undefined);
+      opts.role.set(false);
+    },
   });
   election.start();
   return election;

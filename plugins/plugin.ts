@@ -26,6 +26,8 @@ import type { HostSummary } from '../switch/overlay/overlay.js';
 import type { VmMove } from '../switch/overlay/move-site.js';
 import type { MacView, Primitives } from '../switch/overlay/primitives.js';
 import type { DurableRecords } from '../switch/state/restore-report.js';
+import type { ProxyActivity } from '../switch/ha/proxy-role.js';
+import type { VswitchError } from '../switch/errors.js';
 import type { VswitchPlugin } from './host/plugin.js';
 import type { PluginEventSource } from './host/registry.js';
 
@@ -74,6 +76,8 @@ export interface PluginStartContext {
   followReportRate(updateRateHz: () => number | undefined): void;
   /** On the Proxy: its view of the overlay; undefined on hosts. */
   readonly proxy: ProxyView | undefined;
+  /** On a Proxy with `ha:`: whether it is the active one (only the active one's plugins act); absent: always active. */
+  readonly activity?: ProxyActivity;
   /** The `exports` of a plugin started before this one on the same daemon (undefined: not started). */
   exportsOf(plugin: string): unknown;
   /**
@@ -115,7 +119,19 @@ export interface PluginParts<TExports = unknown> {
   readonly eventSources?: readonly PluginEventSource[];
   /** Prometheus text lines of its own series (with HELP and TYPE). */
   metrics?(): string;
+  /**
+   * Proxy with `ha:`: its durable records changed underneath (it became active and took etcd's desired state):
+   * take them as at start. Called before the plugin acts again.
+   */
+  reloadState?(): void | Promise<void>;
   stop(): void | Promise<void>;
+}
+
+/** Where a plugin's routes are mounted. */
+export interface RouteWhere {
+  readonly isProxy: boolean;
+  /** On a standby Proxy (HA): the error naming the active one, for a route that changes what only it does; else undefined. */
+  standby?(): VswitchError | undefined;
 }
 
 export interface DaemonPlugin<TConfig = unknown, TExports = unknown> {
@@ -124,7 +140,7 @@ export interface DaemonPlugin<TConfig = unknown, TExports = unknown> {
   readonly config?: ConfigSection<TConfig>;
   readonly controlMessages?: readonly ControlExtension[];
   /** Mounts its routes; `running` is its parts on this daemon (undefined where it did not start). */
-  routes?(app: Hono<ApiEnv>, running: () => TExports | undefined, where: { readonly isProxy: boolean }): void;
+  routes?(app: Hono<ApiEnv>, running: () => TExports | undefined, where: RouteWhere): void;
   start(ctx: PluginStartContext, config: TConfig): PluginParts<TExports> | undefined | Promise<PluginParts<TExports> | undefined>;
 }
 

@@ -1860,6 +1860,21 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description This Proxy is a standby (Proxy HA, `proxy-standby`): the active Proxy, named in the detail and the headers, registers policies, changes them and streams their events, and takes fast-path settings (the desired state is in etcd: it has the policy already). Nothing was changed. A standby answers this, on any route, for a bearer token it does not know (a policy's, registered with the active one) instead of 401. */
+        ProxyStandby: {
+            headers: {
+                /** @description The name of the active Proxy (absent: none known yet). */
+                "Vswitch-Active-Proxy"?: string;
+                /** @description Its election epoch (an etcd revision; the hosts follow the highest). */
+                "Vswitch-Active-Epoch"?: number;
+                /** @description Seconds to wait before retrying here. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The change would put more records in the durable state than it holds (`state-full`, docs/limits.md): nothing was changed. */
         StateFull: {
             headers: {
@@ -3079,6 +3094,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            421: components["responses"]["ProxyStandby"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["StateUnavailable"];
             507: components["responses"]["StateFull"];
@@ -3132,6 +3148,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            421: components["responses"]["ProxyStandby"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["StateUnavailable"];
         };
@@ -3166,6 +3183,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            421: components["responses"]["ProxyStandby"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["StateUnavailable"];
         };
@@ -3194,6 +3212,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["ProxyStandby"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -3247,6 +3266,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            421: components["responses"]["ProxyStandby"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["StateUnavailable"];
         };

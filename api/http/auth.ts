@@ -34,7 +34,11 @@ export interface ApiAuth {
   tokens: readonly ApiToken[];
   requireToken: boolean;
   /** The registered policies' tokens (Proxy). */
-  policies?: { byToken(token: string): PolicySession | undefined };
+  policies?: {
+    byToken(token: string): PolicySession | undefined;
+    /** What to answer for a token not known here instead of 401 (a standby Proxy: the policy's is on the active one). */
+    unknownToken?(): VswitchError | undefined;
+  };
 }
 
 /** A policy as the API sees it (plugins/host/http-policy.ts HttpPolicyEntry). */
@@ -131,7 +135,7 @@ export function authenticate(auth: ApiAuth, validator: RequestValidator, log: Lo
           if (isMutation) log.info('api change', { method: c.req.method, path: c.req.path, actor: policy.actor, status: c.res.status });
           return;
         }
-        if (!found) throw denied(log, c.req.method, c.req.path, new UnauthorizedError('the token is not known'));
+        if (!found) throw denied(log, c.req.method, c.req.path, auth.policies?.unknownToken?.() ?? new UnauthorizedError('the token is not known'));
         if (found.readOnly && isMutation) throw denied(log, c.req.method, c.req.path, new ForbiddenError(found.name), found.name);
         actor = { name: found.name };
       }

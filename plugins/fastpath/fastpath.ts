@@ -30,6 +30,7 @@ import type { MacView, Primitives } from '../../switch/overlay/primitives.js';
 import { ChangeQueue } from '../../switch/state/change-queue.js';
 import { needsPunch, type HostReachability, type NatKind } from '../../switch/overlay/nat-kind.js';
 import { PUNCH_TIMEOUT_MS, PunchBook, type PunchView } from './punch.js';
+import { adoptFastPaths, type HostFastPaths } from './adopt.js';
 import {
   adapt,
   forgetMovedVm,
@@ -55,6 +56,8 @@ export const LINK_UP_TIMEOUT_MS = 10_000;
 /** A direction of a fast link whose receiver hears nothing this long after its sender sent is broken (keepalive is 1 s). */
 export const LINK_SILENT_MS = 3000;
 const KEEPALIVE_S = 1;
+/** After a takeover: rounds (ticks, 1 s apart) a host has to answer what fast paths it has before it is given up. */
+export const ADOPT_ROUNDS = 5;
 const DEFAULT_LINK_PORT = 51820;
 
 export interface FastPathComponents {
@@ -80,6 +83,8 @@ export interface FastPathComponents {
   reachability?(host: string): HostReachability | undefined;
   /** Saves new settings before they take effect (the daemon's durable state); rejects when it cannot (nothing changes). */
   persist?(settings: FastPathSettings): Promise<void>;
+  /** Whether this Proxy is the active one (switch/ha/proxy-role.ts); absent: always. A standby plans and acts not at all. */
+  isActive?(): boolean;
 }
 
 export interface FastPathSettings extends FastPathParameters {
@@ -189,6 +194,9 @@ export class FastPath {
   #lastTimeToAdaptMs: number | null = null;
   #lastAdaptedAtMs: number | null = null;
   readonly #settingChanges = new ChangeQueue();
+  /** After a takeover: hosts not read yet for the fast paths they have, each with the rounds it has left. */
+  readonly #unadopted = new Map<string, number>();
+  readonly #adoptAnswers: HostFastPaths[] = [];
 
   constructor(
     private readonly components: FastPathComponents,
@@ -227,6 +235,15 @@ export class FastPath {
       this.components.log.info('fastpath: settings', { ...this.#settings });
       await this.reconcile();
       return this.#settings;
+    });
+  }
+
+  /** Settings already saved elsewhere (the desired state a Proxy takes on winning): taken as they are, not saved again. */
+  takeSettings(settings: FastPathSettings): Promise<FastPathSettings> {
+    return this.#settingChanges.run(() => {
+      this.#settings = { ...settings };
+      this.components.log.info('fastpath: settings taken from the saved state', { ...this.#settings });
+      return Promise.resolve(this.#settings);
     });
   }
 
@@ -271,6 +288,7 @@ export class FastPath {
     const { mac, to } = move;
     const nowMs = this.components.clock.now();
     this.#macToHost.set(mac, to);
+    if (!this.#isActive()) return; // a standby has no rules of its own to follow with
     const forgotten = forgetMovedVm(this.#state, mac, to);
     this.#state = forgotten.state;
     const stale = [...this.#installed].filter(([, r]) => {
@@ -314,12 +332,51 @@ export class FastPath {
   /** The watch step (the timer runs it every second; tests may call it). */
   tick(): Promise<void> {
     return this.#serial(async () => {
+      if (this.#unadopted.size > 0 && !(await this.#adoptRound())) return;
       await this.#watch();
       await this.#reconcile();
     });
   }
 
+  /**
+   * This Proxy stopped being the active one: its books are forgotten, nothing is removed — the fast links stay on
+   * the hosts, and the new active Proxy's plugin adopts them. Until it wins again it plans and acts not at all.
+   */
+  standBy(): Promise<void> {
+    return this.#queued(() => {
+      const links = this.#state.links.size;
+      this.#state = EMPTY_ADAPT_STATE;
+      this.#watched.clear();
+      this.#installed.clear();
+      this.#awaiting = undefined;
+      this.#unadopted.clear();
+      this.#adoptAnswers.length = 0;
+      this.components.log.info('fastpath: standing by; fast links left to the active proxy', { links });
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * This Proxy became the active one: it reads the fast paths every host has (owner "proxy:fastpath": the old
+   * active one's) and takes them as its own (adopt.ts), then plans. Until every host answered (or ADOPT_ROUNDS
+   * rounds passed) it plans nothing, so it never adds a link that is there already.
+   */
+  takeOver(): Promise<void> {
+    for (const l of this.components.proxyLinks()) this.#unadopted.set(l.name, ADOPT_ROUNDS);
+    this.#adoptAnswers.length = 0;
+    return this.tick();
+  }
+
+  #isActive(): boolean {
+    return this.components.isActive?.() ?? true;
+  }
+
+  /** A step in turn; on a standby it does nothing (checked when its turn comes, not when it was queued). */
   #serial(step: () => Promise<void>): Promise<void> {
+    return this.#queued(() => (this.#isActive() ? step() : Promise.resolve()));
+  }
+
+  #queued(step: () => Promise<void>): Promise<void> {
     const run = this.#queue.then(step, step);
     this.#queue = run.catch((err: unknown) => {
       this.#counters.errors++;
@@ -329,6 +386,7 @@ export class FastPath {
   }
 
   async #reconcile(): Promise<void> {
+    if (this.#unadopted.size > 0) return; // still reading what the hosts have (takeOver)
     const nowMs = this.components.clock.now();
     this.#learnMacs();
     const parameters = this.#settings.enabled ? this.#settings : { ...this.#settings, maxLinksPerHost: 0 };
@@ -365,6 +423,35 @@ export class FastPath {
       case 'add-rule':
         return; // installed by #installRules once the link is up
     }
+  }
+
+  /** One round of reading the hosts not read yet; true once every host answered or ran out of rounds, and all is adopted. */
+  async #adoptRound(): Promise<boolean> {
+    await Promise.all(
+      [...this.#unadopted].map(async ([host, rounds]) => {
+        const primitives = this.components.host(host);
+        const got = primitives ? await Promise.all([primitives.links(), primitives.rules()]).catch(() => undefined) : undefined;
+        if (got) this.#adoptAnswers.push({ host, links: got[0], rules: got[1] });
+        if (got || rounds <= 1) this.#unadopted.delete(host);
+        else this.#unadopted.set(host, rounds - 1);
+      }),
+    );
+    if (this.#unadopted.size > 0) return false;
+    const nowMs = this.components.clock.now();
+    const adopted = adoptFastPaths(this.#adoptAnswers.splice(0), { owner: FASTPATH_HOST_OWNER, linkPrefix: LINK_PREFIX, nowMs });
+    const links = new Map(this.#state.links);
+    for (const [key, l] of adopted.links) {
+      if (links.has(key)) continue;
+      links.set(key, { a: l.a, b: l.b, weight: 0, lastSeenMs: nowMs, vmPairs: l.vmPairs });
+      this.#watched.set(key, { a: l.a, b: l.b, addedAtMs: nowMs, ...(l.up ? { upAtMs: nowMs } : {}), ab: newDirection(), ba: newDirection() });
+    }
+    this.#state = { ...this.#state, links };
+    for (const r of adopted.rules) this.#installed.set(`${r.host} ${r.src} ${r.dst}`, r);
+    for (const [mac, host] of adopted.macs) if (!this.#macToHost.has(mac)) this.#macToHost.set(mac, host);
+    const fields = { links: adopted.links.size, rules: adopted.rules.length };
+    this.components.log.info('fastpath: adopted the fast paths the hosts have', fields);
+    this.#raise('fastpath-adopted', 'info', `took over ${fields.links} fast links and ${fields.rules} rules from the hosts`, fields);
+    return true;
   }
 
   async #addLink(a: string, b: string, nowMs: number): Promise<void> {

@@ -8,7 +8,8 @@
  */
 import { layerOver, restoreLayered, type SettingValues } from '../../switch/state/layered-settings.js';
 import type { DurableRecords } from '../../switch/state/restore-report.js';
-import type { StateChange } from '../../switch/state/state-record.js';
+import type { JsonValue, StateChange } from '../../switch/state/state-record.js';
+import type { RecordProblem } from '../../switch/state/record-reader.js';
 import { DEFAULT_FASTPATH_PARAMETERS } from './adapt.js';
 import type { FastPathConfig } from './config.js';
 import type { FastPathSettings } from './fastpath.js';
@@ -57,6 +58,17 @@ export function settingsRecords(settings: FastPathSettings, config: FastPathConf
     { kind: FASTPATH_KIND, key: FASTPATH_SETTINGS_KEY, value: layerOver(parametersOf(settings), parametersOf(base)) },
     { kind: PLUGIN_KIND, key: PLUGIN_NAME, value: layerOver({ enabled: settings.enabled }, { enabled: base.enabled }) },
   ];
+}
+
+/** Checks a `fastpath settings` record read from elsewhere (etcd's desired state): throws, naming the field. */
+export function checkSettingsRecord(key: string, value: JsonValue, problem: RecordProblem): void {
+  if (key !== FASTPATH_SETTINGS_KEY) throw problem(`${FASTPATH_KIND} ${JSON.stringify(key)}`, `the only record is "${FASTPATH_SETTINGS_KEY}"`);
+  restoreLayered(FASTPATH_KIND, key, value, {}, problem); // its shape: { field: { value, base } }
+  for (const [field, layer] of Object.entries(value as Record<string, { value: unknown }>)) {
+    const v = layer.value;
+    if (!(field in MAXIMA)) throw problem(`${FASTPATH_KIND} ${JSON.stringify(key)}`, `${field}: not a setting of the fast path`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAXIMA[field]!) throw problem(`${FASTPATH_KIND} ${JSON.stringify(key)}`, `${field}: must be an integer 0..${MAXIMA[field]}`);
+  }
 }
 
 function parametersOf(settings: FastPathSettings): SettingValues {

@@ -258,6 +258,11 @@ export class HttpPolicyEntry implements PluginEntry {
     this.expire();
   }
 
+  /** Its lease starts again now (this Proxy just became the active one: the policy has to find it first). */
+  leaseFromNow(): void {
+    this.seen();
+  }
+
   private seen(): void {
     this.lastSeenMs = this.options.clock.now();
     this.lastSeenWall = this.options.wallClock();

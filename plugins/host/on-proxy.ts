@@ -17,6 +17,7 @@ import { snapshotOf, type SnapshotLink } from './overlay-watch.js';
 import { PluginRegistry, type PluginEventSource } from './registry.js';
 import type { AdaptationPart } from '../plugin.js';
 import type { DurableRecords } from '../../switch/state/restore-report.js';
+import type { ProxyActivity } from '../../switch/ha/proxy-role.js';
 
 export interface PluginHostParts {
   /** The Proxy's name (its own links are reported under it). */
@@ -43,6 +44,8 @@ export interface PluginHostParts {
   log: Logger;
   /** Where the registry and the host raise their events (switch/events.ts); absent: nowhere. */
   events?: EventSink;
+  /** Whether this Proxy is the active one (with `ha:`); absent: always. */
+  activity?: ProxyActivity;
 }
 
 export interface BuiltinParts {
@@ -81,6 +84,7 @@ export async function startPluginHost(parts: PluginHostParts): Promise<PluginHos
     countOwned: (actor) => countOwned(parts, actor),
     snapshot: () => overlaySnapshot(parts),
     ...(parts.state ? { state: parts.state } : {}),
+    ...(parts.activity ? { activity: parts.activity } : {}),
   });
   for (const builtin of parts.builtins) {
     for (const source of builtin.eventSources ?? []) registry.addEventSource(source);

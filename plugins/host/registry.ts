@@ -12,7 +12,10 @@
  *   - authenticates policy tokens (stored as SHA-256 digests) and admits their requests (rate-limit.ts);
  *   - with a durable state (`state`), saves every registration, unregistration, enable and disable BEFORE it takes
  *     effect and answers, and restores them at start (saved-plugins.ts); changes run one at a time, so what is
- *     saved is what was answered, in order.
+ *     saved is what was answered, in order;
+ *   - on a standby Proxy (`activity`, switch/ha/proxy-role.ts) stays idle: no event is delivered, no lease runs
+ *     out, no cleanup is tried; when it becomes active its plugins hear what is now and each policy's lease starts
+ *     again (it has to find this Proxy first).
  */
 import type { Timer, TimerClock } from '../../switch/clock.js';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +25,7 @@ import { ConflictError, NotFoundError, type Actor } from '../../switch/overlay/p
 import type { PluginEntry } from './entry.js';
 import { HttpPolicyEntry, tokenDigestOf, type WebhookPoster } from './http-policy.js';
 import { ChangeQueue } from '../../switch/state/change-queue.js';
-import type { DurableRecords } from '../../switch/state/restore-report.js';
+import { RestoreReport, type DurableRecords } from '../../switch/state/restore-report.js';
 import type { StateChange } from '../../switch/state/state-record.js';
 import { CLEANUP_KIND, cleanupRecord, decodeCleanup, decodePolicy, PLUGIN_KIND, pluginEnabledRecord, POLICY_KIND, policyRecord, restoredEnabled } from './saved-plugins.js';
 import { InProcessEntry } from './in-process-entry.js';
@@ -38,6 +41,7 @@ import {
   type VswitchPlugin,
 } from './plugin.js';
 import type { RateLimitSettings } from './rate-limit.js';
+import { ALWAYS_ACTIVE, type ProxyActivity } from '../../switch/ha/proxy-role.js';
 
 export const MAX_HTTP_POLICIES = 32;
 const NOTHING_OWNED = { links: 0, rules: 0 } as const;
@@ -91,6 +95,8 @@ export interface PluginRegistryOptions {
   rateLimit?: RateLimitSettings;
   /** The daemon's durable state: registrations and enabled states are saved before they are answered. */
   state?: DurableRecords;
+  /** Whether this Proxy is the active one; absent: always (a Proxy without `ha:`). */
+  activity?: ProxyActivity;
 }
 
 export class PluginRegistry {
@@ -110,9 +116,16 @@ export class PluginRegistry {
   private readonly configEnabled = new Map<string, boolean>();
 
   private readonly events: EventSink;
+  private readonly activity: ProxyActivity;
 
   constructor(private readonly options: PluginRegistryOptions) {
     this.events = options.events ?? NO_EVENTS;
+    this.activity = options.activity ?? ALWAYS_ACTIVE;
+  }
+
+  /** Whether this registry's Proxy is the active one (a standby's plugins are idle). */
+  get isActiveProxy(): boolean {
+    return this.activity.isActive();
   }
 
   /**
@@ -179,6 +192,44 @@ export class PluginRegistry {
     await this.restorePending(state);
   }
 
+  /**
+   * The durable state changed underneath (a Proxy that became active took etcd's desired state, daemon/desired-
+   * state.ts): the in-process plugins' enabled states and the HTTP policies become what it now says, as at start
+   * but without a restore report. A policy whose record is unchanged keeps its entry (and its open stream); one the
+   * state no longer has goes (the Proxy that unregistered it removed what it owned); new or changed ones come as
+   * saved, with a whole lease from now.
+   */
+  reloadState(): Promise<void> {
+    return this.changes.run(async () => {
+      const state = this.options.state;
+      if (!state) return;
+      const quiet: DurableRecords = { ...state, report: new RestoreReport() };
+      for (const [name, configEnabled] of this.configEnabled) {
+        const entry = this.entries.get(name);
+        const wanted = restoredEnabled(name, configEnabled, quiet) ?? configEnabled;
+        if (entry && entry.enabled !== wanted) await entry.setEnabled(wanted);
+      }
+      const saved = new Map(state.saved.kind(POLICY_KIND));
+      for (const entry of [...this.entries.values()]) {
+        if (!(entry instanceof HttpPolicyEntry)) continue;
+        const value = saved.get(entry.name);
+        if (value !== undefined && JSON.stringify(policyRecord(entry).value) === JSON.stringify(value)) saved.delete(entry.name);
+        else {
+          this.forget(entry);
+          this.entries.delete(entry.name);
+        }
+      }
+      for (const [name, value] of saved) {
+        if (this.entries.has(name)) continue; // an in-process plugin of that name: the config wins
+        const policy = decodePolicy(name, value, state.problem);
+        const entry = this.newPolicyEntry(policy.registration, policy.registeredBy, { tokenDigest: policy.tokenDigest, registeredAtWall: policy.registeredAtWall, expired: policy.expired, enabled: policy.enabled });
+        this.entries.set(name, entry);
+        if (!entry.isExpired) this.byDigest.set(entry.tokenDigest, entry);
+      }
+      this.options.log.info('plugins: state reloaded', { policies: [...this.entries.values()].filter((e) => e instanceof HttpPolicyEntry).length });
+    });
+  }
+
   /** A plugin's events (see PluginEventSource); its changes are published from now on. */
   addEventSource(source: PluginEventSource): void {
     this.sources.push(source);
@@ -189,6 +240,19 @@ export class PluginRegistry {
   start(): void {
     this.last = this.options.snapshot();
     this.timer = this.options.clock.every(TICK_MS, () => this.tick());
+    this.unsubscribes.push(this.activity.onChange((active) => active && this.activated()));
+  }
+
+  /** This Proxy won: every enabled plugin hears what is now, and each policy's lease starts from now. */
+  private activated(): void {
+    this.last = this.options.snapshot();
+    for (const entry of this.entries.values()) {
+      if (entry instanceof HttpPolicyEntry) entry.leaseFromNow();
+      if (!entry.enabled) continue;
+      if (entry instanceof HttpPolicyEntry && entry.delivery.type === 'sse') continue; // a stream opens with them
+      for (const event of this.currentEventsFor(entry.events)) entry.deliver(event);
+    }
+    this.options.log.info('plugins: this proxy is active; its plugins act', { plugins: this.entries.size });
   }
 
   async stop(): Promise<void> {
@@ -200,6 +264,7 @@ export class PluginRegistry {
 
   /** Stamps and hands out one event. */
   publish(body: EventBody): void {
+    if (!this.activity.isActive()) return; // a standby's plugins are idle
     const event = { seq: ++this.seq, at: new Date(this.options.wallClock()).toISOString(), ...body } as PluginEvent;
     for (const entry of this.entries.values()) {
       if (entry.enabled && entry.events.includes(event.type)) entry.deliver(event);
@@ -209,6 +274,10 @@ export class PluginRegistry {
   /** One housekeeping step (the timer's; tests call it): overlay diff, matrix, webhooks, leases. */
   tick(): void {
     const next = this.options.snapshot();
+    if (!this.activity.isActive()) {
+      this.last = next; // idle: nothing published, no lease runs out, no cleanup tried
+      return;
+    }
     const now = this.options.clock.now();
     for (const change of diffSnapshots(this.last, next)) {
       this.publish(watchBody(change));

@@ -37,6 +37,15 @@ export function restoredEnabled(name: string, configEnabled: boolean, state: Dur
   return apply.enabled;
 }
 
+/** Checks a `plugin NAME` record read from elsewhere (etcd's desired state): throws, naming the field. */
+export function checkEnabledRecord(key: string, value: JsonValue, problem: RecordProblem): void {
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(key)) throw problem(`${PLUGIN_KIND} ${JSON.stringify(key)}`, 'the key must be a plugin name');
+  restoreLayered(PLUGIN_KIND, key, value, {}, problem); // its shape: { enabled: { value, base } }
+  for (const [field, layer] of Object.entries(value as Record<string, { value: unknown }>)) {
+    if (field !== 'enabled' || typeof layer.value !== 'boolean') throw problem(`${PLUGIN_KIND} ${JSON.stringify(key)}`, `${field}: only "enabled", true or false, is saved`);
+  }
+}
+
 export interface SavedPolicy {
   readonly registration: PolicyRegistration;
   readonly registeredBy: string;

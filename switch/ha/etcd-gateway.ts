@@ -7,7 +7,7 @@
  * HTTP error) to the next one, each within `timeoutMs`; only when none answers does the call fail (EtcdUnavailableError).
  */
 import { VswitchError } from '../errors.js';
-import type { CreateResult, Etcd, EtcdKeyValue } from './etcd.js';
+import type { CreateResult, Etcd, EtcdKeyValue, EtcdOp } from './etcd.js';
 
 export class EtcdUnavailableError extends VswitchError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -95,6 +95,18 @@ export class EtcdGateway implements Etcd {
     return Number(res.header?.revision ?? 0);
   }
 
+  async range(prefix: string): Promise<EtcdKeyValue[]> {
+    const res = (await this.call('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix).toString('base64') })) as { kvs?: RawKv[] };
+    return (res.kvs ?? []).map(toKv);
+  }
+
+  async apply(ops: readonly EtcdOp[]): Promise<number> {
+    // A transaction with no compare always succeeds: its operations apply together, or not at all.
+    const success = ops.map((op) => (op.value === null ? { request_delete_range: { key: b64(op.key) } } : { request_put: { key: b64(op.key), value: b64(op.value) } }));
+    const res = (await this.call('/v3/kv/txn', { success })) as { header?: { revision?: string } };
+    return Number(res.header?.revision ?? 0);
+  }
+
   private async call(path: string, body: unknown): Promise<unknown> {
     const { endpoints } = this.options;
     const problems: string[] = [];
@@ -119,6 +131,19 @@ export class EtcdGateway implements Etcd {
     }
     throw new EtcdUnavailableError(`etcd: no member answered ${path} (${problems.join('; ')})`);
   }
+}
+
+/** The end of the range of keys that start with `prefix`: the prefix with its last byte one higher (etcd's clientv3.GetPrefixRangeEnd). */
+export function prefixEnd(prefix: string): Buffer {
+  const bytes = Buffer.from(prefix, 'utf8');
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 0xff) {
+      const end = Buffer.from(bytes.subarray(0, i + 1));
+      end[i]! += 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]); // all 0xff: every key from the prefix on
 }
 
 function toKv(kv: RawKv): EtcdKeyValue {

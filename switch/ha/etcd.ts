@@ -1,6 +1,7 @@
 /**
  * What the Proxy election (proxy-election.ts) needs of etcd: a lease, a create-if-absent transaction on one key,
- * and reads. The real one speaks etcd's JSON gRPC-gateway (etcd-gateway.ts); tests use an in-memory twin
+ * and reads; and what the desired state (desired-state.ts) needs: a prefix read and puts and deletes in one
+ * transaction. The real one speaks etcd's JSON gRPC-gateway (etcd-gateway.ts); tests use an in-memory twin
  * (memory-etcd.ts) with the same semantics (revisions, leases that expire with a clock).
  */
 export interface EtcdKeyValue {
@@ -26,4 +27,14 @@ export interface Etcd {
   get(key: string): Promise<EtcdKeyValue | undefined>;
   /** Writes `key` (no lease); the revision of the write. */
   put(key: string, value: string): Promise<number>;
+  /** Every key that starts with `prefix`, in key order. */
+  range(prefix: string): Promise<EtcdKeyValue[]>;
+  /** Puts (a value) and deletes (null) in one transaction: all or none; the revision after it. */
+  apply(ops: readonly EtcdOp[]): Promise<number>;
+}
+
+export interface EtcdOp {
+  readonly key: string;
+  /** null: delete the key. */
+  readonly value: string | null;
 }

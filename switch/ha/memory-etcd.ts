@@ -1,10 +1,11 @@
 /**
  * etcd in memory, for tests: one store with revisions and leases that expire on an injected clock, and clients
  * that can be cut from it (every call then fails as an unreachable cluster does). Only what etcd.ts asks for.
+ * A test may also `put` into the cluster directly (a value another writer, or an attacker, left there).
  */
 import type { Clock } from '../clock.js';
 import { EtcdRefusedError, EtcdUnavailableError } from './etcd-gateway.js';
-import type { CreateResult, Etcd, EtcdKeyValue } from './etcd.js';
+import type { CreateResult, Etcd, EtcdKeyValue, EtcdOp } from './etcd.js';
 
 interface Lease {
   ttlS: number;
@@ -70,9 +71,22 @@ export class MemoryEtcdCluster {
   }
 
   put(key: string, value: string): number {
+    return this.apply([{ key, value }]);
+  }
+
+  range(prefix: string): EtcdKeyValue[] {
+    this.expire();
+    return [...this.keys.values()].filter((kv) => kv.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((kv) => ({ ...kv }));
+  }
+
+  /** One transaction: one revision for all of its operations (as etcd). */
+  apply(ops: readonly EtcdOp[]): number {
     const revision = ++this.revision;
-    const old = this.keys.get(key);
-    this.keys.set(key, { key, value, createRevision: old?.createRevision ?? revision, modRevision: revision, lease: '0' });
+    for (const { key, value } of ops) {
+      const old = this.keys.get(key);
+      if (value === null) this.keys.delete(key);
+      else this.keys.set(key, { key, value, createRevision: old?.createRevision ?? revision, modRevision: revision, lease: '0' });
+    }
     return revision;
   }
 }
@@ -107,5 +121,11 @@ export class MemoryEtcdClient implements Etcd {
   }
   put(key: string, value: string): Promise<number> {
     return Promise.resolve().then(() => this.reach().put(key, value));
+  }
+  range(prefix: string): Promise<EtcdKeyValue[]> {
+    return Promise.resolve().then(() => this.reach().range(prefix));
+  }
+  apply(ops: readonly EtcdOp[]): Promise<number> {
+    return Promise.resolve().then(() => this.reach().apply(ops));
   }
 }

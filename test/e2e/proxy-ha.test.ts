@@ -6,12 +6,16 @@
  * - An etcd member is SIGKILLed: nothing changes (same active, same epoch, pings).
  * - Both Proxies are cut from etcd (nftables in their namespaces): the active keeps serving, neither promotes
  *   itself, the hosts keep following one; after reconnection exactly one is active and every host follows it.
- * Its own namespaces (prefix vs-ha-).
+ * - The desired state in etcd: fast-path settings set on the active Proxy only are in force on the new active one
+ *   after the kill, and its fast-path plugin lists the fast link h1–h2 the hosts kept as its own (adopted, not
+ *   re-added); the restarted Proxy, a standby, answers a policy registration with 421 proxy-standby naming the
+ *   active one.
+ * Its own namespaces (prefix vs-ha-, or VSWITCH_LAB_NS / VSWITCH_LAB_DIR when set).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-process.env['VSWITCH_LAB_NS'] = 'vs-ha-';
-process.env['VSWITCH_LAB_DIR'] = '/run/vswitch-lab-ha';
+process.env['VSWITCH_LAB_NS'] ??= 'vs-ha-';
+process.env['VSWITCH_LAB_DIR'] ??= '/run/vswitch-lab-ha';
 
 type LabSupport = typeof import('./support/lab.js');
 let support: LabSupport;
@@ -22,6 +26,12 @@ interface HaStatus {
     election?: { role: 'active' | 'standby'; epoch?: number; leader?: { name: string; epoch: number }; etcdReachable: boolean; promotions: number };
     following?: { active: string; epoch: number; switches: number; refused: number };
   };
+}
+
+interface FastPathStatus {
+  settings: { enabled: boolean; maxLinks: number };
+  links: { a: string; b: string; state: string }[];
+  counters: { linksAdded: number; linkFailures: number };
 }
 
 const HOSTS = ['h1', 'h2', 'h3'];
@@ -60,8 +70,8 @@ describe('Proxy HA on etcd: two Proxies, three etcd members, three hosts', () =>
     await waitFor(everyPairPings, 15_000, 'every VM pair pinging');
   }, 60_000);
 
-  it('has a fast path h1 → h2 (the plugin on, on both Proxies: its settings are not shared through etcd yet)', async () => {
-    for (const p of PROXIES) support.labApi(p, 'PUT', '/v1/plugins/fastpath/settings', { enabled: true });
+  it('has a fast path h1 → h2 (the plugin turned on at the active Proxy only: the setting goes to etcd)', async () => {
+    support.labApi('proxy', 'PUT', '/v1/plugins/fastpath/settings', { enabled: true, maxLinks: 50 });
     await waitFor(() => (pings(1, 2), fastRulesH1toH2().includes('fp-h2')), 45_000, 'a fast rule on h1 toward h2');
   }, 60_000);
 
@@ -85,6 +95,12 @@ describe('Proxy HA on etcd: two Proxies, three etcd members, three hosts', () =>
       expect(fastRulesH1toH2()).toContain('fp-h2');
       expect(pings(1, 2)).toBe(true);
     }
+    // The new active one took the settings from etcd, and the fast link the hosts kept as its own (not re-added).
+    const fp = support.labApi<FastPathStatus>('proxy2', 'GET', '/v1/plugins/fastpath/status');
+    expect(fp.settings).toMatchObject({ enabled: true, maxLinks: 50 });
+    expect(fp.links).toEqual(expect.arrayContaining([expect.objectContaining({ a: 'h1', b: 'h2' })]));
+    expect(fp.counters.linkFailures).toBe(0);
+    console.log(`proxy2's fast path after the takeover: ${JSON.stringify(fp.links.map((l) => [l.a, l.b, l.state]))}, counters ${JSON.stringify(fp.counters)}`);
     // No host restarted: their uptimes only grew.
     HOSTS.forEach((h, i) => expect(support.labApi<{ uptimeS: number }>(h, 'GET', '/v1/status').uptimeS).toBeGreaterThan(uptimes[i]!));
   }, 60_000);
@@ -93,6 +109,11 @@ describe('Proxy HA on etcd: two Proxies, three etcd members, three hosts', () =>
     await support.lab('start', 'proxy');
     await waitFor(() => election('proxy')?.role === 'standby' && election('proxy')?.etcdReachable === true, 10_000, 'proxy standing by');
     expect(actives()).toEqual(['proxy2']);
+    // A policy that comes to the standby is sent to the active one.
+    const r = support.labExec('proxy', ['curl', '-s', '-i', '-X', 'POST', 'http://127.0.0.1:7000/v1/plugins', '-H', 'content-type: application/json', '-d', JSON.stringify({ name: 'mon', events: ['host'] })]);
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 421/);
+    expect(r.stdout).toMatch(/vswitch-active-proxy: proxy2/i);
+    expect(r.stdout).toContain('"code":"proxy-standby"');
   }, 30_000);
 
   it('an etcd member SIGKILLed: nothing changes', async () => {

@@ -62,6 +62,24 @@ describe('EtcdGateway on a real etcd', () => {
     expect(await etcd.get('/e/state')).toMatchObject({ value: 'é {"x":1}', modRevision: rev });
   });
 
+  it('reads a prefix (and nothing past it), and puts and deletes in one transaction', async () => {
+    const etcd = new EtcdGateway({ endpoints: [url] });
+    await etcd.apply([
+      { key: '/s/fastpath/settings', value: '{"a":1}' },
+      { key: '/s/policy/p1', value: '{}' },
+      { key: '/s0', value: 'next to the prefix' },
+      { key: '/s', value: 'the prefix without its slash' },
+    ]);
+    expect((await etcd.range('/s/')).map((kv) => [kv.key, kv.value])).toEqual([
+      ['/s/fastpath/settings', '{"a":1}'],
+      ['/s/policy/p1', '{}'],
+    ]);
+    const rev = await etcd.apply([{ key: '/s/policy/p1', value: null }, { key: '/s/policy/p2', value: '2' }]);
+    const after = await etcd.range('/s/');
+    expect(after.map((kv) => kv.key)).toEqual(['/s/fastpath/settings', '/s/policy/p2']);
+    expect(after[1]!.modRevision).toBe(rev);
+  });
+
   it('goes on to the next member when one does not answer, and fails only when none does', async () => {
     const dead = 'http://127.0.0.1:9'; // discard port: refused at once
     const etcd = new EtcdGateway({ endpoints: [dead, url], timeoutMs: 500 });

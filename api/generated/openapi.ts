@@ -1379,14 +1379,7 @@ export interface components {
         };
         VttifMatrix: {
             windowMs: number;
-            pairs: {
-                a: components["schemas"]["Mac"];
-                b: components["schemas"]["Mac"];
-                bytes: number;
-                frames: number;
-                /** @description The hosts whose reports the window's counts come from, sorted (a VM that moved shows its new host once its old host's reports have left the window). */
-                hosts?: string[];
-            }[];
+            pairs: components["schemas"]["VttifPair"][];
             /** @description Updates accepted, rejected (malformed entries) and rate-limited (a host over 40 a second), ticks, changes reported, whether damped. */
             stats?: {
                 updatesAccepted?: number;
@@ -1490,14 +1483,42 @@ export interface components {
                 lastAdaptedAtMs: number | null;
             };
         };
+        VttifPair: {
+            a: components["schemas"]["Mac"];
+            b: components["schemas"]["Mac"];
+            bytes: number;
+            frames: number;
+            /** @description The hosts whose reports the window's counts come from, sorted (a VM that moved shows its new host once its old host's reports have left the window). */
+            hosts?: string[];
+        };
+        /**
+         * @description The matrix for one subscriber as changes against what it was last sent (plugins/vttif/matrix-delta.ts).
+         *     `full`: `pairs` is the whole matrix, replace what you hold. Otherwise set each of `pairs` and delete each of
+         *     `removed`. A pair is sent again when its bytes moved by more than 10 % and 4096 bytes from the value last sent
+         *     (so what you hold is within that of the matrix), or its hosts changed. A full matrix comes first, every 30 s,
+         *     when the window changes, and after your queue dropped an event or a new stream opened; a `seq` that does not
+         *     follow the one you applied last means something was lost: ignore deltas until the next full one.
+         */
+        VttifMatrixDelta: {
+            /** @description This subscriber's delta number: +1 per matrix-delta event. */
+            seq: number;
+            full: boolean;
+            windowMs: number;
+            pairs: components["schemas"]["VttifPair"][];
+            removed: {
+                a: components["schemas"]["Mac"];
+                b: components["schemas"]["Mac"];
+            }[];
+        };
         /**
          * @description app-topology: VTTIF reported a new application topology. matrix: the traffic matrix, once a second while it is
-         *     not empty. link: a link on a host (or the Proxy) was added, came up, went down or was removed. host: a host joined
+         *     not empty. matrix-delta: the same matrix as changes for this subscriber (VttifMatrixDelta), once a second when
+         *     something changed; at 400 VMs all-to-all a small fraction of `matrix`'s bytes. link: a link on a host (or the Proxy) was added, came up, went down or was removed. host: a host joined
          *     the overlay (its star link came up) or left it. vm-moved: a VM moved to another host (twice per move: when the
          *     Proxy detects it, and when every host has followed).
          * @enum {string}
          */
-        PluginEventType: "app-topology" | "matrix" | "link" | "host" | "vm-moved";
+        PluginEventType: "app-topology" | "matrix" | "matrix-delta" | "link" | "host" | "vm-moved";
         /** @description One event delivered to a plugin; exactly one of the payload fields is present, as `type` says. */
         PluginEvent: {
             /** @description Order of publication on this Proxy; never reused while it runs. */
@@ -1507,6 +1528,7 @@ export interface components {
             type: components["schemas"]["PluginEventType"];
             topology?: components["schemas"]["TopologyEvent"];
             matrix?: components["schemas"]["VttifMatrix"];
+            matrixDelta?: components["schemas"]["VttifMatrixDelta"];
             link?: {
                 /** @description The host the link is on (the Proxy's own name for its star links). */
                 host: string;

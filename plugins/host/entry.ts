@@ -24,6 +24,8 @@ export interface PluginEntry {
   readonly enabled: boolean;
   readonly state: PluginState;
   readonly counters: EntryCounters;
+  /** Grows whenever events queued for it were lost (dropped, cleared, a new stream): per-subscriber events start over. */
+  readonly deliveryBreaks: number;
   /** Queue one event (the registry only hands it the types it takes, and only while enabled). */
   deliver(event: PluginEvent): void;
   /** Turn it on or off; the registry removes what it owns after turning it off. */

@@ -10,6 +10,8 @@ export class EventQueue {
   private items: PluginEvent[] = [];
   private droppedSinceTaken = 0;
   totalDropped = 0;
+  /** +1 whenever queued events may not reach the plugin as a continuation (a drop, a clear): a per-subscriber stream re-syncs. */
+  breaks = 0;
 
   constructor(readonly capacity = EVENT_QUEUE_CAPACITY) {}
 
@@ -22,6 +24,7 @@ export class EventQueue {
       this.items.shift();
       this.droppedSinceTaken++;
       this.totalDropped++;
+      this.breaks++;
     }
     this.items.push(event);
   }
@@ -43,6 +46,7 @@ export class EventQueue {
 
   clear(): void {
     this.items = [];
+    this.breaks++;
   }
 
   takeDropped(): number {

@@ -100,6 +100,11 @@ export class HttpPolicyEntry implements PluginEntry {
   private answered = false;
   private lastError: string | null = null;
   private readonly queue = new EventQueue();
+
+  get deliveryBreaks(): number {
+    return this.queue.breaks;
+  }
+
   private stream: StreamImpl | undefined;
   private readonly limiter: RateLimiter;
   private webhookBusy = false;

@@ -38,6 +38,11 @@ export class InProcessEntry implements PluginEntry {
   private lastError: string | null = null;
   private consecutiveErrors = 0;
   private readonly queue = new EventQueue();
+
+  get deliveryBreaks(): number {
+    return this.queue.breaks;
+  }
+
   private pumping = false;
 
   constructor(private readonly options: InProcessEntryOptions) {

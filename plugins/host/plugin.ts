@@ -1,6 +1,6 @@
 /**
  * The one plugin interface of the Proxy (issue #8). Everything that adapts the overlay is a plugin: the built-in
- * VTTIF (it publishes `app-topology` and `matrix` events) and fast-path (it takes `app-topology` and acts through
+ * VTTIF (it publishes `app-topology`, `matrix` and `matrix-delta` events) and fast-path (it takes `app-topology` and acts through
  * the relayed primitives), modules named in the config (in-process), and third-party policies over HTTP
  * (out-of-process: plugins/host/routes.ts). All of them get the same events and act through the same primitives
  * under their own actor name, which is what makes ownership work: a plugin owns what it adds, and the hosts refuse
@@ -26,7 +26,7 @@ export type PluginState = PluginView['state'];
 export type PolicyDelivery = components['schemas']['PolicyDelivery'];
 export type PolicyRegistration = components['schemas']['PolicyRegistration'];
 
-export const PLUGIN_EVENT_TYPES: readonly PluginEventType[] = ['app-topology', 'matrix', 'link', 'host', 'vm-moved'];
+export const PLUGIN_EVENT_TYPES: readonly PluginEventType[] = ['app-topology', 'matrix', 'matrix-delta', 'link', 'host', 'vm-moved'];
 
 /** What a plugin may use: primitives bound to its own actor, read-only views of the overlay, a clock and a log. */
 export interface PluginContext {

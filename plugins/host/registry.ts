@@ -75,6 +75,16 @@ export interface PluginEventSource {
   current?(): EventBody | undefined;
   periodic?(): EventBody | undefined;
   subscribe?(publish: (body: EventBody) => void): () => void;
+  /**
+   * Per-subscriber events on each tick (VTTIF's `matrix-delta`): a new stream for each plugin that takes the type,
+   * told on each tick whether that plugin lost events since the last (it then starts over with the whole state).
+   */
+  perSubscriber?(): SubscriberStream;
+}
+
+/** One subscriber's state of a per-subscriber source: what to send it on this tick (undefined: nothing). */
+export interface SubscriberStream {
+  next(resync: boolean): EventBody | undefined;
 }
 
 export interface PluginRegistryOptions {
@@ -107,6 +117,8 @@ export class PluginRegistry {
   private timer: Timer | undefined;
   private readonly sources: PluginEventSource[] = [];
   private readonly unsubscribes: (() => void)[] = [];
+  /** Per-subscriber sources' streams, by source and entry, with the entry's deliveryBreaks as of its last event. */
+  private readonly streams = new Map<PluginEventSource, Map<PluginEntry, { stream: SubscriberStream; breaks: number }>>();
   /** By `${actor} ${host}`, oldest first. */
   private readonly pending = new Map<string, PendingCleanup & { running: boolean }>();
   private readonly cleaning = new Set<Promise<unknown>>();
@@ -290,10 +302,32 @@ export class PluginRegistry {
       const body = source.periodic();
       if (body) this.publish(body);
     }
+    for (const source of this.sources) if (source.perSubscriber) this.tickPerSubscriber(source, source.perSubscriber.bind(source));
     for (const entry of this.entries.values()) {
       if (!(entry instanceof HttpPolicyEntry)) continue;
       entry.tick();
       if (entry.leaseExpired(now)) this.track(this.expire(entry));
+    }
+  }
+
+  /**
+   * Each plugin that takes `source.type` gets its own event; one that is off (or gone) loses its stream, so it starts
+   * over when it is back. Memory: one stream per (source, taking plugin).
+   */
+  private tickPerSubscriber(source: PluginEventSource, open: () => SubscriberStream): void {
+    let streams = this.streams.get(source);
+    if (!streams) this.streams.set(source, (streams = new Map()));
+    for (const entry of streams.keys()) if (!entry.enabled || this.entries.get(entry.name) !== entry) streams.delete(entry);
+    const at = new Date(this.options.wallClock()).toISOString();
+    for (const entry of this.entries.values()) {
+      if (!entry.enabled || !entry.events.includes(source.type)) continue;
+      let held = streams.get(entry);
+      if (!held) streams.set(entry, (held = { stream: open(), breaks: entry.deliveryBreaks }));
+      const breaks = entry.deliveryBreaks;
+      const body = held.stream.next(breaks !== held.breaks);
+      // The count before this push: a drop the push itself causes (a full queue) re-syncs on the next tick.
+      held.breaks = breaks;
+      if (body) entry.deliver({ seq: ++this.seq, at, ...body } as PluginEvent);
     }
   }
 

@@ -77,8 +77,9 @@ export function decodePolicy(key: string, value: JsonValue, problem: RecordProbl
   const name = reg.string('name', { maxChars: 32 });
   if (name !== key || !/^[a-z0-9][a-z0-9-]{0,31}$/.test(name)) throw r.fail('registration.name', `must be the record's key, a policy name (found ${JSON.stringify(name)})`);
   const events = reg.json('events');
-  if (!Array.isArray(events) || events.length > 4 || !events.every((e) => PLUGIN_EVENT_TYPES.includes(e as PluginEventType))) {
-    throw r.fail('registration.events', `must be up to 4 of ${PLUGIN_EVENT_TYPES.join(', ')}`);
+  // As many as the API takes (openapi.yaml's maxItems is the number of types): a registration it answered restores.
+  if (!Array.isArray(events) || events.length > PLUGIN_EVENT_TYPES.length || !events.every((e) => PLUGIN_EVENT_TYPES.includes(e as PluginEventType))) {
+    throw r.fail('registration.events', `must be up to ${PLUGIN_EVENT_TYPES.length} of ${PLUGIN_EVENT_TYPES.join(', ')}`);
   }
   const description = reg.optionalString('description', { maxChars: 200 });
   const leaseSeconds = reg.optionalInteger('leaseSeconds', { min: 5, max: 3600 });

@@ -4,13 +4,14 @@
  *     reports its matrix: to the Proxy over the control channel (`matrix`), or, on the Proxy, to its own service;
  *   - the Proxy aggregates and infers (VttifService), follows the config-time bound for its smoothing, tells the
  *     hosts its update rate (`vttif-rate`, again every 5 s for hosts that joined since), serves /v1/vttif/… and
- *     publishes `app-topology` and `matrix` to the other plugins.
+ *     publishes `app-topology`, `matrix` and `matrix-delta` (per subscriber: matrix-delta-source.ts) to the other plugins.
  * `vttif: { enabled: false }` starts nothing: the data path is untouched.
  */
 import { MATRIX_MESSAGE, RATE_MESSAGE, VTTIF_CONTROL_EXTENSIONS } from './control-extensions.js';
 import { vttifConfigSection, type VttifConfig } from './config.js';
 import { VttifReporter } from './host-reporter.js';
 import type { MatrixUpdate } from './matrix.js';
+import { matrixDeltaSource } from './matrix-delta-source.js';
 import { VttifPlugin } from './plugin.js';
 import { VttifService } from './proxy-service.js';
 import { registerVttifRoutes } from './routes.js';
@@ -141,7 +142,7 @@ function proxyParts(service: VttifService): Pick<PluginParts, 'adaptation' | 'ev
   };
   return {
     adaptation: { plugin: new VttifPlugin(service), enabled: true, actor: 'vttif', isEnabled: () => service.running },
-    eventSources: [topology, matrix],
+    eventSources: [topology, matrix, matrixDeltaSource(() => (service.running ? service.matrix() : undefined))],
   };
 }
 

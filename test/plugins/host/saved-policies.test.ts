@@ -9,6 +9,7 @@ import { snapshotOf } from '../../../plugins/host/overlay-watch.js';
 import type { PluginContext } from '../../../plugins/host/plugin.js';
 import { PluginRegistry } from '../../../plugins/host/registry.js';
 import { decodePolicy } from '../../../plugins/host/saved-plugins.js';
+import { PLUGIN_EVENT_TYPES } from '../../../plugins/host/plugin.js';
 import { ManualClock } from '../../../switch/clock.js';
 import { createLogger } from '../../../switch/log.js';
 import { MemoryStateStore } from '../../../switch/state/memory-state-store.js';
@@ -144,6 +145,9 @@ describe('HTTP policies in the saved state', () => {
     expect(decodePolicy('pin', good, problem)).toMatchObject({ registration: { name: 'pin', events: ['host'] }, registeredAtWall: Date.UTC(2030, 0, 1) });
     expect(() => decodePolicy('pin', { ...good, tokenDigest: 'x' }, problem)).toThrow(expect.objectContaining({ where: 'policy "pin"', problem: expect.stringMatching(/^tokenDigest: /) }));
     expect(() => decodePolicy('pin', { ...good, registration: { name: 'pin', events: ['everything'] } }, problem)).toThrow(expect.objectContaining({ problem: expect.stringMatching(/^registration\.events: /) }));
+    // Every event type the API takes (6, matrix-delta among them) is restored, not refused.
+    const all = { ...good, registration: { name: 'pin', events: [...PLUGIN_EVENT_TYPES] } };
+    expect(decodePolicy('pin', all, problem).registration.events).toEqual(PLUGIN_EVENT_TYPES);
     expect(() => decodePolicy('other', good, problem)).toThrow(expect.objectContaining({ problem: expect.stringMatching(/^registration\.name: /) }));
   });
 });

@@ -7,6 +7,7 @@
 import { loadDaemonConfigFile } from './config.js';
 import { installCrashHandlers } from './crash-only.js';
 import { systemClock } from '../switch/clock.js';
+import { SharedTickClock } from '../switch/shared-tick-clock.js';
 import { Daemon } from './daemon.js';
 import { hostInterfaceExists } from './host-interfaces.js';
 import { loadNativeEdge, type NativeEdge } from './native.js';
@@ -34,7 +35,8 @@ export async function runUp(configFile: string, options: UpOptions = {}): Promis
   let daemon: Daemon;
   try {
     daemon = await Daemon.start(config, {
-      clock: systemClock,
+      // One wake-up a second for all the once-a-second timers (heartbeat, housekeeping, plugins), not one each.
+      clock: new SharedTickClock(systemClock),
       log,
       ...native,
       openPort: (portConfig) => openPort(portConfig, native.native?.addon),

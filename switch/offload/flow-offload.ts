@@ -15,8 +15,10 @@
  *             again; flows re-install on the next miss. A keypair change does NOT
  *             flush: a flow's action is "to link L" and L's binding (send slot,
  *             endpoint) is updated in place, so a rekey costs no miss storm;
- *   read-back every POLL_INTERVAL_MS while traffic flows (backing off to once a
- *             second while nothing moves, poll-backoff.ts), and before a flush or a
+ *   read-back every POLL_INTERVAL_MS while traffic flows (backing off to 250 ms
+ *             while nothing moves, poll-backoff.ts; no timer at all while no flow is
+ *             installed: the addon's fast paths move nothing without a flow, so
+ *             there is nothing to read back), and before a flush or a
  *             status/metrics read, the addon's per-flow and per-slot deltas are fed back to what
  *             would have seen each frame: port rx/tx counters, rule hit counters,
  *             MAC refresh (aging) of the flow's source, the VTTIF counter, and the
@@ -126,7 +128,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     options.datapath.core.onChange = () => this.flush();
     options.datapath.core.onRead = () => this.poll();
     options.datapath.core.rules.onRead = () => this.poll();
-    this.arm(POLL_INTERVAL_MS);
+    // No timer yet: the table is empty, and the first install() arms it.
   }
 
   /**
@@ -144,15 +146,23 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     return this.backoff.waitMs;
   }
 
+  /** True while a read-back is scheduled (false while no flow is installed: asleep). */
+  get isReadBackArmed(): boolean {
+    return this.timer !== undefined;
+  }
+
   private tick(): void {
     this.timer = undefined;
     this.poll();
     const hadTraffic = this.sawTraffic;
     this.sawTraffic = false;
-    if (!this.reschedule()) this.arm(this.backoff.next(hadTraffic));
+    // Asleep without flows: every fast path needs a flow hit, so no counter can move until install() wakes it.
+    if (this.flows.size === 0) return;
+    const rateChanged = this.reschedule();
+    this.arm(rateChanged ? this.backoff.waitMs : this.backoff.next(hadTraffic));
   }
 
-  /** Follows the report rate; true when it changed (and the timer was re-armed at the new base). */
+  /** Follows the report rate; true when it changed (and a timer that was armed is re-armed at the new base). */
   private reschedule(): boolean {
     if (this.isStopped) return true;
     const hz = this.reportRateHz?.();
@@ -160,7 +170,7 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     if (ms === this.pollIntervalMs) return false;
     this.pollIntervalMs = ms;
     this.backoff.setBase(ms);
-    this.arm(ms);
+    if (this.timer !== undefined) this.arm(ms);
     return true;
   }
 
@@ -216,8 +226,8 @@ export class FlowOffload implements LinkOffload, DatapathOffload {
     const datapath = this.options.datapath;
     const isCounted = from.port.kind !== 'link' || datapath.get(datapath.core.portName(outPort) ?? '')?.port.kind !== 'link';
     this.flows.set(id, { inPort: from.id, outPort, src, dst, rule, isCounted });
-    // A new flow means traffic now: read it back at the base interval again, not after an idle back-off.
-    if (this.backoff.snapBack()) this.arm(this.backoff.waitMs);
+    // A new flow means traffic now: read it back at the base interval again, not after an idle back-off or a sleep.
+    if (this.backoff.snapBack() || this.timer === undefined) this.arm(this.backoff.waitMs);
   }
 
   /** LinkOffload: the LinkManager's view of one link, mirrored into the addon. */

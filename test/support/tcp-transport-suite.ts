@@ -316,6 +316,25 @@ export function runTcpTransportSuite(
       expect(b.transport.stats().drops['tcp-handshake-timeout']).toBe(2);
     });
 
+    it('checks deadlines only while an accepted connection waits for one (an idle listener holds no timer)', async () => {
+      const clock = new ManualClock();
+      const b = await start({ clock, handshakeDeadlineMs: 5000 });
+      expect(clock.pending).toBe(0);
+      const talker = await rawClient(b.endpoint);
+      await eventually(() => b.transport.stats().connections?.open === 1);
+      expect(clock.pending).toBe(1); // the deadline check, for this connection
+      talker.socket.write(encodeFrames([testMessage(32, 1)]));
+      const [m] = await b.sink.waitFor(1);
+      b.transport.authenticated?.(m!.from);
+      expect(clock.pending).toBe(0); // none waits any more
+      const silent = await rawClient(b.endpoint);
+      await eventually(() => clock.pending === 1);
+      await clock.advance(6000);
+      await eventually(() => silent.isClosed());
+      expect(clock.pending).toBe(0);
+      expect(talker.isClosed()).toBe(false);
+    });
+
     it('also closes what is past its deadline when a new connection arrives', async () => {
       const clock = new ManualClock();
       const b = await start({ clock, handshakeDeadlineMs: 5000, deadlineCheckMs: 60_000 });

@@ -48,8 +48,9 @@ import {
  *   link layer authenticates (`authenticated(from)`, called by LinkManager when
  *   the noise device accepts a handshake or session packet from it) within
  *   `handshakeDeadlineMs`, else it is closed ('tcp-handshake-timeout'). The
- *   deadline is checked on every accept and every `deadlineCheckMs`, against
- *   the injected clock. Dialed connections have no such deadline: we chose
+ *   deadline is checked on every accept and every `deadlineCheckMs` while an
+ *   accepted connection waits for it (no timer otherwise: an idle daemon does
+ *   not wake for it), against the injected clock. Dialed connections have no such deadline: we chose
  *   that peer.
  * TCP_NODELAY is set on every socket; writes within a tick are coalesced, and a
  * `sendBatch` becomes one buffer.
@@ -212,7 +213,6 @@ class TcpTransport implements Transport, TcpConnectionOwner, TcpStreamSource {
         server.on('error', () => countDrop(this.counters.drops, 'tcp-socket-error'));
         server.on('connection', this.onAccept);
         server.on('drop', () => countDrop(this.counters.drops, 'tcp-too-many-connections'));
-        this.deadlineTimer = this.clock.every(this.deadlineCheckMs, this.closeExpired);
         const address = server.address();
         const port = typeof address === 'object' && address !== null ? address.port : listen.port;
         this.bound = { transport: 'tcp', host: unmapIpv4(listen.host), port };
@@ -324,12 +324,12 @@ class TcpTransport implements Transport, TcpConnectionOwner, TcpStreamSource {
   authenticated(from: Endpoint): void {
     if (from.transport !== 'tcp' || from.connectionId === undefined) return;
     const connection = this.byId.get(from.connectionId);
-    if (connection !== undefined) this.unauthenticated.delete(connection);
+    if (connection !== undefined) this.forgetDeadline(connection);
   }
 
   connectionClosed(connection: TcpConnection, outcome: TcpConnectionOutcome): void {
     this.byId.delete(connection.id);
-    this.unauthenticated.delete(connection);
+    this.forgetDeadline(connection);
     if (!connection.isDialed) {
       this.acceptedOpen--;
       const key = addressKey(connection.from.host);
@@ -438,6 +438,7 @@ class TcpTransport implements Transport, TcpConnectionOwner, TcpStreamSource {
     const connection = new TcpConnection(id, socket, from, false, this, this.limits);
     this.byId.set(id, connection);
     this.unauthenticated.set(connection, now + this.handshakeDeadlineMs);
+    this.deadlineTimer ??= this.clock.every(this.deadlineCheckMs, this.closeExpired);
     this.connectionCounters.accepted++;
   };
 
@@ -450,7 +451,19 @@ class TcpTransport implements Transport, TcpConnectionOwner, TcpStreamSource {
       countDrop(this.counters.drops, 'tcp-handshake-timeout');
       connection.destroy('handshake-timeout');
     }
+    this.stopDeadlineCheckWhenNoneWait();
   };
+
+  private forgetDeadline(connection: TcpConnection): void {
+    this.unauthenticated.delete(connection);
+    this.stopDeadlineCheckWhenNoneWait();
+  }
+
+  private stopDeadlineCheckWhenNoneWait(): void {
+    if (this.unauthenticated.size > 0 || this.deadlineTimer === undefined) return;
+    this.deadlineTimer.cancel();
+    this.deadlineTimer = undefined;
+  }
 }
 
 function positive(options: TcpTransportOptions, key: keyof typeof DEFAULTS): number {

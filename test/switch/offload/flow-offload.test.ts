@@ -219,11 +219,13 @@ describe('FlowOffload (JS half, fake addon)', () => {
   it('backs its read-back off while nothing moves, and snaps back on an install or on traffic', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const t = setUp(); // its first timer is armed under fake time
+      const t = setUp(); // its timer is armed under fake time, at the first install
+      t.p1.inject([t.frame(C, 0xffff_ffff_ffff)]); // C learned on p1 now, so installing C → B below flushes nothing
+      t.p1.inject([t.frame(A, B)]); // installs A → B: traffic is likely
       expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
       vi.advanceTimersByTime(10_000);
       expect(offload!.pollWaitMs).toBe(MAX_IDLE_POLL_MS);
-      t.p1.inject([t.frame(A, B)]); // installs A → B: traffic is likely
+      t.p1.inject([t.frame(C, B)]); // another install: back to the base
       expect(offload!.pollWaitMs).toBe(POLL_INTERVAL_MS);
       vi.advanceTimersByTime(10_000);
       expect(offload!.pollWaitMs).toBe(MAX_IDLE_POLL_MS);
@@ -235,6 +237,42 @@ describe('FlowOffload (JS half, fake addon)', () => {
       expect(vi.getTimerCount()).toBe(1); // one timer, never a pile of them
       offload!.stop();
       expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('sleeps without flows: no read-back timer until the first install, none again once a flush empties the table', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = setUp();
+      let polls = 0;
+      const poll = t.fake.native.poll;
+      t.fake.native.poll = () => (polls++, poll());
+      expect(offload!.isReadBackArmed).toBe(false);
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(10_000);
+      expect(polls).toBe(0); // an idle host without flows: no wake-up at all
+      t.p1.inject([t.frame(A, B)]); // a flow: the read-back wakes at the base interval, not after a back-off
+      expect(offload!.isReadBackArmed).toBe(true);
+      t.fake.forward(t.a1.id, t.frame(A, B), A, B);
+      vi.advanceTimersByTime(POLL_INTERVAL_MS);
+      expect(polls).toBe(1);
+      expect(t.core.portStats(t.a1.id).rxFrames).toBe(2); // the native hit read back within one base interval
+      t.fake.forward(t.a1.id, t.frame(A, B), A, B); // a hit not read back yet when the table is flushed
+      offload!.flush();
+      expect(t.core.portStats(t.a1.id).rxFrames).toBe(3); // the flush read it back first
+      vi.advanceTimersToNextTimer(); // the read-back already armed runs once more, finds no flow and sleeps
+      expect(offload!.isReadBackArmed).toBe(false);
+      const pollsAsleep = polls;
+      vi.advanceTimersByTime(10_000);
+      expect(polls).toBe(pollsAsleep);
+      expect(vi.getTimerCount()).toBe(0);
+      offload!.followReportRate(() => 20); // a rate change does not wake it either
+      expect(vi.getTimerCount()).toBe(0);
+      t.p1.inject([t.frame(A, B)]); // a new miss re-installs: awake again, at the new base
+      expect(offload!.isReadBackArmed).toBe(true);
+      expect(offload!.pollWaitMs).toBe(25);
     } finally {
       vi.useRealTimers();
     }
